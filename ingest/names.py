@@ -1,0 +1,136 @@
+"""Law names: normalisation to the eval format, aliases, article labels, repealed laws."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import cn2an
+
+_BRACKETS = str.maketrans({"(": "（", ")": "）", "〈": "", "〉": "", "《": "", "》": ""})
+_SPACES = re.compile(r"[\s\u3000]+")
+
+
+def normalise_law(title: str) -> str:
+    """Normalise a law title the way ``../shared/eval/README.md`` does.
+
+    ``中华人民共和国`` removed, ``《》``/``〈〉`` removed, half-width brackets made
+    full-width, no spaces. ``《中华人民共和国民法典》`` → ``民法典``;
+    ``最高人民法院关于适用《民法典》婚姻家庭编的解释(一)`` →
+    ``最高人民法院关于适用民法典婚姻家庭编的解释（一）``.
+    """
+    name = _SPACES.sub("", title.translate(_BRACKETS))
+    return name.replace("中华人民共和国", "")
+
+
+# Short forms people write for laws, mapped to the normalised name. Keys are
+# normalised too. Only unambiguous forms belong here: 劳动法 is its own law and
+# must not map to 劳动合同法.
+ALIASES: dict[str, str] = {
+    "民诉法": "民事诉讼法",
+    "民事诉讼法解释": "最高人民法院关于适用民事诉讼法的解释",
+    "民诉法解释": "最高人民法院关于适用民事诉讼法的解释",
+    "刑诉法": "刑事诉讼法",
+    "行诉法": "行政诉讼法",
+    "消法": "消费者权益保护法",
+    "消保法": "消费者权益保护法",
+    "消费者保护法": "消费者权益保护法",
+    "道交法": "道路交通安全法",
+    "道路交通法": "道路交通安全法",
+    "治安处罚法": "治安管理处罚法",
+    "劳动合同法条例": "劳动合同法实施条例",
+    "调解法": "人民调解法",
+    "土地承包法": "农村土地承包法",
+    "妇女权益保护法": "妇女权益保障法",
+    "老年人权益保护法": "老年人权益保障法",
+    "未成年人保护条例": "未成年人保护法",
+    "个保法": "个人信息保护法",
+    "食安法": "食品安全法",
+    "劳动争议调解仲裁法": "劳动争议调解仲裁法",
+    "婚姻家庭编解释一": "最高人民法院关于适用民法典婚姻家庭编的解释（一）",
+    "婚姻家庭编解释（一）": "最高人民法院关于适用民法典婚姻家庭编的解释（一）",
+    "民间借贷规定": "最高人民法院关于审理民间借贷案件适用法律若干问题的规定",
+    "民间借贷司法解释": "最高人民法院关于审理民间借贷案件适用法律若干问题的规定",
+    "人身损害赔偿解释": "最高人民法院关于审理人身损害赔偿案件适用法律若干问题的解释",
+}
+
+
+def canonical_law(name: str) -> str:
+    """Normalise ``name`` and resolve a known alias (unknown names pass through)."""
+    norm = normalise_law(name)
+    return ALIASES.get(norm, norm)
+
+
+@dataclass(frozen=True)
+class RepealedLaw:
+    """A law that has ceased to be in force and what replaced it."""
+
+    law: str  # normalised name
+    ceased: str  # YYYY-MM-DD
+    replaced_by: str  # normalised name of the law now governing the subject
+    basis: str  # the provision that repealed it
+
+
+# The nine laws that 民法典 第一千二百六十条 repealed on 2021-01-01.
+_CIVIL_CODE_BASIS = "《中华人民共和国民法典》第一千二百六十条"
+REPEALED: dict[str, RepealedLaw] = {
+    name: RepealedLaw(name, "2021-01-01", "民法典", _CIVIL_CODE_BASIS)
+    for name in (
+        "婚姻法",
+        "继承法",
+        "民法通则",
+        "收养法",
+        "担保法",
+        "合同法",
+        "物权法",
+        "侵权责任法",
+        "民法总则",
+    )
+}
+
+
+def repealed(law: str) -> RepealedLaw | None:
+    """The repeal record of ``law`` (any spelling), or None if it is not known repealed."""
+    return REPEALED.get(canonical_law(law))
+
+
+# ---- article numbers -------------------------------------------------------
+
+_LABEL = re.compile(r"^第([零〇一二两三四五六七八九十百千万\d]+)条(之[一二三四五六七八九十]+)?")
+
+
+@lru_cache(maxsize=4096)
+def cn_to_int(numeral: str) -> int:
+    """``一千零七十九`` → 1079; Arabic digits pass through; raises ValueError."""
+    if numeral.isdigit():
+        return int(numeral)
+    return int(cn2an.cn2an(numeral.replace("〇", "零").replace("两", "二"), "smart"))
+
+
+@lru_cache(maxsize=4096)
+def int_to_cn(number: int) -> str:
+    """1079 → ``一千零七十九``."""
+    return str(cn2an.an2cn(number))
+
+
+def article_label(number: int, suffix: str = "") -> str:
+    """1079 → ``第一千零七十九条``; (133, ``之一``) → ``第一百三十三条之一``."""
+    return f"第{int_to_cn(number)}条{suffix}"
+
+
+def parse_label(text: str) -> tuple[int, str, int] | None:
+    """Parse a leading ``第X条[之Y]`` label.
+
+    Returns:
+        (number, suffix, length of the label in ``text``), or None when ``text``
+        does not start with a label.
+    """
+    m = _LABEL.match(text)
+    if not m:
+        return None
+    try:
+        number = cn_to_int(m.group(1))
+    except (ValueError, KeyError):
+        return None
+    return number, m.group(2) or "", m.end()

@@ -1,0 +1,74 @@
+"""Plain result records: what a search returns to the CLI and the UI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ingest.records import Article, Case, Citation
+
+
+@dataclass(frozen=True)
+class Why:
+    """Why a record was returned, so users learn to trust or doubt it.
+
+    ``sources`` names the signals that found it: ``"citation"`` (the question cited
+    it), ``"keyword"`` (BM25), ``"semantic"`` (dense), ``"precedent"`` (a similar
+    case cites it). ``matched_terms`` are query tokens found in the record text;
+    ``section`` is the case section that matched best.
+    """
+
+    sources: tuple[str, ...] = ()
+    matched_terms: tuple[str, ...] = ()
+    keyword_rank: int | None = None
+    semantic_rank: int | None = None
+    section: str = ""
+    via_cases: tuple[str, ...] = ()  # case ids whose citations lifted this article
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One ranked result: an Article or a Case with its score and rank (1-based)."""
+
+    record: Article | Case
+    score: float
+    rank: int
+    why: Why = Why()
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Search filters. Empty tuples mean no restriction.
+
+    By default only current law is searched (``statuses=("现行有效", "尚未施行")``
+    on the newest version of each law).
+    """
+
+    laws: tuple[str, ...] = ()
+    levels: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ("现行有效", "尚未施行")
+    current_only: bool = True
+    dispute_types: tuple[str, ...] = ()
+    case_kinds: tuple[str, ...] = ()
+    date_from: str = ""
+    date_to: str = ""
+    exclude_case_ids: tuple[str, ...] = ()  # leave-one-out evaluation
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message to show above results, e.g. a repealed-law citation."""
+
+    level: str  # info | warning
+    text: str
+    citation: Citation | None = None
+    suggestions: tuple[str, ...] = ()  # Article ids suggested instead (ranked, unofficial)
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: str
+    articles: list[Hit] = field(default_factory=list)
+    cases: list[Hit] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+    cited: list[Citation] = field(default_factory=list)  # citations found in the question
+    timings_ms: dict[str, float] = field(default_factory=dict)
