@@ -8,11 +8,15 @@ import logging
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ingest.errors import IngestError
+
+if TYPE_CHECKING:
+    from retrieval.build import BuildReport
+    from retrieval.evaluate import EvalResult
 
 REPO = Path(__file__).resolve().parent.parent
 APP = Path(__file__).resolve().parent / "app.py"
@@ -43,12 +47,20 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def kb_arg(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--kb", type=Path, default=None, help="知识库文件夹（默认 kb/ 或 FENGQIAO_KB）")
+        sp.add_argument(
+            "--kb", type=Path, default=None, help="知识库文件夹（默认 kb/ 或 FENGQIAO_KB）"
+        )
 
     def source_args(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--statutes", type=Path, nargs="+", action="extend", default=[], help="法规文件夹")
-        sp.add_argument("--cases", type=Path, nargs="+", action="extend", default=[], help="案例文件夹或文件")
-        sp.add_argument("--model", default=None, help="sentence-transformers 模型名称或路径（默认 e5-small）")
+        sp.add_argument(
+            "--statutes", type=Path, nargs="+", action="extend", default=[], help="法规文件夹"
+        )
+        sp.add_argument(
+            "--cases", type=Path, nargs="+", action="extend", default=[], help="案例文件夹或文件"
+        )
+        sp.add_argument(
+            "--model", default=None, help="sentence-transformers 模型名称或路径（默认 e5-small）"
+        )
 
     sp = sub.add_parser("fetch", help="下载法规合集（需要联网）")
     sp.add_argument("--url", default=None, help="压缩包地址（默认固定版本的 LawRefBook Laws）")
@@ -118,41 +130,40 @@ def _build(args: argparse.Namespace) -> int:
     from retrieval.build import build_kb
 
     kb = args.kb or default_kb()
-    start = time.perf_counter()
-    report = build_kb(kb, statutes=args.statutes, cases=args.cases, model=args.model, show_progress=True)
-    _print_build(report, time.perf_counter() - start)
+    report = build_kb(
+        kb, statutes=args.statutes, cases=args.cases, model=args.model, show_progress=True
+    )
+    _print_build(report)
     return 0
 
 
-def _print_build(report: object, seconds: float) -> None:
-    summary = getattr(report, "summary", None)
-    lines = summary() if callable(summary) else [str(report)]
-    for line in lines:
-        print(line)
-    print(f"用时 {seconds:.1f} 秒")
+def _print_build(report: BuildReport) -> None:
+    for problem in report.problems:
+        print(f"注意：{problem}", file=sys.stderr)
+    for note in report.notes:
+        print(note)
+    print(report.summary())
 
 
 def _add(args: argparse.Namespace) -> int:
-    from retrieval.build import add_files, build_kb
+    from ingest.dropin import add_files
+    from retrieval.build import build_kb
 
     kb = args.kb or default_kb()
-    saved = add_files(kb, args.files)
-    for path in saved:
+    for path in add_files(kb, args.files):
         print(f"已加入 {path}")
-    start = time.perf_counter()
-    report = build_kb(kb, show_progress=True)
-    _print_build(report, time.perf_counter() - start)
+    _print_build(build_kb(kb, show_progress=True))
     return 0
 
 
 def _query(args: argparse.Namespace) -> int:
     from retrieval.kb import KnowledgeBase
-    from retrieval.serialise import result_to_dict
+    from retrieval.serialise import result_json
 
     kb = KnowledgeBase.load(args.kb or default_kb())
     result = kb.search(args.question, k=args.k, k_cases=args.cases_k)
     if args.json:
-        print(json.dumps(result_to_dict(result), ensure_ascii=False, indent=1))
+        print(json.dumps(result_json(result), ensure_ascii=False, indent=1))
         return 0
     _print_result(result)
     return 0
@@ -176,7 +187,9 @@ def _print_result(result: object) -> None:
     for hit in result.cases:
         c = hit.record
         outcome = getattr(c, "outcome", "").replace("\n", " ")
-        print(f"\n{hit.rank}. {c.title}  [{getattr(c, 'kind', '')} · {getattr(c, 'dispute_type', '')}]")
+        print(
+            f"\n{hit.rank}. {c.title}  [{getattr(c, 'kind', '')} · {getattr(c, 'dispute_type', '')}]"
+        )
         if outcome:
             print(f"   结果：{outcome[:160]}{'…' if len(outcome) > 160 else ''}")
 
@@ -188,12 +201,21 @@ def _eval(args: argparse.Namespace) -> int:
     kb_dir = args.kb or default_kb()
     kb = KnowledgeBase.load(kb_dir)
     for path in args.queries:
-        result = evaluate(kb, path, tier=args.tier, limit=args.limit)
+        result = evaluate(kb, path, tier=args.tier, limit=args.limit, show_progress=not args.json)
         if args.json:
             print(json.dumps(result.to_json(), ensure_ascii=False, indent=1))
         else:
-            print(result.table())
+            _print_eval(path, result)
     return 0
+
+
+def _print_eval(path: Path, result: EvalResult) -> None:
+    names = ["R@1", "R@5", "R@10", "R@20", "R@100", "Hit@10", "MRR@10", "nDCG@10"]
+    print(f"{path.name}: {result.queries} 条查询，层级 {result.tier}，模型 {result.model}")
+    print(f"{'配置':<10}" + "".join(f"{n:>9}" for n in names))
+    for config, metrics in result.by_config.items():
+        mark = " *" if config == result.default else ""
+        print(f"{config + mark:<10}" + "".join(f"{metrics.get(n, 0.0):>9.3f}" for n in names))
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -216,9 +238,10 @@ def _run(args: argparse.Namespace) -> int:
     from retrieval.build import build_kb
 
     kb = args.kb or default_kb()
-    start = time.perf_counter()
-    report = build_kb(kb, statutes=args.statutes, cases=args.cases, model=args.model, show_progress=True)
-    _print_build(report, time.perf_counter() - start)
+    report = build_kb(
+        kb, statutes=args.statutes, cases=args.cases, model=args.model, show_progress=True
+    )
+    _print_build(report)
     return _serve(args)
 
 
