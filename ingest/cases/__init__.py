@@ -1,0 +1,343 @@
+"""Resolved cases in: typical cases, answered consultations, mediation records → Case records."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from ingest.anonymise import Anonymiser
+from ingest.cases import committee, consultations, lawrefbook
+from ingest.cases.classify import classify
+from ingest.cases.link import ArticleIndex, LinkReport, Unresolved, link_cases, source_key
+from ingest.cases.sections import SECTION_NAMES, ParsedCase
+from ingest.citations import extract_citations, unique_citations
+from ingest.records import Case, Citation, IngestReport, Problem
+
+__all__ = [
+    "SECTION_NAMES",
+    "ArticleIndex",
+    "LinkReport",
+    "Unresolved",
+    "case_from_parsed",
+    "link_cases",
+    "load_cases",
+    "source_key",
+]
+
+logger = logging.getLogger(__name__)
+
+_COMMITTEE_SUFFIXES = {".csv", ".jsonl", ".docx", ".pdf"}
+# Sections holding statute text: nothing personal to mask there, and masking it
+# would be slow and could only do harm.
+_NO_MASK = {"法律依据", "相关法条"}
+# Words right before a label that show it is a cross-reference inside quoted
+# statute text (依照本法第四十条), not a citation made by the answer itself.
+_QUOTED_REF = ("本法", "本条例", "本规定", "本解释", "本办法")
+
+
+def _plan(paths: Sequence[Path], report: IngestReport) -> list[tuple[str, Path]]:
+    """Decide how to read every input: (reader, path) in a stable order."""
+    plan: list[tuple[str, Path]] = []
+    seen: set[Path] = set()
+
+    def add(kind: str, p: Path) -> None:
+        rp = p.resolve()
+        if rp not in seen:
+            seen.add(rp)
+            plan.append((kind, p))
+
+    def visit(p: Path) -> None:
+        if p.is_dir():
+            if lawrefbook.is_lawrefbook_folder(p):
+                add("lawrefbook", p)
+                return
+            for child in sorted(p.iterdir()):
+                if child.name.startswith("."):
+                    continue
+                visit(child)
+            return
+        suffix = p.suffix.lower()
+        if suffix == ".json":
+            shape = consultations.peek_shape(p)
+            if shape == "lawbench-3-2":
+                report.notes.append(
+                    f"{p}: LawBench 3-2 是情景问答题（每题一条法条），不是案例来源，已跳过"
+                )
+            elif shape:
+                add(shape, p)
+            else:
+                report.warn(
+                    str(p),
+                    "无法识别的 JSON 文件，已跳过",
+                    "调解记录请用 JSONL（每行一条），格式见 kb/templates/调解记录格式说明.md",
+                    kind="unknown",
+                )
+        elif suffix in _COMMITTEE_SUFFIXES:
+            add(suffix[1:], p)
+        elif suffix in (".md", ".txt"):
+            if p.name.lower().startswith(("readme", "license", "_index")):
+                return
+            report.notes.append(
+                f"{p}: 不是案例文件格式（支持 CSV、JSONL、DOCX、PDF 及典型案例文件夹），已跳过"
+            )
+        elif p.name.upper() != "LICENSE":
+            report.notes.append(f"{p}: 不是案例文件格式，已跳过")
+
+    for path in paths:
+        path = Path(path)
+        if not path.exists():
+            report.warn(str(path), "路径不存在", "检查路径拼写", kind="missing")
+            continue
+        visit(path)
+    return plan
+
+
+def _iter_parsed(kind: str, path: Path, report: IngestReport) -> Iterator[ParsedCase]:
+    if kind == "lawrefbook":
+        yield from lawrefbook.iter_folder(path, report)
+    elif kind == "lawbench-3-8":
+        yield from consultations.iter_lawbench(path, report)
+    elif kind == "lawyer-llama":
+        yield from consultations.iter_lawyer_llama(path, report)
+    elif kind == "csv":
+        yield from committee.iter_csv(path, report)
+    elif kind == "jsonl":
+        yield from committee.iter_jsonl(path, report)
+    elif kind == "docx":
+        yield from committee.iter_docx(path, report)
+    elif kind == "pdf":
+        yield from committee.iter_pdf(path, report)
+
+
+def _citations(p: ParsedCase) -> list[Citation]:
+    ctx = p.cite_law or None
+    found: list[Citation] = []
+    if p.cite_list:
+        for item in p.cite_list:
+            found.extend(extract_citations(item, context_law=ctx)[:1] or [])
+    else:
+        text = p.cite_text or "\n\n".join(body for _, body in p.sections)
+        for c in extract_citations(text, context_law=ctx):
+            if text[max(0, c.start - 4) : c.start].endswith(_QUOTED_REF) and p.kind == "法律咨询":
+                continue
+            found.append(c)
+    return [c for c in unique_citations(found) if c.law]
+
+
+def case_from_parsed(p: ParsedCase, masked: Counter[str] | None = None) -> Case:
+    """Anonymise, extract citations and classify one parsed case."""
+    cites = _citations(p)
+    anon = Anonymiser(p.parties)
+    title = anon(p.title)
+    # A consultation's answer repeats the asker's facts: names are looked for in
+    # the question only (tagging long answers is slow), then masked everywhere.
+    question_only = p.kind == "法律咨询"
+    sections = tuple(
+        (
+            name,
+            body if name in _NO_MASK else anon(body, find=not question_only or name == "问题"),
+        )
+        for name, body in p.sections
+    )
+    parties = tuple(anon.mapping[x] if x in anon.mapping else anon(x) for x in p.parties)
+    if masked is not None:
+        masked.update(anon.counts)
+    dtype, origin = p.dispute_type, "metadata"
+    if not dtype:
+        facts = "\n".join(
+            b for n, b in sections if n in ("基本案情", "问题", "要点", "关键词", "争议焦点")
+        )
+        dtype = classify(
+            facts or "\n".join(b for _, b in sections), cites, title=title
+        ).dispute_type
+        origin = "classifier"
+    return Case(
+        id=p.id,
+        kind=p.kind,
+        title=title,
+        dispute_type=dtype,
+        sections=sections,
+        cited=tuple(cites),
+        source=p.source,
+        date=p.date,
+        region=p.region,
+        parties=parties,
+        dispute_type_origin=origin,
+        sample=p.sample,
+        file=p.file,
+        line=p.line,
+    )
+
+
+def load_cases(
+    paths: Sequence[Path] | Iterable[Path],
+    *,
+    report: IngestReport,
+    show_progress: bool = False,
+    cache_dir: Path | None = None,
+) -> list[Case]:
+    """Read every case source under ``paths`` (folders or files).
+
+    Recognises LawRefBook typical-case folders, LawBench ``3-8.json`` and
+    lawyer-llama ``legal_counsel_with_article*.json`` (by name or shape), and
+    committee records (``*.csv``, ``*.jsonl``, ``*.docx``, ``*.pdf``) anywhere
+    else. LawBench ``3-2.json`` (scenario questions) is skipped with a note.
+    Text is anonymised; citations are extracted but not resolved (see
+    ``link_cases``); a dispute type is assigned to every case. Problems go to
+    ``report``; nothing stops the load.
+
+    Args:
+        cache_dir: when given, each input's cases are kept in
+            ``cache_dir/cases/`` keyed by the input's content and this code's
+            version, so an unchanged input is not parsed again.
+    """
+    plan = _plan(list(paths), report)
+    cases: list[Case] = []
+    ids: set[str] = set()
+    masked: Counter[str] = Counter()
+    per_source: Counter[str] = Counter()
+    reused = 0
+    bar = None
+    if show_progress:
+        from tqdm import tqdm
+
+        bar = tqdm(desc="案例", unit="件")
+    for kind, path in plan:
+        report.documents += 1
+        item = _cached(kind, path, cache_dir)
+        if item is None:
+            item = _read_item(kind, path)
+            _store(kind, path, cache_dir, item)
+        else:
+            reused += 1
+        report.problems.extend(item.report.problems)
+        report.notes.extend(item.report.notes)
+        masked.update(item.masked)
+        for case, where in item.cases:
+            if case.id in ids:
+                report.warn(
+                    where,
+                    f"案例编号重复（{case.id}），已跳过",
+                    "同一来源不要导入两次",
+                    kind="duplicate",
+                )
+                continue
+            ids.add(case.id)
+            cases.append(case)
+            per_source[kind] += 1
+            if bar is not None:
+                bar.update(1)
+    if bar is not None:
+        bar.close()
+    report.cases += len(cases)
+    if per_source:
+        report.notes.append("案例来源：" + "，".join(f"{k} {v} 件" for k, v in per_source.items()))
+    if reused:
+        report.notes.append(f"案例缓存：{reused} 个输入未变化，未重新解析")
+    if +masked:
+        report.notes.append("脱敏：" + "，".join(f"{k} {v} 处" for k, v in (+masked).most_common()))
+    logger.info("loaded %d cases from %d inputs (%d from cache)", len(cases), len(plan), reused)
+    return cases
+
+
+# ---- per-input results and their cache -------------------------------------------
+
+_CODE_FILES = ("citations.py", "anonymise.py", "names.py", "records.py")
+
+
+@dataclass
+class _Item:
+    """What one input (a file or a typical-case folder) yielded."""
+
+    cases: list[tuple[Case, str]]  # (case, where it was read: path or path:line)
+    report: IngestReport
+    masked: Counter[str]
+
+
+def _read_item(kind: str, path: Path) -> _Item:
+    rep = IngestReport()
+    masked: Counter[str] = Counter()
+    out: list[tuple[Case, str]] = []
+    seen: set[str] = set()
+    for parsed in _iter_parsed(kind, path, rep):
+        where = f"{parsed.file}:{parsed.line}" if parsed.line else parsed.file
+        if parsed.id in seen:
+            rep.warn(
+                where,
+                f"案例编号重复（{parsed.id}），已跳过",
+                "同一来源不要导入两次",
+                kind="duplicate",
+            )
+            continue
+        seen.add(parsed.id)
+        out.append((case_from_parsed(parsed, masked), where))
+    return _Item(out, rep, masked)
+
+
+@lru_cache(maxsize=1)
+def _code_version() -> str:
+    """Hash of the code that turns inputs into cases: a change invalidates the cache."""
+    h = hashlib.sha256()
+    here = Path(__file__).parent
+    for f in sorted(here.glob("*.py")):
+        h.update(f.read_bytes())
+    for name in _CODE_FILES:
+        h.update((here.parent / name).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _content_key(kind: str, path: Path) -> str:
+    h = hashlib.sha256(f"{kind}\0{_code_version()}\0".encode())
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for f in files:
+        h.update(f.relative_to(path).as_posix().encode() if path.is_dir() else b"")
+        with f.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    # The absolute path is part of every case's ``file`` field.
+    h.update(str(path.resolve()).encode())
+    return h.hexdigest()[:32]
+
+
+def _cached(kind: str, path: Path, cache_dir: Path | None) -> _Item | None:
+    if cache_dir is None:
+        return None
+    file = cache_dir / "cases" / f"{_content_key(kind, path)}.json"
+    if not file.exists():
+        return None
+    try:
+        data = json.loads(file.read_text("utf-8"))
+        return _Item(
+            [(Case.from_dict(c), w) for c, w in data["cases"]],
+            IngestReport(
+                problems=[Problem(**p) for p in data["problems"]], notes=list(data["notes"])
+            ),
+            Counter(data["masked"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        logger.warning("ignoring unreadable case cache %s", file)
+        return None
+
+
+def _store(kind: str, path: Path, cache_dir: Path | None, item: _Item) -> None:
+    if cache_dir is None:
+        return
+    folder = cache_dir / "cases"
+    folder.mkdir(parents=True, exist_ok=True)
+    data = {
+        "cases": [(c.to_dict(), w) for c, w in item.cases],
+        "problems": [asdict(p) for p in item.report.problems],
+        "notes": item.report.notes,
+        "masked": dict(item.masked),
+    }
+    target = folder / f"{_content_key(kind, path)}.json"
+    tmp = target.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+    os.replace(tmp, target)
