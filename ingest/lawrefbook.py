@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from ingest.formats import Collector, RawDocument, check_decoding, decode_text, looks_binary
+from ingest.formats import Collector, RawDocument, read_text
 from ingest.formats.plaintext import ArticleSplitter
 
 INFO_END = "<!-- INFO END -->"
@@ -29,26 +29,9 @@ CIVIL_CODE_PARTS: dict[str, str] = {
 def parse_markdown_bytes(data: bytes, source: str) -> RawDocument:
     """Parse the bytes of a LawRefBook file; problems are reported, never raised."""
     report = Collector(source)
-    if looks_binary(data):
-        report.warn(
-            source,
-            "不是文本文件（含二进制内容），已跳过",
-            "确认文件确为 Markdown 文本，或删去该文件",
-            "binary",
-        )
+    text = read_text(data, report, kind=" Markdown ", gb_is_normal=False)
+    if text is None:
         return RawDocument(source, "markdown", problems=tuple(report.problems))
-    try:
-        text, encoding = decode_text(data)
-    except UnicodeDecodeError as exc:
-        report.warn(
-            f"{source} (字节 {exc.start})",
-            "无法按 UTF-8 或 GB18030 解码，已跳过",
-            "用文本编辑器另存为 UTF-8 编码",
-            "undecodable",
-        )
-        return RawDocument(source, "markdown", problems=tuple(report.problems))
-    if encoding != "UTF-8":
-        check_decoding(report, text, encoding, gb_is_normal=False)
     return parse_markdown(text, source, report)
 
 

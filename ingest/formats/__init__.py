@@ -164,3 +164,34 @@ def check_decoding(report: Collector, text: str, encoding: str, *, gb_is_normal:
             "用文本编辑器打开，改正乱码处后统一另存为 UTF-8",
             "encoding",
         )
+
+
+def read_text(data: bytes, report: Collector, *, kind: str, gb_is_normal: bool) -> str | None:
+    """Decode a text statute, reporting binary or undecodable bytes (then None) and the encoding used.
+
+    Args:
+        kind: what the file should be, for the hint (``Markdown``, ``纯文本``).
+        gb_is_normal: GB18030 is usual for this format (TXT) and not worth a warning.
+    """
+    source = report.source
+    if looks_binary(data):
+        report.warn(
+            source,
+            "不是文本文件（含二进制内容），已跳过",
+            f"确认文件确为{kind}文本，或删去该文件",
+            "binary",
+        )
+        return None
+    try:
+        text, encoding = decode_text(data)
+    except UnicodeDecodeError as exc:
+        report.warn(
+            f"{source} (字节 {exc.start})",
+            "无法按 UTF-8 或 GB18030 解码，已跳过",
+            "用文本编辑器另存为 UTF-8 编码",
+            "undecodable",
+        )
+        return None
+    if encoding != "UTF-8" or gb_is_normal:
+        check_decoding(report, text, encoding, gb_is_normal=gb_is_normal)
+    return text

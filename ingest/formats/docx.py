@@ -6,7 +6,7 @@ import io
 import zipfile
 
 from ingest.formats import Collector, RawDocument
-from ingest.formats.plaintext import plain_header, split_lines
+from ingest.formats.plaintext import plain_document
 
 
 def parse_docx(data: bytes, source: str) -> RawDocument:
@@ -38,15 +38,4 @@ def parse_docx(data: bytes, source: str) -> RawDocument:
     for n, text in enumerate(paragraphs, start=1):
         for part in text.replace("\r", "\n").replace("\v", "\n").split("\n"):
             lines.append((part, n))
-    title, info, start = plain_header([t for t, _ in lines])
-    articles, appendix = split_lines(lines[start:], report, where="para")
-    return RawDocument(
-        source=source,
-        format="docx",
-        title=title,
-        info=tuple(info),
-        articles=articles,
-        problems=tuple(report.problems),
-        notes=tuple(report.notes),
-        appendix=appendix,
-    )
+    return plain_document(source, "docx", lines, report, where="para")

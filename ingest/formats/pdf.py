@@ -8,7 +8,7 @@ import re
 from collections import Counter
 
 from ingest.formats import Collector, RawDocument
-from ingest.formats.plaintext import match_heading, match_label, plain_header, split_lines
+from ingest.formats.plaintext import match_heading, match_label, plain_document
 
 log = logging.getLogger(__name__)
 
@@ -93,18 +93,7 @@ def parse_pdf(data: bytes, source: str) -> RawDocument:
 
     lines = _page_lines(pages)
     paragraphs = _join_wrapped(lines)
-    title, info, start = plain_header([t for t, _ in paragraphs])
-    articles, appendix = split_lines(paragraphs[start:], report, where="page")
-    return RawDocument(
-        source=source,
-        format="pdf",
-        title=title,
-        info=tuple(info),
-        articles=articles,
-        problems=tuple(report.problems),
-        notes=tuple(report.notes),
-        appendix=appendix,
-    )
+    return plain_document(source, "pdf", paragraphs, report, where="page")
 
 
 def _page_lines(pages: list[str]) -> list[tuple[str, int]]:

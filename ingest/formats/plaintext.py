@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from ingest.formats import Collector, RawArticle
+from ingest.formats import Collector, RawArticle, RawDocument
 from ingest.names import cn_to_int
 
 _NUM = r"[零〇一二两三四五六七八九十百千万\d]+"
@@ -228,6 +228,24 @@ def split_lines(
         else:
             splitter.text(text, line)
     return splitter.finish()
+
+
+def plain_document(
+    source: str, fmt: str, lines: list[tuple[str, int]], report: Collector, *, where: str = "line"
+) -> RawDocument:
+    """A RawDocument from plain (text, line/page/paragraph number) lines: header, then articles."""
+    title, info, start = plain_header([t for t, _ in lines])
+    articles, appendix = split_lines(lines[start:], report, where=where)
+    return RawDocument(
+        source=source,
+        format=fmt,
+        title=title,
+        info=tuple(info),
+        articles=articles,
+        problems=tuple(report.problems),
+        notes=tuple(report.notes),
+        appendix=appendix,
+    )
 
 
 _TITLE_WORDS = re.compile(
