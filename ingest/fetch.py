@@ -52,7 +52,9 @@ class Fetched:
 def default_source() -> Source:
     """The pinned public LawRefBook ``Laws`` archive described in ``kb/sources/lawrefbook.json``."""
     data = json.loads(DEFAULT_SOURCE.read_text(encoding="utf-8"))
-    return Source(name=data["name"], url=data["url"], sha256=data.get("sha256"), commit=data.get("commit", ""))
+    return Source(
+        name=data["name"], url=data["url"], sha256=data.get("sha256"), commit=data.get("commit", "")
+    )
 
 
 def current_fetch(kb_dir: Path) -> Path | None:
@@ -123,14 +125,17 @@ def _download(
                 done += len(chunk)
                 if done > MAX_ARCHIVE_BYTES:
                     raise FetchError(
-                        f"下载的文件超过 {MAX_ARCHIVE_BYTES >> 20} MB（{url}）", "确认地址指向法规压缩包"
+                        f"下载的文件超过 {MAX_ARCHIVE_BYTES >> 20} MB（{url}）",
+                        "确认地址指向法规压缩包",
                     )
                 digest.update(chunk)
                 out.write(chunk)
                 if progress:
                     progress(done, total)
     except urllib.error.HTTPError as exc:
-        raise FetchError(f"下载失败（{url}）：服务器返回 {exc.code}", "检查地址，或稍后重试") from exc
+        raise FetchError(
+            f"下载失败（{url}）：服务器返回 {exc.code}", "检查地址，或稍后重试"
+        ) from exc
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise FetchError(
@@ -154,7 +159,9 @@ def _unpack(archive: Path, dest: Path, url: str) -> None:
                 # The "data" filter refuses absolute paths, links out of dest and devices.
                 tf.extractall(dest, filter="data")
         else:
-            raise FetchError(f"下载的文件不是 tar 或 zip 压缩包（{url}）", "确认地址指向 .tar.gz 或 .zip 文件")
+            raise FetchError(
+                f"下载的文件不是 tar 或 zip 压缩包（{url}）", "确认地址指向 .tar.gz 或 .zip 文件"
+            )
     except (tarfile.TarError, zipfile.BadZipFile, EOFError) as exc:
         raise FetchError(f"压缩包已损坏，无法解开（{url}）：{exc}", "重新下载") from exc
 
@@ -170,7 +177,9 @@ def _collection_root(unpacked: Path, url: str) -> Path:
     entries = [p for p in unpacked.iterdir() if not p.name.startswith(".")]
     root = entries[0] if len(entries) == 1 and entries[0].is_dir() else unpacked
     if not any(root.rglob("*.md")):
-        raise FetchError(f"压缩包中没有 Markdown 法规文件（{url}）", "确认这是 LawRefBook 格式的法规合集")
+        raise FetchError(
+            f"压缩包中没有 Markdown 法规文件（{url}）", "确认这是 LawRefBook 格式的法规合集"
+        )
     return root
 
 

@@ -174,7 +174,11 @@ class Case:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            **{f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("sections", "cited", "parties")},
+            **{
+                f.name: getattr(self, f.name)
+                for f in fields(self)
+                if f.name not in ("sections", "cited", "parties")
+            },
             "sections": [list(s) for s in self.sections],
             "cited": [c.to_dict() for c in self.cited],
             "parties": list(self.parties),
