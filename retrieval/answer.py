@@ -1,0 +1,237 @@
+"""Extractive answer panel: the few clauses of the top articles that best match a question."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from ingest.records import Article, Case, Citation
+from retrieval.hits import Hit
+
+# Clause boundaries inside an article: full stops, semicolons, question marks and 款 breaks.
+_CLAUSE_END = re.compile(r"[。；;！？!?\n]")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+# Bigrams that carry no legal meaning in a question; they would match nearly every clause.
+STOP_BIGRAMS: frozenset[str] = frozenset(
+    "可以 怎么 么办 如何 什么 是否 应该 应当 需要 能否 能不 不能 的话 一下 请问 我们 他们 "
+    "自己 这个 那个 没有 有没 还是 或者 以及 这种 情况 问题 吗？ 了吗 怎样 多少 哪些 为什 "
+    "么样 处理 办法".split()
+)
+_MAX_OUTCOME = 90
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A verbatim clause of an article: ``article.text[start:end] == text``."""
+
+    article_id: str
+    citation: str
+    text: str
+    start: int
+    end: int
+    score: float
+    terms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One line from a similar case's outcome; ``text`` is a substring of ``Case.outcome``.
+
+    ``truncated`` is set when the line was cut mid-sentence (show an ellipsis).
+    """
+
+    case_id: str
+    title: str
+    kind: str
+    text: str
+    truncated: bool = False
+
+
+@dataclass(frozen=True)
+class Answer:
+    quotes: tuple[Quote, ...] = ()
+    outcomes: tuple[Outcome, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not self.quotes and not self.outcomes
+
+
+def clause_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the clauses of ``text``, each ending with its punctuation, trimmed."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in _CLAUSE_END.finditer(text):
+        end = m.end() if m.group() != "\n" else m.start()
+        spans.append((start, end))
+        start = m.end()
+    spans.append((start, len(text)))
+    out = []
+    for a, b in spans:
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if b > a and _CJK.search(text[a:b]):
+            out.append((a, b))
+    return out
+
+
+def question_terms(question: str, extra: Iterable[str] = ()) -> list[str]:
+    """Terms to look for: the question's CJK bigrams (minus stop bigrams) and ``extra`` terms."""
+    terms: list[str] = []
+    for run in re.findall(r"[\u3400-\u9fff]+", question):
+        for i in range(len(run) - 1):
+            bigram = run[i : i + 2]
+            if bigram not in STOP_BIGRAMS and bigram not in terms:
+                terms.append(bigram)
+    for term in extra:
+        term = "".join(ch for ch in term if ch.isalnum())
+        if len(term) >= 2 and term not in terms and term not in STOP_BIGRAMS:
+            terms.append(term)
+    return terms
+
+
+def term_spans(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
+    """Merged, sorted spans of every occurrence of ``terms`` in ``text``."""
+    spans: list[tuple[int, int]] = []
+    for term in {t for t in terms if t}:
+        start = text.find(term)
+        while start >= 0:
+            spans.append((start, start + len(term)))
+            start = text.find(term, start + 1)
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for a, b in spans:
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def _score_clause(clause: str, terms: Sequence[str]) -> tuple[float, tuple[str, ...]]:
+    found = tuple(t for t in terms if t in clause)
+    if not found:
+        return 0.0, ()
+    # Longer matched terms say more; long clauses are mildly penalised so a
+    # focused sentence beats a list that happens to mention everything.
+    weight = sum(len(t) - 1 for t in found)
+    return weight / (1.0 + len(clause) / 120.0), found
+
+
+def best_clauses(
+    question: str,
+    article: Article,
+    *,
+    extra_terms: Iterable[str] = (),
+    limit: int = 1,
+) -> list[Quote]:
+    """The ``limit`` best-matching clauses of one article (best first, score > 0 only)."""
+    terms = question_terms(question, extra_terms)
+    scored = []
+    for a, b in clause_spans(article.text):
+        score, found = _score_clause(article.text[a:b], terms)
+        if score > 0:
+            scored.append(
+                Quote(article.id, article.citation, article.text[a:b], a, b, score, found)
+            )
+    scored.sort(key=lambda q: (-q.score, q.start))
+    return scored[:limit]
+
+
+def outcome_line(case: Case) -> Outcome | None:
+    """The first sentence of a case's outcome, cut to one line; None when it has none."""
+    text = case.outcome.strip()
+    if not text:
+        return None
+    offset = case.outcome.find(text)
+    end = len(text)
+    m = re.search(r"[。！!\n]", text)
+    if m:
+        end = m.end() if m.group() != "\n" else m.start()
+    truncated = False  # ending at a full stop is a complete line, not a cut
+    if end > _MAX_OUTCOME:
+        end, truncated = _MAX_OUTCOME, True
+    line = case.outcome[offset : offset + end].strip()
+    return Outcome(case.id, case.title, case.kind, line, truncated)
+
+
+def without_citations(question: str, cited: Sequence[Citation]) -> str:
+    """The question with the citations it contains (民法典第1079条 …) blanked out."""
+    chars = list(question)
+    for c in cited:
+        if 0 <= c.start < c.end <= len(chars) and question[c.start : c.end] == c.raw:
+            chars[c.start : c.end] = [" "] * (c.end - c.start)
+        else:
+            return " ".join(question.replace(c.raw, " ") for c in cited)
+    return "".join(chars)
+
+
+def extract_answer(
+    question: str,
+    articles: Sequence[Hit],
+    cases: Sequence[Hit] = (),
+    *,
+    cited: Sequence[Citation] = (),
+    max_quotes: int = 3,
+    max_outcomes: int = 3,
+    top_articles: int = 5,
+) -> Answer:
+    """Pick 2-3 verbatim clauses from the top articles and one-line outcomes of the top cases.
+
+    Each article's best clause competes with the others', weighted by the article's
+    rank so the retriever's order still counts; one clause per article first, then
+    second clauses if room is left. Nothing is paraphrased: every ``Quote.text`` is
+    ``article.text[start:end]``.
+
+    Args:
+        question: the user's question.
+        articles: ranked article hits (``Hit.record`` is an ``Article``).
+        cases: ranked case hits (``Hit.record`` is a ``Case``).
+        cited: citations found in the question; their words are not matched, and a
+            question that is only a citation gets no quotes (the article itself is shown).
+    """
+    if cited:
+        question = without_citations(question, cited)
+        if not question_terms(question):
+            articles = ()
+    firsts: list[Quote] = []
+    seconds: list[Quote] = []
+    for hit in list(articles)[:top_articles]:
+        article = hit.record
+        if not isinstance(article, Article):
+            continue
+        prior = 1.0 / (1.0 + 0.35 * (hit.rank - 1))
+        found = best_clauses(question, article, extra_terms=hit.why.matched_terms, limit=2)
+        weighted = [
+            Quote(q.article_id, q.citation, q.text, q.start, q.end, q.score * prior, q.terms)
+            for q in found
+        ]
+        firsts.extend(weighted[:1])
+        seconds.extend(weighted[1:])
+    firsts.sort(key=lambda q: -q.score)
+    seconds.sort(key=lambda q: -q.score)
+    quotes: list[Quote] = []
+    for q in firsts + seconds:
+        # The same sentence in two laws (民法典 and 妇女权益保障法 often agree) is quoted once.
+        if len(quotes) < max_quotes and all(q.text != other.text for other in quotes):
+            quotes.append(q)
+    if not quotes and articles and isinstance(articles[0].record, Article):
+        # Nothing matched word for word (a purely semantic hit): quote the top article's first clause.
+        top = articles[0].record
+        spans = clause_spans(top.text)
+        if spans:
+            a, b = spans[0]
+            quotes = [Quote(top.id, top.citation, top.text[a:b], a, b, 0.0)]
+    quotes.sort(key=lambda q: -q.score)
+    outcomes: list[Outcome] = []
+    for hit in cases:
+        if len(outcomes) >= max_outcomes:
+            break
+        if isinstance(hit.record, Case):
+            line = outcome_line(hit.record)
+            if line:
+                outcomes.append(line)
+    return Answer(tuple(quotes), tuple(outcomes))

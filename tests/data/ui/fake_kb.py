@@ -1,0 +1,259 @@
+"""A tiny in-memory stand-in for retrieval.kb.KnowledgeBase: same methods, exact keyword search."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ingest.names import article_label, canonical_law, repealed
+from ingest.records import Article, Case, Citation, article_id
+from retrieval.hits import Filters, Hit, Notice, SearchResult, Why
+
+TITLE = "中华人民共和国民法典"
+PATH_DIVORCE = ("第五编 婚姻家庭", "第四章 离婚")
+PATH_NEIGHBOUR = ("第二编 物权", "第七章 相邻关系")
+
+
+def _art(law: str, title: str, number: int, text: str, path: tuple[str, ...], **kw) -> Article:
+    return Article(
+        id=article_id(law, number),
+        law=law,
+        law_title=title,
+        number=number,
+        suffix="",
+        label=article_label(number),
+        text=text,
+        path=path,
+        level=kw.pop("level", "法律"),
+        valid_from=kw.pop("valid_from", "2021-01-01"),
+        publish=kw.pop("publish", "2020-05-28"),
+        **kw,
+    )
+
+
+ARTICLES = [
+    _art(
+        "民法典",
+        TITLE,
+        1076,
+        "夫妻双方自愿离婚的，应当签订书面离婚协议，并亲自到婚姻登记机关申请离婚登记。\n离婚协议应当载明双方自愿离婚的意思表示和对子女抚养、财产以及债务处理等事项协商一致的意见。",
+        PATH_DIVORCE,
+    ),
+    _art(
+        "民法典",
+        TITLE,
+        1078,
+        "婚姻登记机关查明双方确实是自愿离婚，并已经对子女抚养、财产以及债务处理等事项协商一致的，予以登记，发给离婚证。",
+        PATH_DIVORCE,
+    ),
+    _art(
+        "民法典",
+        TITLE,
+        1079,
+        "夫妻一方要求离婚的，可以由有关组织进行调解或者直接向人民法院提起离婚诉讼。\n人民法院审理离婚案件，应当进行调解；如果感情确已破裂，调解无效的，应当准予离婚。\n有下列情形之一，调解无效的，应当准予离婚：\n（四）因感情不和分居满二年；",
+        PATH_DIVORCE,
+    ),
+    _art(
+        "民法典",
+        TITLE,
+        1080,
+        "完成离婚登记，或者离婚判决书、调解书生效，即解除婚姻关系。",
+        PATH_DIVORCE,
+    ),
+    _art(
+        "民法典",
+        TITLE,
+        294,
+        "不动产权利人不得违反国家规定弃置固体废物，排放大气污染物、水污染物、土壤污染物、噪声、光辐射、电磁辐射等有害物质。",
+        PATH_NEIGHBOUR,
+    ),
+    _art(
+        "民法典",
+        TITLE,
+        288,
+        "不动产的相邻权利人应当按照有利生产、方便生活、团结互助、公平合理的原则，正确处理相邻关系。",
+        PATH_NEIGHBOUR,
+    ),
+    _art(
+        "人民调解法",
+        "中华人民共和国人民调解法",
+        4,
+        "人民调解委员会调解民间纠纷，不收取任何费用。",
+        ("第一章 总则",),
+        valid_from="2011-01-01",
+        publish="2010-08-28",
+    ),
+    _art(
+        "婚姻法",
+        "中华人民共和国婚姻法",
+        32,
+        "男女一方要求离婚的，可由有关部门进行调解或直接向人民法院提出离婚诉讼。",
+        ("第四章 离婚",),
+        status="已废止",
+        valid_from="1981-01-01",
+        publish="1980-09-10",
+        current=False,
+    ),
+]
+
+CASES = [
+    Case(
+        id="case-divorce",
+        kind="典型案例",
+        title="王某诉李某离婚纠纷案",
+        dispute_type="婚姻家庭",
+        sections=(
+            ("基本案情", "王某与李某分居满二年，王某要求离婚，李某不同意离婚。"),
+            ("争议焦点", "分居满二年一方不同意离婚的，能否准予离婚。"),
+            ("裁判结果", "法院判决准予离婚。婚生子由王某抚养。"),
+        ),
+        cited=(
+            Citation("《民法典》第一千零七十九条", "民法典", "1079", resolved_id="民法典:1079"),
+        ),
+        date="2021-05-01",
+        region="浙江",
+    ),
+    Case(
+        id="case-noise",
+        kind="调解案例",
+        title="张某与邻居赵某噪声纠纷案",
+        dispute_type="邻里关系",
+        sections=(
+            ("基本案情", "赵某装修房屋，晚上施工，噪声很大。"),
+            ("调解结果", "赵某同意晚上八点后停止施工，并向张某赔礼道歉。"),
+        ),
+        cited=(Citation("《民法典》第二百九十四条", "民法典", "294", resolved_id="民法典:294"),),
+        date="2022",
+        region="上海",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class LawInfo:
+    law: str
+    law_title: str
+    level: str
+    status: str
+    version: str
+    versions: tuple[str, ...]
+    articles: int
+    current: bool
+
+
+def _terms(q: str) -> set[str]:
+    return {q[i : i + 2] for i in range(len(q) - 1)}
+
+
+class FakeKB:
+    def __init__(self) -> None:
+        self.articles = {a.id: a for a in ARTICLES}
+        self.cases = {c.id: c for c in CASES}
+        self.manifest = {"model": "fake", "created": "2026-11-26T12:00:00"}
+
+    def article(self, article_id: str) -> Article | None:
+        return self.articles.get(article_id)
+
+    def case(self, case_id: str) -> Case | None:
+        return self.cases.get(case_id)
+
+    def lookup(self, law: str, article: str, version: str = "") -> Article | None:
+        return self.articles.get(f"{canonical_law(law)}:{article}")
+
+    def laws(self) -> list[LawInfo]:
+        out = {}
+        for a in self.articles.values():
+            n = sum(1 for b in self.articles.values() if b.law == a.law)
+            out[a.law] = LawInfo(a.law, a.law_title, a.level, a.status, "", (), n, a.current)
+        return list(out.values())
+
+    def law_articles(self, law: str, version: str = "") -> list[Article]:
+        return sorted((a for a in self.articles.values() if a.law == law), key=lambda a: a.number)
+
+    def neighbours(self, article_id: str, n: int = 2) -> list[Article]:
+        a = self.articles[article_id]
+        arts = self.law_articles(a.law)
+        i = arts.index(a)
+        return arts[max(0, i - n) : i] + arts[i + 1 : i + 1 + n]
+
+    def chapter(self, article_id: str) -> list[Article]:
+        a = self.articles[article_id]
+        return [b for b in self.law_articles(a.law) if b.path == a.path]
+
+    def cases_citing(self, article_id: str) -> list[Case]:
+        return [c for c in self.cases.values() if article_id in c.cited_ids]
+
+    def stats(self) -> dict:
+        return {
+            "laws": len(self.laws()),
+            "articles": len(self.articles),
+            "cases": len(self.cases),
+            "model": "fake",
+            "created": "2026-11-26T12:00:00",
+        }
+
+    def _allowed(self, a: Article, f: Filters) -> bool:
+        return (
+            (not f.laws or a.law in f.laws)
+            and (not f.levels or a.level in f.levels)
+            and (not f.statuses or a.status in f.statuses)
+        )
+
+    def search_cases(
+        self, question: str, *, k: int = 5, filters: Filters | None = None
+    ) -> list[Hit]:
+        f = filters or Filters()
+        terms = _terms(question)
+        scored = []
+        for c in self.cases.values():
+            if f.dispute_types and c.dispute_type not in f.dispute_types:
+                continue
+            if f.case_kinds and c.kind not in f.case_kinds:
+                continue
+            found = tuple(sorted(t for t in terms if t in c.text))
+            if found:
+                scored.append((len(found), c, found))
+        scored.sort(key=lambda x: -x[0])
+        return [
+            Hit(c, float(s), r, Why(("keyword",), found, keyword_rank=r))
+            for r, (s, c, found) in enumerate(scored[:k], 1)
+        ]
+
+    def search(
+        self, question: str, *, k: int = 10, k_cases: int = 5, filters: Filters | None = None
+    ) -> SearchResult:
+        f = filters or Filters()
+        notices: list[Notice] = []
+        for law in ("民法典", "婚姻法", "人民调解法"):
+            for num, a in ((a.number, a) for a in self.articles.values() if a.law == law):
+                if question.replace(" ", "") in (f"{law}第{num}条", f"{law}{a.label}"):
+                    cit = Citation(
+                        question, law, str(num), resolved_id=a.id, repealed=bool(repealed(law))
+                    )
+                    if cit.repealed:
+                        notices.append(
+                            Notice(
+                                "warning",
+                                f"《{law}》已于2021-01-01废止，现行规定见《民法典》。",
+                                cit,
+                                ("民法典:1079",),
+                            )
+                        )
+                    return SearchResult(
+                        question, [Hit(a, 1.0, 1, Why(("citation",)))], [], notices, [cit]
+                    )
+        terms = _terms(question)
+        scored = []
+        for a in self.articles.values():
+            if not self._allowed(a, f):
+                continue
+            found = tuple(sorted(t for t in terms if t in a.text))
+            if found:
+                scored.append((len(found), a, found))
+        scored.sort(key=lambda x: (-x[0], x[1].number))
+        hits = [
+            Hit(a, float(s), r, Why(("keyword",), found, keyword_rank=r))
+            for r, (s, a, found) in enumerate(scored[:k], 1)
+        ]
+        return SearchResult(
+            question, hits, self.search_cases(question, k=k_cases, filters=f), notices
+        )

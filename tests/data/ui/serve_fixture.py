@@ -1,0 +1,47 @@
+"""Serve ui/app.py over a kb built with the fake embedder (used by the browser test).
+
+Usage: python serve_fixture.py KB_DIR PORT
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[2]
+sys.path[:0] = [str(REPO), str(HERE)]
+
+from ui_kb import fake_embedder  # noqa: E402
+
+import retrieval.kb  # noqa: E402
+
+# The index was built with the fake embedder: load it with the same one, in this process.
+retrieval.kb.load_embedder = lambda *args, **kwargs: fake_embedder()  # type: ignore[assignment]
+
+if __name__ == "__main__":
+    from streamlit.web import cli
+
+    kb_dir, port = sys.argv[1], sys.argv[2]
+    os.environ["FENGQIAO_KB"] = kb_dir
+    sys.argv = [
+        "streamlit",
+        "run",
+        str(REPO / "ui" / "app.py"),
+        "--server.port",
+        port,
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--server.fileWatcherType",
+        "none",
+        "--server.runOnSave",
+        "false",
+        "--browser.gatherUsageStats",
+        "false",
+        "--global.developmentMode",
+        "false",
+    ]
+    sys.exit(cli.main())

@@ -1,0 +1,34 @@
+"""A real KnowledgeBase for UI tests: fixture statutes and cases, built with a fake embedder."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+STATUTES = HERE / "statutes"
+CASES = HERE / "cases"
+TESTS = HERE.parents[1]
+
+
+def fake_embedder() -> object:
+    """The project's fake deterministic embedder (``tests/conftest.py``), importable from scripts."""
+    if str(TESTS) not in sys.path:
+        sys.path.insert(0, str(TESTS))
+    from conftest import FakeEmbedder
+
+    return FakeEmbedder()
+
+
+def build_fixture_kb(kb_dir: Path, embedder: object | None = None) -> Path:
+    """Build ``kb_dir/index`` from the fixture statutes and cases; returns ``kb_dir``."""
+    from retrieval.build import build_kb
+
+    build_kb(kb_dir, statutes=[STATUTES], cases=[CASES], embedder=embedder or fake_embedder())
+    return kb_dir
+
+
+def load_fixture_kb(kb_dir: Path, embedder: object | None = None):  # type: ignore[no-untyped-def]
+    from retrieval.kb import KnowledgeBase
+
+    return KnowledgeBase.load(kb_dir, embedder=embedder or fake_embedder())

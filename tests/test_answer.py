@@ -1,0 +1,153 @@
+"""Extractive answer panel: verbatim clauses with exact spans, one-line case outcomes."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from ingest.records import Article, Citation
+from retrieval.answer import (
+    clause_spans,
+    extract_answer,
+    outcome_line,
+    question_terms,
+    term_spans,
+    without_citations,
+)
+from retrieval.hits import Hit, Why
+
+sys.path.insert(0, str(Path(__file__).parent / "data" / "ui"))
+from fake_kb import ARTICLES, CASES, FakeKB  # noqa: E402
+
+QUESTIONS = [
+    "男方不同意离婚，女方可以怎么办？",
+    "邻居装修噪音很大，晚上也施工，怎么处理？",
+    "人民调解收费吗",
+    "完全无关的问题 abc",
+]
+
+
+def test_clause_spans_cover_text_verbatim() -> None:
+    text = ARTICLES[2].text
+    spans = clause_spans(text)
+    assert len(spans) >= 4
+    for a, b in spans:
+        assert text[a:b] and text[a:b] == text[a:b].strip()
+        assert "\n" not in text[a:b]
+
+
+def test_question_terms_drop_stop_bigrams() -> None:
+    terms = question_terms("男方不同意离婚，女方可以怎么办？", ["离婚", "调解 "])
+    assert "离婚" in terms and "调解" in terms
+    assert "可以" not in terms and "怎么" not in terms
+
+
+def test_term_spans_merge_overlaps() -> None:
+    assert term_spans("不同意离婚离婚", ["离婚", "婚离"]) == [(3, 7)]
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_every_quote_is_a_substring_of_its_article(question: str) -> None:
+    kb = FakeKB()
+    result = kb.search(question)
+    answer = extract_answer(question, result.articles, result.cases)
+    assert len(answer.quotes) <= 3
+    for quote in answer.quotes:
+        article = kb.article(quote.article_id)
+        assert article is not None
+        assert article.text[quote.start : quote.end] == quote.text
+        assert quote.text in article.text
+        assert quote.citation == article.citation
+    for outcome in answer.outcomes:
+        assert outcome.text in kb.case(outcome.case_id).outcome
+
+
+def test_divorce_question_quotes_1079_and_case_outcome() -> None:
+    kb = FakeKB()
+    q = "男方不同意离婚，女方可以怎么办？"
+    result = kb.search(q)
+    answer = extract_answer(q, result.articles, result.cases)
+    assert 2 <= len(answer.quotes) <= 3
+    assert (
+        any(x.article_id == "民法典:1079" for x in answer.quotes)
+        or result.articles[0].record.id != "民法典:1079"
+    )
+    assert answer.outcomes and answer.outcomes[0].case_id == "case-divorce"
+
+
+def test_one_clause_per_article_first() -> None:
+    arts = [a for a in ARTICLES if a.law == "民法典"][:3]
+    hits = [Hit(a, 1.0, r, Why(matched_terms=("离婚",))) for r, a in enumerate(arts, 1)]
+    answer = extract_answer("离婚协议", hits)
+    ids = [q.article_id for q in answer.quotes]
+    assert len(set(ids)) == len(ids)
+
+
+def test_semantic_only_hit_falls_back_to_first_clause() -> None:
+    art = Article("x:1", "x", "某法", 1, "", "第一条", "甲乙丙丁。戊己庚辛。")
+    answer = extract_answer("完全不相干", [Hit(art, 0.5, 1)])
+    assert [q.text for q in answer.quotes] == ["甲乙丙丁。"]
+
+
+def test_outcome_line_cuts_long_sentences() -> None:
+    line = outcome_line(CASES[0])
+    assert line is not None and line.text == "法院判决准予离婚。" and not line.truncated
+    long_case = CASES[0].__class__(
+        id="c",
+        kind="调解案例",
+        title="t",
+        dispute_type="其他",
+        sections=(("调解结果", "甲" * 200),),
+    )
+    cut = outcome_line(long_case)
+    assert cut is not None and cut.truncated and len(cut.text) == 90
+
+
+def test_no_articles_no_quotes() -> None:
+    assert extract_answer("离婚", []).empty
+
+
+def test_citation_words_are_not_matched() -> None:
+    kb = FakeKB()
+    q = "民法典第1079条"
+    cit = Citation(q, "民法典", "1079", start=0, end=len(q), resolved_id="民法典:1079")
+    assert without_citations(q, [cit]).strip() == ""
+    result = kb.search(q)
+    assert extract_answer(q, result.articles, cited=[cit]).quotes == ()
+    mixed = "民法典第1079条 说的离婚诉讼"
+    cit2 = Citation("民法典第1079条", "民法典", "1079", start=0, end=10)
+    assert "第10" not in "".join(question_terms(without_citations(mixed, [cit2])))
+    hits = [Hit(a, 1.0, r, Why()) for r, a in enumerate(ARTICLES[:4], 1)]
+    answer = extract_answer(mixed, hits, cited=[cit2])
+    assert answer.quotes and all("离婚" in x.text for x in answer.quotes)
+
+
+def test_identical_sentences_quoted_once() -> None:
+    twin = Article(
+        "妇女权益保障法:64",
+        "妇女权益保障法",
+        "中华人民共和国妇女权益保障法",
+        64,
+        "",
+        "第六十四条",
+        ARTICLES[1].text,
+    )
+    hits = [Hit(ARTICLES[1], 1.0, 1, Why()), Hit(twin, 0.9, 2, Why())]
+    answer = extract_answer("婚姻登记机关发给离婚证", hits)
+    texts = [q.text for q in answer.quotes]
+    assert len(texts) == len(set(texts))
+
+
+@pytest.mark.parametrize(
+    "question", [*QUESTIONS, "民法典第1079条", "劳动合同法第三十八条 公司拖欠工资"]
+)
+def test_quotes_verbatim_on_a_real_index(tiny_kb, question: str) -> None:  # type: ignore[no-untyped-def]
+    result = tiny_kb.search(question)
+    answer = extract_answer(question, result.articles, result.cases, cited=result.cited)
+    for quote in answer.quotes:
+        article = tiny_kb.article(quote.article_id)
+        assert article.text[quote.start : quote.end] == quote.text
+    for outcome in answer.outcomes:
+        assert outcome.text in tiny_kb.case(outcome.case_id).outcome

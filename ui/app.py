@@ -1,0 +1,36 @@
+"""Streamlit entry of 枫桥 (`streamlit run ui/app.py`; kb folder from env FENGQIAO_KB)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# `streamlit run ui/app.py` puts ui/ on sys.path, not the repo: make the packages importable.
+_REPO = str(Path(__file__).resolve().parents[1])
+if _REPO not in sys.path:
+    sys.path.insert(0, _REPO)
+
+import streamlit as st  # noqa: E402
+
+from ui.pages import PAGE_FILES  # noqa: E402
+
+
+def main() -> None:
+    st.set_page_config(page_title="枫桥 · 人民调解法律知识检索", page_icon="🍁", layout="wide")
+    pages = {
+        "ask": st.Page(PAGE_FILES["ask"], title="问答检索", icon=":material/search:", default=True),
+        "browse": st.Page(PAGE_FILES["browse"], title="法规浏览", icon=":material/menu_book:"),
+        "collections": st.Page(
+            PAGE_FILES["collections"], title="案卷与教学集", icon=":material/folder:"
+        ),
+        "knowledge": st.Page(PAGE_FILES["knowledge"], title="知识库", icon=":material/database:"),
+    }
+    page = st.navigation(list(pages.values()))
+    # A shared citation link may point at the root: /?law=民法典&article=1079 opens 法规浏览.
+    if page is pages["ask"] and "law" in st.query_params:
+        st.switch_page(pages["browse"], query_params=st.query_params.to_dict())
+    st.sidebar.caption("枫桥 · 离线法律知识检索，供人民调解员参考；结果以法条原文为准。")
+    page.run()
+
+
+main()
