@@ -219,16 +219,18 @@ def _print_eval(path: Path, result: EvalResult) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from retrieval.kb import KnowledgeBase
+    from retrieval.kb import resolve_index
+    from retrieval.manifest import read_manifest
 
     kb = args.kb or default_kb()
-    KnowledgeBase.load(kb)  # fail here, in one line, rather than inside the browser
+    read_manifest(resolve_index(kb))  # a missing index fails here, in one line, not in the browser
     env = dict(os.environ, FENGQIAO_KB=str(kb.resolve()))
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(APP),
         "--server.port", str(args.port),
         "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
+        "--client.toolbarMode", "viewer",
     ]  # fmt: skip
     print(f"枫桥已启动：在浏览器中打开 http://localhost:{args.port} （按 Ctrl+C 退出）")
     return subprocess.call(cmd, env=env)
