@@ -1,0 +1,127 @@
+"""Retrieval quality table: evaluates a knowledge base on the shared query sets and writes docs/quality.md.
+
+usage: python bench/quality.py [--kb DIR] [--eval DIR] [--tier curated] [--configs bm25,dense,rrf,hybrid]
+                               [--limit N] [--write | --check]
+
+--write rewrites the table (and the expected numbers CI checks) in docs/quality.md;
+--check fails (exit 1) when a metric of the default configuration dropped by more
+than 0.01 against the expected numbers recorded for the same --limit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+DOC = REPO / "docs" / "quality.md"
+SETS = ("lawbench-3-8.jsonl", "lawbench-3-2.jsonl", "lawyer-llama.jsonl")
+COLS = ("R@1", "R@5", "R@10", "R@20", "R@100", "MRR@10", "nDCG@10")
+_EXPECTED = re.compile(r"<!-- expected (\{.*?\}) -->", re.S)
+
+
+def table(results: dict[str, dict]) -> str:
+    rows = [
+        "| set (queries) | retriever | " + " | ".join(COLS) + " |",
+        "|---|---|" + "---|" * len(COLS),
+    ]
+    for name, r in results.items():
+        for cfg, m in r["by_config"].items():
+            label = f"**{cfg}**" if cfg == r["config"]["retriever"] else cfg
+            rows.append(
+                f"| {name.removesuffix('.jsonl')} ({r['queries']}) | {label} | "
+                + " | ".join(f"{m[c]:.3f}" for c in COLS)
+                + " |"
+            )
+    return "\n".join(rows)
+
+
+def read_expected() -> dict:
+    m = _EXPECTED.search(DOC.read_text(encoding="utf-8")) if DOC.exists() else None
+    return json.loads(m.group(1)) if m else {}
+
+
+def main() -> int:
+    corpus = Path(os.environ.get("FENGQIAO_CORPUS") or REPO.parent / "shared" / "corpus")
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--kb", type=Path, default=Path(os.environ.get("FENGQIAO_KB") or REPO / "kb"))
+    ap.add_argument("--eval", type=Path, default=corpus.parent / "eval")
+    ap.add_argument("--tier", default="curated")
+    ap.add_argument("--configs", default="bm25,dense,rrf,hybrid")
+    ap.add_argument("--sets", default=",".join(SETS))
+    ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--write", action="store_true")
+    ap.add_argument("--check", action="store_true")
+    a = ap.parse_args()
+
+    from retrieval.evaluate import evaluate
+    from retrieval.kb import KnowledgeBase
+
+    kb = KnowledgeBase.load(a.kb)
+    results = {}
+    for name in a.sets.split(","):
+        r = evaluate(
+            kb, a.eval / name, a.tier, a.configs.split(","), limit=a.limit, show_progress=True
+        )
+        results[name] = r.to_json()
+    text = table(results)
+    print(text)
+    key = f"{a.tier}:{a.limit or 'all'}"
+    current = {n: r["metrics"] for n, r in results.items()}
+    if a.check:
+        expected = read_expected().get(key)
+        if not expected:
+            print(f"no expected numbers for {key} in {DOC}")
+            return 1
+        drops = [
+            f"{n} {c}: {expected[n][c]:.3f} -> {current[n][c]:.3f}"
+            for n in expected
+            if n in current
+            for c in COLS
+            if current[n][c] < expected[n][c] - 0.01
+        ]
+        for d in drops:
+            print("DROPPED", d)
+        return 1 if drops else 0
+    if a.write:
+        exp = read_expected()
+        exp[key] = current
+        stats = kb.stats()
+        cmd = (
+            f"python bench/quality.py --kb KB --tier {a.tier} --configs {a.configs}"
+            + (f" --limit {a.limit}" if a.limit else "")
+            + " --write"
+        )
+        body = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
+        section = (
+            f"<!-- table {key} -->\n"
+            f"Knowledge base: {stats['laws']} laws, {stats['articles']} articles, {stats['cases']} cases; "
+            f"model `{stats['model']}`; tier `{a.tier}`; leave-one-out on; "
+            f"{'first ' + str(a.limit) + ' queries of each set' if a.limit else 'all queries of the tier'}.\n"
+            f"Produced by: `{cmd}`\n\n{text}\n<!-- end {key} -->"
+        )
+        pat = re.compile(rf"<!-- table {re.escape(key)} -->.*?<!-- end {re.escape(key)} -->", re.S)
+        body = (
+            pat.sub(lambda _m: section, body)
+            if pat.search(body)
+            else body.rstrip() + "\n\n" + section + "\n"
+        )
+        blob = f"<!-- expected {json.dumps(exp, ensure_ascii=False, sort_keys=True)} -->"
+        body = (
+            _EXPECTED.sub(lambda _m: blob, body)
+            if _EXPECTED.search(body)
+            else body.rstrip() + "\n\n" + blob + "\n"
+        )
+        DOC.parent.mkdir(exist_ok=True)
+        DOC.write_text(body, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

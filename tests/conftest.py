@@ -1,0 +1,129 @@
+"""Shared fixtures: a fake deterministic embedder and tiny knowledge bases built from tests/data."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ingest.records import Case, Citation
+
+DATA = Path(__file__).parent / "data" / "retrieval"
+REPO = Path(__file__).resolve().parent.parent
+
+
+class FakeEmbedder:
+    """Hashed bag of characters and character bigrams: same protocol as the real embedder.
+
+    Deterministic and instant, so retrieval tests are exact and need no model.
+    """
+
+    name = "fake-chars"
+    key = "fake-chars-v1"
+    dim = 256
+
+    def __init__(self) -> None:
+        self.calls = 0  # passages encoded, so tests can see the cache at work
+
+    def _vec(self, text: str) -> np.ndarray:
+        v = np.zeros(self.dim, np.float32)
+        grams = list(text) + [text[i : i + 2] for i in range(len(text) - 1)]
+        for g in grams:
+            if g.strip() and not g.isascii():
+                h = int.from_bytes(hashlib.md5(g.encode()).digest()[:4], "little")
+                v[h % self.dim] += 1.0 if len(g) == 1 else 2.0
+        n = np.linalg.norm(v)
+        return v / n if n else v
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return (
+            np.stack([self._vec(t) for t in texts])
+            if texts
+            else np.zeros((0, self.dim), np.float32)
+        )
+
+    def encode_passages(
+        self, texts: Sequence[str], *, batch_size: int = 32, show_progress: bool = False
+    ) -> np.ndarray:
+        self.calls += len(texts)
+        return self.encode_queries(texts)
+
+    def count_tokens(self, text: str) -> int:
+        return len(text) + 2
+
+
+def corpus_dir() -> Path:
+    """The shared real corpus: env FENGQIAO_CORPUS or ../shared/corpus beside the repo."""
+    return Path(os.environ.get("FENGQIAO_CORPUS") or REPO.parent / "shared" / "corpus")
+
+
+def fixture_cases() -> list[Case]:
+    """Three tiny cases citing fixture articles (one is a consultation used leave-one-out)."""
+    return [
+        Case(
+            id="case-noise",
+            kind="调解案例",
+            title="楼上装修噪音扰民纠纷",
+            dispute_type="邻里关系",
+            sections=(
+                ("基本案情", "邻居家装修，晚上十点以后还在电钻施工，噪音很大，影响休息。"),
+                ("争议焦点", "夜间施工噪声是否侵害相邻权。"),
+            ),
+            cited=(
+                Citation("《民法典》第二百九十四条", "民法典", "294", resolved_id="民法典:294"),
+            ),
+            date="2023-05-01",
+        ),
+        Case(
+            id="case-divorce",
+            kind="典型案例",
+            title="一方不同意离婚的调解",
+            dispute_type="婚姻家庭",
+            sections=(("基本案情", "妻子要求离婚，丈夫坚决不同意，双方分居两年。"),),
+            cited=(
+                Citation("《民法典》第一千零七十九条", "民法典", "1079", resolved_id="民法典:1079"),
+            ),
+            date="2022-01-10",
+        ),
+        Case(
+            id="lawbench-3-8-9999",
+            kind="法律咨询",
+            title="公司拖欠工资怎么办",
+            dispute_type="劳动劳务",
+            sections=(
+                ("问题", "公司连续三个月拖欠工资，我能不能辞职并要补偿？"),
+                ("回答", "可以依据劳动合同法第三十八条解除。"),
+            ),
+            cited=(
+                Citation("劳动合同法第三十八条", "劳动合同法", "38", resolved_id="劳动合同法:38"),
+            ),
+        ),
+    ]
+
+
+@pytest.fixture(scope="session")
+def fake_embedder() -> FakeEmbedder:
+    return FakeEmbedder()
+
+
+@pytest.fixture(scope="session")
+def tiny_kb_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A knowledge base built once per session from tests/data/retrieval with the fake embedder."""
+    from retrieval.build import build_kb
+
+    kb_dir = tmp_path_factory.mktemp("kb")
+    build_kb(
+        kb_dir, statutes=[DATA / "statutes"], embedder=FakeEmbedder(), case_records=fixture_cases()
+    )
+    return kb_dir
+
+
+@pytest.fixture(scope="session")
+def tiny_kb(tiny_kb_dir: Path):
+    from retrieval.kb import KnowledgeBase
+
+    return KnowledgeBase.load(tiny_kb_dir, embedder=FakeEmbedder())

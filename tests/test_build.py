@@ -1,0 +1,121 @@
+"""Building: up-to-date rebuilds, resume after a crash, atomic swap, remembered sources, drop-in."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+from conftest import DATA, FakeEmbedder, fixture_cases
+
+from retrieval.build import build_kb, embed_units
+from retrieval.dense import DenseIndex
+from retrieval.embcache import EmbeddingCache
+from retrieval.errors import BuildError
+from retrieval.kb import KnowledgeBase
+from retrieval.manifest import read_manifest
+from retrieval.units import Unit
+
+
+class Crashing(FakeEmbedder):
+    """Dies after encoding ``limit`` passages, like a build killed mid-way."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def encode_passages(self, texts, *, batch_size=32, show_progress=False):
+        if self.calls + len(texts) > self.limit:
+            raise KeyboardInterrupt("killed")
+        return super().encode_passages(texts)
+
+
+def _units(n: int) -> list[Unit]:
+    return [
+        Unit(f"u{i}", f"p{i}", "article", f"第{i}条 内容" + "字" * (i % 7), "") for i in range(n)
+    ]
+
+
+def test_resumed_embedding_equals_uninterrupted(tmp_path):
+    units = _units(30)
+    clean = embed_units(units, FakeEmbedder(), EmbeddingCache(tmp_path / "a", "m"), group=4)
+    cache = EmbeddingCache(tmp_path / "b", "m")
+    with pytest.raises(KeyboardInterrupt):
+        embed_units(units, Crashing(limit=10), cache, group=4)
+    assert len(EmbeddingCache(tmp_path / "b", "m")) == 8  # two whole groups were checkpointed
+    again = FakeEmbedder()
+    resumed = embed_units(units, again, EmbeddingCache(tmp_path / "b", "m"), group=4)
+    assert again.calls == 22
+    np.testing.assert_array_equal(resumed, clean)
+
+
+def test_rebuild_with_nothing_changed_is_up_to_date(tmp_path):
+    fake = FakeEmbedder()
+    first = build_kb(tmp_path, statutes=[DATA / "statutes"], embedder=fake)
+    assert not first.up_to_date and first.embedded == first.units and first.articles == 29
+    calls = fake.calls
+    again = build_kb(tmp_path, embedder=fake)  # sources remembered
+    assert again.up_to_date and fake.calls == calls
+    assert again.statutes == first.statutes
+    assert "已是最新" in again.summary()
+
+
+def test_crashed_build_keeps_old_index_and_resumes(tmp_path):
+    src = tmp_path / "src"
+    shutil.copytree(DATA / "statutes", src)
+    build_kb(tmp_path / "kb", statutes=[src], embedder=FakeEmbedder())
+    before = read_manifest(tmp_path / "kb" / "index")
+    # a changed law: its articles must be embedded again, and the embedder dies
+    law = src / "社会法" / "劳动合同法(2012-12-28).md"
+    law.write_text(law.read_text().replace("劳动者", "劳动者本人"))
+    with pytest.raises(KeyboardInterrupt):
+        build_kb(tmp_path / "kb", statutes=[src], embedder=Crashing(limit=0))
+    assert read_manifest(tmp_path / "kb" / "index") == before  # previous index still in place
+    KnowledgeBase.load(tmp_path / "kb", embedder=FakeEmbedder())
+    resumed = build_kb(tmp_path / "kb", statutes=[src], embedder=FakeEmbedder())
+    assert 0 < resumed.embedded < resumed.units
+    clean = build_kb(tmp_path / "clean", statutes=[src], embedder=FakeEmbedder())
+    a = DenseIndex.load(tmp_path / "kb" / "index" / "articles.faiss").vectors
+    b = DenseIndex.load(tmp_path / "clean" / "index" / "articles.faiss").vectors
+    np.testing.assert_array_equal(a, b)
+    for f in ("articles.jsonl", "article_units.jsonl"):
+        assert (tmp_path / "kb" / "index" / f).read_text() == (
+            tmp_path / "clean" / "index" / f
+        ).read_text()
+    assert clean.embedded == clean.units
+
+
+def test_drop_in_is_always_included(tmp_path):
+    drop = tmp_path / "drop-in"
+    drop.mkdir()
+    shutil.copy(DATA / "statutes" / "社会法" / "劳动合同法(2012-12-28).md", drop / "劳动合同法.md")
+    rep = build_kb(tmp_path, statutes=[DATA / "statutes" / "民法典"], embedder=FakeEmbedder())
+    assert str(drop) in rep.statutes
+    kb = KnowledgeBase.load(tmp_path, embedder=FakeEmbedder())
+    assert kb.lookup("劳动合同法", "38") is not None
+
+
+def test_no_articles_is_a_clear_error(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(BuildError) as e:
+        build_kb(tmp_path / "kb", statutes=[empty], embedder=FakeEmbedder())
+    assert "没有找到任何法条" in e.value.message and e.value.hint
+    with pytest.raises(BuildError):
+        build_kb(tmp_path / "kb2", embedder=FakeEmbedder())
+
+
+def test_cases_are_saved_and_round_trip(tiny_kb_dir):
+    kb = KnowledgeBase.load(tiny_kb_dir, embedder=FakeEmbedder())
+    assert kb.case("case-noise") == fixture_cases()[0]
+    assert kb.manifest["corpus"]["cases"] == 3 and kb.manifest["model"]["name"] == "fake-chars"
+    assert set(kb.manifest) >= {
+        "format",
+        "format_version",
+        "model",
+        "tokenizer",
+        "corpus",
+        "created",
+        "versions",
+        "sources",
+    }

@@ -1,0 +1,121 @@
+"""Search on a tiny knowledge base with the fake embedder: golden hits, citations, filters, JSON."""
+
+from __future__ import annotations
+
+import json
+
+from retrieval.hits import Filters
+from retrieval.search import CONFIGS
+from retrieval.serialise import result_json
+
+
+def ids(result):
+    return [h.record.id for h in result.articles]
+
+
+def test_divorce_question_finds_1079_first(tiny_kb):
+    res = tiny_kb.search("男方不同意离婚，女方可以怎么办？", k=5)
+    assert ids(res)[0] == "民法典:1079"
+    top = res.articles[0]
+    assert top.rank == 1 and "semantic" in top.why.sources and "keyword" in top.why.sources
+    assert "离婚" in top.why.matched_terms
+
+
+def test_noise_question_finds_294(tiny_kb):
+    assert "民法典:294" in ids(tiny_kb.search("邻居装修噪音很大，晚上也施工，怎么处理？", k=5))
+
+
+def test_citation_forms_pin_the_article_first(tiny_kb):
+    for q, want in [
+        ("民法典第1079条", "民法典:1079"),
+        ("第一千零七十九条是怎么规定的", "民法典:1079"),
+        ("《民法典》第二百九十四条", "民法典:294"),
+        ("劳动合同法第三十八条第一款", "劳动合同法:38"),
+        ("依据《中华人民共和国劳动合同法》第38条，公司欠薪我能走吗", "劳动合同法:38"),
+    ]:
+        res = tiny_kb.search(q, k=3)
+        assert ids(res)[0] == want, q
+        assert res.articles[0].why.sources[0] == "citation"
+        assert res.cited and res.cited[0].resolved_id == want
+
+
+def test_repealed_law_citation_gives_notice_with_suggestions(tiny_kb):
+    res = tiny_kb.search("婚姻法第32条规定感情破裂可以离婚吗", k=5)
+    notice = res.notices[0]
+    assert notice.level == "warning" and "婚姻法" in notice.text and "废止" in notice.text
+    assert "建议" in notice.text and "并非官方" in notice.text
+    assert notice.suggestions and all(s.startswith("民法典:") for s in notice.suggestions)
+    assert res.cited[0].repealed
+
+
+def test_filters_restrict_laws_and_keep_current_law(tiny_kb):
+    res = tiny_kb.search("解除劳动合同", k=20, filters=Filters(laws=("劳动合同法",)))
+    assert res.articles and all(h.record.law == "劳动合同法" for h in res.articles)
+    res = tiny_kb.search("解除劳动合同", k=50)
+    assert all(
+        h.record.current and h.record.status in ("现行有效", "尚未施行") for h in res.articles
+    )
+
+
+def test_case_hits_one_per_case_with_section(tiny_kb):
+    res = tiny_kb.search("楼上装修晚上电钻施工太吵", k=3, k_cases=3)
+    cids = [h.record.id for h in res.cases]
+    assert cids[0] == "case-noise" and len(cids) == len(set(cids))
+    assert res.cases[0].why.section in ("基本案情", "争议焦点")
+    res = tiny_kb.search("装修噪音", k_cases=3, filters=Filters(dispute_types=("婚姻家庭",)))
+    assert [h.record.id for h in res.cases] == ["case-divorce"]
+
+
+def test_precedent_lifts_cited_article_and_exclusion_removes_it(tiny_kb):
+    q = "公司连续三个月拖欠工资，我能不能辞职并要补偿？"
+    res = tiny_kb.search(q, k=10)
+    hit = next(h for h in res.articles if h.record.id == "劳动合同法:38")
+    assert "precedent" in hit.why.sources and "lawbench-3-8-9999" in hit.why.via_cases
+    res = tiny_kb.search(q, k=10, filters=Filters(exclude_case_ids=("lawbench-3-8-9999",)))
+    assert all("lawbench-3-8-9999" not in h.why.via_cases for h in res.articles)
+    assert all(h.record.id != "lawbench-3-8-9999" for h in res.cases)
+
+
+def test_every_config_runs(tiny_kb):
+    for cfg in CONFIGS.values():
+        res = tiny_kb.search("离婚", k=3, config=cfg)
+        assert len(res.articles) == 3
+
+
+def test_search_cases_and_lookups(tiny_kb):
+    assert tiny_kb.search_cases("噪音", k=1)[0].record.id == "case-noise"
+    assert tiny_kb.lookup("中华人民共和国民法典", "第一千零七十九条").id == "民法典:1079"
+    assert tiny_kb.lookup("《民法典》", "1079").id == "民法典:1079"
+    assert [a.id for a in tiny_kb.neighbours("民法典:1079", 1)] == [
+        "民法典:1078",
+        "民法典:1079",
+        "民法典:1080",
+    ]
+    assert "民法典:294" in [a.id for a in tiny_kb.chapter("民法典:288")]
+    assert [c.id for c in tiny_kb.cases_citing("民法典:294")] == ["case-noise"]
+    laws = {info.law: info for info in tiny_kb.laws()}
+    assert laws["劳动合同法"].articles == 9 and laws["民法典"].current
+    assert tiny_kb.stats()["cases"] == 3
+
+
+def test_query_json_matches_interface(tiny_kb):
+    res = tiny_kb.search("男方不同意离婚，女方可以怎么办？", k=2, k_cases=1)
+    d = json.loads(json.dumps(result_json(res), ensure_ascii=False))
+    a = d["articles"][0]
+    for key in (
+        "rank",
+        "id",
+        "law",
+        "law_title",
+        "article",
+        "label",
+        "path",
+        "text",
+        "status",
+        "citation",
+        "score",
+    ):
+        assert key in a
+    assert a["article"] == "1079" and a["citation"] == "《中华人民共和国民法典》第一千零七十九条"
+    for key in ("rank", "id", "title", "kind", "dispute_type", "outcome", "cited", "score"):
+        assert key in d["cases"][0]
