@@ -90,7 +90,9 @@ def test_fetch_checksum_mismatch_keeps_previous(server: tuple[str, Path], tmp_pa
     assert not [p for p in (kb / "fetched").iterdir() if p.name.startswith(".fetch-")]
 
 
-def test_fetch_reports_missing_file_and_bad_archive(server: tuple[str, Path], tmp_path: Path) -> None:
+def test_fetch_reports_missing_file_and_bad_archive(
+    server: tuple[str, Path], tmp_path: Path
+) -> None:
     base, root = server
     with pytest.raises(FetchError, match="404"):
         fetch(tmp_path / "kb", url=f"{base}/nothing.tar.gz")

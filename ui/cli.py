@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ingest.errors import IngestError
+from ingest.records import Article, Case
 
 if TYPE_CHECKING:
     from retrieval.build import BuildReport
     from retrieval.evaluate import EvalResult
+    from retrieval.hits import SearchResult
 
 REPO = Path(__file__).resolve().parent.parent
 APP = Path(__file__).resolve().parent / "app.py"
@@ -169,27 +171,22 @@ def _query(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_result(result: object) -> None:
-    from retrieval.hits import SearchResult
-
-    assert isinstance(result, SearchResult)
+def _print_result(result: SearchResult) -> None:
     for notice in result.notices:
         print(f"【提示】{notice.text}")
     print(f"适用法条（{len(result.articles)}）")
     for hit in result.articles:
         a = hit.record
-        path = " / ".join(getattr(a, "path", ()))
-        status = getattr(a, "status", "")
-        print(f"\n{hit.rank}. {a.citation}  [{status}]  {path}")  # type: ignore[union-attr]
-        print(f"   {a.text}".replace("\n", "\n   "))  # type: ignore[union-attr]
+        assert isinstance(a, Article)
+        print(f"\n{hit.rank}. {a.citation}  [{a.status}]  {' / '.join(a.path)}")
+        print(f"   {a.text}".replace("\n", "\n   "))
     if result.cases:
         print(f"\n类似案例（{len(result.cases)}）")
     for hit in result.cases:
         c = hit.record
-        outcome = getattr(c, "outcome", "").replace("\n", " ")
-        print(
-            f"\n{hit.rank}. {c.title}  [{getattr(c, 'kind', '')} · {getattr(c, 'dispute_type', '')}]"
-        )
+        assert isinstance(c, Case)
+        outcome = c.outcome.replace("\n", " ")
+        print(f"\n{hit.rank}. {c.title}  [{c.kind} · {c.dispute_type}]")
         if outcome:
             print(f"   结果：{outcome[:160]}{'…' if len(outcome) > 160 else ''}")
 
