@@ -101,7 +101,11 @@ def _load_articles(
 
 
 def _load_cases(
-    paths: Sequence[Path], articles: Sequence[Article], report: BuildReport, show_progress: bool
+    paths: Sequence[Path],
+    articles: Sequence[Article],
+    cache: Path,
+    report: BuildReport,
+    show_progress: bool,
 ) -> list[Case]:
     if not paths:
         return []
@@ -112,10 +116,11 @@ def _load_cases(
             "案例导入模块不可用，无法读取案例", "先不带 --cases 构建，或更新程序"
         ) from e
     rep = IngestReport()
-    cases = load_cases(paths, report=rep, show_progress=show_progress)
-    cases, _link = link_cases(cases, articles)
+    cases = load_cases(paths, report=rep, show_progress=show_progress, cache_dir=cache)
+    cases, link = link_cases(cases, articles)
     report.problems.extend(rep.problems)
     report.notes.extend(rep.notes)
+    report.notes.extend(link.lines())
     return list(cases)
 
 
@@ -224,7 +229,9 @@ def build_kb(
         raise BuildError(
             f"在 {where} 中没有找到任何法条", "检查文件夹路径，或放入 LawRefBook 格式的法规文件"
         )
-    case_list = _load_cases(case_paths, articles, report, show_progress) + list(case_records)
+    case_list = _load_cases(case_paths, articles, kb_dir / "cache", report, show_progress) + list(
+        case_records
+    )
     emb = embedder or load_embedder(model, show_progress=show_progress)
     report.model = emb.name
     tokenizer = JiebaTokenizer().with_words(
