@@ -209,10 +209,10 @@ def _eval(args: argparse.Namespace) -> int:
 def _print_eval(path: Path, result: EvalResult) -> None:
     names = ["R@1", "R@5", "R@10", "R@20", "R@100", "Hit@10", "MRR@10", "nDCG@10"]
     print(f"{path.name}: {result.queries} 条查询，层级 {result.tier}，模型 {result.model}")
-    print(f"{'配置':<10}" + "".join(f"{n:>9}" for n in names))
+    print(f"{'配置':<14}" + "".join(f"{n:>9}" for n in names))
     for config, metrics in result.by_config.items():
         mark = " *" if config == result.default else ""
-        print(f"{config + mark:<10}" + "".join(f"{metrics.get(n, 0.0):>9.3f}" for n in names))
+        print(f"{config + mark:<16}" + "".join(f"{metrics.get(n, 0.0):>9.3f}" for n in names))
 
 
 def _serve(args: argparse.Namespace) -> int:
