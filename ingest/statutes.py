@@ -92,6 +92,19 @@ class Changes:
             or self.removed_articles
         )
 
+    def summary(self) -> str:
+        """One Chinese line: what this run added, changed and removed, and how much it re-parsed."""
+        if self.first_run:
+            return (
+                f"首次读取：{len(self.added_documents)} 个文件，{len(self.added_articles)} 条法条"
+            )
+        return (
+            f"与上次相比：文件 新增 {len(self.added_documents)}、改动 {len(self.changed_documents)}、"
+            f"删除 {len(self.removed_documents)}；法条 新增 {len(self.added_articles)}、"
+            f"改动 {len(self.changed_articles)}、删除 {len(self.removed_articles)}"
+            f"（重新解析 {self.reparsed} 个文件，复用缓存 {self.reused} 个）"
+        )
+
 
 @dataclass(frozen=True)
 class StatuteLoad:

@@ -97,6 +97,7 @@ def _load_articles(
     load = load_statutes(dirs, cache_dir=cache, show_progress=show_progress)
     report.problems.extend(load.report.problems)
     report.notes.extend(load.report.notes)
+    report.notes.append(load.changes.summary())
     return load.articles, list(load.documents)
 
 

@@ -136,3 +136,23 @@ def test_expected_failures_are_one_line_without_traceback(
     assert len(lines) == 1, err
     assert lines[0].startswith("错误：") and "建议" in lines[0] and says in lines[0]
     assert "Traceback" not in err
+
+
+def test_rebuild_reports_what_changed(
+    fake_model: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kb = tmp_path / "kb"
+    statutes = tmp_path / "statutes"
+    shutil.copytree(DATA / "statutes", statutes)
+    code, out, _ = _run(capsys, "build", "--statutes", str(statutes), "--kb", str(kb))
+    assert code == 0 and "首次读取" in out
+
+    law = statutes / "社会法" / "劳动合同法(2012-12-28).md"
+    law.write_text(
+        law.read_text(encoding="utf-8") + "\n第九十九条 本条为测试新增。\n", encoding="utf-8"
+    )
+    code, out, _ = _run(capsys, "build", "--kb", str(kb))
+
+    assert code == 0
+    assert "文件 新增 0、改动 1、删除 0；法条 新增 1、改动 0、删除 0" in out
+    assert "重新解析 1 个文件" in out
