@@ -200,7 +200,8 @@ def _eval(args: argparse.Namespace) -> int:
     for path in args.queries:
         result = evaluate(kb, path, tier=args.tier, limit=args.limit, show_progress=not args.json)
         if args.json:
-            print(json.dumps(result.to_json(), ensure_ascii=False, indent=1))
+            # One object per query file; "file" says which (an added field, INTERFACES allows it).
+            print(json.dumps({"file": str(path), **result.to_json()}, ensure_ascii=False, indent=1))
         else:
             _print_eval(path, result)
     return 0
