@@ -18,3 +18,7 @@ class IngestError(Exception):
 
 class FetchError(IngestError):
     """Downloading or unpacking a statute archive failed; nothing already fetched was touched."""
+
+
+class DropInError(IngestError, ValueError):
+    """A file refused for the drop-in folder (name, type, size or emptiness); nothing was written."""

@@ -3,56 +3,25 @@
 from __future__ import annotations
 
 import os
-import re
-import unicodedata
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
+from ingest.dropin import ALLOWED, save_into
+from ingest.dropin import safe_name as safe_name  # re-exported: the page names files with it
 from retrieval.errors import FengqiaoError
 from ui.pages import REPO, get_kb, kb_dir, reload_kb
 from ui.widgets import collection_picker, md
 
-ALLOWED = ("pdf", "docx", "md", "txt", "json", "jsonl", "csv")
 CASE_TABLES = ("json", "jsonl", "csv")  # mediation records; the others are statute texts
 MAX_MB = 20
 DROP_IN = "drop-in"
-_UNSAFE = re.compile(r"[^\w\u3400-\u9fff（）()《》〈〉\-.，、 ]")
-
-
-def safe_name(name: str) -> str:
-    """A file name that stays inside drop-in: no folders, no ``..``, no control or odd characters.
-
-    Raises:
-        ValueError: with a Chinese message when nothing usable is left or the type is not allowed.
-    """
-    name = unicodedata.normalize("NFC", name).replace("\\", "/").split("/")[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
-    name = _UNSAFE.sub("_", name).strip(" .")
-    stem, dot, ext = name.rpartition(".")
-    if not dot or not stem.strip("._ "):
-        raise ValueError(f"文件名“{name or '（空）'}”不可用。建议：改成“法规名称.txt”这样的名称。")
-    ext = ext.lower()
-    if ext not in ALLOWED:
-        raise ValueError(f"不支持 .{ext} 文件。建议：上传 {'/'.join(ALLOWED).upper()} 格式。")
-    return f"{stem[:100]}.{ext}"
 
 
 def save_upload(folder: Path, name: str, data: bytes) -> Path:
-    """Write one upload under ``folder`` (never elsewhere) and return its path."""
-    if not data:
-        raise ValueError(f"“{name}”是空文件。建议：检查文件内容后重新上传。")
-    if len(data) > MAX_MB * 1024 * 1024:
-        raise ValueError(f"“{name}”超过 {MAX_MB} MB。建议：拆分后上传。")
-    target = (folder / safe_name(name)).resolve()
-    if target.parent != folder.resolve():  # belt and braces: safe_name already strips folders
-        raise ValueError(f"文件名“{name}”不安全。建议：改名后重新上传。")
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".part")
-    tmp.write_bytes(data)
-    tmp.replace(target)
-    return target
+    """Write one upload under ``folder`` (never elsewhere); DropInError (a ValueError) if refused."""
+    return save_into(folder, name, data, max_bytes=MAX_MB * 1024 * 1024)
 
 
 def rebuild(kb: Any | None) -> Any:
