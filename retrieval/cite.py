@@ -38,6 +38,7 @@ def resolve(
     cited: list[Citation],
     lookup: Callable[[str, str], Article | None],
     suggest: Callable[[str], list[str]],
+    renumbered: Callable[[str, str], list[tuple[Article, Article | None]]] | None = None,
 ) -> tuple[list[Article], list[Notice], list[Citation]]:
     """Articles the question cites (in order), notices, and the citations with ``resolved_id``.
 
@@ -46,6 +47,9 @@ def resolve(
         lookup: (law, article key) → current Article or None.
         suggest: law → ranked ids of current articles of that law for this question
             (the retriever's suggestion for a repealed law's successor).
+        renumbered: (law, article key) → (older version's article of that number, the
+            current article its text moved to) for versions where the number held other
+            text; a citation taken from an older document may mean the older article.
     """
     found: list[Article] = []
     notices: list[Notice] = []
@@ -77,7 +81,22 @@ def resolve(
         if art.id not in {a.id for a in found}:
             found.append(art)
         resolved.append(replace(c, resolved_id=art.id))
+        for old, now in (renumbered or (lambda _law, _key: []))(law, c.article)[:1]:
+            notices.append(_renumbered_notice(art, old, now, c))
     return found, notices, resolved
+
+
+def _renumbered_notice(art: Article, old: Article, now: Article | None, c: Citation) -> Notice:
+    """Say that an older version's article of this number is another provision."""
+    head = (
+        f"《{art.law_title}》{art.label}是现行版本的条文；该法修订前（{old.version} 版本）的"
+        f"{old.label}内容不同"
+    )
+    if now is None:
+        tail = "，现行版本中没有与之相近的条文。如您引用的是旧版本，请核对原文。"
+        return Notice("info", head + tail, c)
+    tail = f"，现为{now.label}。如您引用的是旧版本，请看{now.label}。"
+    return Notice("info", head + tail, c, (now.id,))
 
 
 def _label(key: str) -> str:

