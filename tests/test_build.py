@@ -119,3 +119,62 @@ def test_cases_are_saved_and_round_trip(tiny_kb_dir):
         "versions",
         "sources",
     }
+
+
+_BUILD_SCRIPT = """
+import functools, json, sys, time
+from pathlib import Path
+sys.path[:0] = [sys.argv[3], sys.argv[4]]
+from conftest import DATA, FakeEmbedder
+import retrieval.build as build
+
+class Slow(FakeEmbedder):
+    def encode_passages(self, texts, **kw):
+        time.sleep(0.2)
+        return super().encode_passages(texts)
+
+build.embed_units = functools.partial(build.embed_units, group=4)  # a checkpoint every 4
+emb = Slow() if sys.argv[2] == "slow" else FakeEmbedder()
+rep = build.build_kb(Path(sys.argv[1]), statutes=[DATA / "statutes"], embedder=emb)
+print(json.dumps({"embedded": rep.embedded, "reused": rep.reused, "units": rep.units}))
+"""
+
+
+def test_build_killed_mid_way_resumes_to_the_same_index(tmp_path):
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import REPO
+
+    script = tmp_path / "build.py"
+    script.write_text(_BUILD_SCRIPT, encoding="utf-8")
+    tests = str(REPO / "tests")
+
+    def run(kb, mode):
+        return [sys.executable, str(script), str(kb), mode, str(REPO), tests]
+
+    proc = subprocess.Popen(run(tmp_path / "kb", "slow"))
+    shards = tmp_path / "kb" / "cache" / "embeddings"
+    deadline = time.monotonic() + 60
+    while len(list(shards.rglob("shard-*.npz"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)  # no chance to clean up
+    proc.wait()
+    assert not (tmp_path / "kb" / "index").exists()  # nothing half-written took its place
+
+    out = subprocess.run(run(tmp_path / "kb", "fast"), capture_output=True, text=True, check=True)
+    resumed = json.loads(out.stdout.strip().splitlines()[-1])
+    assert resumed["reused"] >= 8 and resumed["embedded"] + resumed["reused"] == resumed["units"]
+    subprocess.run(run(tmp_path / "clean", "fast"), capture_output=True, check=True)
+    for f in ("articles.faiss", "cases.faiss"):
+        a = DenseIndex.load(tmp_path / "kb" / "index" / f).vectors
+        b = DenseIndex.load(tmp_path / "clean" / "index" / f).vectors
+        np.testing.assert_array_equal(a, b)
+    for f in ("articles.jsonl", "article_units.jsonl"):
+        assert (tmp_path / "kb" / "index" / f).read_text(encoding="utf-8") == (
+            tmp_path / "clean" / "index" / f
+        ).read_text(encoding="utf-8")
