@@ -35,6 +35,9 @@ class SearchConfig:
         precedent_cases: nearest cases whose cited articles are lifted.
         precedent_floor: a case lifts its articles by ``(cos - floor) / (1 - floor)``
             of its question's cosine with the query, so distant cases lift nothing.
+        w_law / law_top: law routing; every article is lifted by ``w_law`` times its
+            law's evidence (the sum of the law's ``law_top`` best fused scores) relative
+            to the best law's, so the few laws a question belongs to rise together.
     """
 
     name: str = "hybrid"
@@ -42,24 +45,29 @@ class SearchConfig:
     semantic: bool = True
     precedent: bool = True
     fusion: str = "weighted"
-    w_keyword: float = 0.3
-    w_semantic: float = 0.7
+    w_keyword: float = 0.4
+    w_semantic: float = 0.6
     w_precedent: float = 2.0
     rrf_k: int = 60
     expand: bool = True
     expand_dense: bool = False
     depth: int = 300
-    precedent_cases: int = 10
+    precedent_cases: int = 20
     precedent_floor: float = 0.88
     # lawyer-llama's article labels were picked by that data set's own retriever (silver)
     precedent_trust: tuple[tuple[str, float], ...] = (("lawyer-llama", 0.5),)
+    w_law: float = 0.5
+    law_top: int = 3
 
 
 CONFIGS: dict[str, SearchConfig] = {
-    "bm25": SearchConfig("bm25", semantic=False, precedent=False, expand=False),
-    "dense": SearchConfig("dense", keyword=False, precedent=False),
-    "rrf": SearchConfig("rrf", precedent=False, fusion="rrf", expand=False),
+    "bm25": SearchConfig("bm25", semantic=False, precedent=False, expand=False, w_law=0.0),
+    "dense": SearchConfig("dense", keyword=False, precedent=False, w_law=0.0),
+    "rrf": SearchConfig(
+        "rrf", precedent=False, fusion="rrf", expand=False, w_keyword=0.3, w_semantic=0.7, w_law=0.0
+    ),
     "hybrid-noprec": SearchConfig("hybrid-noprec", precedent=False),
+    "hybrid-nolaw": SearchConfig("hybrid-nolaw", w_law=0.0),
     "hybrid": SearchConfig(),
 }
 DEFAULT_CONFIG = CONFIGS["hybrid"]
@@ -179,6 +187,9 @@ class Searcher:
             fused = fusion.weighted([base, *runs[n:]], [1.0, *weights[n:]], normalise=False)
         else:
             fused = fusion.weighted(runs, weights, normalise=calibrated)
+
+        if cfg.w_law and fused:
+            fused = _route_by_law(fused, kb.articles, cfg.w_law, cfg.law_top)
 
         pinned, notices, cited = cite.resolve(
             cited,
@@ -323,6 +334,19 @@ class Searcher:
             )
             hits.append(Hit(kb.cases[cid], round(float(fused[cid]), 6), rank, why))
         return hits, cos
+
+
+def _route_by_law(
+    fused: dict[str, float], articles: dict[str, Article], w: float, top: int
+) -> dict[str, float]:
+    """Lift each article by how much evidence its whole law gathered (sum of the law's
+    ``top`` best scores, relative to the best law): a question belongs to a few laws."""
+    by_law: dict[str, list[float]] = {}
+    for d, s in fused.items():
+        by_law.setdefault(articles[d].law, []).append(s)
+    law_score = {law: sum(sorted(v, reverse=True)[:top]) for law, v in by_law.items()}
+    best = max(law_score.values()) or 1.0
+    return {d: s + w * law_score[articles[d].law] / best for d, s in fused.items()}
 
 
 def _rank(run: dict[str, float], doc: str) -> int | None:
