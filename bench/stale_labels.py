@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from ingest.records import Article  # noqa: E402
-from retrieval.kb import SAME, text_similarity  # noqa: E402
+from retrieval.kb import SAME, successor, text_similarity  # noqa: E402
 
 
 def moved_labels(current: dict[str, Article], older: list[Article]) -> dict[str, str]:
@@ -43,8 +43,8 @@ def moved_labels(current: dict[str, Article], older: list[Article]) -> dict[str,
         now = current.get(label)
         if now is None or text_similarity(old.text, now.text) >= SAME:
             continue
-        best = max(by_law[old.law], key=lambda a: text_similarity(old.text, a.text))
-        if best.id != label and text_similarity(old.text, best.text) >= SAME:
+        best = successor(old, by_law[old.law])
+        if best is not None and best.id != label:
             out.setdefault(label, best.id)
     return out
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -90,6 +90,15 @@ def text_similarity(a: str, b: str) -> float:
     ga = {a[i : i + 2] for i in range(len(a) - 1)}
     gb = {b[i : i + 2] for i in range(len(b) - 1)}
     return len(ga & gb) / len(ga | gb) if ga or gb else 1.0
+
+
+def successor(old: Article, candidates: Sequence[Article]) -> Article | None:
+    """The candidate whose text is the same provision as ``old``'s (most similar, and
+    at least ``SAME``), or None."""
+    best = max(candidates, key=lambda a: text_similarity(old.text, a.text), default=None)
+    if best is None or text_similarity(old.text, best.text) < SAME:
+        return None
+    return best
 
 
 class KnowledgeBase:
@@ -275,11 +284,7 @@ class KnowledgeBase:
             old = next((a for a in arts if a.key == key), None)
             if old is None or (now is not None and text_similarity(old.text, now.text) >= SAME):
                 continue
-            cur = self._by_law.get((name, ""), [])
-            best = max(cur, key=lambda a: text_similarity(old.text, a.text), default=None)
-            if best is not None and text_similarity(old.text, best.text) < SAME:
-                best = None
-            out.append((old, best))
+            out.append((old, successor(old, self._by_law.get((name, ""), []))))
         return sorted(out, key=lambda p: p[0].version, reverse=True)
 
     @lru_cache(maxsize=1)  # noqa: B019 - one KnowledgeBase per process
