@@ -190,6 +190,23 @@ def test_browse_link_opens_the_article(make_app: Callable[[], AppTest], built: P
     assert f"找到 {expected} 条" in texts(at)
 
 
+def test_browse_list_adds_an_article_to_the_case_file(
+    make_app: Callable[[], AppTest], kb_dir: Path
+) -> None:
+    at = make_app().run()
+    at.query_params["law"] = "民法典"
+    at.query_params["article"] = "1079"
+    at.switch_page("pages/browse.py").run()
+    at.button(key="browse-add-民法典:1079").click().run()
+    assert not at.exception
+    store = CollectionStore.in_kb(kb_dir)
+    (coll,) = store.collections()
+    assert [(i.kind, i.ref) for i in store.items(coll.id)] == [("article", "民法典:1079")]
+    # the same article, in the list and in the linked card, now shows as collected
+    assert at.button(key="browse-add-民法典:1079").disabled
+    assert at.button(key="focus-add").disabled
+
+
 def test_root_link_with_law_goes_to_browse(make_app: Callable[[], AppTest]) -> None:
     at = make_app()
     at.query_params["law"] = "民法典"

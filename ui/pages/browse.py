@@ -10,6 +10,7 @@ from ingest.names import canonical_law
 from ingest.records import Article
 from ui.pages import get_kb
 from ui.widgets import (
+    add_button,
     article_card,
     article_link,
     badge,
@@ -135,7 +136,11 @@ def render() -> None:
             current_path = a.path
             st.markdown(f"###### {md(path_label(a.path))}")
         st.markdown(f"**{md(a.label)}**　{highlight(a.text, terms)}", unsafe_allow_html=True)
-        article_link(a, f"{a.label} 链接")
+        left, right = st.columns([1, 3])
+        with left:
+            add_button("article", a.id, f"browse-add-{a.id}", refs)
+        with right:
+            article_link(a, f"{a.label} 链接")
     if not shown:
         st.info("没有符合的条文。建议：换一个查找词。")
     if focus is None and articles and not query.strip():
