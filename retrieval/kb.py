@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
+import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -19,7 +21,7 @@ from retrieval.bm25 import BM25Index
 from retrieval.dense import DenseIndex
 from retrieval.embedder import Embedder, load_embedder
 from retrieval.errors import KBError
-from retrieval.hits import Filters, Hit, SearchResult
+from retrieval.hits import Filters, Hit, Notice, SearchResult
 from retrieval.manifest import MANIFEST, check_model, read_manifest
 from retrieval.search import SearchConfig, Searcher
 from retrieval.tokenizer import JiebaTokenizer
@@ -80,6 +82,11 @@ def _one_blas_thread() -> None:
 
     threadpool_limits(1, user_api="blas")
 
+
+STALE_AFTER_DAYS = 365
+"""Statute data older than this (newest 公布日期) gets a warning that newer law may exist."""
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 SAME = 0.5
 """Bigram similarity at or above which two article texts are taken as the same provision."""
@@ -340,6 +347,40 @@ class KnowledgeBase:
     def cases_citing(self, article_id: str) -> list[Case]:
         return list(self._citing.get(article_id, []))
 
+    @property
+    def data_as_of(self) -> str:
+        """The newest 公布日期 of any statute text in the knowledge base (YYYY-MM-DD, or "").
+
+        Validity (现行有效, 已修改 …) is what the data said on that day: laws passed or
+        revised later are not in the knowledge base until newer texts are imported.
+        """
+        dates = (a.publish for a in self.articles.values() if _ISO_DATE.fullmatch(a.publish))
+        return max(dates, default="")
+
+    def data_age_days(self, today: datetime.date | None = None) -> int | None:
+        """Days from ``data_as_of`` to ``today`` (None when no dated text is held)."""
+        if not self.data_as_of:
+            return None
+        as_of = datetime.date.fromisoformat(self.data_as_of)
+        return ((today or datetime.date.today()) - as_of).days
+
+    def freshness_notice(self, today: datetime.date | None = None) -> Notice | None:
+        """What the validity shown is based on; a warning once the data is over a year old."""
+        age = self.data_age_days(today)
+        if age is None:
+            return None
+        text = (
+            f"条文和效力状态以知识库数据为准：收录的法规最新公布于 {self.data_as_of}，"
+            "此后公布或修订的法律法规未收录。"
+        )
+        if age <= STALE_AFTER_DAYS:
+            return Notice("info", text)
+        return Notice(
+            "warning",
+            text.replace("，此后", f"（距今 {age} 天），此后")
+            + "建议：联网时运行 fengqiao fetch 更新法规，或在“知识库”页导入新文本。",
+        )
+
     def stats(self) -> dict[str, Any]:
         cur = [a for a in self.articles.values() if a.current]
         return {
@@ -354,4 +395,5 @@ class KnowledgeBase:
             "model": self.manifest.get("model", {}).get("name", ""),
             "built": self.manifest.get("created", ""),
             "units": self.manifest.get("corpus", {}).get("units", 0),
+            "data_as_of": self.data_as_of,
         }

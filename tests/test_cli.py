@@ -90,6 +90,8 @@ def test_plain_query_prints_citation_and_verbatim_text(
     assert code == 0
     assert "1. 《中华人民共和国民法典》第一千零七十九条  [现行有效]" in out
     assert "夫妻一方要求离婚的，可以由有关组织进行调解" in out
+    # the last line says which date the validity shown rests on
+    assert out.rstrip().splitlines()[-1].startswith("【数据】条文和效力状态以知识库数据为准")
 
 
 def test_added_docx_and_pdf_are_found_after_incremental_build(

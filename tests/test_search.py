@@ -184,3 +184,16 @@ def test_law_routing_lifts_the_law_with_most_evidence():
     assert routed["劳动合同法:38"] > routed["劳动合同法:46"] > routed["劳动合同法:47"]
     # without routing weight nothing changes
     assert _route_by_law(fused, arts, w=0.0, top=3) == fused
+
+
+def test_freshness_notice_names_the_data_date_and_warns_when_old(tiny_kb):
+    import datetime
+
+    as_of = datetime.date.fromisoformat(tiny_kb.data_as_of)
+    assert tiny_kb.data_as_of == max(
+        a.publish for a in tiny_kb.articles.values() if len(a.publish) == 10
+    )
+    fresh = tiny_kb.freshness_notice(as_of + datetime.timedelta(days=30))
+    assert fresh.level == "info" and tiny_kb.data_as_of in fresh.text
+    old = tiny_kb.freshness_notice(as_of + datetime.timedelta(days=400))
+    assert old.level == "warning" and "距今 400 天" in old.text and "fengqiao fetch" in old.text

@@ -190,6 +190,18 @@ def test_browse_link_opens_the_article(make_app: Callable[[], AppTest], built: P
     assert f"找到 {expected} 条" in texts(at)
 
 
+def test_sidebar_says_which_date_the_validity_rests_on(
+    make_app: Callable[[], AppTest], built: Path
+) -> None:
+    kb = load_fixture_kb(built)
+    at = make_app().run()
+    shown = [w.value for w in at.sidebar.warning] + [c.value for c in at.sidebar.caption]
+    assert any(f"最新公布于 {kb.data_as_of}" in v for v in shown), shown
+    at.switch_page("pages/browse.py").run()
+    shown = [w.value for w in at.sidebar.warning] + [c.value for c in at.sidebar.caption]
+    assert any(f"最新公布于 {kb.data_as_of}" in v for v in shown), shown
+
+
 def test_browse_list_adds_an_article_to_the_case_file(
     make_app: Callable[[], AppTest], kb_dir: Path
 ) -> None:

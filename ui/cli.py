@@ -168,6 +168,9 @@ def _query(args: argparse.Namespace) -> int:
         print(json.dumps(result_json(result), ensure_ascii=False, indent=1))
         return 0
     _print_result(result)
+    fresh = kb.freshness_notice()
+    if fresh is not None:
+        print(f"\n【数据】{fresh.text}")
     return 0
 
 

@@ -187,6 +187,17 @@ def add_button(kind: str, ref: str, key: str, in_collection: set[tuple[str, str]
         )
 
 
+def data_freshness(kb: Any) -> None:
+    """Sidebar: the date the statute data runs to; a warning once it is over a year old."""
+    notice = kb.freshness_notice()
+    if notice is None:
+        return
+    if notice.level == "warning":
+        st.sidebar.warning(notice.text)
+    else:
+        st.sidebar.caption(notice.text)
+
+
 def show_store_error() -> None:
     err = st.session_state.pop("_store_error", None)
     if err:

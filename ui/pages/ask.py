@@ -18,6 +18,7 @@ from ui.widgets import (
     case_card,
     collection_picker,
     collection_refs,
+    data_freshness,
     esc,
     highlight,
     md,
@@ -152,6 +153,7 @@ def render() -> None:
     collection_picker()
     if kb is None:
         st.stop()
+    data_freshness(kb)
     filters, k = sidebar_filters(kb)
     st.text_input(
         "请输入纠纷情况、问题或法条引用，按回车检索",

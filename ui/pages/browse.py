@@ -16,6 +16,7 @@ from ui.widgets import (
     badge,
     collection_picker,
     collection_refs,
+    data_freshness,
     highlight,
     md,
     show_store_error,
@@ -53,6 +54,7 @@ def render() -> None:
     collection_picker()
     if kb is None:
         st.stop()
+    data_freshness(kb)
     show_store_error()
     infos = sorted(kb.laws(), key=lambda i: (not i.current, i.law))
     if not infos:
