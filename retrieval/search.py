@@ -189,7 +189,8 @@ class Searcher:
             fused = fusion.weighted(runs, weights, normalise=calibrated)
 
         if cfg.w_law and fused:
-            fused = _route_by_law(fused, kb.articles, cfg.w_law, cfg.law_top)
+            law_of = {d: kb.articles[d].law for d in fused}
+            fused = fusion.route(fused, law_of, cfg.w_law, cfg.law_top)
 
         pinned, notices, cited = cite.resolve(
             cited,
@@ -334,19 +335,6 @@ class Searcher:
             )
             hits.append(Hit(kb.cases[cid], round(float(fused[cid]), 6), rank, why))
         return hits, cos
-
-
-def _route_by_law(
-    fused: dict[str, float], articles: dict[str, Article], w: float, top: int
-) -> dict[str, float]:
-    """Lift each article by how much evidence its whole law gathered (sum of the law's
-    ``top`` best scores, relative to the best law): a question belongs to a few laws."""
-    by_law: dict[str, list[float]] = {}
-    for d, s in fused.items():
-        by_law.setdefault(articles[d].law, []).append(s)
-    law_score = {law: sum(sorted(v, reverse=True)[:top]) for law, v in by_law.items()}
-    best = max(law_score.values()) or 1.0
-    return {d: s + w * law_score[articles[d].law] / best for d, s in fused.items()}
 
 
 def _rank(run: dict[str, float], doc: str) -> int | None:

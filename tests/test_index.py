@@ -128,3 +128,22 @@ def test_mismatched_manifest_fails_clearly(tiny_kb_dir, fake_embedder, tmp_path)
     with pytest.raises(KBError) as e:
         KnowledgeBase.load(tmp_path / "nowhere", embedder=fake_embedder)
     assert "fengqiao build" in e.value.hint
+
+
+def test_routing_lifts_the_group_with_most_evidence():
+    from retrieval.fusion import route
+
+    law = {
+        "劳动合同法:38": "劳动合同法",
+        "劳动合同法:46": "劳动合同法",
+        "劳动合同法:47": "劳动合同法",
+    }
+    law["民法典:577"] = "民法典"
+    # one stray 民法典 article edges out 劳动合同法:38, but three 劳动合同法 articles agree
+    run = {"民法典:577": 0.62, "劳动合同法:38": 0.6, "劳动合同法:46": 0.5, "劳动合同法:47": 0.4}
+    routed = route(run, law, w=0.5, top=3)
+    assert max(routed, key=routed.__getitem__) == "劳动合同法:38"
+    # within a group the order is kept
+    assert routed["劳动合同法:38"] > routed["劳动合同法:46"] > routed["劳动合同法:47"]
+    # without weight nothing changes
+    assert route(run, law, w=0.0, top=3) == run

@@ -165,27 +165,6 @@ def test_citation_of_a_renumbered_article_names_where_the_old_text_went(tmp_path
     assert not kb.search("妇女权益保障法第一条", k=3).notices
 
 
-def test_law_routing_lifts_the_law_with_most_evidence():
-    from types import SimpleNamespace
-
-    from retrieval.search import _route_by_law
-
-    arts = {
-        "劳动合同法:38": SimpleNamespace(law="劳动合同法"),
-        "劳动合同法:46": SimpleNamespace(law="劳动合同法"),
-        "劳动合同法:47": SimpleNamespace(law="劳动合同法"),
-        "民法典:577": SimpleNamespace(law="民法典"),
-    }
-    # one stray 民法典 article edges out 劳动合同法:38, but three 劳动合同法 articles agree
-    fused = {"民法典:577": 0.62, "劳动合同法:38": 0.6, "劳动合同法:46": 0.5, "劳动合同法:47": 0.4}
-    routed = _route_by_law(fused, arts, w=0.5, top=3)
-    assert max(routed, key=routed.__getitem__) == "劳动合同法:38"
-    # within a law the order is kept
-    assert routed["劳动合同法:38"] > routed["劳动合同法:46"] > routed["劳动合同法:47"]
-    # without routing weight nothing changes
-    assert _route_by_law(fused, arts, w=0.0, top=3) == fused
-
-
 def test_freshness_notice_names_the_data_date_and_warns_when_old(tiny_kb):
     import datetime
 
