@@ -178,7 +178,8 @@ class STEmbedder:
         return self._encode(texts, "passage", batch_size, show_progress)
 
     def count_tokens(self, text: str) -> int:
-        return len(self._st.tokenizer(text, add_special_tokens=True)["input_ids"])
+        # verbose=False: counting a long article is the point, not a truncation to warn about
+        return len(self._st.tokenizer(text, add_special_tokens=True, verbose=False)["input_ids"])
 
     def _encode(
         self, texts: Sequence[str], kind: str, batch_size: int, show_progress: bool
