@@ -9,7 +9,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -347,7 +347,7 @@ class KnowledgeBase:
     def cases_citing(self, article_id: str) -> list[Case]:
         return list(self._citing.get(article_id, []))
 
-    @property
+    @cached_property
     def data_as_of(self) -> str:
         """The newest 公布日期 of any statute text in the knowledge base (YYYY-MM-DD, or "").
 
@@ -369,17 +369,16 @@ class KnowledgeBase:
         age = self.data_age_days(today)
         if age is None:
             return None
+        stale = age > STALE_AFTER_DAYS
         text = (
-            f"条文和效力状态以知识库数据为准：收录的法规最新公布于 {self.data_as_of}，"
-            "此后公布或修订的法律法规未收录。"
+            f"条文和效力状态以知识库数据为准：收录的法规最新公布于 {self.data_as_of}"
+            + (f"（距今 {age} 天）" if stale else "")
+            + "，此后公布或修订的法律法规未收录。"
         )
-        if age <= STALE_AFTER_DAYS:
+        if not stale:
             return Notice("info", text)
-        return Notice(
-            "warning",
-            text.replace("，此后", f"（距今 {age} 天），此后")
-            + "建议：联网时运行 fengqiao fetch 更新法规，或在“知识库”页导入新文本。",
-        )
+        hint = "建议：联网时运行 fengqiao fetch 更新法规，或在“知识库”页导入新文本。"
+        return Notice("warning", text + hint)
 
     def stats(self) -> dict[str, Any]:
         cur = [a for a in self.articles.values() if a.current]
