@@ -35,6 +35,15 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
     return code, out, err
 
 
+def _build_copy(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> tuple[Path, Path, int, str]:
+    """Copy the fixture statutes (so a test may edit them), build ``tmp_path/kb`` from them."""
+    kb = tmp_path / "kb"
+    statutes = tmp_path / "statutes"
+    shutil.copytree(DATA / "statutes", statutes)
+    code, out, _ = _run(capsys, "build", "--statutes", str(statutes), "--kb", str(kb))
+    return kb, statutes, code, out
+
+
 def _docx(path: Path, title: str, lines: list[str]) -> None:
     import docx
 
@@ -97,10 +106,7 @@ def test_plain_query_prints_citation_and_verbatim_text(
 def test_added_docx_and_pdf_are_found_after_incremental_build(
     fake_model: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    kb = tmp_path / "kb"
-    statutes = tmp_path / "statutes"
-    shutil.copytree(DATA / "statutes", statutes)
-    _run(capsys, "build", "--statutes", str(statutes), "--kb", str(kb))
+    kb, _, _, _ = _build_copy(capsys, tmp_path)
     docx_file, pdf_file = tmp_path / "村规民约.docx", tmp_path / "小区公约.pdf"
     _docx(docx_file, "某村村规民约", ARTICLES_DOCX)
     _pdf(pdf_file, "某小区文明公约", ARTICLES_PDF)
@@ -143,10 +149,7 @@ def test_expected_failures_are_one_line_without_traceback(
 def test_rebuild_reports_what_changed(
     fake_model: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    kb = tmp_path / "kb"
-    statutes = tmp_path / "statutes"
-    shutil.copytree(DATA / "statutes", statutes)
-    code, out, _ = _run(capsys, "build", "--statutes", str(statutes), "--kb", str(kb))
+    kb, statutes, code, out = _build_copy(capsys, tmp_path)
     assert code == 0 and "首次读取" in out
 
     law = statutes / "社会法" / "劳动合同法(2012-12-28).md"
