@@ -124,6 +124,6 @@ def tiny_kb_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_kb(tiny_kb_dir: Path):
-    from retrieval.kb import KnowledgeBase
+    from retrieval.service import Service
 
-    return KnowledgeBase.load(tiny_kb_dir, embedder=FakeEmbedder())
+    return Service.load(tiny_kb_dir, embedder=FakeEmbedder())

@@ -26,7 +26,7 @@ def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
     """Builds and loads through the CLI use the fake embedder instead of the real model."""
     fake = FakeEmbedder()
     monkeypatch.setattr("retrieval.build.load_embedder", lambda *a, **k: fake)
-    monkeypatch.setattr("retrieval.kb.load_embedder", lambda *a, **k: fake)
+    monkeypatch.setattr("retrieval.service.load_embedder", lambda *a, **k: fake)
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

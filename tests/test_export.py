@@ -14,7 +14,7 @@ from ui.export import ExportError, export_collection, file_name
 from ui.store import CollectionStore, Item
 
 sys.path.insert(0, str(Path(__file__).parent / "data" / "ui"))
-from fake_kb import FakeKB  # noqa: E402
+from fake_kb import FakeService  # noqa: E402
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def _docx_text(data: bytes) -> str:
 
 
 def test_docx_has_citations_texts_summaries_and_notes(items: list[Item]) -> None:
-    text = _docx_text(export_collection("王某离婚", items, FakeKB(), "docx"))
+    text = _docx_text(export_collection("王某离婚", items, FakeService(), "docx"))
     assert "案卷：王某离婚" in text
     assert "1. 《中华人民共和国民法典》第一千零七十九条" in text
     assert "夫妻一方要求离婚的，可以由有关组织进行调解或者直接向人民法院提起离婚诉讼。" in text
@@ -45,7 +45,7 @@ def test_docx_has_citations_texts_summaries_and_notes(items: list[Item]) -> None
 
 
 def test_markdown_export(items: list[Item]) -> None:
-    md = export_collection("王某离婚", items, FakeKB(), "md").decode("utf-8")
+    md = export_collection("王某离婚", items, FakeService(), "md").decode("utf-8")
     assert md.startswith("# 案卷：王某离婚")
     assert "## 1. 《中华人民共和国民法典》第一千零七十九条" in md
     assert (
@@ -55,7 +55,7 @@ def test_markdown_export(items: list[Item]) -> None:
 
 
 def test_pdf_export_with_cjk_font(items: list[Item]) -> None:
-    data = export_collection("王某离婚", items, FakeKB(), "pdf")
+    data = export_collection("王某离婚", items, FakeService(), "pdf")
     assert data.startswith(b"%PDF")
     reader = PdfReader(io.BytesIO(data))
     fonts = reader.pages[0]["/Resources"]["/Font"]
@@ -65,7 +65,7 @@ def test_pdf_export_with_cjk_font(items: list[Item]) -> None:
 
 
 def test_teaching_set_question_then_answer_key(items: list[Item]) -> None:
-    kb = FakeKB()
+    kb = FakeService()
     text = _docx_text(export_collection("王某离婚", items, kb, "docx", teaching=True))
     q, a = text.split("第二部分　参考答案")
     assert "案例一：王某诉李某离婚纠纷案" in q
@@ -80,7 +80,7 @@ def test_teaching_set_question_then_answer_key(items: list[Item]) -> None:
 def test_teaching_set_needs_a_case(items: list[Item]) -> None:
     with pytest.raises(ExportError, match="建议"):
         export_collection(
-            "x", [i for i in items if i.kind == "article"], FakeKB(), "md", teaching=True
+            "x", [i for i in items if i.kind == "article"], FakeService(), "md", teaching=True
         )
 
 

@@ -15,10 +15,10 @@ sys.path[:0] = [str(REPO), str(HERE)]
 
 from ui_kb import fake_embedder  # noqa: E402
 
-import retrieval.kb  # noqa: E402
+import retrieval.service  # noqa: E402
 
 # The index was built with the fake embedder: load it with the same one, in this process.
-retrieval.kb.load_embedder = lambda *args, **kwargs: fake_embedder()  # type: ignore[assignment]
+retrieval.service.load_embedder = lambda *args, **kwargs: fake_embedder()  # type: ignore[assignment]
 
 if __name__ == "__main__":
     from streamlit.web import cli

@@ -1,4 +1,4 @@
-"""A real KnowledgeBase for UI tests: fixture statutes and cases, built with a fake embedder."""
+"""A real Service for UI tests: fixture statutes and cases, built with a fake embedder."""
 
 from __future__ import annotations
 
@@ -29,6 +29,6 @@ def build_fixture_kb(kb_dir: Path, embedder: object | None = None) -> Path:
 
 
 def load_fixture_kb(kb_dir: Path, embedder: object | None = None):  # type: ignore[no-untyped-def]
-    from retrieval.kb import KnowledgeBase
+    from retrieval.service import Service
 
-    return KnowledgeBase.load(kb_dir, embedder=embedder or fake_embedder())
+    return Service.load(kb_dir, embedder=embedder or fake_embedder())  # type: ignore[arg-type]
