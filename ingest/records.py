@@ -78,11 +78,6 @@ class Article:
         """Standard citation form: 《中华人民共和国民法典》第一千零七十九条."""
         return f"《{self.law_title}》{self.label}"
 
-    @property
-    def full_text(self) -> str:
-        """Label and body as printed in the code book."""
-        return f"{self.label}　{self.text}"
-
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["path"] = list(self.path)
