@@ -161,3 +161,13 @@ def test_rebuild_reports_what_changed(
     assert code == 0
     assert "文件 新增 0、改动 1、删除 0；法条 新增 1、改动 0、删除 0" in out
     assert "重新解析 1 个文件" in out
+
+
+def test_build_output_has_no_library_debug_lines() -> None:
+    """bm25s sets its logger to DEBUG on import ("Building index from tokens" in every build)."""
+    import logging
+
+    from retrieval.bm25 import BM25Index
+
+    BM25Index().index([["离婚"], ["噪声"]])
+    assert logging.getLogger("bm25s").getEffectiveLevel() >= logging.WARNING
