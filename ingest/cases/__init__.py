@@ -146,7 +146,6 @@ def _citations(p: ParsedCase) -> list[Citation]:
             extract_citations(text, context_law=ctx),
             section=name,
             listing=name in _LISTINGS,
-            restatements=consultation,
         )
         found.extend(_drop_quoted_refs(text, cites) if consultation else cites)
     return [c for c in merge_duplicates(found) if c.law]

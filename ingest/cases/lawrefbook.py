@@ -24,6 +24,7 @@ def provenance(collection: str) -> str:
         "法律文本不受著作权保护，仓库无许可证文件"
     )
 
+
 # Folder names of the collection → dispute type given by the publisher's grouping.
 FOLDER_TYPES: dict[str, str] = {
     "劳动人事": "劳动劳务",
