@@ -206,10 +206,12 @@ class Citation:
 # Sections that hold a resolution, best first, and what each is called on a card.
 OUTCOME_SECTIONS: tuple[str, ...] = ("调解结果", "协议内容", "裁判结果")
 # When a typical case has none, these stand in, in this order (see ``Case.result``).
-OUTCOME_FALLBACKS: tuple[str, ...] = ("裁判要旨", "裁判理由", "基本案情", "适用解析", "典型意义")
+# The court's own decision sentence (判令…) beats the holding (裁判要旨), which
+# beats a decision told in the facts (earlier instances are told there too).
+OUTCOME_FALLBACKS: tuple[str, ...] = ("裁判理由", "裁判要旨", "基本案情", "适用解析", "典型意义")
 # A sentence that states what a court or tribunal decided (判决驳回…, 判令…赔偿, 裁定：拍卖…).
 _DECISION = re.compile(r"判决|判令|改判|裁定|裁决|驳回|准予|予以支持|不予支持")
-_NOT_DECISION = re.compile(r"不服|上诉|判决书|一审判决(?:后|时)|判决前")
+_NOT_DECISION = re.compile(r"不服|(?<!未提起)(?<!未)上诉|判决书|一审判决(?:后|时)|判决前")
 _SENTENCE = re.compile(r"[^。！？；\n]+[。！？；]?")
 
 
@@ -329,8 +331,8 @@ class Case:
         """The case's result as a card shows it, labelled by what it is.
 
         A verified case gives its 调解结果 / 协议内容 / 裁判结果; an official typical
-        case without one falls back to 裁判要旨, the decision sentence of 裁判理由
-        or 基本案情, then 适用解析 and 典型意义. A consultation gives its answer
+        case without one falls back to the decision sentence of 裁判理由, the
+        裁判要旨, the decision sentence of 基本案情, then 适用解析 and 典型意义. A consultation gives its answer
         labelled 咨询解答（未经核实）, a language model's answer AI 解答（未经核实）;
         neither is a resolution.
         """

@@ -111,8 +111,16 @@ def with_quotes(
             joined[i - 1] = joined[i] = True
     out = []
     for i, c in enumerate(cites):
-        limit = next((x.start for x in cites[i + 1 :] if x.start >= c.end), len(text))
         entry = listing and _starts_entry(text, c.start)
+        # In a list, a cross-reference (依照本法第四十九条) inside the text does not end it.
+        limit = next(
+            (
+                x.start
+                for x in cites[i + 1 :]
+                if x.start >= c.end and (not entry or _starts_entry(text, x.start))
+            ),
+            len(text),
+        )
         quote = "" if joined[i] else quote_after(text, c.end, limit, listing=entry)
         quotes = (quote,) if len(normalise(quote)) >= MIN_QUOTE else ()
         out.append(dataclasses.replace(c, section=section, quotes=quotes))
