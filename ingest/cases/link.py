@@ -78,7 +78,9 @@ class ArticleIndex:
         self.laws: set[str] = set()
         self._versions: dict[tuple[str, str], list[Article]] = {}
         self._by_law: dict[str, list[Article]] = {}
+        self.by_id: dict[str, Article] = {}
         for a in articles:
+            self.by_id[a.id] = a
             law = normalise_law(a.law)
             self.laws.add(law)
             k = (law, a.key)
