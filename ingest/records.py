@@ -30,7 +30,7 @@ LEGACY_KINDS: dict[str, str] = {"典型案例": TYPICAL, "法律咨询": CONSULT
 #   generated  written by a language model; never shown as a resolution
 Trust = Literal["verified", "official", "unverified", "generated"]
 TRUST_LEVELS: tuple[str, ...] = ("verified", "official", "unverified", "generated")
-_KIND_TRUST: dict[str, str] = {
+_KIND_TRUST: dict[str, Trust] = {
     MEDIATION: "verified",
     TYPICAL: "official",
     CONSULTATION: "unverified",
@@ -156,7 +156,7 @@ class Citation:
     resolved_id: str = ""  # Article.id when resolved against a knowledge base
     section: str = ""  # the case section it was found in (回答, 法律依据 …)
     quotes: tuple[str, ...] = ()  # text the case gives as the article's words
-    verdict: str = ""  # one of VERDICTS; "" = not checked against a knowledge base
+    verdict: Verdict | Literal[""] = ""  # "" = not checked against a knowledge base
     status: str = ""  # status of the resolved article (现行有效, 已修改 …)
     successor: str = ""  # for a repealed law: the law that governs the subject now
     similarity: float | None = None  # worst quote's match with the article; None = no quote
@@ -285,7 +285,7 @@ class Case:
     sample: bool = False  # written by the project as a sample, not a real record
     file: str = ""  # source file
     line: int = 0
-    trust: str = ""  # one of TRUST_LEVELS; "" → from the kind
+    trust: Trust | Literal[""] = ""  # "" → from the kind
     provenance: str = ""  # who wrote it, source, licence; "" → the source
 
     def __post_init__(self) -> None:
@@ -294,7 +294,7 @@ class Case:
         if kind != self.kind:
             object.__setattr__(self, "kind", kind)
         if not self.trust:
-            trust = "unverified" if self.sample else _KIND_TRUST.get(kind, "unverified")
+            trust: Trust = "unverified" if self.sample else _KIND_TRUST.get(kind, "unverified")
             object.__setattr__(self, "trust", trust)
         if not self.provenance:
             object.__setattr__(self, "provenance", self.source or kind)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ingest.names import int_to_cn, repealed
-from ingest.records import Article, Citation
+from ingest.records import Article, Citation, Verdict
 
 if TYPE_CHECKING:
     from ingest.cases.link import ArticleIndex
@@ -232,6 +232,7 @@ def judge(c: Citation, index: ArticleIndex) -> Citation:
     if not c.law:
         return dataclasses.replace(base, verdict="unknown_law")
     art, _ = index.resolve(c.law, c.article)
+    verdict: Verdict
     if art is None:
         if gone is not None:
             verdict = "repealed"
