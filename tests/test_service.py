@@ -191,3 +191,19 @@ def test_add_reports_refused_files_and_saves_the_others(
     assert [n for n, _ in report.refused] == ["空.txt", "病毒.exe"]
     assert all(r.startswith("错误：") and "建议" in r for _, r in report.refused)
     assert report.build is not None and report.build.dropin_statutes == ("村规.md",)
+
+
+def test_machine_written_answers_are_never_a_resolution(fake_embedder: FakeEmbedder) -> None:
+    from dataclasses import replace
+
+    from ingest.records import AI_ANSWER
+    from ingest.statutes import load_statutes
+    from retrieval.serialise import answered_json
+
+    ai = replace(fixture_cases()[2], kind=AI_ANSWER, trust="generated", id="lawyer-llama-0001")
+    service = Service.from_records(load_statutes([DATA / "statutes"]).articles, [ai], fake_embedder)
+    answered = service.ask("公司连续三个月拖欠工资，我能不能辞职并要补偿？", k=3, k_cases=1)
+    assert answered.result.cases and not answered.answer.outcomes
+    (case,) = answered_json(answered)["cases"]
+    assert case["outcome"] == "" and not case["result"]["resolution"]
+    assert "AI" in case["result"]["label"] and "未经核实" in case["result"]["label"]
