@@ -241,11 +241,11 @@ def _print_answered(answered: Answered) -> None:
         print(f"\n类似案例（{len(result.cases)}）")
     for case_hit in result.cases:
         c = case_hit.record
-        result = c.result
-        text = result.text.replace("\n", " ")
+        shown = c.result
+        text = shown.text.replace("\n", " ")
         print(f"\n{case_hit.rank}. {c.title}  [{c.label} · {c.dispute_type}]")
         if text:
-            print(f"   {result.label}：{text[:160]}{'…' if len(text) > 160 else ''}")
+            print(f"   {shown.label}：{text[:160]}{'…' if len(text) > 160 else ''}")
         for cit in c.flagged:
             print(f"   引用待核：{cit.raw} {cit.verdict_note}")
 
