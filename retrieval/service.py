@@ -27,7 +27,7 @@ from retrieval.config import DEFAULT_ANSWER, DEFAULT_CONFIG, AnswerConfig, Searc
 from retrieval.corpus import CaseCorpus, Corpus, article_rows, case_rows
 from retrieval.embedder import Embedder, load_embedder
 from retrieval.errors import FengqiaoError
-from retrieval.hits import CaseHit, Filters, Notice, SearchResult
+from retrieval.hits import Filters, Notice, SearchResult
 from retrieval.index_folder import (
     ARTICLE_BM25,
     ARTICLE_VECTORS,
@@ -131,6 +131,7 @@ class Service:
         *,
         kb_dir: Path | None = None,
         manifest: dict[str, Any] | None = None,
+        config: SearchConfig = DEFAULT_CONFIG,
     ) -> None:
         self.articles = articles
         self.cases = cases
@@ -139,11 +140,22 @@ class Service:
         self.embedder = embedder
         self.kb_dir = kb_dir
         self.manifest = manifest or {}
+        self.config = config
         self.searcher = Searcher(articles, cases, catalogue, tokenizer, embedder)
 
     @classmethod
-    def load(cls, kb_dir: str | Path, *, embedder: Embedder | None = None) -> Service:
-        """Load ``kb_dir/index``; KBError (Chinese message + hint) when missing or mismatched."""
+    def load(
+        cls,
+        kb_dir: str | Path,
+        *,
+        embedder: Embedder | None = None,
+        config: SearchConfig = DEFAULT_CONFIG,
+    ) -> Service:
+        """Load ``kb_dir/index``; KBError (Chinese message + hint) when missing or mismatched.
+
+        ``config`` is the default search configuration of ``ask``; its similar-case floors
+        are cosines calibrated for the built-in e5 model (another embedder needs its own).
+        """
         kb_dir = Path(kb_dir)
         folder = IndexFolder.of(kb_dir)
         manifest = folder.check()
@@ -176,6 +188,7 @@ class Service:
             embedder,
             kb_dir=kb_dir,
             manifest=manifest,
+            config=config,
         )
         tokenizer("预热")  # load jieba's dictionary now, not in the first query
         _one_blas_thread()
@@ -189,6 +202,7 @@ class Service:
         embedder: Embedder,
         *,
         tokenizer: JiebaTokenizer | None = None,
+        config: SearchConfig = DEFAULT_CONFIG,
     ) -> Service:
         """A service over records held in memory (no index folder): tests, one-off scripts."""
         from retrieval.units import article_units, case_units
@@ -222,6 +236,7 @@ class Service:
             Catalogue(articles),
             tok,
             embedder,
+            config=config,
         )
 
     @property
@@ -240,14 +255,14 @@ class Service:
         filters: Filters | None = None,
         k: int = 10,
         k_cases: int = 5,
-        config: SearchConfig = DEFAULT_CONFIG,
+        config: SearchConfig | None = None,
         answer_config: AnswerConfig = DEFAULT_ANSWER,
     ) -> Answered:
         """Articles, similar cases, answer points and the articles the question cites."""
         start = time.perf_counter()
         question = check_question(question, k, k_cases)
         result = self.searcher.search(
-            question, k=k, k_cases=k_cases, filters=filters, config=config
+            question, k=k, k_cases=k_cases, filters=filters, config=config or self.config
         )
         answer = extract_answer(
             question, result.articles, result.cases, cited=result.cited, config=answer_config
@@ -265,12 +280,9 @@ class Service:
         config: SearchConfig | None = None,
     ) -> SearchResult:
         """The ranked result alone (evaluation and benchmarks)."""
-        return self.searcher.search(question, k=k, k_cases=k_cases, filters=filters, config=config)
-
-    def search_cases(
-        self, question: str, *, k: int = 5, filters: Filters | None = None
-    ) -> list[CaseHit]:
-        return self.searcher.search_cases(check_question(question, 0, k), k=k, filters=filters)
+        return self.searcher.search(
+            question, k=k, k_cases=k_cases, filters=filters, config=config or self.config
+        )
 
     def _cited(self, citation: Citation) -> Article | None:
         if citation.resolved_id:

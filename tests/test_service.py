@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import DATA, FakeEmbedder, fixture_cases
+from conftest import DATA, FAKE_CONFIG, FakeEmbedder, fixture_cases
 from streamlit.testing.v1 import AppTest
 
 from ingest.records import Article
@@ -72,9 +72,12 @@ def files(tmp_path: Path) -> list[Path]:
 
 @pytest.fixture
 def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    import functools
+
     fake = FakeEmbedder()
     monkeypatch.setattr("retrieval.build.load_embedder", lambda *a, **k: fake)
     monkeypatch.setattr("retrieval.service.load_embedder", lambda *a, **k: fake)
+    monkeypatch.setattr(Service, "load", functools.partial(Service.load, config=FAKE_CONFIG))
 
 
 def test_cli_add_and_page_upload_import_the_same_cases(
@@ -147,7 +150,7 @@ def test_searcher_runs_from_records_without_a_knowledge_base(fake_embedder: Fake
     from ingest.statutes import load_statutes
 
     articles: list[Article] = load_statutes([DATA / "statutes"]).articles
-    service = Service.from_records(articles, fixture_cases(), fake_embedder)
+    service = Service.from_records(articles, fixture_cases(), fake_embedder, config=FAKE_CONFIG)
     answered = service.ask("男方不同意离婚，女方可以怎么办？", k=3)
     assert answered.result.articles[0].record.id == "民法典:1079"
     assert answered.answer.quotes and all(
@@ -201,7 +204,9 @@ def test_machine_written_answers_are_never_a_resolution(fake_embedder: FakeEmbed
     from retrieval.serialise import answered_json
 
     ai = replace(fixture_cases()[2], kind=AI_ANSWER, trust="generated", id="lawyer-llama-0001")
-    service = Service.from_records(load_statutes([DATA / "statutes"]).articles, [ai], fake_embedder)
+    service = Service.from_records(
+        load_statutes([DATA / "statutes"]).articles, [ai], fake_embedder, config=FAKE_CONFIG
+    )
     answered = service.ask("公司连续三个月拖欠工资，我能不能辞职并要补偿？", k=3, k_cases=1)
     assert answered.result.cases and not answered.answer.outcomes
     (case,) = answered_json(answered)["cases"]
