@@ -9,12 +9,13 @@ which routes every drop-in file to the statute or the case reader.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -40,6 +41,9 @@ from retrieval.index_folder import (
 from retrieval.search import Searcher
 from retrieval.stores.flat import FlatStore
 from retrieval.tokenizer import JiebaTokenizer
+
+if TYPE_CHECKING:
+    from ingest.cases.precedents import PrecedentDraft, PrecedentStore
 
 log = logging.getLogger(__name__)
 
@@ -142,6 +146,14 @@ class Service:
         self.manifest = manifest or {}
         self.config = config
         self.searcher = Searcher(articles, cases, catalogue, tokenizer, embedder)
+        self._precedents: PrecedentStore | None = None
+        self._precedent_token = 0
+        self._sync_lock = threading.Lock()
+        if kb_dir is not None:
+            from ingest.cases.precedents import FILENAME
+
+            if (Path(kb_dir) / FILENAME).exists():
+                self.precedent_store()  # the committee's own cases join the search at once
 
     @classmethod
     def load(
@@ -239,6 +251,64 @@ class Service:
             config=config,
         )
 
+    # ---- the committee's own precedents ----------------------------------------------------
+
+    def precedent_store(self) -> PrecedentStore:
+        """The committee's recorded cases (``<kb>/precedents.sqlite3``), opened once; what it
+        holds is searchable as 调解案例 without a rebuild (see ``sync_precedents``)."""
+        if self._precedents is None:
+            if self.kb_dir is None:
+                raise FengqiaoError(
+                    "这个知识库不是从文件夹加载的，不能记录调解案例", "用 Service.load 加载"
+                )
+            from ingest.cases.link import ArticleIndex
+            from ingest.cases.precedents import PrecedentStore
+
+            self._precedents = PrecedentStore.in_kb(
+                self.kb_dir, ArticleIndex(self.articles.records)
+            )
+            self.sync_precedents()
+        return self._precedents
+
+    def sync_precedents(self) -> int:
+        """Bring recorded, edited and deleted precedents into the case corpus; how many changed.
+
+        Cheap when nothing changed (one read of the change log), so ``ask`` calls it every
+        time: a case recorded in one browser session is found by the next question anywhere.
+        """
+        store = self._precedents
+        if store is None:
+            return 0
+        with self._sync_lock:
+            changes = store.changed_since(self._precedent_token)
+            if changes.deleted:
+                self.cases.remove(changes.deleted)
+            if changes.upserted:
+                self._add_cases(changes.upserted)
+            self._precedent_token = changes.token
+        return len(changes.upserted) + len(changes.deleted)
+
+    def record_precedent(self, draft: PrecedentDraft) -> Case:
+        """Save a mediator's resolved dispute (masked, articles verified) and make it searchable."""
+        saved = self.precedent_store().add(draft)
+        self.sync_precedents()
+        found = self.cases.get(saved.id)
+        return found if found is not None else saved.to_case()
+
+    def _add_cases(self, cases: Sequence[Case]) -> None:
+        """Embed and index cases now (vectors from the build's embedding cache when known)."""
+        from retrieval.build import embed_units
+        from retrieval.embcache import EmbeddingCache
+        from retrieval.units import case_units
+
+        units = case_units(cases)
+        cache_dir = (
+            Path(self.kb_dir) / "cache" / "embeddings" if self.kb_dir else Path(".fengqiao-cache")
+        )
+        vectors = embed_units(units, self.embedder, EmbeddingCache(cache_dir, self.embedder.key))
+        tokens = self.tokenizer.tokenize_many(u.keywords for u in units)
+        self.cases.upsert(cases, units, case_rows(cases, units), vectors, tokens)
+
     @property
     def version(self) -> str:
         """Changes whenever the index is rebuilt (keys per-session result memos)."""
@@ -261,6 +331,7 @@ class Service:
         """Articles, similar cases, answer points and the articles the question cites."""
         start = time.perf_counter()
         question = check_question(question, k, k_cases)
+        self.sync_precedents()
         result = self.searcher.search(
             question, k=k, k_cases=k_cases, filters=filters, config=config or self.config
         )

@@ -212,3 +212,36 @@ def test_machine_written_answers_are_never_a_resolution(fake_embedder: FakeEmbed
     (case,) = answered_json(answered)["cases"]
     assert case["outcome"] == "" and not case["result"]["resolution"]
     assert "AI" in case["result"]["label"] and "未经核实" in case["result"]["label"]
+
+
+def test_a_recorded_precedent_is_found_by_the_next_question_without_a_rebuild(
+    built: Path, tmp_path: Path
+) -> None:
+    from ingest.cases.precedents import PrecedentDraft
+
+    kb = tmp_path / "kb"
+    shutil.copytree(built, kb)
+    service = load_fixture_kb(kb)
+    before = service.stats().cases
+    question = "邻居在楼道里堆满了纸箱和旧家具，消防通道都堵住了，怎么调解？"
+    case = service.record_precedent(
+        PrecedentDraft(
+            facts="钱大伟在楼道堆放纸箱和旧家具，堵塞消防通道，邻居孙丽多次劝说未果。",
+            agreement="钱大伟三日内清理楼道杂物，今后不再堆放。",
+            dispute_type="邻里关系",
+            title="楼道堆物堵塞消防通道纠纷",
+            articles=("民法典:288",),
+            parties=("钱大伟", "孙丽"),
+        )
+    )
+    assert case.kind == "调解案例" and case.verified
+    assert "钱大伟" not in case.text and "孙丽" not in case.text  # masked before saving
+    assert service.stats().cases == before + 1  # no rebuild, searchable at once
+    shown = [h.record.id for h in service.ask(question, k=3, k_cases=5).result.cases]
+    assert case.id in shown
+    # another process (a second browser session's service) sees it on its next question
+    other = load_fixture_kb(kb)
+    assert case.id in [h.record.id for h in other.ask(question, k=3, k_cases=5).result.cases]
+    service.precedent_store().delete(case.id)
+    assert case.id not in [h.record.id for h in other.ask(question, k=3, k_cases=5).result.cases]
+    assert other.case(case.id) is None
