@@ -12,11 +12,14 @@ if _REPO not in sys.path:
 
 import streamlit as st  # noqa: E402
 
+from ui import auth  # noqa: E402
 from ui.pages import PAGE_FILES  # noqa: E402
 
 
 def main() -> None:
     st.set_page_config(page_title="枫桥 · 人民调解法律知识检索", page_icon="🍁", layout="wide")
+    if not auth.gate():  # sign-in before any page (ui/auth.py); the pages check roles
+        st.stop()
     pages = {
         "ask": st.Page(PAGE_FILES["ask"], title="问答检索", icon=":material/search:", default=True),
         "browse": st.Page(PAGE_FILES["browse"], title="法规浏览", icon=":material/menu_book:"),
