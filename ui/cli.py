@@ -353,7 +353,7 @@ def _serve(args: argparse.Namespace) -> int:
     kb = _kb(args).resolve()
     IndexFolder.of(kb).check()  # a missing index fails here, in one line, not in the browser
     check_can_serve(kb, args.host)
-    env = dict(os.environ, FENGQIAO_KB=str(kb), PYTHONPATH=str(APP.parent.parent))
+    env = dict(os.environ, FENGQIAO_KB=str(kb))
     cmd = [
         sys.executable,
         "-m",
@@ -375,9 +375,10 @@ def _serve(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     """Build in a child process, then serve: the server never holds the build's memory.
 
-    The build loads torch, the model and the parsed corpus (2.4 GB); in a child process all
-    of it is returned to the system when the child ends, and ``_serve`` then replaces this
-    process with the server, which loads only the index.
+    The build loads torch, the model and the parsed corpus; run in this process, 1.1 GB of
+    it stayed resident while the server ran (``bench/bench_run_memory.py``). In a child it
+    is all returned when the child ends, and ``_serve`` then replaces this process with
+    the server, which loads only the index (254 MB in all).
     """
     check_can_serve(_kb(args).resolve(), args.host)  # before a long build, not after it
     cmd = [sys.executable, "-m", "ui.cli", "build", "--kb", str(_kb(args))]
