@@ -176,22 +176,20 @@ class Service:
         check_model(folder.path, manifest, embedder.name, embedder.key, embedder.dim)
         records = folder.read_records()
         tokenizer = JiebaTokenizer.load(folder.file(TOKENIZER))
-        a_store = FlatStore.load(
-            "articles",
-            folder.file(ARTICLE_VECTORS),
-            folder.file(ARTICLE_BM25),
-            article_rows(records.articles, records.article_units),
-            tokenize=tokenizer,
-            texts=[u.keywords for u in records.article_units],
-        )
-        c_store = FlatStore.load(
-            "cases",
-            folder.file(CASE_VECTORS),
-            folder.file(CASE_BM25),
-            case_rows(records.cases, records.case_units),
-            tokenize=tokenizer,
-            texts=[u.keywords for u in records.case_units],
-        )
+        a_store, c_store = (
+            FlatStore.load(
+                kind,  # type: ignore[arg-type]
+                folder.file(vector_file),
+                folder.file(bm25_file),
+                rows(records, units),  # type: ignore[arg-type]
+                tokenize=tokenizer,
+                texts=[u.keywords for u in units],
+            )
+            for kind, vector_file, bm25_file, rows, records, units in (
+                ("articles", ARTICLE_VECTORS, ARTICLE_BM25, article_rows, records.articles, records.article_units),
+                ("cases", CASE_VECTORS, CASE_BM25, case_rows, records.cases, records.case_units),
+            )
+        )  # fmt: skip
         service = cls(
             Corpus(records.articles, records.article_units, a_store),
             CaseCorpus(records.cases, records.case_units, c_store),
