@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ingest.cases.sections import ParsedCase, canonical_section, merge_sections
+from ingest.paths import OUTSIDE_HINT, leaves, outside_reason
 from ingest.records import IngestReport
 
 SOURCE = "LawRefBook/Laws 案例（官方发布的典型案例；法律文本不受著作权保护，仓库无许可证文件）"
@@ -217,6 +218,11 @@ def iter_folder(root: Path, report: IngestReport) -> Iterator[ParsedCase]:
     """Every case file under ``root`` (``_index.md`` files are collection metadata, skipped)."""
     for path in sorted(root.rglob("*.md")):
         if path.name.startswith("_index"):
+            continue
+        report.read += 1
+        target = leaves(path, root)
+        if target is not None:
+            report.reject(str(path), outside_reason(target), OUTSIDE_HINT, "outside")
             continue
         case = parse_markdown(path, root, report)
         if case is not None:
