@@ -29,6 +29,11 @@ def outside_reason(target: str) -> str:
     return f"是指向文件夹之外的链接（→ {printable(target)}），未读取"
 
 
+def inner_link_note(path: str | os.PathLike[str]) -> str:
+    """A link that stays inside the folder: its target is read where it really is."""
+    return f"{printable(path)}: 是指向本文件夹内 {printable(os.path.realpath(path))} 的链接，按原位置读取"
+
+
 def is_hidden(name: str) -> bool:
     """``.git``, ``.DS_Store``, ``..民法典.md``: names a file manager does not show."""
     return name.startswith(".")

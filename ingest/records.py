@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
@@ -286,7 +287,7 @@ class FileReport:
         left = self.rejected + self.duplicates
         whole = next((p for p in left if not _line_of(p.where, self.path)), None)
         if whole is not None and not self.imported:
-            return f"{head}：未导入，{whole.reason}"
+            return f"{head}：未导入（{_LEFT_OUT.sub('', whole.reason)}）"
         parts = [f"读取 {self.read} {self.unit}", f"导入 {self.imported} {self.item}"]
         if self.rejected:
             parts.append(
@@ -307,6 +308,8 @@ class FileReport:
         ]
 
 
+# The "…, left out" tail of a reason, redundant after 未导入.
+_LEFT_OUT = re.compile(r"[，,]?\s*(?:已跳过|未导入|未收录|未打开|未读取)$")
 _KIND_NAMES = {
     "csv": "CSV",
     "jsonl": "JSONL",

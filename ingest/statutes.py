@@ -33,6 +33,7 @@ from ingest.paths import (
     HIDDEN_REASON,
     OUTSIDE_HINT,
     hidden_note,
+    inner_link_note,
     is_hidden,
     leaves,
     outside_reason,
@@ -236,8 +237,12 @@ def _walk(dirs: Sequence[Path], report: IngestReport) -> list[Path]:
                         hidden.append(str(p))
                     continue
                 if suffix in STATUTE_SUFFIXES:
-                    if not outside(str(p), d):
-                        add(p)
+                    if outside(str(p), d):
+                        continue
+                    if p.is_symlink():
+                        report.note(inner_link_note(p))
+                        continue
+                    add(p)
                 elif suffix in _UNSUPPORTED:
                     report.reject(
                         str(p),

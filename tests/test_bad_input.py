@@ -6,12 +6,16 @@ import csv
 import io
 import json
 import re
+import shutil
+import sys
 import zipfile
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
 from ingest.cases import load_cases
+from ingest.printable import printable
 from ingest.records import Case, IngestReport
 from ingest.statutes import load_statutes
 
@@ -716,3 +720,61 @@ def test_hostile_file_names_never_reach_output_raw(tmp_path: Path) -> None:
     for line in out:
         assert not re.search(r"[\x00-\x1f\x7f]", line), line
     assert any("x\\n注意" in line for line in out)
+
+
+# ---- the bad-input corpus (tests/data/make_bad_inputs.py → tests/data/bad/) -----------------
+
+sys.path.insert(0, str(Path(__file__).parent / "data"))
+import make_bad_inputs  # noqa: E402
+
+CORPUS = Path(__file__).parent / "data" / "bad"
+
+
+def test_committed_corpus_is_what_the_script_writes(tmp_path: Path) -> None:
+    fresh = make_bad_inputs.build(tmp_path / "bad")
+    committed = json.loads((CORPUS / "expected.json").read_text("utf-8"))
+    assert committed == [asdict(e) for e in fresh], "run python tests/data/make_bad_inputs.py"
+    for e in fresh:
+        path = CORPUS / e.path
+        assert path.is_symlink() or path.is_file(), e.path
+        if not path.is_symlink() and not e.path.endswith(".pdf"):
+            assert path.read_bytes() == (tmp_path / "bad" / e.path).read_bytes(), e.path
+
+
+def test_whole_corpus_one_line_per_bad_file_and_the_rest_ingested(tmp_path: Path) -> None:
+    root = tmp_path / "bad"
+    shutil.copytree(CORPUS, root, symlinks=True)
+    expected = [
+        make_bad_inputs.Expect(**e) for e in json.loads((root / "expected.json").read_text("utf-8"))
+    ]
+    expected += make_bad_inputs.add_runtime_files(root)
+
+    statutes = load_statutes([root / "statutes"], workers=1)
+    case_report = IngestReport()
+    cases = load_cases([root / "cases"], report=case_report)
+    problems = statutes.report.problems + case_report.problems
+    files = {f.path: f for f in statutes.report.files + case_report.files}
+
+    for e in expected:
+        path = str(root / e.path)
+        about = [p for p in problems if p.about(path)]
+        if e.kind is None:
+            assert about == [], (e.path, about)
+        else:
+            assert [p.kind for p in about] == [e.kind], (e.path, e.why, about)
+            line = str(about[0])
+            assert line.startswith(printable(path)) and "建议：" in line, line
+        if e.imported is None:
+            assert path not in files, e.path
+        else:
+            assert files[path].imported == e.imported, (e.path, e.why, files[path])
+    # nothing else was reported, and nothing from outside the folders was read
+    assert len(problems) == sum(e.kind is not None for e in expected)
+    assert not any("秘密" in a.law for a in statutes.articles)
+    assert not any("不应被读取" in c.text for c in cases)
+    assert statutes.report.articles == sum(
+        e.imported or 0 for e in expected if e.path.startswith("statutes/")
+    )
+    assert len(cases) == sum(e.imported or 0 for e in expected if e.path.startswith("cases/"))
+    for line in statutes.report.lines(every_file=True) + case_report.lines(every_file=True):
+        assert not re.search(r"[\x00-\x1f\x7f]", line), line

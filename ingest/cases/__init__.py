@@ -23,6 +23,7 @@ from ingest.paths import (
     HIDDEN_REASON,
     OUTSIDE_HINT,
     hidden_note,
+    inner_link_note,
     is_hidden,
     leaves,
     outside_reason,
@@ -59,8 +60,8 @@ def _plan(paths: Sequence[Path], report: IngestReport) -> list[tuple[str, Path]]
     """Decide how to read every input: (reader, path) in a stable order.
 
     Inside a folder, a link that leads out of it is reported and not followed, a
-    linked folder is not entered (its files are read where they really are, and
-    a link to a parent cannot loop), and hidden names are reported.
+    link that stays inside is noted and left (its target is read where it really
+    is), and hidden names are reported.
     """
     plan: list[tuple[str, Path]] = []
     seen: set[Path] = set()
@@ -84,7 +85,9 @@ def _plan(paths: Sequence[Path], report: IngestReport) -> list[tuple[str, Path]]
             if target is not None:
                 report.reject(str(p), outside_reason(target), OUTSIDE_HINT, "outside")
                 return
-            if p.is_symlink() and p.is_dir():
+            if p.is_symlink():
+                # Read at its real place (a link to a parent folder cannot loop).
+                report.note(inner_link_note(p))
                 return
         if p.is_dir():
             if lawrefbook.is_lawrefbook_folder(p):

@@ -104,7 +104,7 @@ def iter_json_array(
                 at = line + buf.count("\n", 0, err_pos)
                 report.reject(
                     f"{where}:{at}",
-                    f"第 {index + 1} 条记录{error}，已跳过",
+                    f"第 {index + 1} 条记录：{error}，已跳过",
                     "修正该记录后重新导入",
                     kind="json",
                 )
