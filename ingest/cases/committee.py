@@ -80,6 +80,7 @@ MAX_FIELD = 50_000
 MAX_LINE = 1_000_000
 _YEAR = re.compile(r"^((?:19|20)\d{2})(?:[-/_.年]|$)")
 _SPACE = re.compile(r"[\s\u3000]+")
+_ROW_NUMBER = re.compile(r"^[\w-]{0,19}\d[\w-]{0,19}$")
 
 SOURCE = "人民调解委员会调解记录"
 SAMPLE_NOTE = "；样例：项目自拟的示例记录，非真实案件"
@@ -334,13 +335,17 @@ def _csv_error(message: str) -> str:
 
 
 def _swallows_rows(inner: list[str], ncols: int) -> bool:
-    """True when lines inside a quoted field would each be a whole row on their own."""
+    """True when a line inside a quoted field reads as a whole row of its own (number first).
+
+    Prose in a multi-line field almost never has exactly ``ncols - 1`` ASCII
+    commas after a short number; a row swallowed by a stray quote always does.
+    """
     for line in inner:
         try:
             fields = next(csv.reader([line]))
         except (csv.Error, StopIteration):
             continue
-        if len(fields) == ncols and fields[0].strip():
+        if len(fields) == ncols and _ROW_NUMBER.match(fields[0].strip()):
             return True
     return False
 
