@@ -634,7 +634,7 @@ def _assemble(
         report.problems.extend(raw.problems)
         report.notes.extend(raw.notes)
         if raw.skipped:
-            report.notes.append(f"{raw.source}: 不是法规正文（{raw.skipped}），已跳过")
+            report.note(f"{raw.source}: 不是法规正文（{raw.skipped}），已跳过")
             continue
         if not raw.articles:
             if not any(p.kind in FATAL_KINDS for p in raw.problems):

@@ -186,7 +186,7 @@ def parse_markdown(path: Path, root: Path, report: IngestReport) -> ParsedCase |
         report.warn(str(path), "文件中没有案例正文", "请检查文件是否完整", kind="empty")
         return None
     if unknown:
-        report.notes.append(f"{path.name}: 未识别的标题归入“正文”：{'、'.join(unknown)}")
+        report.note(f"{path.name}: 未识别的标题归入“正文”：{'、'.join(unknown)}")
     if not case_name and path.stem != topic and ("诉" in path.stem or path.stem.endswith("案")):
         case_name = path.stem
     title = (
