@@ -78,6 +78,7 @@ for _c in COLUMNS:
 MAX_BYTES = 50 * 1024 * 1024
 MAX_FIELD = 50_000
 MAX_LINE = 1_000_000
+MAX_RECORD_LINES = 200  # lines one CSV record may span (a cell with paragraphs)
 _YEAR = re.compile(r"^((?:19|20)\d{2})(?:[-/_.年]|$)")
 _SPACE = re.compile(r"[\s\u3000]+")
 _ROW_NUMBER = re.compile(r"^[\w-]{0,19}\d[\w-]{0,19}$")
@@ -296,41 +297,68 @@ def csv_rows(text: str) -> Iterator[_Row]:
 
     Python's csv module, given a quote that is never closed, reads on to the next
     quote anywhere in the file and returns one record that swallows every row in
-    between. Here each record is read on its own from the line it starts on;
-    when it fails (an unclosed quote, a field past the size limit) or when a
-    record spanning several lines holds whole rows in its quoted text, the
-    record's first line is reported and reading starts again on the next line.
+    between. Here a record may span at most ``MAX_RECORD_LINES`` lines; when one
+    fails (an unclosed quote, a field past the size limit) or holds whole rows in
+    its quoted text, its first line is reported and reading starts again on the
+    next line. Blank records are skipped.
     """
     lines = list(io.StringIO(text, newline=""))
+    n = len(lines)
+    # next_odd[k]: the first line at or after k with an odd number of quotes. A record
+    # whose first line opens a quote can end no earlier than the next such line, so a
+    # quote that nothing within reach closes is known without parsing: linear time
+    # even when every line of a hostile file opens a quote.
+    next_odd = [n] * (n + 1)
+    for k in range(n - 1, -1, -1):
+        next_odd[k] = k if lines[k].count('"') % 2 else next_odd[k + 1]
+    pos = 0  # next line the reader gets
+    limit = 0  # the reader gets no line from here on (the current record's reach)
+
+    def feed() -> Iterator[str]:
+        nonlocal pos
+        while pos < min(n, limit):
+            pos += 1
+            yield lines[pos - 1]
+
     ncols = 0
-    i = 0
-    while i < len(lines):
-        if not lines[i].strip():
-            i += 1
-            continue
-        reader = csv.reader((lines[k] for k in range(i, len(lines))), strict=True)
-        try:
-            fields = next(reader)
-        except csv.Error as err:
-            yield _Row(i + 1, error=_csv_error(str(err)))
-            i += 1
-            continue
-        used = max(reader.line_num, 1)
-        if used > 1 and ncols and _swallows_rows(lines[i + 1 : i + used], ncols):
-            yield _Row(i + 1, error="引号不成对，后面几行被并进了这一行的一个字段")
-            i += 1
-            continue
-        if not ncols:
-            ncols = len(fields)
-        yield _Row(i + 1, tuple(fields))
-        i += used
+    restart = 0
+    while restart < n:
+        pos = restart
+        reader = csv.reader(feed(), strict=True)
+        restart = n
+        while pos < n:
+            start = pos
+            if next_odd[start] == start and next_odd[start + 1] - start >= MAX_RECORD_LINES:
+                yield _Row(start + 1, error=_csv_error("unexpected end of data"))
+                restart = start + 1
+                break
+            limit = start + MAX_RECORD_LINES
+            try:
+                fields = next(reader)
+            except StopIteration:  # the reach ended exactly between two records
+                restart = pos
+                break
+            except csv.Error as err:
+                yield _Row(start + 1, error=_csv_error(str(err)))
+                if pos - start > 1:  # the failed record ran over later rows: read them again
+                    restart = start + 1
+                    break
+                continue
+            if not any(f.strip() for f in fields):
+                continue
+            if pos - start > 1 and ncols and _swallows_rows(lines[start + 1 : pos], ncols):
+                yield _Row(start + 1, error="引号不成对，后面几行被并进了这一行的一个字段")
+                restart = start + 1
+                break
+            ncols = ncols or len(fields)
+            yield _Row(start + 1, tuple(fields))
 
 
 def _csv_error(message: str) -> str:
     if "field larger than field limit" in message:
         return f"有字段超过 {csv.field_size_limit()} 个字符"
     if "unexpected end of data" in message:
-        return "引号不成对，一个字段的引号直到文件末尾都没有结束"
+        return f"引号不成对，一个字段的引号在其后 {MAX_RECORD_LINES} 行内都没有结束"
     return f"引号用法不对（{message}）"
 
 
