@@ -10,6 +10,7 @@ import os
 import pickle
 import re
 import tempfile
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, fields
@@ -189,7 +190,8 @@ def _walk(dirs: Sequence[Path], report: IngestReport) -> list[Path]:
     hidden: list[str] = []
 
     def add(p: Path) -> None:
-        key = os.path.realpath(p)
+        # Links are never added by the walk (see below), so no realpath is needed.
+        key = os.path.abspath(p)
         if key not in seen:
             seen.add(key)
             files.append(p)
@@ -435,9 +437,7 @@ def _file_reports(
     problems: list[Problem],
 ) -> list[FileReport]:
     """One report per statute file read: lines (paragraphs, pages) read, articles taken in, problems."""
-    imported: dict[str, int] = {}
-    for a in articles:
-        imported[a.source] = imported.get(a.source, 0) + 1
+    imported = Counter(a.source for a in articles)
     by_file: dict[str, list[Problem]] = {}
     for p in problems:
         by_file.setdefault(_file_of(p.where), []).append(p)
