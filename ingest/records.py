@@ -390,8 +390,11 @@ class IngestReport:
                 out.extend(f.lines())
             shown.update((*f.rejected, *f.duplicates, *f.warnings))
         if clean and not every_file:
-            total = sum(f.imported for f in clean)
-            out.append(f"另有 {len(clean)} 个文件全部读入（共 {total} {clean[0].item}）")
+            totals: dict[str, int] = {}
+            for f in clean:
+                totals[f.item] = totals.get(f.item, 0) + f.imported
+            counted = "、".join(f"{n} {item}" for item, n in totals.items())
+            out.append(f"另有 {len(clean)} 个文件全部读入（共 {counted}）")
         out.extend(str(p) for p in self.problems if p not in shown)
         out.extend(printable(n) for n in self.notes)
         return out
