@@ -230,6 +230,7 @@ def write_csv(path: Path, rows: list[list[str]], *, encoding: str = "utf-8") -> 
     w = csv.writer(buf)
     w.writerow(HEADER)
     w.writerows(rows)
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(buf.getvalue().encode(encoding))
     return path
 
@@ -348,17 +349,15 @@ def test_shift_jis_txt_statute_is_refused(tmp_path: Path) -> None:
 
 
 def test_two_files_with_the_same_name_and_numbers_both_import(tmp_path: Path) -> None:
-    a = write_csv(
-        (tmp_path / "2023").mkdir() or tmp_path / "2023" / "调解记录.csv", [row(1), row(2)]
-    )
+    a = write_csv(tmp_path / "2023" / "调解记录.csv", [row(1), row(2)])
+    other = [*row(2)[:4], "另一件事：邻里噪音。", "道歉。"]
     b = write_csv(
-        (tmp_path / "2024").mkdir() or tmp_path / "2024" / "调解记录.csv",
-        [row(1) for _ in range(1)] + [[*row(2)[:4], "另一件事：邻里噪音。", "道歉。"]],
+        tmp_path / "2024" / "调解记录.csv", [[*row(1)[:1], "另一纠纷1", *row(1)[2:]], other]
     )
-    b.write_bytes(b.read_bytes().replace("纠纷1".encode(), "另一纠纷1".encode()))
     cases, report = load(a, b)
     assert len(cases) == 4 and report.problems == []
     assert len({c.id for c in cases}) == 4
+    assert [f.imported for f in report.files] == [2, 2]
 
 
 def test_committee_year_and_number_make_the_id(tmp_path: Path) -> None:
@@ -665,7 +664,7 @@ def test_symlink_out_of_a_statutes_folder_is_not_followed(tmp_path: Path) -> Non
 
 
 def test_symlink_out_of_a_cases_folder_is_not_followed(tmp_path: Path) -> None:
-    outside = write_csv((tmp_path / "outside").mkdir() or tmp_path / "outside" / "x.csv", [row(1)])
+    outside = write_csv(tmp_path / "outside" / "x.csv", [row(1)])
     folder = tmp_path / "cases"
     folder.mkdir()
     write_csv(folder / "own.csv", [row(7)])
