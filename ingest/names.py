@@ -124,7 +124,7 @@ def cn_to_int(numeral: str) -> int:
     """``一千零七十九`` → 1079; Arabic digits pass through.
 
     Raises:
-        ValueError: not a numeral, or larger than ``MAX_ARTICLE``.
+        ValueError: not a numeral, zero, or larger than ``MAX_ARTICLE``.
     """
     if len(numeral) > 12:
         raise ValueError(f"numeral too long: {numeral[:20]}")
@@ -135,8 +135,8 @@ def cn_to_int(numeral: str) -> int:
             number = int(cn2an.cn2an(numeral.translate(_NUMERAL_FORMS), "smart"))
         except Exception as exc:  # cn2an raises ValueError, KeyError or IndexError on odd input
             raise ValueError(f"not a numeral: {numeral}") from exc
-    if number > MAX_ARTICLE:
-        raise ValueError(f"{number} exceeds {MAX_ARTICLE}")
+    if not 1 <= number <= MAX_ARTICLE:
+        raise ValueError(f"{number} is not within 1..{MAX_ARTICLE}")
     return number
 
 
@@ -152,7 +152,7 @@ def article_label(number: int, suffix: str = "") -> str:
 
 
 def parse_label(text: str) -> tuple[int, str, int] | None:
-    """Parse a leading ``第X条[之Y]`` label (X at most ``MAX_ARTICLE``).
+    """Parse a leading ``第X条[之Y]`` label (X from 1 to ``MAX_ARTICLE``).
 
     Returns:
         (number, suffix, length of the label in ``text``), or None when ``text``

@@ -542,6 +542,7 @@ def test_huge_article_numbers_are_not_labels() -> None:
 
     assert parse_label("第100000000000000000条") is None
     assert parse_label("第一万万万万条") is None
+    assert parse_label("第0条") is None and extract_citations("民法典第零条") == []
     assert extract_citations("民法典第100000000000000000条") == []
     assert parse_label(f"第{MAX_ARTICLE}条") == (MAX_ARTICLE, "", len(f"第{MAX_ARTICLE}条"))
     with pytest.raises(ValueError):
