@@ -7,11 +7,18 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ingest.names import ALIASES, REPEALED, canonical_law, cn_to_int, repealed
+from ingest.names import (
+    ALIASES,
+    ARTICLE_LABEL,
+    NUMERAL,
+    REPEALED,
+    canonical_law,
+    cn_to_int,
+    repealed,
+)
 from ingest.records import Citation
 
-_NUM = r"[零〇一二两三四五六七八九十百千万\d]+"
-_ARTICLE = re.compile(rf"第+({_NUM})条(之[一二三四五六七八九十]+)?")
+_NUM = NUMERAL
 # 款/项 after an article label: 第一款 / 第（二）项 / 第二项 / （二）项, possibly listed with 、
 _DETAIL_ONE = rf"(?:第{_NUM}款(?:第?[（(]?{_NUM}[）)]?项)?|第?[（(]{_NUM}[）)]项|第{_NUM}项)"
 _DETAIL = re.compile(rf"(?:{_DETAIL_ONE})(?:、(?:{_DETAIL_ONE}))*")
@@ -146,12 +153,12 @@ def _law_from_run(run: str, known: frozenset[str]) -> tuple[str | None, str]:
 def _article_key(numeral: str, suffix: str) -> str | None:
     try:
         return f"{cn_to_int(numeral)}{suffix}"
-    except (ValueError, KeyError):
+    except ValueError:
         return None
 
 
 def _iter_labels(text: str) -> Iterator[re.Match[str]]:
-    yield from _ARTICLE.finditer(text)
+    yield from ARTICLE_LABEL.finditer(text)
 
 
 def extract_citations(

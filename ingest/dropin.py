@@ -1,14 +1,20 @@
-"""The user's drop-in folder: files saved there only, under safe names, and always included in builds."""
+"""The user's drop-in folder: files saved there only, under safe names, never over another, always built."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import shutil
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from ingest.errors import DropInError, IngestError
+from ingest.paths import is_hidden
+from ingest.printable import printable
 
 ALLOWED = ("pdf", "docx", "md", "txt", "json", "jsonl", "csv")
 MAX_BYTES = 50 * 1024 * 1024
@@ -37,35 +43,123 @@ def safe_name(name: str) -> str:
     return f"{stem[:100]}.{ext}"
 
 
-def save_into(folder: Path, name: str, data: bytes, *, max_bytes: int = MAX_BYTES) -> Path:
-    """Write one file into ``folder`` atomically under a safe name (never elsewhere); return its path."""
+@dataclass(frozen=True)
+class SavedFile:
+    """What happened to one file brought into drop-in.
+
+    ``status``: ``saved`` under its own name; ``renamed`` because another file
+    already had that name (which is kept); ``present`` because a file with the
+    same bytes is already there (nothing written).
+    """
+
+    name: str  # the name it was given
+    path: Path  # where its content now is in drop-in
+    status: Literal["saved", "renamed", "present"]
+
+    def summary(self) -> str:
+        name, there = printable(self.name), printable(self.path.name)
+        if self.status == "present":
+            return f"{name}：与已有文件 {there} 内容相同，未重复保存"
+        if self.status == "renamed":
+            return f"{name}：已有同名的另一文件（已保留），本文件保存为 {there}"
+        return f"{name}：已保存为 {there}"
+
+
+def deposit(folder: Path, name: str, data: bytes, *, max_bytes: int = MAX_BYTES) -> SavedFile:
+    """Write one file into ``folder`` atomically under a safe name, never over another file.
+
+    A different file of the same name is kept; this one gets ``名称 (2).csv``.
+    A file with the same bytes already in ``folder`` is recognised and not written again.
+
+    Raises:
+        DropInError: empty, too large, or a name or type that is refused.
+    """
     if not data:
-        raise DropInError(f"“{name}”是空文件", "检查文件内容后重新导入")
+        raise DropInError(f"“{printable(name)}”是空文件", "检查文件内容后重新导入")
     if len(data) > max_bytes:
-        raise DropInError(f"“{name}”超过 {max_bytes >> 20} MB", "拆分后再导入")
+        raise DropInError(f"“{printable(name)}”超过 {max_bytes >> 20} MB", "拆分后再导入")
     folder.mkdir(parents=True, exist_ok=True)
-    target = (folder / safe_name(name)).resolve()
-    if target.parent != folder.resolve():
-        raise DropInError(f"文件名“{name}”不安全", "改名后重新导入")
-    tmp = target.with_name(f".{target.name}.part")
+    base = folder.resolve()
+    wanted = (base / safe_name(name)).resolve()
+    if wanted.parent != base:
+        raise DropInError(f"文件名“{printable(name)}”不安全", "改名后重新导入")
+    same = _same_content(base, data)
+    if same is not None:
+        return SavedFile(name, same, "present")
+    tmp = base / f".{wanted.name}.{os.getpid()}.part"
     tmp.write_bytes(data)
-    os.replace(tmp, target)
-    return target
+    try:
+        for n in range(1, 1000):
+            target = wanted if n == 1 else wanted.with_name(f"{wanted.stem} ({n}){wanted.suffix}")
+            if _claim(tmp, target):
+                return SavedFile(name, target, "saved" if n == 1 else "renamed")
+    finally:
+        tmp.unlink(missing_ok=True)
+    raise DropInError(
+        f"drop-in 中已有太多名为“{printable(wanted.name)}”的文件", "先整理 drop-in 文件夹"
+    )
+
+
+def _claim(tmp: Path, target: Path) -> bool:
+    """Give ``tmp``'s content the name ``target`` unless that name is taken; never overwrite.
+
+    A hard link appears whole or not at all and fails if the name exists, so a
+    build running meanwhile never sees half a file.
+    """
+    try:
+        os.link(tmp, target)
+        return True
+    except FileExistsError:
+        return False
+    except OSError:  # no hard links on this file system: reserve the name, then replace
+        try:
+            fd = os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            return False
+        os.close(fd)
+        shutil.copyfile(tmp, target.with_name(f".{target.name}.copy"))
+        os.replace(target.with_name(f".{target.name}.copy"), target)
+        return True
+
+
+def _same_content(folder: Path, data: bytes) -> Path | None:
+    """A file in ``folder`` holding exactly ``data``, if there is one."""
+    digest = hashlib.sha256(data).digest()
+    for p in sorted(folder.iterdir()):
+        if is_hidden(p.name) or not p.is_file() or p.is_symlink():
+            continue
+        if p.stat().st_size == len(data) and hashlib.sha256(p.read_bytes()).digest() == digest:
+            return p
+    return None
+
+
+def save_into(folder: Path, name: str, data: bytes, *, max_bytes: int = MAX_BYTES) -> Path:
+    """Like :func:`deposit`, returning only where the content now is."""
+    return deposit(folder, name, data, max_bytes=max_bytes).path
 
 
 def save_bytes(kb_dir: Path, name: str, data: bytes, *, max_bytes: int = MAX_BYTES) -> Path:
-    """Write one file into ``kb_dir``'s drop-in folder (see :func:`save_into`)."""
+    """Write one file into ``kb_dir``'s drop-in folder (see :func:`deposit`)."""
     return save_into(dropin_dir(kb_dir), name, data, max_bytes=max_bytes)
 
 
-def add_files(kb_dir: Path, files: Sequence[Path], *, max_bytes: int = MAX_BYTES) -> list[Path]:
-    """Copy ``files`` into the drop-in folder; a missing or refused file stops before anything is copied."""
+def deposit_files(
+    kb_dir: Path, files: Sequence[Path], *, max_bytes: int = MAX_BYTES
+) -> list[SavedFile]:
+    """Copy ``files`` into the drop-in folder, none over another; a missing or refused file stops
+    before anything is copied."""
     for path in files:
         if not path.is_file():
             raise IngestError(
-                f"找不到文件 {path}", "检查路径；文件夹请用 fengqiao build --statutes"
+                f"找不到文件 {printable(path)}", "检查路径；文件夹请用 fengqiao build --statutes"
             )
         if path.stat().st_size > max_bytes:
-            raise IngestError(f"{path} 超过 {max_bytes >> 20} MB", "拆分后再导入")
+            raise IngestError(f"{printable(path)} 超过 {max_bytes >> 20} MB", "拆分后再导入")
         safe_name(path.name)
-    return [save_bytes(kb_dir, path.name, path.read_bytes(), max_bytes=max_bytes) for path in files]
+    folder = dropin_dir(kb_dir)
+    return [deposit(folder, p.name, p.read_bytes(), max_bytes=max_bytes) for p in files]
+
+
+def add_files(kb_dir: Path, files: Sequence[Path], *, max_bytes: int = MAX_BYTES) -> list[Path]:
+    """Like :func:`deposit_files`, returning only where each file's content now is."""
+    return [r.path for r in deposit_files(kb_dir, files, max_bytes=max_bytes)]

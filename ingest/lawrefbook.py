@@ -46,7 +46,9 @@ def parse_markdown(text: str, source: str, report: Collector | None = None) -> R
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     start, skip = _skip_frontmatter(lines)
     if skip:
-        return RawDocument(source, "markdown", skipped=skip, notes=tuple(report.notes))
+        return RawDocument(
+            source, "markdown", skipped=skip, notes=tuple(report.notes), read=len(lines)
+        )
 
     info_end = next((i for i in range(start, len(lines)) if lines[i].strip() == INFO_END), -1)
 
@@ -69,14 +71,6 @@ def parse_markdown(text: str, source: str, report: Collector | None = None) -> R
             titles.append((m.group(2) or "").strip())
             body_start = first + 1
 
-    if info_end < 0 and not titles:
-        report.warn(
-            source,
-            "没有找到 `# 标题` 行和 `<!-- INFO END -->` 标记，按正文逐行识别条文",
-            "按 LawRefBook 模板补上标题行",
-            "layout",
-        )
-
     # LawRefBook always puts a space after the label; hand-written Markdown may not.
     splitter = ArticleSplitter(report, need_gap=info_end >= 0)
     for i in range(body_start, len(lines)):
@@ -87,6 +81,14 @@ def parse_markdown(text: str, source: str, report: Collector | None = None) -> R
         else:
             splitter.text(line, i + 1)
     articles, appendix = splitter.finish()
+    if info_end < 0 and not titles and articles:
+        # Without articles the file is reported once, as having none.
+        report.warn(
+            source,
+            "没有找到 `# 标题` 行和 `<!-- INFO END -->` 标记，按正文逐行识别条文",
+            "按 LawRefBook 模板补上标题行",
+            "layout",
+        )
 
     title = titles[0] if titles else ""
     part = titles[1] if len(titles) > 1 else ""
@@ -103,6 +105,7 @@ def parse_markdown(text: str, source: str, report: Collector | None = None) -> R
         problems=tuple(report.problems),
         notes=tuple(report.notes),
         appendix=appendix,
+        read=len(lines),
     )
 
 

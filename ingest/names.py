@@ -105,15 +105,39 @@ def repealed(law: str) -> RepealedLaw | None:
 
 # ---- article numbers -------------------------------------------------------
 
-_LABEL = re.compile(r"^第([零〇一二两三四五六七八九十百千万\d]+)条(之[一二三四五六七八九十]+)?")
+# The one pattern for an article label, used by the statute readers
+# (ingest.formats.plaintext) and by citation finding (ingest.citations).
+# Numerals are bounded in length so a run of digits or a 第第第… run costs
+# linear time; a doubled 第 (第第五条) is a common typo in answers; 條 is how
+# texts in traditional characters (Big5 files) write 条.
+NUMERAL = r"[零〇一二两兩三四五六七八九十百千万萬\d]{1,12}"
+SUFFIX = r"之[一二三四五六七八九十]{1,3}"
+ARTICLE_LABEL = re.compile(rf"第{{1,2}}({NUMERAL})[条條]({SUFFIX})?")
+# No law has more articles than this (民法典 has 1,260); a larger number is not a
+# label but noise or an attack (第100000000000000000条 once crashed the parser).
+MAX_ARTICLE = 10_000
+_NUMERAL_FORMS = str.maketrans({"〇": "零", "两": "二", "兩": "二", "萬": "万"})
 
 
 @lru_cache(maxsize=4096)
 def cn_to_int(numeral: str) -> int:
-    """``一千零七十九`` → 1079; Arabic digits pass through; raises ValueError."""
+    """``一千零七十九`` → 1079; Arabic digits pass through.
+
+    Raises:
+        ValueError: not a numeral, zero, or larger than ``MAX_ARTICLE``.
+    """
+    if len(numeral) > 12:
+        raise ValueError(f"numeral too long: {numeral[:20]}")
     if numeral.isdigit():
-        return int(numeral)
-    return int(cn2an.cn2an(numeral.replace("〇", "零").replace("两", "二"), "smart"))
+        number = int(numeral)
+    else:
+        try:
+            number = int(cn2an.cn2an(numeral.translate(_NUMERAL_FORMS), "smart"))
+        except Exception as exc:  # cn2an raises ValueError, KeyError or IndexError on odd input
+            raise ValueError(f"not a numeral: {numeral}") from exc
+    if not 1 <= number <= MAX_ARTICLE:
+        raise ValueError(f"{number} is not within 1..{MAX_ARTICLE}")
+    return number
 
 
 @lru_cache(maxsize=4096)
@@ -128,18 +152,18 @@ def article_label(number: int, suffix: str = "") -> str:
 
 
 def parse_label(text: str) -> tuple[int, str, int] | None:
-    """Parse a leading ``第X条[之Y]`` label.
+    """Parse a leading ``第X条[之Y]`` label (X from 1 to ``MAX_ARTICLE``).
 
     Returns:
         (number, suffix, length of the label in ``text``), or None when ``text``
         does not start with a label.
     """
-    m = _LABEL.match(text)
+    m = ARTICLE_LABEL.match(text)
     if not m:
         return None
     try:
         number = cn_to_int(m.group(1))
-    except (ValueError, KeyError):
+    except ValueError:
         return None
     return number, m.group(2) or "", m.end()
 

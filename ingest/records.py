@@ -6,6 +6,8 @@ import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
+from ingest.printable import printable
+
 Status = Literal["现行有效", "已修改", "已废止", "尚未施行"]
 STATUSES: tuple[str, ...] = ("现行有效", "已修改", "已废止", "尚未施行")
 
@@ -399,27 +401,199 @@ class Problem:
     """Something wrong with an input, reported in one line and never fatal to a build.
 
     ``where`` names the place precisely: ``path``, ``path:line`` or ``path (第3页)``.
+    ``dropped`` says whether what it is about (a file, a row, an article) was left
+    out; otherwise it was taken in with a caveat. Every text is made printable
+    (control characters escaped), so a crafted file name cannot forge output.
     """
 
     where: str
     reason: str
     hint: str = ""
     kind: str = "warning"  # short machine-readable category, e.g. empty, encoding, no-articles
+    dropped: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("where", "reason", "hint"):
+            object.__setattr__(self, name, printable(getattr(self, name)))
 
     def __str__(self) -> str:
         hint = f" 建议：{self.hint}" if self.hint else ""
         return f"{self.where}: {self.reason}{hint}"
 
+    def about(self, path: str) -> bool:
+        """True when this problem is about the file ``path`` (or a line, page or part of it)."""
+        p = printable(path)
+        w = self.where
+        return w == p or (w.startswith(p) and w[len(p)] in ": (")
+
+
+# Kinds of problem that mean "left out because something equal came first".
+DUPLICATE_KINDS = frozenset({"duplicate", "duplicate-file"})
+
+
+@dataclass(frozen=True)
+class FileReport:
+    """What one input file gave: how much was read, taken in, left out and why.
+
+    ``read`` counts rows (CSV), lines (JSONL, statute text), elements (JSON arrays),
+    paragraphs (DOCX) or pages (PDF), as ``unit`` says; ``imported`` counts cases or
+    articles, as ``item`` says. ``rejected`` and ``duplicates`` hold one problem per
+    row or article left out (or one for the whole file); ``warnings`` the rest.
+    """
+
+    path: str
+    kind: str  # the reader: csv, jsonl, docx, pdf, markdown, txt, lawbench-3-8, lawyer-llama, lawrefbook
+    read: int = 0
+    imported: int = 0
+    rejected: tuple[Problem, ...] = ()
+    duplicates: tuple[Problem, ...] = ()
+    warnings: tuple[Problem, ...] = ()
+    unit: str = "行"
+    item: str = "件"
+
+    @classmethod
+    def collect(
+        cls,
+        path: str,
+        kind: str,
+        problems: list[Problem],
+        *,
+        read: int,
+        imported: int,
+        unit: str = "行",
+        item: str = "件",
+    ) -> FileReport:
+        """A report from the problems met while reading ``path`` (all of them about it)."""
+        return cls(
+            path=path,
+            kind=kind,
+            read=read,
+            imported=imported,
+            rejected=tuple(p for p in problems if p.dropped and p.kind not in DUPLICATE_KINDS),
+            duplicates=tuple(p for p in problems if p.dropped and p.kind in DUPLICATE_KINDS),
+            warnings=tuple(p for p in problems if not p.dropped),
+            unit=unit,
+            item=item,
+        )
+
+    @property
+    def name(self) -> str:
+        return printable(self.path.replace("\\", "/").rsplit("/", 1)[-1])
+
+    def summary(self) -> str:
+        """One Chinese line: ``records.csv（CSV）：读取 5 行，导入 3 件，未导入 2 行（第 3、4 行）``."""
+        head = f"{self.name}（{_KIND_NAMES.get(self.kind, self.kind)}）"
+        left = self.rejected + self.duplicates
+        whole = next((p for p in left if not _line_of(p.where, self.path)), None)
+        if whole is not None and not self.imported:
+            return f"{head}：未导入（{_LEFT_OUT.sub('', whole.reason)}）"
+        parts = [f"读取 {self.read} {self.unit}", f"导入 {self.imported} {self.item}"]
+        if self.rejected:
+            parts.append(
+                f"未导入 {len(self.rejected)} {self.unit}{_lines(self.rejected, self.path)}"
+            )
+        if self.duplicates:
+            parts.append(
+                f"重复 {len(self.duplicates)} {self.unit}{_lines(self.duplicates, self.path)}"
+            )
+        if self.warnings:
+            parts.append(f"提示 {len(self.warnings)} 条")
+        return f"{head}：" + "，".join(parts)
+
+    def lines(self) -> list[str]:
+        """The summary, then one indented line per problem (rejected, duplicate, warning)."""
+        return [self.summary()] + [
+            f"  {p}" for p in (*self.rejected, *self.duplicates, *self.warnings)
+        ]
+
+
+# The "…, left out" tail of a reason, redundant after 未导入.
+_LEFT_OUT = re.compile(r"[，,]?\s*(?:已跳过|未导入|未收录|未打开|未读取)$")
+_KIND_NAMES = {
+    "csv": "CSV",
+    "jsonl": "JSONL",
+    "docx": "DOCX",
+    "pdf": "PDF",
+    "markdown": "Markdown",
+    "txt": "TXT",
+    "lawbench-3-8": "LawBench 3-8",
+    "lawyer-llama": "lawyer-llama",
+    "lawrefbook": "典型案例文件夹",
+}
+
+
+def _line_of(where: str, path: str) -> str:
+    """``"12"`` from ``path:12``, ``"3页"`` from ``path (第3页)``; ``""`` for the file as a whole."""
+    rest = where[len(printable(path)) :]
+    if rest.startswith(":"):
+        return rest[1:]
+    if rest.startswith(" (第") and rest.endswith(")"):
+        return rest[3:-1]
+    return ""
+
+
+def _lines(problems: tuple[Problem, ...], path: str, show: int = 5) -> str:
+    """``（第 3、4 行）``: where the left-out rows are, the first few of them."""
+    at = [x for x in (_line_of(p.where, path) for p in problems) if x]
+    if not at:
+        return ""
+    more = f" 等 {len(at)} 处" if len(at) > show else ""
+    unit = "" if not at[0].isdigit() else " 行"
+    return f"（第 {'、'.join(at[:show])}{unit}{more}）"
+
 
 @dataclass
 class IngestReport:
-    """What an ingest run found: counts plus every problem, by file."""
+    """What an ingest run found: counts, every problem, and a report per file."""
 
     documents: int = 0
     articles: int = 0
     cases: int = 0
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # e.g. "x.txt: decoded as GB18030"
+    files: list[FileReport] = field(default_factory=list)
+    read: int = 0  # rows, lines or elements a reader went through (per-file reports use it)
 
-    def warn(self, where: str, reason: str, hint: str = "", kind: str = "warning") -> None:
-        self.problems.append(Problem(where, reason, hint, kind))
+    def warn(
+        self,
+        where: str,
+        reason: str,
+        hint: str = "",
+        kind: str = "warning",
+        *,
+        dropped: bool = False,
+    ) -> None:
+        self.problems.append(Problem(where, reason, hint, kind, dropped))
+
+    def reject(self, where: str, reason: str, hint: str = "", kind: str = "warning") -> None:
+        """Report something left out (a file, a row, an article)."""
+        self.warn(where, reason, hint, kind, dropped=True)
+
+    def note(self, text: str) -> None:
+        self.notes.append(printable(text))
+
+    def lines(self, *, every_file: bool = False) -> list[str]:
+        """Everything to show a user, in Chinese, one string a line, control characters escaped.
+
+        Each file with something left out or a warning: its summary, its problems
+        indented below it; the files read cleanly in one line (each one with
+        ``every_file``); then problems about no single file (a missing folder);
+        then the notes.
+        """
+        out: list[str] = []
+        shown: set[Problem] = set()
+        clean = [f for f in self.files if not (f.rejected or f.duplicates or f.warnings)]
+        quiet = {id(f) for f in clean}
+        for f in self.files:
+            if every_file or id(f) not in quiet:
+                out.extend(f.lines())
+            shown.update((*f.rejected, *f.duplicates, *f.warnings))
+        if clean and not every_file:
+            totals: dict[str, int] = {}
+            for f in clean:
+                totals[f.item] = totals.get(f.item, 0) + f.imported
+            counted = "、".join(f"{n} {item}" for item, n in totals.items())
+            out.append(f"另有 {len(clean)} 个文件全部读入（共 {counted}）")
+        out.extend(str(p) for p in self.problems if p not in shown)
+        out.extend(printable(n) for n in self.notes)
+        return out

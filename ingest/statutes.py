@@ -10,6 +10,7 @@ import os
 import pickle
 import re
 import tempfile
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, fields
@@ -28,7 +29,18 @@ from ingest.metadata import (
     version_statuses,
 )
 from ingest.names import normalise_law
-from ingest.records import Article, IngestReport, Problem, article_id
+from ingest.paths import (
+    HIDDEN_HINT,
+    HIDDEN_REASON,
+    OUTSIDE_HINT,
+    hidden_note,
+    inner_link_note,
+    is_hidden,
+    leaves,
+    outside_reason,
+)
+from ingest.printable import printable
+from ingest.records import Article, FileReport, IngestReport, Problem, article_id
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +157,7 @@ def _parse_job(job: tuple[bytes, str, str]) -> tuple:
                     f"解析失败：{type(exc).__name__}: {exc}",
                     "检查文件是否完整，或另存后重试",
                     "parse-error",
+                    dropped=True,
                 ),
             ),
         ).to_row()
@@ -155,15 +168,28 @@ def _parse_job(job: tuple[bytes, str, str]) -> tuple:
 
 
 def _walk(dirs: Sequence[Path], report: IngestReport) -> list[Path]:
-    """Statute files under ``dirs`` in a stable order, each once even if folders overlap."""
+    """Statute files under ``dirs`` in a stable order, each once even if folders overlap.
+
+    Links that lead out of a folder are reported and not followed (a link to
+    ``/etc/passwd`` was once read as a statute); hidden names are reported, never
+    skipped without a word.
+    """
     files: list[Path] = []
     seen: set[str] = set()
+    hidden: list[str] = []
 
     def add(p: Path) -> None:
+        # Links are never added by the walk (see below), so no realpath is needed.
         key = os.path.abspath(p)
         if key not in seen:
             seen.add(key)
             files.append(p)
+
+    def outside(p: str, root: Path) -> bool:
+        target = leaves(p, root)
+        if target is not None:
+            report.reject(p, outside_reason(target), OUTSIDE_HINT, "outside")
+        return target is not None
 
     for d in dirs:
         d = Path(d)
@@ -179,22 +205,44 @@ def _walk(dirs: Sequence[Path], report: IngestReport) -> list[Path]:
             )
             continue
         for root, subdirs, names in os.walk(d):
-            subdirs[:] = sorted(s for s in subdirs if not s.startswith(".") and s not in SKIP_DIRS)
+            keep = []
+            for sub in sorted(subdirs):
+                full = os.path.join(root, sub)
+                if is_hidden(sub):
+                    hidden.append(full)
+                elif sub not in SKIP_DIRS and not outside(full, d):
+                    # os.walk does not descend into a linked folder; one that stays
+                    # inside is read at its real place.
+                    keep.append(sub)
+            subdirs[:] = keep
             for name in sorted(names):
                 # "~$x.docx" are Word's lock files next to an open document.
-                if name.startswith((".", "~$")) or name in SKIP_NAMES:
+                if name.startswith("~$") or name in SKIP_NAMES:
                     continue
                 p = Path(root) / name
                 suffix = p.suffix.lower()
+                if is_hidden(name):
+                    if suffix in STATUTE_SUFFIXES:
+                        report.reject(str(p), HIDDEN_REASON, HIDDEN_HINT, "hidden")
+                    else:
+                        hidden.append(str(p))
+                    continue
                 if suffix in STATUTE_SUFFIXES:
+                    if outside(str(p), d):
+                        continue
+                    if p.is_symlink():
+                        report.note(inner_link_note(p))
+                        continue
                     add(p)
                 elif suffix in _UNSUPPORTED:
-                    report.warn(
+                    report.reject(
                         str(p),
                         f"{_UNSUPPORTED[suffix]}格式不支持，已跳过",
                         "用 Word 或 WPS 另存为 .docx 后重新构建",
                         "unsupported",
                     )
+    if hidden:
+        report.note(hidden_note(hidden))
     return files
 
 
@@ -303,10 +351,11 @@ def load_statutes(
     snapshot = _Snapshot(Path(cache_dir) if cache_dir else None)
     done = snapshot.load(inputs)
     if done is not None:
-        articles, documents, problems, notes = done
+        articles, documents, problems, notes, reads = done
         report.problems.extend(problems)
         report.notes.extend(notes)
         report.documents, report.articles = len(documents), len(articles)
+        report.files = _file_reports(files, reads, articles, report.problems)
         changes = Changes(reused=len(hashes), first_run=False)
         return StatuteLoad(articles=articles, report=report, changes=changes, documents=documents)
 
@@ -336,8 +385,10 @@ def load_statutes(
     changes = _changes(
         cache_dir, hashes, articles, reparsed=len(todo), reused=len(parsed) - len(todo)
     )
+    reads = {src: (doc.format, doc.read) for src, doc in parsed.items()}
+    report.files = _file_reports(files, reads, articles, report.problems)
     cache.save()
-    snapshot.save(inputs, articles, documents, report.problems[walk_problems:], report.notes)
+    snapshot.save(inputs, articles, documents, report.problems[walk_problems:], report.notes, reads)
     return StatuteLoad(articles=articles, report=report, changes=changes, documents=documents)
 
 
@@ -347,7 +398,7 @@ def _read(path: Path, max_bytes: int, report: IngestReport) -> bytes | None:
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            report.warn(
+            report.reject(
                 source,
                 f"文件过大（{size / 1024 / 1024:.0f} MB，上限 {max_bytes / 1024 / 1024:.0f} MB），已跳过",
                 "确认这是法规文本；如确需收录，请拆分文件或调高上限",
@@ -355,14 +406,57 @@ def _read(path: Path, max_bytes: int, report: IngestReport) -> bytes | None:
             )
             return None
         if size == 0:
-            report.warn(source, "空文件（0 字节），已跳过", "删除该文件或重新下载", "empty")
+            report.reject(source, "空文件（0 字节），已跳过", "删除该文件或重新下载", "empty")
             return None
         return path.read_bytes()
     except OSError as exc:
-        report.warn(
+        report.reject(
             source, f"无法读取文件（{exc.strerror}）", "检查文件权限是否允许读取", "unreadable"
         )
         return None
+
+
+_UNITS = {"docx": "段", "pdf": "页"}
+
+
+def _file_reports(
+    files: list[Path],
+    reads: dict[str, tuple[str, int]],
+    articles: list[Article],
+    problems: list[Problem],
+) -> list[FileReport]:
+    """One report per statute file read: lines (paragraphs, pages) read, articles taken in, problems."""
+    imported = Counter(a.source for a in articles)
+    by_file: dict[str, list[Problem]] = {}
+    for p in problems:
+        by_file.setdefault(_file_of(p.where), []).append(p)
+    out = []
+    for path in files:
+        source = str(path)
+        fmt, read = reads.get(
+            source, (path.suffix.lower().lstrip(".").replace("markdown", "md"), 0)
+        )
+        fmt = "markdown" if fmt == "md" else fmt
+        out.append(
+            FileReport.collect(
+                source,
+                fmt,
+                by_file.get(printable(source), []),
+                read=read,
+                imported=imported.get(source, 0),
+                unit=_UNITS.get(fmt, "行"),
+                item="条",
+            )
+        )
+    return out
+
+
+def _file_of(where: str) -> str:
+    """The file a problem's ``where`` names: ``a.md:12`` → ``a.md``; ``a.pdf (第3页)`` → ``a.pdf``."""
+    if where.endswith(")") and " (第" in where:
+        return where.rsplit(" (第", 1)[0]
+    head, sep, tail = where.rpartition(":")
+    return head if sep and tail.isdigit() else where
 
 
 def _inputs_key(
@@ -395,7 +489,7 @@ def _inputs_key(
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-_SNAPSHOT_VERSION = 1
+_SNAPSHOT_VERSION = 2
 
 
 def _code_version() -> str:
@@ -428,12 +522,17 @@ class _Snapshot:
 
     def load(
         self, key: str
-    ) -> tuple[list[Article], list[LawDocument], list[Problem], list[str]] | None:
+    ) -> (
+        tuple[
+            list[Article], list[LawDocument], list[Problem], list[str], dict[str, tuple[str, int]]
+        ]
+        | None
+    ):
         if self.path is None or not self.path.is_file():
             return None
         try:
             with open(self.path, "rb") as fh:
-                stored_key, rows, docs, problems, notes = pickle.load(fh)
+                stored_key, rows, docs, problems, notes, reads = pickle.load(fh)
             if stored_key != key:
                 return None
             articles = []
@@ -443,7 +542,7 @@ class _Snapshot:
                 art.__dict__.update(zip(_ARTICLE_FIELDS, row, strict=True))
                 articles.append(art)
             documents = [LawDocument(*d) for d in docs]
-            return articles, documents, [Problem(*p) for p in problems], list(notes)
+            return articles, documents, [Problem(*p) for p in problems], list(notes), dict(reads)
         except Exception as exc:  # a damaged snapshot only costs a full run
             log.info("statute snapshot unusable (%s); rebuilding", exc)
             return None
@@ -455,15 +554,18 @@ class _Snapshot:
         documents: list[LawDocument],
         problems: list[Problem],
         notes: list[str],
+        reads: dict[str, tuple[str, int]],
     ) -> None:
         if self.path is None:
             return
         rows = [tuple(a.__dict__[f] for f in _ARTICLE_FIELDS) for a in articles]
         docs = [tuple(getattr(d, f) for f in _DOC_FIELDS) for d in documents]
-        probs = [(p.where, p.reason, p.hint, p.kind) for p in problems]
+        probs = [(p.where, p.reason, p.hint, p.kind, p.dropped) for p in problems]
         _atomic_write(
             self.path,
-            pickle.dumps((key, rows, docs, probs, list(notes)), protocol=pickle.HIGHEST_PROTOCOL),
+            pickle.dumps(
+                (key, rows, docs, probs, list(notes), reads), protocol=pickle.HIGHEST_PROTOCOL
+            ),
         )
 
 
@@ -521,11 +623,11 @@ def _assemble(
         report.problems.extend(raw.problems)
         report.notes.extend(raw.notes)
         if raw.skipped:
-            report.notes.append(f"{raw.source}: 不是法规正文（{raw.skipped}），已跳过")
+            report.note(f"{raw.source}: 不是法规正文（{raw.skipped}），已跳过")
             continue
         if not raw.articles:
             if not any(p.kind in FATAL_KINDS for p in raw.problems):
-                report.warn(
+                report.reject(
                     raw.source,
                     "没有识别出任何条文（第X条），未收录",
                     "确认文件是按条文编排的法规；决定、修正案等可忽略此提示",
@@ -577,7 +679,7 @@ def _assemble(
     for v in units.values():
         first = versions.setdefault((v.law, v.version), v)
         if first is not v:
-            report.warn(
+            report.reject(
                 v.sources[0],
                 f"与 {first.sources[0]} 是同一法规的同一版本（{v.law} {v.version or '未注明日期'}），已跳过",
                 "删除重复的文件，或在文件名中注明不同的版本日期",
@@ -642,7 +744,7 @@ def _version_articles(
     for source, a in lines:
         k = (a.number, a.suffix)
         if k in seen:
-            report.warn(
+            report.reject(
                 f"{source}:{a.line}",
                 f"《{v.law_title}》{a.label}与 {seen[k]} 中的同号条文重复，后者未收录",
                 "同一法规的同一版本只保留一份文件",

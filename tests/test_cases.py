@@ -34,6 +34,11 @@ def by_id(cases: list[Case]) -> dict[str, Case]:
     return {c.id: c for c in cases}
 
 
+def numbers(cases: list[Case]) -> list[str]:
+    """Committee record numbers: ``committee-<调解组织 or file hash>-<编号>`` → 编号."""
+    return [c.id.split("-", 2)[2] for c in cases]
+
+
 # ---- fixtures shaped like the real sources ----------------------------------
 
 
@@ -151,7 +156,7 @@ def test_parse_cache_reuses_unchanged_inputs(tmp_path: Path) -> None:
 def test_committee_csv_and_jsonl_samples() -> None:
     cases, report = load(DATA / "committee_sample.csv", DATA / "committee_sample.jsonl")
     assert len(cases) == 8 and report.problems == []
-    c = by_id(cases)["committee-committee_sample-2024-001"]
+    c = by_id(cases)["committee-枫桥镇人民调解委员会-2024-001"]
     assert c.kind == "调解案例" and c.sample
     assert c.dispute_type == "邻里关系" and c.dispute_type_origin == "metadata"
     assert c.parties == ("王某某", "李某某")
@@ -160,7 +165,7 @@ def test_committee_csv_and_jsonl_samples() -> None:
     assert c.region == "浙江省诸暨市" and c.date == "2024-03-15"
     assert "枫桥镇人民调解委员会" in c.source and "样例" in c.source
     assert ("民法典", "288") in {(x.law, x.article) for x in c.cited}
-    fire = by_id(cases)["committee-committee_sample-2024-005"]
+    fire = by_id(cases)["committee-枫桥镇人民调解委员会-2024-005"]
     assert fire.dispute_type_origin == "classifier" and fire.dispute_type in DISPUTE_TYPES
     assert any(n.startswith("脱敏：") and "姓名" in n for n in report.notes)
 
@@ -220,13 +225,13 @@ def test_docx_and_pdf_writeups(tmp_path: Path) -> None:
 
     cases, report = load(tmp_path)
     assert report.problems == []
-    got = by_id(cases)
-    d = got["committee-堆物-2024-201"]
+    got = dict(zip(numbers(cases), cases, strict=True))
+    d = got["2024-201"]
     assert d.title == "楼道堆物引发邻里纠纷调解书" and d.sample and d.date == "2024-08-08"
     assert [n for n, _ in d.sections] == ["基本案情", "调解过程", "调解结果"]
     assert d.parties == ("何某某", "施某某") and "何立新" not in d.text
     assert [(x.law, x.article) for x in d.cited] == [("民法典", "272")]
-    p = got["committee-流转-2024-301"]
+    p = got["2024-301"]
     assert p.dispute_type == "土地承包" and p.dispute_type_origin == "classifier"
     # A project-written sample is no resolution: shown as 调解结果（样例）, never as an outcome.
     assert "沈某某于2024年10月底前付清" in p.result.text and p.result.label == "调解结果（样例）"
@@ -266,7 +271,7 @@ def test_bad_csv_rows_reported_with_line_numbers(tmp_path: Path) -> None:
         w.writerow(["5", "借款未还。", "分期归还。", "借贷", "昨天"])  # bad type, bad date
         w.writerow(["1", "重复编号。", "结果。", "", ""])
     cases, report = load(path)
-    assert [c.id for c in cases] == ["committee-records-1", "committee-records-5"]
+    assert numbers(cases) == ["1", "5"]
     problems = [str(p) for p in report.problems]
     assert any(f"{path}:3" in p and "基本案情" in p for p in problems), problems
     assert any(f"{path}:4" in p and "列数" in p for p in problems), problems
@@ -275,7 +280,7 @@ def test_bad_csv_rows_reported_with_line_numbers(tmp_path: Path) -> None:
     assert any(f"{path}:6" in p and "昨天" in p for p in problems), problems
     assert any(f"{path}:7" in p and "重复" in p for p in problems), problems
     assert all("建议：" in p for p in problems)
-    assert by_id(cases)["committee-records-5"].dispute_type_origin == "classifier"
+    assert cases[1].dispute_type_origin == "classifier"
 
 
 def test_bad_jsonl_line_reported_and_rest_imports(tmp_path: Path) -> None:
@@ -294,7 +299,7 @@ def test_bad_jsonl_line_reported_and_rest_imports(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     cases, report = load(path)
-    assert [c.id for c in cases] == ["committee-records-1", "committee-records-4"]
+    assert numbers(cases) == ["1", "4"]
     problems = [str(p) for p in report.problems]
     assert any(p.startswith(f"{path}:2:") and "JSON" in p for p in problems)
     assert any(p.startswith(f"{path}:3:") for p in problems)
@@ -345,7 +350,7 @@ def test_broken_files_each_get_one_line(tmp_path: Path) -> None:
     gbk = tmp_path / "gbk.csv"
     gbk.write_bytes("编号,基本案情,调解结果\n1,邻居漏水。,赔偿五百元。\n".encode("gb18030"))
     cases, report = load(tmp_path)
-    assert [c.id for c in cases] == ["committee-gbk-1"]
+    assert numbers(cases) == ["1"]
     assert any("gbk.csv" in n and "GB18030" in n for n in report.notes)
     kinds = {Path(p.where.split(":")[0]).name: p.kind for p in report.problems}
     assert kinds == {

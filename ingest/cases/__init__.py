@@ -21,7 +21,25 @@ from ingest.cases.link import ArticleIndex, LinkReport, Unresolved, link_cases, 
 from ingest.cases.sections import SECTION_NAMES, ParsedCase
 from ingest.cases.verdicts import merge_duplicates, with_quotes
 from ingest.citations import extract_citations
-from ingest.records import AI_ANSWER, CONSULTATION, Case, Citation, IngestReport, Problem
+from ingest.paths import (
+    HIDDEN_HINT,
+    HIDDEN_REASON,
+    OUTSIDE_HINT,
+    hidden_note,
+    inner_link_note,
+    is_hidden,
+    leaves,
+    outside_reason,
+)
+from ingest.records import (
+    AI_ANSWER,
+    CONSULTATION,
+    Case,
+    Citation,
+    FileReport,
+    IngestReport,
+    Problem,
+)
 
 __all__ = [
     "SECTION_NAMES",
@@ -37,6 +55,10 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 _COMMITTEE_SUFFIXES = {".csv", ".jsonl", ".docx", ".pdf"}
+_CASE_SUFFIXES = _COMMITTEE_SUFFIXES | {".json"}
+# What a file report counts as read, by reader.
+_UNITS = {"docx": "份", "pdf": "份", "lawbench-3-8": "条记录", "lawyer-llama": "条记录"}
+_UNITS["lawrefbook"] = "个文件"
 # Sections holding statute text: nothing personal to mask there, and masking it
 # would be slow and could only do harm.
 _NO_MASK = {"法律依据", "相关法条"}
@@ -47,9 +69,15 @@ _JOIN_ONLY = re.compile(r"\s*(?:、|，|,|和|及|以及|或者|或|与|至|到)
 
 
 def _plan(paths: Sequence[Path], report: IngestReport) -> list[tuple[str, Path]]:
-    """Decide how to read every input: (reader, path) in a stable order."""
+    """Decide how to read every input: (reader, path) in a stable order.
+
+    Inside a folder, a link that leads out of it is reported and not followed, a
+    link that stays inside is noted and left (its target is read where it really
+    is), and hidden names are reported.
+    """
     plan: list[tuple[str, Path]] = []
     seen: set[Path] = set()
+    hidden: list[str] = []
 
     def add(kind: str, p: Path) -> None:
         rp = p.resolve()
@@ -57,27 +85,38 @@ def _plan(paths: Sequence[Path], report: IngestReport) -> list[tuple[str, Path]]
             seen.add(rp)
             plan.append((kind, p))
 
-    def visit(p: Path) -> None:
+    def visit(p: Path, root: Path) -> None:
+        if p != root:
+            if is_hidden(p.name):
+                if p.suffix.lower() in _CASE_SUFFIXES and not p.is_dir():
+                    report.reject(str(p), HIDDEN_REASON, HIDDEN_HINT, "hidden")
+                else:
+                    hidden.append(str(p))
+                return
+            target = leaves(p, root)
+            if target is not None:
+                report.reject(str(p), outside_reason(target), OUTSIDE_HINT, "outside")
+                return
+            if p.is_symlink():
+                # Read at its real place (a link to a parent folder cannot loop).
+                report.note(inner_link_note(p))
+                return
         if p.is_dir():
             if lawrefbook.is_lawrefbook_folder(p):
                 add("lawrefbook", p)
                 return
             for child in sorted(p.iterdir()):
-                if child.name.startswith("."):
-                    continue
-                visit(child)
+                visit(child, root)
             return
         suffix = p.suffix.lower()
         if suffix == ".json":
             shape = consultations.peek_shape(p)
             if shape == "lawbench-3-2":
-                report.notes.append(
-                    f"{p}: LawBench 3-2 是情景问答题（每题一条法条），不是案例来源，已跳过"
-                )
+                report.note(f"{p}: LawBench 3-2 是情景问答题（每题一条法条），不是案例来源，已跳过")
             elif shape:
                 add(shape, p)
             else:
-                report.warn(
+                report.reject(
                     str(p),
                     "无法识别的 JSON 文件，已跳过",
                     "调解记录请用 JSONL（每行一条），格式见 kb/templates/调解记录格式说明.md",
@@ -88,18 +127,20 @@ def _plan(paths: Sequence[Path], report: IngestReport) -> list[tuple[str, Path]]
         elif suffix in (".md", ".txt"):
             if p.name.lower().startswith(("readme", "license", "_index")):
                 return
-            report.notes.append(
+            report.note(
                 f"{p}: 不是案例文件格式（支持 CSV、JSONL、DOCX、PDF 及典型案例文件夹），已跳过"
             )
         elif p.name.upper() != "LICENSE":
-            report.notes.append(f"{p}: 不是案例文件格式，已跳过")
+            report.note(f"{p}: 不是案例文件格式，已跳过")
 
     for path in paths:
         path = Path(path)
         if not path.exists():
             report.warn(str(path), "路径不存在", "检查路径拼写", kind="missing")
             continue
-        visit(path)
+        visit(path, path)
+    if hidden:
+        report.note(hidden_note(hidden))
     return plan
 
 
@@ -244,7 +285,8 @@ def load_cases(
     """
     plan = _plan(list(paths), report)
     cases: list[Case] = []
-    ids: set[str] = set()
+    # Every case id taken: where it was read and a fingerprint of its content.
+    ids: dict[str, tuple[str, str]] = {}
     masked: Counter[str] = Counter()
     per_source: Counter[str] = Counter()
     reused = 0
@@ -261,39 +303,85 @@ def load_cases(
             _store(kind, path, cache_dir, item)
         else:
             reused += 1
-        report.problems.extend(item.report.problems)
+        problems = list(item.report.problems)
         report.notes.extend(item.report.notes)
         masked.update(item.masked)
+        imported = 0
         for case, where in item.cases:
-            if case.id in ids:
-                report.warn(
-                    where,
-                    f"案例编号重复（{case.id}），已跳过",
-                    "同一来源不要导入两次",
-                    kind="duplicate",
-                )
+            fingerprint = _fingerprint(case)
+            clash = _clash(case, fingerprint, where, ids)
+            if clash is not None:
+                problems.append(clash)
                 continue
-            ids.add(case.id)
+            ids[case.id] = (where, fingerprint)
             cases.append(case)
+            imported += 1
             per_source[kind] += 1
             if bar is not None:
                 bar.update(1)
+        report.problems.extend(problems)
+        read = item.report.read or imported + sum(p.dropped for p in problems)
+        report.read += read
+        report.files.append(
+            FileReport.collect(
+                str(path), kind, problems, read=read, imported=imported, unit=_UNITS.get(kind, "行")
+            )
+        )
     if bar is not None:
         bar.close()
     report.cases += len(cases)
     if per_source:
-        report.notes.append("案例来源：" + "，".join(f"{k} {v} 件" for k, v in per_source.items()))
+        report.note("案例来源：" + "，".join(f"{k} {v} 件" for k, v in per_source.items()))
     if reused:
-        report.notes.append(f"案例缓存：{reused} 个输入未变化，未重新解析")
+        report.note(f"案例缓存：{reused} 个输入未变化，未重新解析")
     if +masked:
-        report.notes.append("脱敏：" + "，".join(f"{k} {v} 处" for k, v in (+masked).most_common()))
+        report.note("脱敏：" + "，".join(f"{k} {v} 处" for k, v in (+masked).most_common()))
     logger.info("loaded %d cases from %d inputs (%d from cache)", len(cases), len(plan), reused)
     return cases
 
 
+def _fingerprint(case: Case) -> str:
+    """The content of a case, without where it was read: equal for the same row read twice."""
+    body = [case.kind, case.title, case.date, case.region, list(case.sections)]
+    return hashlib.sha256(json.dumps(body, ensure_ascii=False).encode()).hexdigest()
+
+
+def _clash(
+    case: Case, fingerprint: str, where: str, ids: dict[str, tuple[str, str]]
+) -> Problem | None:
+    """Why ``case`` must not be taken: a case with its id came first (the same case, or another)."""
+    earlier = ids.get(case.id)
+    if earlier is not None and earlier[1] == fingerprint:
+        return Problem(
+            where,
+            f"与 {earlier[0]} 的案例完全相同，未重复导入",
+            "同一份记录只需导入一次；如是同一文件的两份副本，删去其中一份",
+            "duplicate",
+            dropped=True,
+        )
+    if earlier is not None:
+        return Problem(
+            where,
+            f"案例编号 {case.id} 已由 {earlier[0]} 使用（内容不同），该条未导入",
+            "同一调解组织同一年内的编号应唯一；改正编号后重新导入",
+            "duplicate",
+            dropped=True,
+        )
+    return None
+
+
 # ---- per-input results and their cache -------------------------------------------
 
-_CODE_FILES = ("citations.py", "anonymise.py", "names.py", "records.py")
+_CODE_FILES = (
+    "citations.py",
+    "anonymise.py",
+    "names.py",
+    "records.py",
+    "encoding.py",
+    "printable.py",
+    "paths.py",
+    "formats/__init__.py",
+)
 
 
 @dataclass
@@ -313,7 +401,7 @@ def _read_item(kind: str, path: Path) -> _Item:
     for parsed in _iter_parsed(kind, path, rep):
         where = f"{parsed.file}:{parsed.line}" if parsed.line else parsed.file
         if parsed.id in seen:
-            rep.warn(
+            rep.reject(
                 where,
                 f"案例编号重复（{parsed.id}），已跳过",
                 "同一来源不要导入两次",
@@ -339,7 +427,11 @@ def _code_version() -> str:
 
 def _content_key(kind: str, path: Path) -> str:
     h = hashlib.sha256(f"{kind}\0{_code_version()}\0".encode())
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    files = (
+        sorted(p for p in path.rglob("*") if p.is_file() and leaves(p, path) is None)
+        if path.is_dir()
+        else [path]
+    )
     for f in files:
         h.update(f.relative_to(path).as_posix().encode() if path.is_dir() else b"")
         with f.open("rb") as fh:
@@ -361,7 +453,9 @@ def _cached(kind: str, path: Path, cache_dir: Path | None) -> _Item | None:
         return _Item(
             [(Case.from_dict(c), w) for c, w in data["cases"]],
             IngestReport(
-                problems=[Problem(**p) for p in data["problems"]], notes=list(data["notes"])
+                problems=[Problem(**p) for p in data["problems"]],
+                notes=list(data["notes"]),
+                read=int(data["read"]),
             ),
             Counter(data["masked"]),
         )
@@ -379,6 +473,7 @@ def _store(kind: str, path: Path, cache_dir: Path | None, item: _Item) -> None:
         "cases": [(c.to_dict(), w) for c, w in item.cases],
         "problems": [asdict(p) for p in item.report.problems],
         "notes": item.report.notes,
+        "read": item.report.read,
         "masked": dict(item.masked),
     }
     target = folder / f"{_content_key(kind, path)}.json"

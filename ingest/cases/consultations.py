@@ -36,8 +36,9 @@ LAWYER_LLAMA_PROVENANCE = (
 _CHUNK = 1 << 16
 _MAX_ELEMENT = 16 << 20  # an element larger than this is treated as malformed
 _WS = re.compile(r"[\s,]*")
-# After a malformed element, skip to the start of the next one: "}, {" at any depth-1 boundary.
-_RESYNC = re.compile(r"\}\s*,\s*(?=\{)")
+# After a malformed element, skip to the start of the next one: "}, {" (or "], {" after
+# a run of brackets) at any depth-1 boundary.
+_RESYNC = re.compile(r"[\}\]]\s*,\s*(?=\{)")
 
 
 def iter_json_array(
@@ -64,7 +65,7 @@ def iter_json_array(
             buf += more
             pos = len(buf) - len(buf[pos:].lstrip())
         if pos >= len(buf) or buf[pos] != "[":
-            report.warn(
+            report.reject(
                 where,
                 "不是 JSON 数组（应以 [ 开头）",
                 "请提供 JSON 数组文件或改用 JSONL",
@@ -85,15 +86,17 @@ def iter_json_array(
                 eof = len(buf) < chunk
             if pos >= len(buf) or buf[pos] == "]":
                 if pos >= len(buf):
-                    report.warn(
+                    report.reject(
                         f"{where}:{line + buf.count(chr(10), 0, pos)}",
                         "JSON 数组没有结束（缺少 ]），文件可能被截断",
                         "请检查文件是否完整",
                         kind="json",
                     )
                 return
+            obj, end = None, pos
             try:
                 obj, end = decoder.raw_decode(buf, pos)
+                error, err_pos = _nesting(obj), pos
             except json.JSONDecodeError as err:
                 grow = not eof and len(buf) - pos < _MAX_ELEMENT
                 if grow and (err.pos >= len(buf) - 1 or _incomplete(buf, pos)):
@@ -103,20 +106,31 @@ def iter_json_array(
                     line += buf.count("\n", 0, pos)
                     buf, pos = buf[pos:] + more, 0
                     continue
-                at = line + buf.count("\n", 0, err.pos)
-                report.warn(
+                error, err_pos = f"JSON 格式错误（{err.msg}）", err.pos
+            except RecursionError:
+                # A run of [[[[… deeper than the interpreter's recursion limit.
+                error, err_pos = f"JSON 嵌套超过 {MAX_NESTING} 层", pos
+            except ValueError as err:  # e.g. an integer of more than 4300 digits
+                error, err_pos = f"JSON 内容无法读取（{err}）", pos
+            report.read += 1
+            if error:
+                at = line + buf.count("\n", 0, err_pos)
+                report.reject(
                     f"{where}:{at}",
-                    f"第 {index + 1} 条记录 JSON 格式错误（{err.msg}），已跳过",
+                    f"第 {index + 1} 条记录：{error}，已跳过",
                     "修正该记录后重新导入",
                     kind="json",
                 )
                 index += 1
-                nxt = _RESYNC.search(buf, err.pos)
+                if obj is not None:  # read whole, only too deep: go on right after it
+                    pos = end
+                    continue
+                nxt = _RESYNC.search(buf, err_pos)
                 while nxt is None and not eof:
                     more = fh.read(chunk)
                     eof = len(more) < chunk
                     buf += more
-                    nxt = _RESYNC.search(buf, err.pos)
+                    nxt = _RESYNC.search(buf, err_pos)
                 if nxt is None:
                     return
                 pos = nxt.end()
@@ -127,6 +141,24 @@ def iter_json_array(
             if pos > chunk:
                 line += buf.count("\n", 0, pos)
                 buf, pos = buf[pos:], 0
+
+
+# Deeper than any record of these sources; a deeper element is malformed or hostile.
+MAX_NESTING = 20
+
+
+def _nesting(obj: Any) -> str:
+    """ "" for an element of sane depth, else why it is refused (checked without recursion)."""
+    stack: list[tuple[Any, int]] = [(obj, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_NESTING:
+            return f"JSON 嵌套超过 {MAX_NESTING} 层"
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+    return ""
 
 
 def _incomplete(buf: str, pos: int) -> bool:
@@ -191,11 +223,11 @@ _HTML = re.compile(r"</?p>|<br\s*/?>")
 
 def _require(obj: Any, keys: tuple[str, ...], where: str, report: IngestReport) -> bool:
     if not isinstance(obj, dict):
-        report.warn(where, "记录不是 JSON 对象，已跳过", "每条记录应为 {…} 对象", kind="fields")
+        report.reject(where, "记录不是 JSON 对象，已跳过", "每条记录应为 {…} 对象", kind="fields")
         return False
     missing = [k for k in keys if not str(obj.get(k) or "").strip()]
     if missing:
-        report.warn(
+        report.reject(
             where,
             f"缺少必填字段：{'、'.join(missing)}，已跳过",
             "补全这些字段后重新导入",

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ingest.cases.sections import ParsedCase, canonical_section, merge_sections
+from ingest.paths import OUTSIDE_HINT, leaves, outside_reason
 from ingest.records import TYPICAL, IngestReport
 
 SOURCE = "LawRefBook/Laws 案例（官方发布的典型案例；法律文本不受著作权保护，仓库无许可证文件）"
@@ -198,7 +199,7 @@ def parse_markdown(path: Path, root: Path, report: IngestReport) -> ParsedCase |
         report.warn(str(path), "文件中没有案例正文", "请检查文件是否完整", kind="empty")
         return None
     if unknown:
-        report.notes.append(f"{path.name}: 未识别的标题归入“正文”：{'、'.join(unknown)}")
+        report.note(f"{path.name}: 未识别的标题归入“正文”：{'、'.join(unknown)}")
     if not case_name and path.stem != topic and ("诉" in path.stem or path.stem.endswith("案")):
         case_name = path.stem
     title = (
@@ -231,6 +232,11 @@ def iter_folder(root: Path, report: IngestReport) -> Iterator[ParsedCase]:
     """Every case file under ``root`` (``_index.md`` files are collection metadata, skipped)."""
     for path in sorted(root.rglob("*.md")):
         if path.name.startswith("_index"):
+            continue
+        report.read += 1
+        target = leaves(path, root)
+        if target is not None:
+            report.reject(str(path), outside_reason(target), OUTSIDE_HINT, "outside")
             continue
         case = parse_markdown(path, root, report)
         if case is not None:

@@ -525,10 +525,9 @@ class PrecedentStore:
             )
         result.problems.extend(report.problems)
         result.notes.extend(report.notes)
-        prefix = f"committee-{path.stem}-"
         for p in parsed:
             where = f"{p.file}:{p.line}" if p.line else p.file
-            draft = _draft_from(p, p.id.removeprefix(prefix))
+            draft = _draft_from(p, p.number)
             try:
                 if self.get(draft.number) is None:
                     result.added.append(self.add(draft).id)

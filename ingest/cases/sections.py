@@ -147,7 +147,7 @@ class ParsedCase:
     region: str = ""
     parties: tuple[str, ...] = ()
     sample: bool = False
-    cite_text: str = ""  # unused since issue 11: citations are taken from every section
+    number: str = ""  # a committee record's own 编号 (2024-001), as the id uses it
     cite_list: tuple[str, ...] = ()  # citation strings given as a list (lawyer-llama ``laws``)
     cite_law: str = ""  # law a bare 第X条 refers to when the text names none
     provenance: str = ""  # who wrote it, source, licence ("" → the source)

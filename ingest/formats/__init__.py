@@ -2,19 +2,58 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
+from ingest.encoding import MIXED, SUPPORTED, decode_text, is_utf16
 from ingest.names import article_label
+from ingest.printable import printable
 from ingest.records import Problem
 
 # Bump when a parser changes its output, so cached parses are redone.
-PARSER_VERSION = 3
+PARSER_VERSION = 4
 
 # Problem kinds after which a file yields nothing (so "no articles" is not reported too).
 FATAL_KINDS = frozenset(
-    {"binary", "undecodable", "encrypted", "needs-ocr", "corrupt", "parse-error"}
+    {"binary", "undecodable", "encrypted", "needs-ocr", "corrupt", "parse-error", "unzip-limit"}
 )
+
+# A DOCX is a zip: its declared sizes are checked before anything is inflated
+# (a 215 KB file once expanded to 63 MB of XML, 50 s and 878 MB to parse).
+# Python's zipfile never inflates a member past its declared size, so the
+# declared sizes bound the work. Ratios are checked only on members big enough
+# to matter: a small XML part may well compress 200 to 1.
+MAX_UNZIPPED = 50 * 1024 * 1024
+MAX_RATIO = 100
+MAX_MEMBERS = 5000
+_RATIO_FLOOR = 1024 * 1024
+
+
+def unzip_problem(data: bytes) -> str | None:
+    """Why this zip (DOCX) must not be opened, in Chinese, or None when its sizes are sane.
+
+    A damaged zip is not judged here: the reader's own error says it better.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            members = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return None
+    if len(members) > MAX_MEMBERS:
+        return f"压缩包内文件过多（{len(members)} 个，上限 {MAX_MEMBERS}）"
+    total = sum(m.file_size for m in members)
+    if total > MAX_UNZIPPED:
+        return (
+            f"解压后过大（{total / 1024 / 1024:.0f} MB，上限 {MAX_UNZIPPED >> 20} MB），"
+            "可能是压缩炸弹"
+        )
+    for m in members:
+        if m.file_size > _RATIO_FLOOR and m.file_size > MAX_RATIO * max(m.compress_size, 1):
+            ratio = m.file_size / max(m.compress_size, 1)
+            return f"解压比例异常（{m.filename} 压缩了 {ratio:.0f} 倍，上限 {MAX_RATIO} 倍），可能是压缩炸弹"
+    return None
 
 
 @dataclass(frozen=True)
@@ -46,6 +85,7 @@ class RawDocument:
     notes: tuple[str, ...] = ()
     appendix: bool = False  # the file has 附件/附表 after its articles
     skipped: str = ""  # non-empty: not a statute at all (navigation page, template); the reason
+    read: int = 0  # lines (Markdown, TXT), paragraphs (DOCX) or pages (PDF) read
 
     def to_row(self) -> tuple[Any, ...]:
         """Plain tuples, cheap to pickle (cache files, worker processes)."""
@@ -56,15 +96,16 @@ class RawDocument:
             self.part,
             self.info,
             tuple((a.number, a.suffix, a.text, a.path, a.line) for a in self.articles),
-            tuple((p.where, p.reason, p.hint, p.kind) for p in self.problems),
+            tuple((p.where, p.reason, p.hint, p.kind, p.dropped) for p in self.problems),
             self.notes,
             self.appendix,
             self.skipped,
+            self.read,
         )
 
     @classmethod
     def from_row(cls, row: tuple[Any, ...]) -> RawDocument:
-        source, fmt, title, part, info, arts, probs, notes, appendix, skipped = row
+        source, fmt, title, part, info, arts, probs, notes, appendix, skipped, read = row
         return cls(
             source=source,
             format=fmt,
@@ -76,6 +117,7 @@ class RawDocument:
             notes=tuple(notes),
             appendix=bool(appendix),
             skipped=skipped,
+            read=read,
         )
 
 
@@ -88,70 +130,42 @@ class Collector:
     notes: list[str] = field(default_factory=list)
 
     def warn(self, where: str, reason: str, hint: str, kind: str) -> None:
-        self.problems.append(Problem(where, reason, hint, kind))
+        # A fatal problem leaves the whole file out; a duplicate article is left out.
+        dropped = kind in FATAL_KINDS or kind == "duplicate"
+        self.problems.append(Problem(where, reason, hint, kind, dropped))
 
     def note(self, text: str) -> None:
-        self.notes.append(f"{self.source}: {text}")
+        self.notes.append(f"{printable(self.source)}: {text}")
 
 
-def looks_binary(data: bytes) -> bool:
-    """True for bytes that are not text in any encoding we read (NULs, many control bytes)."""
+def looks_binary(data: bytes, *, stray_nul: bool = False) -> bool:
+    """True for bytes that are not text in any encoding we read (NULs, many control bytes).
+
+    Args:
+        stray_nul: a few NULs are stray characters (typed into a spreadsheet cell),
+            not a sign of binary content; they count like other control bytes.
+    """
+    if is_utf16(data):
+        return False
     head = data[:8192]
-    if b"\x00" in head:
+    if b"\x00" in head and not stray_nul:
         return True
     control = sum(1 for b in head if b < 9 or 13 < b < 32)
     return control > max(8, len(head) // 50)
 
 
-MIXED = "UTF-8（夹杂其他编码）"
-
-
-def decode_text(data: bytes) -> tuple[str, str]:
-    """Decode statute text: UTF-8 (with or without BOM), else GB18030.
-
-    A file that is UTF-8 but for a few stray bytes (text pasted from another
-    encoding) decodes as UTF-8 with U+FFFD in their place and the name
-    ``MIXED``; :func:`check_decoding` reports where.
-
-    Returns:
-        (text, encoding name): ``UTF-8``, ``UTF-8-BOM``, ``GB18030`` or ``MIXED``.
-
-    Raises:
-        UnicodeDecodeError: the bytes are none of these.
-    """
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-        try:
-            return data.decode("utf-8"), "UTF-8-BOM"
-        except UnicodeDecodeError:
-            pass
-    try:
-        return data.decode("utf-8"), "UTF-8"
-    except UnicodeDecodeError:
-        lenient = data.decode("utf-8", errors="replace")
-        bad = lenient.count("\ufffd")
-        if _cjk(lenient) >= 3 * bad:
-            return lenient, MIXED
-        # GB18030 is a superset of GBK and GB2312, and decodes nearly any byte
-        # string, so accept it only when the result is mostly CJK text.
-        text = data.decode("gb18030")
-        if _cjk(text) < max(1, len(text.strip()) // 5):
-            raise
-        return text, "GB18030"
-
-
-def _cjk(text: str) -> int:
-    return sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
+# Encodings usual for Chinese text files but not for LawRefBook Markdown.
+LEGACY = frozenset({"GB18030", "Big5"})
 
 
 def check_decoding(report: Collector, text: str, encoding: str, *, gb_is_normal: bool) -> None:
-    """Note the encoding used; warn about mixed encodings, and about GB18030 unless normal for the format."""
+    """Note the encoding used; warn about mixed encodings, and about GB18030/Big5 unless normal for the format."""
     source = report.source
     report.note(f"按 {encoding} 解码")
-    if encoding == "GB18030" and not gb_is_normal:
+    if encoding in LEGACY and not gb_is_normal:
         report.warn(
             source,
-            "不是 UTF-8 编码，已按 GB18030 解码",
+            f"不是 UTF-8 编码，已按 {encoding} 解码",
             "另存为 UTF-8，避免个别字符解码错误",
             "encoding",
         )
@@ -171,7 +185,7 @@ def read_text(data: bytes, report: Collector, *, kind: str, gb_is_normal: bool) 
 
     Args:
         kind: what the file should be, for the hint (``Markdown``, ``纯文本``).
-        gb_is_normal: GB18030 is usual for this format (TXT) and not worth a warning.
+        gb_is_normal: GB18030 and Big5 are usual for this format (TXT) and not worth a warning.
     """
     source = report.source
     if looks_binary(data):
@@ -186,9 +200,9 @@ def read_text(data: bytes, report: Collector, *, kind: str, gb_is_normal: bool) 
         text, encoding = decode_text(data)
     except UnicodeDecodeError as exc:
         report.warn(
-            f"{source} (字节 {exc.start})",
-            "无法按 UTF-8 或 GB18030 解码，已跳过",
-            "用文本编辑器另存为 UTF-8 编码",
+            source,
+            f"无法识别文件编码（{exc.reason}；支持 {SUPPORTED}），已跳过",
+            "用记事本或 WPS 打开，另存为 UTF-8 编码",
             "undecodable",
         )
         return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 
-from ingest.formats import Collector, RawDocument
+from ingest.formats import Collector, RawDocument, unzip_problem
 from ingest.formats.plaintext import plain_document
 
 
@@ -14,6 +14,15 @@ def parse_docx(data: bytes, source: str) -> RawDocument:
     import docx  # python-docx; imported here so Markdown-only builds do not load lxml
 
     report = Collector(source)
+    bomb = unzip_problem(data)
+    if bomb:
+        report.warn(
+            source,
+            f"DOCX {bomb}，未打开",
+            "用 Word 或 WPS 打开后另存为 .docx；确属正常的大文件请拆分",
+            "unzip-limit",
+        )
+        return RawDocument(source, "docx", problems=tuple(report.problems))
     try:
         document = docx.Document(io.BytesIO(data))
         paragraphs = [p.text for p in document.paragraphs]

@@ -6,20 +6,18 @@ import re
 from collections.abc import Iterable
 
 from ingest.formats import Collector, RawArticle, RawDocument
-from ingest.names import cn_to_int
+from ingest.names import ARTICLE_LABEL, MAX_ARTICLE, NUMERAL, cn_to_int
 
-_NUM = r"[零〇一二两三四五六七八九十百千万\d]+"
-_SUFFIX = r"之[一二三四五六七八九十]+"
-_LABEL = re.compile(rf"^第({_NUM})条({_SUFFIX})?")
 _GAP = re.compile(r"^\s+")
 # Plain-text headings: 第一编 总则 / 第二分编 / 第四章　离婚 / 第一节 … ; short lines only.
-_HEADING = re.compile(rf"^第{_NUM}(分编|编|章|节)(?:\s+(\S.{{0,40}})|$)")
-_HEADING_RANK = {"编": 1, "分编": 2, "章": 3, "节": 4}
+_HEADING = re.compile(rf"^第{NUMERAL}(分编|编|分編|編|章|节|節)(?:\s+(\S.{{0,40}})|$)")
+_HEADING_RANK = {"编": 1, "分编": 2, "編": 1, "分編": 2, "章": 3, "节": 4, "節": 4}
 _PLAIN_SECTION = re.compile(r"^(总则|分则|附则)$")
 _APPENDIX = re.compile(
     r"^(附件|附表|附录)[一二三四五六七八九十\d]*(?:[：:\s（(].{0,80})?$|^附[：:]$"
 )
-_COMMENT = re.compile(r"<!--.*?-->")
+# Shaped like a label, of any length: 第100000000000000000条 is reported, kept as text.
+_LABEL_SHAPE = re.compile(r"^第{1,2}([零〇一二两兩三四五六七八九十百千万萬亿億\d]+)[条條]")
 _SPACES = re.compile(r"\s+")
 
 
@@ -38,9 +36,40 @@ def suffix_rank(suffix: str) -> int:
     return cn_to_int(suffix[1:])
 
 
+def _bad_number(line: str) -> bool:
+    """True when ``line`` starts like an article label whose number is not one."""
+    m = _LABEL_SHAPE.match(line)
+    if m is None:
+        return False
+    try:
+        cn_to_int(m.group(1))
+    except ValueError:
+        return True
+    return False
+
+
+def strip_comments(text: str) -> str:
+    """Text without ``<!-- … -->`` comments; in linear time, however many ``<!--`` it holds."""
+    if "<!--" not in text:
+        return text
+    out: list[str] = []
+    pos = 0
+    while True:
+        start = text.find("<!--", pos)
+        if start < 0:
+            break
+        end = text.find("-->", start + 4)
+        if end < 0:
+            break
+        out.append(text[pos:start])
+        pos = end + 3
+    out.append(text[pos:])
+    return "".join(out)
+
+
 def clean_heading(text: str) -> str:
     """``第一章  基本规定`` → ``第一章 基本规定`` (one space, no markdown artefacts)."""
-    return _SPACES.sub(" ", _COMMENT.sub("", text)).strip()
+    return _SPACES.sub(" ", strip_comments(text)).strip()
 
 
 def match_label(line: str, *, need_gap: bool) -> tuple[int, str, str, bool] | None:
@@ -52,7 +81,7 @@ def match_label(line: str, *, need_gap: bool) -> tuple[int, str, str, bool] | No
         With ``need_gap`` the label must be followed by a space, a full-width
         space or the end of the line (the LawRefBook convention).
     """
-    m = _LABEL.match(line)
+    m = ARTICLE_LABEL.match(line)
     if not m:
         return None
     rest = line[m.end() :]
@@ -61,7 +90,7 @@ def match_label(line: str, *, need_gap: bool) -> tuple[int, str, str, bool] | No
         return None
     try:
         number = cn_to_int(m.group(1))
-    except (ValueError, KeyError):
+    except ValueError:
         return None
     return number, m.group(2) or "", rest[gap.end() :] if gap else rest, bool(gap) or not rest
 
@@ -113,12 +142,19 @@ class ArticleSplitter:
             self._path.append((rank, text))
 
     def text(self, raw: str, line: int) -> None:
-        content = _COMMENT.sub("", raw).strip().strip("\u3000").strip()
+        content = strip_comments(raw).strip().strip("\u3000").strip()
         if not content:
             return
         label = match_label(content, need_gap=self.need_gap)
         if label and not label[3] and not self._plausible(label[0], label[1]):
             label = None
+        if label is None and _bad_number(content):
+            self.report.warn(
+                self._loc(line),
+                f"条号无法识别或超出范围（最大 {MAX_ARTICLE}），这一行按正文处理",
+                "核对原文的条文编号",
+                "bad-number",
+            )
         if label:
             self._flush()
             number, suffix, rest, _ = label
@@ -245,6 +281,7 @@ def plain_document(
         problems=tuple(report.problems),
         notes=tuple(report.notes),
         appendix=appendix,
+        read=max((n for _, n in lines), default=0),
     )
 
 
