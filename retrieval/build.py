@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from ingest.records import Article, Case, IngestReport, Problem
+from ingest.records import Article, Case, FileReport, IngestReport, Problem
 from retrieval import vocab
 from retrieval.bm25 import BM25Index
 from retrieval.corpus import article_rows, case_rows
@@ -69,6 +69,11 @@ class BuildReport:
     model: str = ""
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    files: list[FileReport] = field(default_factory=list)  # lines read, rows imported, rejected
+
+    def file_report(self, path: Path) -> FileReport | None:
+        """The import report of one source file (None when it was not read)."""
+        return next((f for f in self.files if Path(f.path) == Path(path)), None)
 
     def summary(self) -> str:
         if self.up_to_date:
@@ -146,6 +151,7 @@ def _load_articles(
     load = load_statutes(paths, cache_dir=cache, show_progress=show_progress)
     report.problems.extend(load.report.problems)
     report.notes.extend(load.report.notes)
+    report.files.extend(load.report.files)
     report.notes.append(load.changes.summary())
     return load.articles
 
@@ -166,6 +172,7 @@ def _load_cases(
     cases, link = link_cases(cases, articles)
     report.problems.extend(rep.problems)
     report.notes.extend(rep.notes)
+    report.files.extend(rep.files)
     report.notes.extend(link.lines())
     return list(cases)
 

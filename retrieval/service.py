@@ -44,6 +44,7 @@ from retrieval.tokenizer import JiebaTokenizer
 
 if TYPE_CHECKING:
     from ingest.cases.precedents import PrecedentDraft, PrecedentStore
+    from ingest.dropin import SavedFile
 
 log = logging.getLogger(__name__)
 
@@ -493,26 +494,43 @@ class Upload:
 
 @dataclass
 class AddReport:
-    """What importing files did: which were saved where, which were refused, and the build."""
+    """What importing files did: where each was saved, which were refused, and the build."""
 
-    saved: list[Path] = field(default_factory=list)
+    saved: list[SavedFile] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)  # (name, one-line reason)
     build: BuildReport | None = None
 
-    def problems_of(self, saved: Path) -> list[Problem]:
+    def problems_of(self, saved: SavedFile) -> list[Problem]:
         """Build problems that concern one saved file."""
         if self.build is None:
             return []
-        return [p for p in self.build.problems if saved.name in p.where]
+        return [p for p in self.build.problems if p.about(str(saved.path))]
+
+    def read_as(self, saved: SavedFile) -> str:
+        """How the build read the file: 法规 or 调解记录（案例）."""
+        cases = self.build is not None and saved.path.name in self.build.dropin_cases
+        return "调解记录（案例）" if cases else "法规"
+
+    def lines(self, saved: SavedFile) -> list[str]:
+        """What to tell the user about one file: where it went, how it was read, what was left out."""
+        out = [saved.summary()]
+        report = self.build.file_report(saved.path) if self.build else None
+        if report is not None:
+            out += report.lines()
+        return out
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "saved": [str(p) for p in self.saved],
+            "saved": [
+                {"name": f.name, "path": str(f.path), "status": f.status} for f in self.saved
+            ],
             "refused": [{"name": n, "reason": r} for n, r in self.refused],
             "build": None
             if self.build is None
             else {
-                k: v for k, v in asdict(self.build).items() if k not in ("problems", "index_dir")
+                k: v
+                for k, v in asdict(self.build).items()
+                if k not in ("problems", "index_dir", "files")
             },
         }
 
@@ -529,21 +547,25 @@ def add_files(
 ) -> AddReport:
     """Save ``uploads`` into ``kb_dir``'s drop-in, then rebuild: the CLI's ``add`` and the page's upload.
 
-    A refused file (name, type, size, emptiness) is reported and the others are saved.
+    A refused file (name, type, size, emptiness) is reported and the others are saved; a
+    file never replaces another (a different file of the same name is saved beside it,
+    the same bytes are recognised), so nothing a user gave the tool is lost.
     The rebuild reads every drop-in file, routed to statutes or cases by ``ingest.route``.
     """
-    from ingest.dropin import MAX_BYTES, save_bytes
+    from ingest.dropin import MAX_BYTES, deposit, dropin_dir
     from ingest.errors import IngestError
 
     report = AddReport()
     for up in uploads:
         try:
             report.saved.append(
-                save_bytes(Path(kb_dir), up.name, up.data, max_bytes=max_bytes or MAX_BYTES)
+                deposit(
+                    dropin_dir(Path(kb_dir)), up.name, up.data, max_bytes=max_bytes or MAX_BYTES
+                )
             )
         except IngestError as exc:
             report.refused.append((up.name, exc.line()))
-    if build and report.saved:
+    if build and any(f.status != "present" for f in report.saved):
         report.build = rebuild(
             Path(kb_dir), embedder=embedder, force=force, show_progress=show_progress
         )

@@ -190,7 +190,7 @@ def test_add_reports_refused_files_and_saves_the_others(
         [Upload("空.txt", b""), Upload("病毒.exe", b"MZ"), Upload("村规.md", STATUTE.encode())],
         embedder=fake_embedder,
     )
-    assert [p.name for p in report.saved] == ["村规.md"]
+    assert [f.name for f in report.saved] == ["村规.md"]
     assert [n for n, _ in report.refused] == ["空.txt", "病毒.exe"]
     assert all(r.startswith("错误：") and "建议" in r for _, r in report.refused)
     assert report.build is not None and report.build.dropin_statutes == ("村规.md",)
@@ -245,3 +245,28 @@ def test_a_recorded_precedent_is_found_by_the_next_question_without_a_rebuild(
     service.precedent_store().delete(case.id)
     assert case.id not in [h.record.id for h in other.ask(question, k=3, k_cases=5).result.cases]
     assert other.case(case.id) is None
+
+
+def test_adding_a_second_file_of_the_same_name_keeps_both(
+    built: Path, tmp_path: Path, fake_model: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kb = tmp_path / "kb"
+    shutil.copytree(built, kb)
+    year1, year2 = tmp_path / "2023", tmp_path / "2024"
+    for folder, title in ((year1, "楼道堆物纠纷"), (year2, "宅基地越界纠纷")):
+        folder.mkdir()
+        (folder / "调解记录.csv").write_text(
+            "编号,案件名称,纠纷类型,日期,基本案情,调解结果\n"
+            f"001,{title},邻里关系,{folder.name}-03-15,甲乙双方发生纠纷，经调解员多次沟通。,双方达成和解。\n",
+            encoding="utf-8",
+        )
+    assert cli.main(["add", str(year1 / "调解记录.csv"), "--kb", str(kb)]) == 0
+    assert cli.main(["add", str(year2 / "调解记录.csv"), "--kb", str(kb)]) == 0
+    out = capsys.readouterr().out
+    assert "已有同名的另一文件（已保留）" in out and "导入 1 件" in out
+    titles = {c.title for c in load_fixture_kb(kb).cases}
+    assert {"楼道堆物纠纷", "宅基地越界纠纷"} <= titles  # both years' 001 survive
+    assert sorted(p.name for p in (kb / "drop-in").iterdir()) == [
+        "调解记录 (2).csv",
+        "调解记录.csv",
+    ]

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ingest.errors import FengqiaoError
-from ingest.names import printable
+from ingest.printable import printable
 
 if TYPE_CHECKING:
     from retrieval.build import BuildReport
@@ -201,6 +201,9 @@ def _print_build(report: BuildReport) -> None:
         print(printable(f"注意：{problem}"), file=sys.stderr)
     for note in report.notes:
         print(printable(note))
+    for file in report.files:
+        if file.rejected or file.duplicates:
+            print(printable(file.summary()))
     print(report.summary())
 
 
@@ -222,10 +225,11 @@ def _add(args: argparse.Namespace) -> int:
 def _print_add(report: AddReport) -> None:
     for name, reason in report.refused:
         print(printable(f"未导入 {name}：{reason}"), file=sys.stderr)
-    for path in report.saved:
-        print(printable(f"已加入 {path}"))
     if report.build is not None:
         _print_build(report.build)
+    for saved in report.saved:
+        for line in report.lines(saved):
+            print(printable(line))
 
 
 def _query(args: argparse.Namespace) -> int:

@@ -8,7 +8,7 @@ import streamlit as st
 
 from ingest.dropin import ALLOWED
 from ingest.errors import FengqiaoError
-from ingest.names import printable
+from ingest.printable import printable
 from retrieval.service import AddReport, Upload, add_files
 from ui.pages import REPO, get_service, kb_dir, reload_service
 from ui.protocols import KnowledgeService
@@ -97,19 +97,21 @@ def show_add_report(report: AddReport) -> None:
     for name, reason in report.refused:
         st.error(md(printable(f"{name}：{reason}")))
     build = report.build
-    if build is None:
-        return
     for saved in report.saved:
         problems = report.problems_of(saved)
         for p in problems:
             hint = f" 建议：{p.hint}" if p.hint else ""
-            st.error(md(printable(f"{saved.name}：{p.reason}{hint}")))
-        if not problems:
-            kind = "调解记录（案例）" if saved.name in build.dropin_cases else "法规"
-            st.success(md(printable(f"{saved.name}：已按{kind}导入")))
-    others = len(build.problems) - sum(len(report.problems_of(s)) for s in report.saved)
-    if others > 0:
-        st.caption(f"其他来源另有 {others} 条提示，可请管理员在终端运行 fengqiao build 查看。")
+            st.error(md(printable(f"{saved.path.name}：{p.reason}{hint}")))
+        if build is None:
+            st.info(md(saved.summary()))
+        elif not problems:
+            st.success(md(printable(f"{saved.path.name}：已按{report.read_as(saved)}导入")))
+        details = report.build.file_report(saved.path) if report.build else None
+        st.caption(md(" ".join([saved.summary(), details.summary() if details else ""])))
+    if build is not None:
+        others = len(build.problems) - sum(len(report.problems_of(s)) for s in report.saved)
+        if others > 0:
+            st.caption(f"其他来源另有 {others} 条提示，可请管理员在终端运行 fengqiao build 查看。")
 
 
 def upload_view(service: KnowledgeService | None) -> None:
