@@ -16,6 +16,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from ingest.cachekey import code_digest
 from ingest.formats import FATAL_KINDS, PARSER_VERSION, RawArticle, RawDocument
 from ingest.formats.plaintext import suffix_rank
 from ingest.metadata import (
@@ -498,11 +499,9 @@ def _code_version() -> str:
     import ingest.names
     import ingest.records
 
-    h = hashlib.sha256()
-    for mod in (ingest.metadata, ingest.names, ingest.records):
-        h.update(Path(str(mod.__file__)).read_bytes())
-    h.update(Path(__file__).read_bytes())
-    return h.hexdigest()
+    return code_digest(
+        [*(str(m.__file__) for m in (ingest.metadata, ingest.names, ingest.records)), __file__]
+    )
 
 
 _ARTICLE_FIELDS = tuple(f.name for f in fields(Article))

@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ingest.anonymise import Anonymiser
+from ingest.cachekey import code_digest
 from ingest.cases import committee, consultations, lawrefbook
 from ingest.cases.classify import classify
 from ingest.cases.link import ArticleIndex, LinkReport, Unresolved, link_cases, source_key
@@ -416,13 +417,9 @@ def _read_item(kind: str, path: Path) -> _Item:
 @lru_cache(maxsize=1)
 def _code_version() -> str:
     """Hash of the code that turns inputs into cases: a change invalidates the cache."""
-    h = hashlib.sha256()
     here = Path(__file__).parent
-    for f in sorted(here.glob("*.py")):
-        h.update(f.read_bytes())
-    for name in _CODE_FILES:
-        h.update((here.parent / name).read_bytes())
-    return h.hexdigest()[:16]
+    files = [*sorted(here.glob("*.py")), *(here.parent / name for name in _CODE_FILES)]
+    return code_digest(files)[:16]
 
 
 def _content_key(kind: str, path: Path) -> str:
