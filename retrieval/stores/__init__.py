@@ -1,0 +1,1 @@
+"""Unit-store backends: the implementations of ``retrieval.store.UnitStore``."""
