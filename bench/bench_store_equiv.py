@@ -7,8 +7,13 @@ the query's own case left out) are computed the way ``Searcher`` computes them t
 folder. Printed: how many runs are identical, rank overlap, the largest score difference,
 and R@10 / MRR@10 of the keyword-only and dense-only article rankings on both backends.
 
+With ``--eval``, also ``fengqiao eval`` itself (``retrieval.evaluate``, the given configs)
+on the index folder and on the stores (through ``retrieval.stores.bridge``), metric by
+metric against the issue's tolerance of 0.005.
+
 usage: python bench/bench_store_equiv.py [--kb /work/kb-old] [--uri /tmp/equiv.db]
                                          [--queries FILE ...] [--tier curated] [--limit N]
+                                         [--eval hybrid bm25 dense]
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -53,6 +59,32 @@ def compare(a: list[Scored], b: list[Scored]) -> tuple[bool, float, float]:
     return same, overlap, diff
 
 
+def compare_eval(args: argparse.Namespace, kb: Any, stores: dict[str, Any], files: list[Path]) -> None:
+    from retrieval.evaluate import evaluate
+    from retrieval.kb import KnowledgeBase
+    from retrieval.stores.bridge import through_stores
+
+    configs = args.eval or ["hybrid"]
+    other = through_stores(
+        KnowledgeBase.load(args.kb, embedder=kb.embedder), stores["articles"], stores["cases"]
+    )
+    worst = 0.0
+    for path in files:
+        res = {}
+        for name, base in (("index folder", kb), ("milvus", other)):
+            t = time.perf_counter()
+            res[name] = evaluate(base, path, args.tier, configs, limit=args.limit)
+            print(f"{path.name} on {name}: {res[name].queries} queries in {time.perf_counter() - t:.0f} s")
+        print(f"{'config':10} {'metric':8} {'folder':>8} {'milvus':>8} {'|Δ|':>8}")
+        for c in configs:
+            for metric in ("R@1", "R@5", "R@10", "R@20", "MRR@10", "nDCG@10"):
+                a = res["index folder"].by_config[c][metric]
+                b = res["milvus"].by_config[c][metric]
+                worst = max(worst, abs(a - b))
+                print(f"{c:10} {metric:8} {a:8.4f} {b:8.4f} {abs(a - b):8.4f}")
+    print(f"largest |Δ| over all files, configs and metrics: {worst:.4f} (target ≤ {TOLERANCE})")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--kb", default="/work/kb-old")
@@ -60,6 +92,7 @@ def main() -> None:
     ap.add_argument("--queries", nargs="*", default=None)
     ap.add_argument("--tier", default="curated")
     ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--eval", nargs="*", default=None, help="configs for the full eval comparison")
     args = ap.parse_args()
 
     from retrieval.kb import KnowledgeBase
@@ -83,6 +116,9 @@ def main() -> None:
         f"{len(stores['cases'])} case units in {time.perf_counter() - t0:.0f} s"
     )
 
+    if args.eval is not None:
+        compare_eval(args, kb, stores, files)
+        return
     art_ok = kb.article_mask(Filters())
     tallies: dict[str, list[tuple[bool, float, float]]] = {}
     metrics: dict[str, list[dict[str, float]]] = {}

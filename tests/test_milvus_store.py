@@ -190,3 +190,15 @@ def test_eval_numbers_equal_on_both_backends(tiny_kb_dir: Path, tmp_path: Path) 
     assert not milvus.search("离婚", k=5, k_cases=0).articles or all(
         h.why.keyword_rank is None for h in milvus.search("离婚", k=5, k_cases=0).articles
     )
+
+
+def test_open_stores_gives_both_corpora_on_one_connection(tmp_path: Path) -> None:
+    from retrieval.stores.milvus import open_stores
+
+    stores = open_stores(str(tmp_path / "kb.db"), dim=DIM, model_key="fake-v1", prefix="county_a")
+    assert {s.name for s in stores.values()} == {"county_a_articles", "county_a_cases"}
+    assert stores["articles"].client is stores["cases"].client
+    assert stores["articles"].corpus == "articles" and len(stores["cases"]) == 0
+    with pytest.raises(KBError, match="集合名称"):
+        open_stores(str(tmp_path / "kb.db"), dim=DIM, model_key="fake-v1", prefix="县")
+    stores["cases"].close()

@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -54,6 +55,7 @@ _FIELDS: tuple[tuple[str, int], ...] = (
 _META = "fengqiao.meta"  # collection property holding FORMAT, corpus, dim, model
 _INDEXED = ("parent", "law", "status", "dispute_type", "kind", "source")  # INVERTED scalar indexes
 
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}")  # what a Milvus server accepts
 Corpus = Literal["articles", "cases"]
 
 
@@ -208,6 +210,11 @@ class MilvusStore:
         group_by: Literal["auto", "engine", "client"] = "auto",
         client: Any = None,
     ) -> None:
+        if not _NAME.fullmatch(collection):
+            raise KBError(
+                f"Milvus 集合名称 {collection!r} 不合法",
+                "只用英文字母、数字和下划线，且不以数字开头",
+            )
         if client is None:
             client, lite = connect(uri)
         else:
@@ -555,3 +562,28 @@ class MilvusStore:
                 if cur is None or s > cur.score or (s == cur.score and r["unit"] < cur.unit):
                     out[r["parent"]] = Scored(r["parent"], s, r["unit"])
         return out
+
+
+def open_stores(
+    uri: str,
+    *,
+    dim: int,
+    model_key: str,
+    prefix: str = "fengqiao",
+    index: IndexSpec = IndexSpec(),
+) -> dict[str, MilvusStore]:
+    """The two stores of one knowledge base on ``uri``: ``{prefix}_articles`` and
+    ``{prefix}_cases`` (one connection, shared)."""
+    client, _ = connect(uri)
+    return {
+        corpus: MilvusStore(
+            uri,
+            f"{prefix}_{corpus}",
+            corpus=corpus,  # type: ignore[arg-type]
+            dim=dim,
+            model_key=model_key,
+            index=index,
+            client=client,
+        )
+        for corpus in ("articles", "cases")
+    }
