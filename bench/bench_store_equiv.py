@@ -59,14 +59,21 @@ def compare(a: list[Scored], b: list[Scored]) -> tuple[bool, float, float]:
     return same, overlap, diff
 
 
-def compare_eval(args: argparse.Namespace, kb: Any, stores: dict[str, Any], files: list[Path]) -> None:
+def compare_eval(
+    args: argparse.Namespace, kb: Any, stores: dict[str, Any], files: list[Path]
+) -> None:
     from retrieval.evaluate import evaluate
     from retrieval.kb import KnowledgeBase
     from retrieval.stores.bridge import through_stores
 
     configs = args.eval or ["hybrid"]
+    # 400 records per run cover the Searcher's depth (300 articles, 100 cases) plus the few
+    # records its masks remove on the curated tier
     other = through_stores(
-        KnowledgeBase.load(args.kb, embedder=kb.embedder), stores["articles"], stores["cases"]
+        KnowledgeBase.load(args.kb, embedder=kb.embedder),
+        stores["articles"],
+        stores["cases"],
+        depth=args.depth,
     )
     worst = 0.0
     for path in files:
@@ -74,7 +81,9 @@ def compare_eval(args: argparse.Namespace, kb: Any, stores: dict[str, Any], file
         for name, base in (("index folder", kb), ("milvus", other)):
             t = time.perf_counter()
             res[name] = evaluate(base, path, args.tier, configs, limit=args.limit)
-            print(f"{path.name} on {name}: {res[name].queries} queries in {time.perf_counter() - t:.0f} s")
+            print(
+                f"{path.name} on {name}: {res[name].queries} queries in {time.perf_counter() - t:.0f} s"
+            )
         print(f"{'config':10} {'metric':8} {'folder':>8} {'milvus':>8} {'|Δ|':>8}")
         for c in configs:
             for metric in ("R@1", "R@5", "R@10", "R@20", "MRR@10", "nDCG@10"):
@@ -93,6 +102,7 @@ def main() -> None:
     ap.add_argument("--tier", default="curated")
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--eval", nargs="*", default=None, help="configs for the full eval comparison")
+    ap.add_argument("--depth", type=int, default=400, help="records per store run in --eval")
     args = ap.parse_args()
 
     from retrieval.kb import KnowledgeBase
