@@ -1,4 +1,4 @@
-"""Case ingest benchmark: cases per source and type, citation resolution, 脱敏 and classifier quality.
+"""Case ingest benchmark: cases per source, kind and trust, outcomes, citation verdicts, 脱敏, classifier.
 
 Usage:
     python3 bench/bench_cases.py [--cases DIR ...] [--statutes DIR ...] [--json]
@@ -26,7 +26,7 @@ from ingest.anonymise import Anonymiser, masking_scores  # noqa: E402
 from ingest.cases import link_cases, load_cases  # noqa: E402
 from ingest.cases.classify import classify  # noqa: E402
 from ingest.cases.link import ArticleIndex, source_key  # noqa: E402
-from ingest.records import IngestReport  # noqa: E402
+from ingest.records import TYPICAL, VERDICTS, IngestReport  # noqa: E402
 
 CORPUS = Path(os.environ.get("FENGQIAO_CORPUS") or REPO.parent / "shared" / "corpus")
 TESTDATA = REPO / "tests" / "data"
@@ -59,11 +59,15 @@ def classifier(cases: dict) -> dict[str, dict[str, float]]:
         )
         out[name] = {"n": len(have), "accuracy": right / len(have) if have else 0.0}
     typical = [
-        c for c in cases.values() if c.kind == "典型案例" and c.dispute_type_origin == "metadata"
+        c for c in cases.values() if c.kind == TYPICAL and c.dispute_type_origin == "metadata"
     ]
     right = sum(
         classify(
-            "\n".join(b for n, b in c.sections if n in ("基本案情", "要点", "关键词", "争议焦点")),
+            "\n".join(
+                b
+                for n, b in c.sections
+                if n in ("基本案情", "要点", "裁判要旨", "关键词", "争议焦点")
+            ),
             c.cited,
             title=c.title,
         ).dispute_type
@@ -119,6 +123,13 @@ def main() -> None:
         },
         "by_source_and_type": {s: dict(t.most_common()) for s, t in sorted(per_source.items())},
         "by_kind": dict(Counter(c.kind for c in linked)),
+        "by_trust": dict(Counter(c.trust for c in linked)),
+        "typical_with_outcome": sum(bool(c.outcome) for c in linked if c.kind == TYPICAL),
+        "typical": sum(c.kind == TYPICAL for c in linked),
+        "typical_result_labels": dict(
+            Counter(c.result.label for c in linked if c.kind == TYPICAL).most_common()
+        ),
+        "outcomes_by_kind": dict(Counter(c.kind for c in linked if c.outcome)),
         "type_origin": dict(Counter(c.dispute_type_origin for c in linked)),
         "citations": {
             s: {
@@ -130,6 +141,8 @@ def main() -> None:
                 if present[s]
                 else None,
                 "repealed": links.repealed[s],
+                "verdicts": {v: links.count(s, v) for v in VERDICTS},
+                "quotes_compared": links.quoted[s],
             }
             for s in sorted(links.total)
         },
@@ -156,11 +169,23 @@ def main() -> None:
         print(
             f"  {s}: {sum(types.values())} 件  " + "、".join(f"{t} {n}" for t, n in types.items())
         )
+    print("类型：" + "，".join(f"{k} {v} 件" for k, v in result["by_kind"].items()))
+    print("可信度：" + "，".join(f"{k} {v} 件" for k, v in result["by_trust"].items()))
+    print(
+        f"典型案例有处理结果 {result['typical_with_outcome']}/{result['typical']}："
+        + "，".join(f"{k} {v}" for k, v in result["typical_result_labels"].items())
+    )
+    print("有处理结果（可作为“处理结果”展示）的案例：" + str(result["outcomes_by_kind"] or "无"))
     print("引用解析：")
     for s, r in result["citations"].items():
         print(
             f"  {s}: {r['resolved']}/{r['total']} = {r['rate']:.1%}；指向知识库已收录法律的 {r['to_laws_in_kb']} 条中解析 "
             f"{r['rate_laws_in_kb']:.1%}；引用已废止法律 {r['repealed']} 条"
+        )
+        print(
+            "    核对："
+            + "，".join(f"{k} {v}" for k, v in r["verdicts"].items())
+            + f"（比对引文 {r['quotes_compared']} 条）"
         )
     for line in result["unresolved_typical"]:
         print(f"    未解析（典型案例）：{line}")

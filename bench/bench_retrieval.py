@@ -71,8 +71,10 @@ def line(name: str, value: float, target: float | None = None) -> None:
 
 def main() -> None:
     corpus = Path(os.environ.get("FENGQIAO_CORPUS") or REPO.parent / "shared" / "corpus")
+    from retrieval.index_folder import default_kb
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--kb", type=Path, default=Path(os.environ.get("FENGQIAO_KB") or REPO / "kb"))
+    ap.add_argument("--kb", type=Path, default=default_kb())
     ap.add_argument("--queries", type=Path, default=corpus.parent / "eval" / "lawbench-3-8.jsonl")
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--statutes", type=Path, nargs="*", default=None, help="also time builds")
@@ -81,7 +83,7 @@ def main() -> None:
     a = ap.parse_args()
 
     from retrieval.build import build_kb
-    from retrieval.kb import KnowledgeBase
+    from retrieval.service import Service
 
     if a.statutes is not None:
         if a.cold:
@@ -100,7 +102,7 @@ def main() -> None:
 
     base = rss_mb()
     t = time.perf_counter()
-    kb = KnowledgeBase.load(a.kb)
+    kb = Service.load(a.kb)
     line("load s", time.perf_counter() - t)
     qs = [
         json.loads(x)["query"]
@@ -110,7 +112,7 @@ def main() -> None:
     qs = qs[: a.n]
     for q in qs[:5]:
         kb.search(q)
-    print(f"knowledge base: {kb.stats()['articles']} articles, {len(kb.cases)} cases")
+    print(f"knowledge base: {kb.stats().articles} articles, {len(kb.cases)} cases")
     for label, questions in ((a.queries.name, qs), ("short mediator questions", SHORT_QUESTIONS)):
         times, enc = [], []
         for q in questions:

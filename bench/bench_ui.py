@@ -45,9 +45,9 @@ def direct_child(kb: Path) -> dict:
     """In a fresh process: load, first answer, then every other question once (no repeats)."""
     t0 = time.perf_counter()
     from retrieval.answer import extract_answer
-    from retrieval.kb import KnowledgeBase
+    from retrieval.service import Service
 
-    base = KnowledgeBase.load(kb)
+    base = Service.load(kb)
     t1 = time.perf_counter()
     times, encode = [], []
     for q in QUESTIONS:
@@ -98,8 +98,10 @@ def _p95(xs: list[float]) -> float:
 
 
 def main() -> None:
+    from retrieval.index_folder import default_kb
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--kb", type=Path, default=Path(os.environ.get("FENGQIAO_KB") or REPO / "kb"))
+    ap.add_argument("--kb", type=Path, default=default_kb())
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--child", choices=("direct", "apptest"), help=argparse.SUPPRESS)
     args = ap.parse_args()

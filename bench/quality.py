@@ -22,7 +22,12 @@ sys.path.insert(0, str(REPO))
 
 DOC = REPO / "docs" / "quality.md"
 SETS = ("lawbench-3-8.jsonl", "lawbench-3-2.jsonl", "lawyer-llama.jsonl")
-COLS = ("R@1", "R@5", "R@10", "R@20", "R@100", "MRR@10", "nDCG@10")
+COLS = ("R@1", "R@5", "R@10", "R@20", "R@100", "Hit@1", "MRR@10", "nDCG@10")
+LEAVE = {
+    "source": "source out (a query never uses cases of its own query set)",
+    "one": "one out (only the query's own record is hidden)",
+    "none": "nothing out",
+}
 _EXPECTED = re.compile(r"<!-- expected (\{.*?\}) -->", re.S)
 
 
@@ -49,30 +54,39 @@ def read_expected() -> dict:
 
 def main() -> int:
     corpus = Path(os.environ.get("FENGQIAO_CORPUS") or REPO.parent / "shared" / "corpus")
+    from retrieval.index_folder import default_kb
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--kb", type=Path, default=Path(os.environ.get("FENGQIAO_KB") or REPO / "kb"))
+    ap.add_argument("--kb", type=Path, default=default_kb())
     ap.add_argument("--eval", type=Path, default=corpus.parent / "eval")
     ap.add_argument("--tier", default="curated")
     ap.add_argument("--configs", default="bm25,dense,rrf,hybrid")
     ap.add_argument("--sets", default=",".join(SETS))
     ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--leave", choices=["source", "one", "none"], default="source")
     ap.add_argument("--write", action="store_true")
     ap.add_argument("--check", action="store_true")
     a = ap.parse_args()
 
     from retrieval.evaluate import evaluate
-    from retrieval.kb import KnowledgeBase
+    from retrieval.service import Service
 
-    kb = KnowledgeBase.load(a.kb)
+    kb = Service.load(a.kb)
     results = {}
     for name in a.sets.split(","):
         r = evaluate(
-            kb, a.eval / name, a.tier, a.configs.split(","), limit=a.limit, show_progress=True
+            kb,
+            a.eval / name,
+            a.tier,
+            a.configs.split(","),
+            leave=a.leave,
+            limit=a.limit,
+            show_progress=True,
         )
         results[name] = r.to_json()
     text = table(results)
     print(text)
-    key = f"{a.tier}:{a.limit or 'all'}"
+    key = f"{a.tier}:{a.limit or 'all'}:{a.leave}"
     current = {n: r["metrics"] for n, r in results.items()}
     if a.check:
         expected = read_expected().get(key)
@@ -94,15 +108,15 @@ def main() -> int:
         exp[key] = current
         stats = kb.stats()
         cmd = (
-            f"python bench/quality.py --kb KB --tier {a.tier} --configs {a.configs}"
+            f"python bench/quality.py --kb KB --tier {a.tier} --configs {a.configs} --leave {a.leave}"
             + (f" --limit {a.limit}" if a.limit else "")
             + " --write"
         )
         body = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
         section = (
             f"<!-- table {key} -->\n"
-            f"Knowledge base: {stats['laws']} laws, {stats['articles']} articles, {stats['cases']} cases; "
-            f"model `{stats['model']}`; tier `{a.tier}`; leave-one-out on; "
+            f"Knowledge base: {stats.laws} laws, {stats.articles} articles, {stats.cases} cases; "
+            f"model `{stats.model}`; tier `{a.tier}`; leave {LEAVE[a.leave]}; "
             f"{'first ' + str(a.limit) + ' queries of each set' if a.limit else 'all queries of the tier'}.\n"
             f"Produced by: `{cmd}`\n\n{text}\n<!-- end {key} -->"
         )

@@ -25,8 +25,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from ingest.records import Article  # noqa: E402
 from retrieval.kb import SAME, successor, text_similarity  # noqa: E402
+
+from ingest.records import Article  # noqa: E402
 
 
 def moved_labels(current: dict[str, Article], older: list[Article]) -> dict[str, str]:
@@ -71,9 +72,9 @@ def main() -> int:
     from ingest.statutes import load_statutes
     from retrieval.embedder import cache_root
     from retrieval.evaluate import evaluate, query_metrics
-    from retrieval.kb import KnowledgeBase
+    from retrieval.service import Service
 
-    kb = KnowledgeBase.load(a.kb)
+    kb = Service.load(a.kb)
     current = {i: art for i, art in kb.articles.items() if art.current}
     laws = {art.law for art in current.values()}
     hist = load_statutes(a.history, cache_dir=cache_root() / "history")

@@ -142,3 +142,12 @@ def parse_label(text: str) -> tuple[int, str, int] | None:
     except (ValueError, KeyError):
         return None
     return number, m.group(2) or "", m.end()
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print on one terminal line: control characters (newlines, ANSI
+    escapes) become visible ``\\xNN`` escapes, so a file name cannot forge or clear lines."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)

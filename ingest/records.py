@@ -2,14 +2,49 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
 Status = Literal["现行有效", "已修改", "已废止", "尚未施行"]
 STATUSES: tuple[str, ...] = ("现行有效", "已修改", "已废止", "尚未施行")
 
-CaseKind = Literal["调解案例", "典型案例", "法律咨询"]
-CASE_KINDS: tuple[str, ...] = ("调解案例", "典型案例", "法律咨询")
+# What a case is, shown to users as its badge. Values changed in issue 11 (the
+# old ones on the right still load, see ``Case.__post_init__``):
+#   调解案例                     ← 调解案例   a mediation committee's own record
+#   法院典型案例                 ← 典型案例   a typical case published officially
+#   法律咨询解答                 ← 法律咨询   a consultation answered by a person (LawBench 3-8)
+#   AI 生成解答（未经核实）      ← 法律咨询   an answer a language model wrote (lawyer-llama)
+CaseKind = Literal["调解案例", "法院典型案例", "法律咨询解答", "AI 生成解答（未经核实）"]
+MEDIATION: str = "调解案例"
+TYPICAL: str = "法院典型案例"
+CONSULTATION: str = "法律咨询解答"
+AI_ANSWER: str = "AI 生成解答（未经核实）"
+CASE_KINDS: tuple[str, ...] = (MEDIATION, TYPICAL, CONSULTATION, AI_ANSWER)
+LEGACY_KINDS: dict[str, str] = {"典型案例": TYPICAL, "法律咨询": CONSULTATION}
+
+# How far a case's resolution can be relied on:
+#   verified   the committee's own record of a dispute it resolved
+#   official   published by a court or ministry as a typical case
+#   unverified written by a person nobody here has checked (a consultation answer, a sample)
+#   generated  written by a language model; never shown as a resolution
+Trust = Literal["verified", "official", "unverified", "generated"]
+TRUST_LEVELS: tuple[str, ...] = ("verified", "official", "unverified", "generated")
+_KIND_TRUST: dict[str, Trust] = {
+    MEDIATION: "verified",
+    TYPICAL: "official",
+    CONSULTATION: "unverified",
+    AI_ANSWER: "generated",
+}
+
+# A citation inside a case checked against the knowledge base (``ingest.cases.verdicts``):
+#   ok               resolves to an article (its status is in ``Citation.status``)
+#   repealed         names a law no longer in force (``Citation.successor`` governs now)
+#   unknown_law      the knowledge base holds no law of that name: 可能有误
+#   unknown_article  the law is held but has no such article: 可能有误
+#   misquoted        the text the case quotes does not match the article
+Verdict = Literal["ok", "repealed", "unknown_law", "unknown_article", "misquoted"]
+VERDICTS: tuple[str, ...] = ("ok", "repealed", "unknown_law", "unknown_article", "misquoted")
 
 # Dispute taxonomy shared by case ingest, the classifier and the UI filters.
 DISPUTE_TYPES: tuple[str, ...] = (
@@ -78,11 +113,6 @@ class Article:
         """Standard citation form: 《中华人民共和国民法典》第一千零七十九条."""
         return f"《{self.law_title}》{self.label}"
 
-    @property
-    def full_text(self) -> str:
-        """Label and body as printed in the code book."""
-        return f"{self.label}　{self.text}"
-
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["path"] = list(self.path)
@@ -103,6 +133,12 @@ class Citation:
     ``law`` is the normalised law name (``None`` when the text says 本法 with no
     known context); ``article`` the eval-format key (``"38"``, ``"133之一"``);
     ``detail`` keeps 款/项 for display (``"第一款第（二）项"``).
+
+    Inside a case, ``section`` names where the citation was found and
+    ``quotes`` holds the text the case attributes to the article (verbatim from
+    the case). Linking against a knowledge base (``ingest.cases.link``) fills
+    ``resolved_id``, ``verdict``, ``status``, ``successor`` and ``similarity``
+    and puts the quote that matches worst first.
     """
 
     raw: str
@@ -113,14 +149,105 @@ class Citation:
     end: int = 0
     repealed: bool = False  # the cited law is one that has ceased to be in force
     resolved_id: str = ""  # Article.id when resolved against a knowledge base
+    section: str = ""  # the case section it was found in (回答, 法律依据 …)
+    quotes: tuple[str, ...] = ()  # text the case gives as the article's words
+    verdict: Verdict | Literal[""] = ""  # "" = not checked against a knowledge base
+    status: str = ""  # status of the resolved article (现行有效, 已修改 …)
+    successor: str = ""  # for a repealed law: the law that governs the subject now
+    similarity: float | None = None  # worst quote's match with the article; None = no quote
+
+    @property
+    def quote(self) -> str:
+        """The quote the verdict is about (the worst match after linking), or ""."""
+        return self.quotes[0] if self.quotes else ""
+
+    @property
+    def flagged(self) -> bool:
+        """The knowledge base contradicts or cannot confirm this citation: show 可能有误."""
+        return self.verdict in ("unknown_law", "unknown_article", "misquoted")
+
+    @property
+    def verdict_note(self) -> str:
+        """One line in Chinese saying what the check found, for the case card and exports."""
+        law = f"《{self.law}》" if self.law else "所引法律"
+        if self.verdict == "ok":
+            checked = "引文与条文相符" if self.quotes else "知识库有此条"
+            return f"✓ {checked}（{self.status or '现行有效'}）"
+        if self.verdict == "repealed":
+            now = f"，现行规定见《{self.successor}》" if self.successor else ""
+            return f"{law}已废止{now}"
+        if self.verdict == "unknown_law":
+            return f"知识库中没有{law}，可能有误"
+        if self.verdict == "unknown_article":
+            return f"{law}没有第{self.article}条，可能有误"
+        if self.verdict == "misquoted":
+            sim = f"（相似度 {self.similarity:.0%}）" if self.similarity is not None else ""
+            return f"引用的文字与{law}第{self.article}条原文不符{sim}，可能有误"
+        return "未核对"
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        d["quotes"] = list(self.quotes)
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Citation:
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in known})
+        kw = {k: v for k, v in d.items() if k in known}
+        kw["quotes"] = tuple(kw.get("quotes", ()))
+        return cls(**kw)
+
+
+# Sections that hold a resolution, best first, and what each is called on a card.
+OUTCOME_SECTIONS: tuple[str, ...] = ("调解结果", "协议内容", "裁判结果")
+# When a typical case has none, these stand in, in this order (see ``Case.result``).
+# The court's own decision sentence (判令…) beats the holding (裁判要旨), which
+# beats a decision told in the facts (earlier instances are told there too).
+OUTCOME_FALLBACKS: tuple[str, ...] = ("裁判理由", "裁判要旨", "基本案情", "适用解析", "典型意义")
+# A sentence that states what a court or tribunal decided (判决驳回…, 判令…赔偿, 裁定：拍卖…).
+_DECISION = re.compile(r"判决|判令|改判|裁定|裁决|驳回|准予|予以支持|不予支持")
+_NOT_DECISION = re.compile(r"不服|(?<!未提起)(?<!未)上诉|判决书|一审判决(?:后|时)|判决前")
+_SENTENCE = re.compile(r"[^。！？；\n]+[。！？；]?")
+
+
+def decision_sentence(text: str) -> str:
+    """The last sentence of ``text`` stating a decision, verbatim, or "".
+
+    Typical cases told as a story (案情回顾) end with the court's decision
+    (法院判决撤销……); the last such sentence is the final instance's.
+    """
+    found = ""
+    for m in _SENTENCE.finditer(text):
+        sent = m.group(0).strip()
+        if _DECISION.search(sent) and not _NOT_DECISION.search(sent):
+            found = sent
+    return found
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """What a case card shows as the case's result, and whether it is a real resolution.
+
+    ``label`` is the heading to print (处理结果, 裁判要旨, 法律咨询解答, AI 解答（未经核实）…);
+    ``resolution`` is True only for a resolution by an accountable body
+    (verified or official trust), the only kind the answer panel may call 处理结果.
+    """
+
+    label: str
+    text: str
+    resolution: bool
+    section: str = ""  # the case section the text comes from
+
+
+def current_kind(kind: str, case_id: str = "", source: str = "") -> str:
+    """The current value of a case kind, mapping the values used before issue 11.
+
+    The old 法律咨询 covered both sources of answered consultations; the
+    lawyer-llama ones were written by a language model.
+    """
+    if kind == "法律咨询" and (case_id.startswith("lawyer-llama") or "语言模型" in source):
+        return AI_ANSWER
+    return LEGACY_KINDS.get(kind, kind)
 
 
 @dataclass(frozen=True)
@@ -129,8 +256,14 @@ class Case:
 
     ``sections`` holds (canonical section name, text) pairs in document order; the
     canonical names are those of ``ingest.cases.sections.SECTION_NAMES`` (基本案情,
-    争议焦点, 调解过程, 裁判理由, 调解结果, 裁判结果, 协议内容, 履行情况, 典型意义, 要点,
-    问题, 回答 …). Text is already anonymised.
+    争议焦点, 调解过程, 裁判要旨, 裁判理由, 适用解析, 调解结果, 裁判结果, 协议内容, 履行情况,
+    典型意义, 要点, 问题, 回答 …). Text is already anonymised.
+
+    ``kind`` is one of CASE_KINDS (old values are mapped on construction);
+    ``trust`` one of TRUST_LEVELS and ``provenance`` a line saying who wrote the
+    case, where it comes from and under which licence; both default from the
+    kind. Only a ``verified`` case has an ``outcome``: a consultation answer or
+    a language model's text is never a resolution (see ``result``).
     """
 
     id: str
@@ -147,6 +280,19 @@ class Case:
     sample: bool = False  # written by the project as a sample, not a real record
     file: str = ""  # source file
     line: int = 0
+    trust: Trust | Literal[""] = ""  # "" → from the kind
+    provenance: str = ""  # who wrote it, source, licence; "" → the source
+
+    def __post_init__(self) -> None:
+        # Frozen: fill the derived defaults once, here, so every reader sees them.
+        kind = current_kind(self.kind, self.id, self.source)
+        if kind != self.kind:
+            object.__setattr__(self, "kind", kind)
+        if not self.trust:
+            trust: Trust = "unverified" if self.sample else _KIND_TRUST.get(kind, "unverified")
+            object.__setattr__(self, "trust", trust)
+        if not self.provenance:
+            object.__setattr__(self, "provenance", self.source or kind)
 
     def section(self, *names: str) -> str:
         """Text of the first present section among ``names`` ("" if none)."""
@@ -157,12 +303,61 @@ class Case:
         return ""
 
     @property
+    def label(self) -> str:
+        """Badge text: the kind, marked when the record is a project-written sample."""
+        return f"{self.kind}（样例）" if self.sample else self.kind
+
+    @property
+    def verified(self) -> bool:
+        """Resolved by an accountable body (the committee, a court): its result is a resolution."""
+        return self.trust in ("verified", "official")
+
+    @property
     def facts(self) -> str:
         return self.section("基本案情", "问题")
 
     @property
+    def reply(self) -> str:
+        """A consultation's answer ("" for a resolved case)."""
+        return self.section("回答")
+
+    @property
+    def result(self) -> CaseResult:
+        """The case's result as a card shows it, labelled by what it is.
+
+        A verified case gives its 调解结果 / 协议内容 / 裁判结果; an official typical
+        case without one falls back to the decision sentence of 裁判理由, the
+        裁判要旨, the decision sentence of 基本案情, then 适用解析 and 典型意义. A consultation gives its answer
+        labelled 咨询解答（未经核实）, a language model's answer AI 解答（未经核实）;
+        neither is a resolution.
+        """
+        if not self.verified:
+            if self.kind == AI_ANSWER:
+                return CaseResult("AI 解答（未经核实）", self.reply, False, "回答")
+            if self.reply:
+                return CaseResult("咨询解答（未经核实）", self.reply, False, "回答")
+            for name in OUTCOME_SECTIONS:
+                if text := self.section(name):
+                    return CaseResult(f"{name}（样例）" if self.sample else name, text, False, name)
+            return CaseResult("处理结果", "", False)
+        for name in OUTCOME_SECTIONS:
+            if text := self.section(name):
+                return CaseResult("处理结果", text, True, name)
+        if self.trust == "official":
+            for name in OUTCOME_FALLBACKS:
+                body = self.section(name)
+                if name in ("裁判理由", "基本案情"):
+                    if text := decision_sentence(body):
+                        return CaseResult(f"裁判结果（摘自{name}）", text, True, name)
+                elif body:
+                    return CaseResult(name, body, True, name)
+        return CaseResult("处理结果", "", True)
+
+    @property
     def outcome(self) -> str:
-        return self.section("调解结果", "协议内容", "裁判结果", "回答")
+        """The resolution ("" unless ``verified``): never a consultation's or a model's answer."""
+        result = self.result
+        return result.text if result.resolution else ""
 
     @property
     def text(self) -> str:
@@ -171,6 +366,11 @@ class Case:
     @property
     def cited_ids(self) -> tuple[str, ...]:
         return tuple(c.resolved_id for c in self.cited if c.resolved_id)
+
+    @property
+    def flagged(self) -> tuple[Citation, ...]:
+        """Citations the knowledge base contradicts or cannot confirm (可能有误)."""
+        return tuple(c for c in self.cited if c.flagged)
 
     def to_dict(self) -> dict[str, Any]:
         return {

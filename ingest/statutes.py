@@ -81,17 +81,6 @@ class Changes:
     reused: int = 0  # files taken from the parse cache
     first_run: bool = True
 
-    @property
-    def any(self) -> bool:
-        return bool(
-            self.added_documents
-            or self.changed_documents
-            or self.removed_documents
-            or self.added_articles
-            or self.changed_articles
-            or self.removed_articles
-        )
-
     def summary(self) -> str:
         """One Chinese line: what this run added, changed and removed, and how much it re-parsed."""
         if self.first_run:

@@ -7,7 +7,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ingest.records import Article, Case, Citation
-from retrieval.hits import Hit
+from retrieval.cite import without_citations
+from retrieval.config import DEFAULT_ANSWER, AnswerConfig
+from retrieval.hits import ArticleHit, CaseHit
 
 # Clause boundaries inside an article: full stops, semicolons, question marks and 款 breaks.
 _CLAUSE_END = re.compile(r"[。；;！？!?\n]")
@@ -18,7 +20,6 @@ STOP_BIGRAMS: frozenset[str] = frozenset(
     "自己 这个 那个 没有 有没 还是 或者 以及 这种 情况 问题 吗？ 了吗 怎样 多少 哪些 为什 "
     "么样 处理 办法".split()
 )
-_MAX_OUTCOME = 90
 
 
 @dataclass(frozen=True)
@@ -111,14 +112,16 @@ def term_spans(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
     return merged
 
 
-def _score_clause(clause: str, terms: Sequence[str]) -> tuple[float, tuple[str, ...]]:
+def _score_clause(
+    clause: str, terms: Sequence[str], clause_length: float
+) -> tuple[float, tuple[str, ...]]:
     found = tuple(t for t in terms if t in clause)
     if not found:
         return 0.0, ()
     # Longer matched terms say more; long clauses are mildly penalised so a
     # focused sentence beats a list that happens to mention everything.
     weight = sum(len(t) - 1 for t in found)
-    return weight / (1.0 + len(clause) / 120.0), found
+    return weight / (1.0 + len(clause) / clause_length), found
 
 
 def best_clauses(
@@ -127,12 +130,13 @@ def best_clauses(
     *,
     extra_terms: Iterable[str] = (),
     limit: int = 1,
+    clause_length: float = DEFAULT_ANSWER.clause_length,
 ) -> list[Quote]:
     """The ``limit`` best-matching clauses of one article (best first, score > 0 only)."""
     terms = question_terms(question, extra_terms)
     scored = []
     for a, b in clause_spans(article.text):
-        score, found = _score_clause(article.text[a:b], terms)
+        score, found = _score_clause(article.text[a:b], terms, clause_length)
         if score > 0:
             scored.append(
                 Quote(article.id, article.citation, article.text[a:b], a, b, score, found)
@@ -141,7 +145,7 @@ def best_clauses(
     return scored[:limit]
 
 
-def outcome_line(case: Case) -> Outcome | None:
+def outcome_line(case: Case, max_chars: int = DEFAULT_ANSWER.outcome_chars) -> Outcome | None:
     """The first sentence of a case's outcome, cut to one line; None when it has none."""
     text = case.outcome.strip()
     if not text:
@@ -152,32 +156,19 @@ def outcome_line(case: Case) -> Outcome | None:
     if m:
         end = m.end() if m.group() != "\n" else m.start()
     truncated = False  # ending at a full stop is a complete line, not a cut
-    if end > _MAX_OUTCOME:
-        end, truncated = _MAX_OUTCOME, True
+    if end > max_chars:
+        end, truncated = max_chars, True
     line = case.outcome[offset : offset + end].strip()
     return Outcome(case.id, case.title, case.kind, line, truncated)
 
 
-def without_citations(question: str, cited: Sequence[Citation]) -> str:
-    """The question with the citations it contains (民法典第1079条 …) blanked out."""
-    chars = list(question)
-    for c in cited:
-        if 0 <= c.start < c.end <= len(chars) and question[c.start : c.end] == c.raw:
-            chars[c.start : c.end] = [" "] * (c.end - c.start)
-        else:
-            return " ".join(question.replace(c.raw, " ") for c in cited)
-    return "".join(chars)
-
-
 def extract_answer(
     question: str,
-    articles: Sequence[Hit],
-    cases: Sequence[Hit] = (),
+    articles: Sequence[ArticleHit],
+    cases: Sequence[CaseHit] = (),
     *,
     cited: Sequence[Citation] = (),
-    max_quotes: int = 3,
-    max_outcomes: int = 3,
-    top_articles: int = 5,
+    config: AnswerConfig = DEFAULT_ANSWER,
 ) -> Answer:
     """Pick 2-3 verbatim clauses from the top articles and one-line outcomes of the top cases.
 
@@ -188,10 +179,11 @@ def extract_answer(
 
     Args:
         question: the user's question.
-        articles: ranked article hits (``Hit.record`` is an ``Article``).
-        cases: ranked case hits (``Hit.record`` is a ``Case``).
+        articles: ranked article hits.
+        cases: ranked case hits.
         cited: citations found in the question; their words are not matched, and a
             question that is only a citation gets no quotes (the article itself is shown).
+        config: how many points, and how clauses are weighed.
     """
     if cited:
         question = without_citations(question, cited)
@@ -199,12 +191,16 @@ def extract_answer(
             articles = ()
     firsts: list[Quote] = []
     seconds: list[Quote] = []
-    for hit in list(articles)[:top_articles]:
+    for hit in list(articles)[: config.top_articles]:
         article = hit.record
-        if not isinstance(article, Article):
-            continue
-        prior = 1.0 / (1.0 + 0.35 * (hit.rank - 1))
-        found = best_clauses(question, article, extra_terms=hit.why.matched_terms, limit=2)
+        prior = 1.0 / (1.0 + config.rank_decay * (hit.rank - 1))
+        found = best_clauses(
+            question,
+            article,
+            extra_terms=hit.why.matched_terms,
+            limit=2,
+            clause_length=config.clause_length,
+        )
         weighted = [
             Quote(q.article_id, q.citation, q.text, q.start, q.end, q.score * prior, q.terms)
             for q in found
@@ -216,9 +212,9 @@ def extract_answer(
     quotes: list[Quote] = []
     for q in firsts + seconds:
         # The same sentence in two laws (民法典 and 妇女权益保障法 often agree) is quoted once.
-        if len(quotes) < max_quotes and all(q.text != other.text for other in quotes):
+        if len(quotes) < config.max_quotes and all(q.text != other.text for other in quotes):
             quotes.append(q)
-    if not quotes and articles and isinstance(articles[0].record, Article):
+    if not quotes and articles:
         # Nothing matched word for word (a purely semantic hit): quote the top article's first clause.
         top = articles[0].record
         spans = clause_spans(top.text)
@@ -227,11 +223,10 @@ def extract_answer(
             quotes = [Quote(top.id, top.citation, top.text[a:b], a, b, 0.0)]
     quotes.sort(key=lambda q: -q.score)
     outcomes: list[Outcome] = []
-    for hit in cases:
-        if len(outcomes) >= max_outcomes:
+    for case_hit in cases:
+        if len(outcomes) >= config.max_outcomes:
             break
-        if isinstance(hit.record, Case):
-            line = outcome_line(hit.record)
-            if line:
-                outcomes.append(line)
+        line = outcome_line(case_hit.record, config.outcome_chars)
+        if line:
+            outcomes.append(line)
     return Answer(tuple(quotes), tuple(outcomes))

@@ -11,6 +11,15 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 
+def _bm25s():  # type: ignore[no-untyped-def]
+    """bm25s, imported once; it sets its own logger to DEBUG on import, which would print
+    "Building index from tokens" into every build's output: back to warnings only."""
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
+
+
 class BM25Index:
     """BM25 (Lucene variant) over pre-tokenised documents.
 
@@ -18,10 +27,8 @@ class BM25Index:
     """
 
     def __init__(self, k1: float = 1.2, b: float = 0.75) -> None:
-        import bm25s
-
         self.k1, self.b = k1, b
-        self._bm25 = bm25s.BM25(k1=k1, b=b, method="lucene")
+        self._bm25 = _bm25s().BM25(k1=k1, b=b, method="lucene")
         self.size = 0
 
     def index(self, docs: Sequence[Sequence[str]]) -> BM25Index:
@@ -46,12 +53,10 @@ class BM25Index:
 
     @classmethod
     def load(cls, folder: Path, size: int) -> BM25Index:
-        import bm25s
-
         if not size:
             return cls()
         obj = cls.__new__(cls)
-        obj._bm25 = bm25s.BM25.load(str(folder), show_progress=False)
+        obj._bm25 = _bm25s().BM25.load(str(folder), show_progress=False)
         obj.k1, obj.b = obj._bm25.k1, obj._bm25.b
         obj.size = size
         return obj

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import shutil
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,25 +16,37 @@ from tqdm.auto import tqdm
 from ingest.records import Article, Case, IngestReport, Problem
 from retrieval import vocab
 from retrieval.bm25 import BM25Index
-from retrieval.dense import DenseIndex
+from retrieval.corpus import article_rows, case_rows
 from retrieval.embcache import EmbeddingCache, text_hash
 from retrieval.embedder import Embedder, load_embedder
 from retrieval.errors import BuildError
-from retrieval.manifest import (
+from retrieval.index_folder import (
+    ARTICLE_BM25,
+    ARTICLE_VECTORS,
+    CASE_BM25,
+    CASE_VECTORS,
     FORMAT_VERSION,
-    MANIFEST,
+    TOKENIZER,
+    IndexFolder,
+    Records,
+    build_lock,
     corpus_checksum,
     make_manifest,
-    read_manifest,
-    write_manifest,
+    new_folder,
+    remembered_sources,
+    remove_orphans,
+    swap_in,
 )
+from retrieval.stores.flat import FlatStore
 from retrieval.tokenizer import JiebaTokenizer
 from retrieval.units import MAX_TOKENS, Unit, article_units, case_units
 
 log = logging.getLogger(__name__)
 
-INDEX = "index"
 GROUP = 256  # texts per checkpoint: a killed build loses at most one group of work
+DROP_IN = "drop-in"
+KEEP_SHARE = 0.5
+"""A rebuild that would keep less than this share of the articles or cases stops (see ``force``)."""
 
 
 @dataclass
@@ -54,6 +64,8 @@ class BuildReport:
     up_to_date: bool = False  # nothing changed: the existing index was kept
     statutes: tuple[str, ...] = ()
     case_sources: tuple[str, ...] = ()
+    dropin_statutes: tuple[str, ...] = ()  # drop-in files read as statute text
+    dropin_cases: tuple[str, ...] = ()  # drop-in files read as mediation records
     model: str = ""
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -67,38 +79,75 @@ class BuildReport:
         )
 
 
-def index_dir(kb_dir: Path) -> Path:
-    return Path(kb_dir) / INDEX
+@dataclass(frozen=True)
+class Sources:
+    """Where a build reads from: remembered sources (absolute) plus the drop-in files, routed."""
+
+    statutes: tuple[Path, ...]
+    cases: tuple[Path, ...]
+    dropin_statutes: tuple[Path, ...] = ()
+    dropin_cases: tuple[Path, ...] = ()
 
 
-def _sources(
-    kb_dir: Path, statutes: Sequence[Path], cases: Sequence[Path]
-) -> tuple[list[Path], list[Path]]:
-    """Given sources, else those remembered by the current index; drop-in always added."""
-    st, cs = [Path(p) for p in statutes], [Path(p) for p in cases]
-    if not st and not cs and (index_dir(kb_dir) / MANIFEST).exists():
-        try:
-            remembered = read_manifest(index_dir(kb_dir)).get("sources", {})
-            st = [Path(p) for p in remembered.get("statutes", [])]
-            cs = [Path(p) for p in remembered.get("cases", [])]
-        except Exception as e:  # an unreadable old index only means nothing is remembered
-            log.warning("cannot read remembered sources: %s", e)
-    drop = Path(kb_dir) / "drop-in"
-    if drop.is_dir() and drop.resolve() not in {p.resolve() for p in st}:
-        st.append(drop)
-    return st, cs
+def dropin_files(kb_dir: Path) -> list[Path]:
+    """The user's files in ``<kb>/drop-in`` (not its README, not hidden or partial files)."""
+    folder = Path(kb_dir) / DROP_IN
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and not p.name.startswith(".") and p.name.lower() != "readme.md"
+    )
+
+
+def plan_sources(
+    kb_dir: Path, statutes: Sequence[Path] = (), cases: Sequence[Path] = ()
+) -> Sources:
+    """Given sources, else the ones the live index remembers; every path absolute and present.
+
+    The drop-in folder is always read, and always this knowledge base's own (it is never
+    remembered as a path, so a copied knowledge base reads its copy). Its files are routed
+    by ``ingest.route``: statute texts to the statute reader, record tables and mediation
+    write-ups to the case reader.
+
+    Raises:
+        BuildError: a given or remembered source does not exist.
+    """
+    from ingest.route import split_files
+
+    kb_dir = Path(kb_dir)
+    given = bool(statutes or cases)
+    st, cs = (list(statutes), list(cases)) if given else remembered_sources(kb_dir)
+    drop = (kb_dir / DROP_IN).resolve()
+    st = [p for p in st if Path(p).resolve() != drop]  # older manifests remembered drop-in
+    for kind, paths in (("法规", st), ("案例", cs)):
+        missing = [str(p) for p in paths if not Path(p).exists()]
+        if missing:
+            how = "指定的" if given else "知识库记住的"
+            raise BuildError(
+                f"{how}{kind}来源不存在：{'、'.join(missing)}（知识库未改动）",
+                "检查路径，或用 --statutes/--cases 重新指定来源" if not given else "检查路径拼写",
+            )
+    d_st, d_cs = split_files(dropin_files(kb_dir))
+    return Sources(
+        tuple(Path(p).resolve() for p in st),
+        tuple(Path(p).resolve() for p in cs),
+        tuple(d_st),
+        tuple(d_cs),
+    )
 
 
 def _load_articles(
-    dirs: Sequence[Path], cache: Path, report: BuildReport, show_progress: bool
-) -> tuple[list[Article], list[Any]]:
+    paths: Sequence[Path], cache: Path, report: BuildReport, show_progress: bool
+) -> list[Article]:
     from ingest.statutes import load_statutes
 
-    load = load_statutes(dirs, cache_dir=cache, show_progress=show_progress)
+    load = load_statutes(paths, cache_dir=cache, show_progress=show_progress)
     report.problems.extend(load.report.problems)
     report.notes.extend(load.report.notes)
     report.notes.append(load.changes.summary())
-    return load.articles, list(load.documents)
+    return load.articles
 
 
 def _load_cases(
@@ -110,12 +159,8 @@ def _load_cases(
 ) -> list[Case]:
     if not paths:
         return []
-    try:
-        from ingest.cases import link_cases, load_cases
-    except ImportError as e:
-        raise BuildError(
-            "案例导入模块不可用，无法读取案例", "先不带 --cases 构建，或更新程序"
-        ) from e
+    from ingest.cases import link_cases, load_cases
+
     rep = IngestReport()
     cases = load_cases(paths, report=rep, show_progress=show_progress, cache_dir=cache)
     cases, link = link_cases(cases, articles)
@@ -161,21 +206,22 @@ def embed_units(
     return np.stack([cache.get(k) for k in keys]).astype(np.float32)  # type: ignore[misc]
 
 
-def _write_jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> None:
-    with path.open("w", encoding="utf-8") as f:
-        for r in rows:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
-
-
-def swap_in(new: Path, final: Path) -> None:
-    """Replace ``final`` by ``new``; the old index stays usable until the new one is whole."""
-    old = final.with_name(final.name + ".old")
-    if old.exists():
-        shutil.rmtree(old)
-    if final.exists():
-        os.replace(final, old)
-    os.replace(new, final)
-    shutil.rmtree(old, ignore_errors=True)
+def _shrinks(kb_dir: Path, articles: int, cases: int) -> str:
+    """Why this build would lose most of the live knowledge base ("" when it would not)."""
+    folder = IndexFolder.of(kb_dir)
+    if not folder.exists:
+        return ""
+    try:
+        old = folder.manifest().get("corpus", {})
+    except Exception:  # an unreadable index has nothing to protect
+        return ""
+    for name, now, before in (
+        ("法条", articles, int(old.get("articles", 0))),
+        ("案例", cases, int(old.get("cases", 0))),
+    ):
+        if before and now < before * KEEP_SHARE:
+            return f"这次构建只得到 {now} 条{name}，现有知识库有 {before} 条"
+    return ""
 
 
 def build_kb(
@@ -189,14 +235,15 @@ def build_kb(
     batch_size: int = 32,
     max_tokens: int = MAX_TOKENS,
     case_records: Sequence[Case] = (),
+    force: bool = False,
 ) -> BuildReport:
     """Build (or refresh) ``kb_dir/index`` from statute folders and case files.
 
-    Sources used are remembered in the manifest: a rebuild with no sources reuses
-    them; ``kb_dir/drop-in`` is always included. Vectors are cached by (model,
-    text hash), so a rebuild with nothing changed takes seconds and a killed build
-    resumes where it stopped. The new index is written beside the old one and
-    swapped in at the end.
+    Sources used are remembered in the manifest as absolute paths: a rebuild with no
+    sources reuses them; ``kb_dir/drop-in`` is always included, its files routed to the
+    statute or the case reader. Vectors are cached by (model, text hash), so a rebuild
+    with nothing changed takes seconds and a killed build resumes where it stopped. The
+    new index is written beside the old one and swapped in at the end, under a lock.
 
     Args:
         kb_dir: the knowledge-base folder.
@@ -208,62 +255,92 @@ def build_kb(
         batch_size: passages per forward pass.
         max_tokens: articles longer than this are split by 款.
         case_records: already loaded cases added to those read from ``cases``.
+        force: build even when the result would hold less than half of the live
+            knowledge base's articles or cases (otherwise BuildError, nothing changed).
     """
     t0 = time.perf_counter()
     kb_dir = Path(kb_dir)
     kb_dir.mkdir(parents=True, exist_ok=True)
-    st_dirs, case_paths = _sources(kb_dir, statutes, cases)
+    with build_lock(kb_dir):
+        for gone in remove_orphans(kb_dir):
+            log.info("removed %s left by an interrupted build", gone)
+        return _build(
+            kb_dir,
+            plan_sources(kb_dir, statutes, cases),
+            t0=t0,
+            model=model,
+            show_progress=show_progress,
+            embedder=embedder,
+            batch_size=batch_size,
+            max_tokens=max_tokens,
+            case_records=case_records,
+            force=force,
+        )
+
+
+def _build(
+    kb_dir: Path,
+    src: Sources,
+    *,
+    t0: float,
+    model: str | None,
+    show_progress: bool,
+    embedder: Embedder | None,
+    batch_size: int,
+    max_tokens: int,
+    case_records: Sequence[Case],
+    force: bool,
+) -> BuildReport:
+    final = IndexFolder(kb_dir / "index")
     report = BuildReport(
-        index_dir=index_dir(kb_dir),
-        statutes=tuple(map(str, st_dirs)),
-        case_sources=tuple(map(str, case_paths)),
+        index_dir=final.path,
+        statutes=tuple(map(str, src.statutes)),
+        case_sources=tuple(map(str, src.cases)),
+        dropin_statutes=tuple(p.name for p in src.dropin_statutes),
+        dropin_cases=tuple(p.name for p in src.dropin_cases),
     )
-    if not st_dirs:
+    statute_paths = [*src.statutes, *src.dropin_statutes]
+    if not statute_paths:
         raise BuildError(
             "没有指定法规来源，知识库里也没有记住的来源",
             "运行 fengqiao build --statutes 法规文件夹",
         )
-
-    articles, documents = _load_articles(st_dirs, kb_dir / "cache", report, show_progress)
+    for name in report.dropin_cases:
+        report.notes.append(f"{DROP_IN}/{name}：按调解记录（案例）导入")
+    articles = _load_articles(statute_paths, kb_dir / "cache", report, show_progress)
     if not articles:
-        where = "、".join(map(str, st_dirs))
+        where = "、".join(map(str, statute_paths))
         raise BuildError(
             f"在 {where} 中没有找到任何法条", "检查文件夹路径，或放入 LawRefBook 格式的法规文件"
         )
-    case_list = _load_cases(case_paths, articles, kb_dir / "cache", report, show_progress) + list(
-        case_records
-    )
+    case_list = _load_cases(
+        [*src.cases, *src.dropin_cases], articles, kb_dir / "cache", report, show_progress
+    ) + list(case_records)
+    report.articles, report.cases = len(articles), len(case_list)
+    report.laws = len({a.law for a in articles if a.current})
+    shrink = _shrinks(kb_dir, len(articles), len(case_list))
+    if shrink and not force:
+        raise BuildError(
+            f"{shrink}，已停止，知识库未改动",
+            "检查法规和案例来源是否齐全；确实要这样替换时加 --force",
+        )
     emb = embedder or load_embedder(model, show_progress=show_progress)
     report.model = emb.name
     tokenizer = JiebaTokenizer().with_words(
         sorted({a.law for a in articles if len(a.law) <= 12}) + list(vocab.terms())
     )
-
     checksum = corpus_checksum(
         [json.dumps(a.to_dict(), ensure_ascii=False, sort_keys=True) for a in articles]
         + [json.dumps(c.to_dict(), ensure_ascii=False, sort_keys=True) for c in case_list]
         + [tokenizer.digest, emb.key, str(max_tokens), str(FORMAT_VERSION)]
     )
-    report.articles, report.cases = len(articles), len(case_list)
-    report.laws = len({a.law for a in articles if a.current})
-    final = index_dir(kb_dir)
-    if (final / MANIFEST).exists():
-        try:
-            old = read_manifest(final)
-            if (
-                old.get("corpus", {}).get("checksum") == checksum
-                and old.get("sources", {}).get("statutes") == list(report.statutes)
-                and old.get("sources", {}).get("cases") == list(report.case_sources)
-            ):
-                report.up_to_date = True
-                report.units = old.get("corpus", {}).get("units", 0)
-                report.seconds = time.perf_counter() - t0
-                return report
-        except Exception as e:  # an old or broken index is simply rebuilt
-            log.info("existing index not reusable: %s", e)
+    if final.exists and _same(final, checksum, report):
+        report.up_to_date = True
+        report.units = final.manifest().get("corpus", {}).get("units", 0)
+        report.seconds = time.perf_counter() - t0
+        return report
 
-    count = _token_counter(emb)
-    a_units = article_units(articles, count, max_tokens)
+    a_units = article_units(articles, _token_counter(emb), max_tokens)
     c_units = case_units(case_list)
     report.units = len(a_units) + len(c_units)
     cache = EmbeddingCache(kb_dir / "cache" / "embeddings", emb.key)
@@ -277,46 +354,52 @@ def build_kb(
     )
     cache.compact()
 
-    tmp = kb_dir / f".index-new-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
-    _write_jsonl(tmp / "articles.jsonl", [a.to_dict() for a in articles])
-    _write_jsonl(tmp / "cases.jsonl", [c.to_dict() for c in case_list])
-    _write_jsonl(tmp / "article_units.jsonl", [u.to_dict() for u in a_units])
-    _write_jsonl(tmp / "case_units.jsonl", [u.to_dict() for u in c_units])
-    (tmp / "documents.json").write_text(
-        json.dumps([_doc_dict(d) for d in documents], ensure_ascii=False, indent=1),
-        encoding="utf-8",
+    tmp = new_folder(kb_dir)
+    tmp.write_records(Records(articles, case_list, a_units, c_units))
+    for kind, rows, units, vectors, vec_file, bm25_file in (
+        ("articles", article_rows(articles, a_units), a_units, vecs[: len(a_units)], ARTICLE_VECTORS, ARTICLE_BM25),
+        ("cases", case_rows(case_list, c_units), c_units, vecs[len(a_units) :], CASE_VECTORS, CASE_BM25),
+    ):  # fmt: skip
+        bm25 = BM25Index().index(tokenizer.tokenize_many(u.keywords for u in units))
+        FlatStore(kind, emb.dim, rows, vectors, bm25).save(tmp.file(vec_file), tmp.file(bm25_file))  # type: ignore[arg-type]
+    tokenizer.save(tmp.file(TOKENIZER))
+    tmp.write_manifest(
+        make_manifest(
+            model={"name": emb.name, "key": emb.key, "dim": emb.dim},
+            tokenizer={**tokenizer.settings(), "digest": tokenizer.digest},
+            chunking={"max_tokens": max_tokens, "by": "款"},
+            corpus={
+                "checksum": checksum,
+                "articles": len(articles),
+                "current_articles": sum(a.current for a in articles),
+                "laws": report.laws,
+                "cases": len(case_list),
+                "units": report.units,
+                "article_units": len(a_units),
+                "case_units": len(c_units),
+            },
+            sources={"statutes": list(report.statutes), "cases": list(report.case_sources)},
+        )
     )
-    DenseIndex(vecs[: len(a_units)]).save(tmp / "articles.faiss")
-    DenseIndex(vecs[len(a_units) :]).save(tmp / "cases.faiss")
-    BM25Index().index(tokenizer.tokenize_many(u.keywords for u in a_units)).save(
-        tmp / "bm25_articles"
-    )
-    BM25Index().index(tokenizer.tokenize_many(u.keywords for u in c_units)).save(tmp / "bm25_cases")
-    tokenizer.save(tmp / "tokenizer")
-    manifest = make_manifest(
-        model={"name": emb.name, "key": emb.key, "dim": emb.dim},
-        tokenizer={**tokenizer.settings(), "digest": tokenizer.digest},
-        chunking={"max_tokens": max_tokens, "by": "款"},
-        corpus={
-            "checksum": checksum,
-            "articles": len(articles),
-            "current_articles": sum(a.current for a in articles),
-            "laws": report.laws,
-            "cases": len(case_list),
-            "units": report.units,
-            "article_units": len(a_units),
-            "case_units": len(c_units),
-        },
-        sources={"statutes": list(report.statutes), "cases": list(report.case_sources)},
-    )
-    write_manifest(tmp, manifest)
-    swap_in(tmp, final)
+    swap_in(tmp, kb_dir)
     report.seconds = time.perf_counter() - t0
     log.info("%s", report.summary())
     return report
+
+
+def _same(folder: IndexFolder, checksum: str, report: BuildReport) -> bool:
+    """Whether the live index was built from the same corpus and the same sources."""
+    try:
+        old = folder.manifest()
+    except Exception as e:  # an old or broken index is simply rebuilt
+        log.info("existing index not reusable: %s", e)
+        return False
+    sources = old.get("sources", {})
+    return (
+        old.get("corpus", {}).get("checksum") == checksum
+        and sources.get("statutes") == list(report.statutes)
+        and sources.get("cases") == list(report.case_sources)
+    )
 
 
 def _token_counter(emb: Embedder) -> Any:
@@ -325,8 +408,3 @@ def _token_counter(emb: Embedder) -> Any:
         return len(text) if len(text) <= 300 else emb.count_tokens(text)
 
     return count
-
-
-def _doc_dict(d: Any) -> dict[str, Any]:
-    out = asdict(d) if hasattr(d, "__dataclass_fields__") else dict(d)
-    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in out.items()}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 
 from ingest.names import article_label, canonical_law, repealed
@@ -103,3 +103,20 @@ def _label(key: str) -> str:
     digits = "".join(ch for ch in key if ch.isdigit())
     suffix = key[len(digits) :]
     return article_label(int(digits), suffix) if digits else key
+
+
+def without_citations(question: str, cited: Sequence[Citation]) -> str:
+    """The question with the citations it contains (民法典第1079条 …) blanked out."""
+    chars = list(question)
+    for c in cited:
+        if 0 <= c.start < c.end <= len(chars) and question[c.start : c.end] == c.raw:
+            chars[c.start : c.end] = [" "] * (c.end - c.start)
+        else:
+            return " ".join(question.replace(c.raw, " ") for c in cited)
+    return "".join(chars)
+
+
+def question_terms_left(question: str, cited: Sequence[Citation]) -> bool:
+    """Whether the question says anything besides its citations (民法典第1079条 alone: no)."""
+    rest = without_citations(question, cited)
+    return any("\u3400" <= ch <= "\u9fff" for ch in rest.replace("条", "").replace("第", ""))

@@ -29,13 +29,6 @@ class DenseIndex:
             return np.zeros(0, np.float32)
         return self.vectors @ np.asarray(query, np.float32).reshape(-1)
 
-    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top-``k`` (scores, unit indices) through FAISS."""
-        index = faiss.IndexFlatIP(self.dim)
-        index.add(self.vectors)
-        d, i = index.search(np.asarray(query, np.float32).reshape(1, -1), min(k, self.size))
-        return d[0], i[0]
-
     def save(self, path: Path) -> None:
         index = faiss.IndexFlatIP(self.dim)
         if self.size:

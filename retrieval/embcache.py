@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ingest.atomic import replacing
+
 log = logging.getLogger(__name__)
 
 
@@ -63,9 +65,8 @@ class EmbeddingCache:
         self.folder.mkdir(parents=True, exist_ok=True)
         n = len(list(self.folder.glob("shard-*.npz")))
         path = self.folder / f"shard-{n:06d}-{os.getpid()}.npz"
-        tmp = path.with_suffix(".tmp.npz")
-        np.savez(tmp, keys=np.array(list(keys), dtype="S32"), vecs=np.asarray(vecs, np.float32))
-        os.replace(tmp, path)
+        with replacing(path) as tmp, open(tmp, "wb") as f:
+            np.savez(f, keys=np.array(list(keys), dtype="S32"), vecs=np.asarray(vecs, np.float32))
         for k, v in zip(keys, vecs, strict=True):
             self._vecs[k] = np.asarray(v, np.float32)
 
@@ -76,11 +77,13 @@ class EmbeddingCache:
         if len(shards) <= 1:
             return
         keys = list(self._vecs)
-        tmp = self.folder / "merged.tmp.npz"
-        np.savez(
-            tmp, keys=np.array(keys, dtype="S32"), vecs=np.stack([self._vecs[k] for k in keys])
-        )
         final = self.folder / "shard-000000-merged.npz"
+        # the merged shard is whole on disk before any old shard goes (a crash in between
+        # only leaves duplicates, which load as the same vectors)
+        with replacing(final) as tmp, open(tmp, "wb") as f:
+            np.savez(
+                f, keys=np.array(keys, dtype="S32"), vecs=np.stack([self._vecs[k] for k in keys])
+            )
         for s in shards:
-            s.unlink()
-        os.replace(tmp, final)
+            if s != final:
+                s.unlink()

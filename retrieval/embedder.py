@@ -160,10 +160,6 @@ class STEmbedder:
             self._passage_prompt = "passage" if "passage" in prompts else None
         return self._st_model
 
-    @property
-    def max_tokens(self) -> int:
-        return int(self._st.max_seq_length or 512)
-
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         if self._c_engine is not None:
             with self._lock:  # the C handle is not re-entrant

@@ -1,15 +1,10 @@
-"""Errors a user of the retrieval package can meet, each with a Chinese message and a hint."""
+"""Errors a user of the retrieval package can meet; all are ``FengqiaoError``s."""
 
 from __future__ import annotations
 
+from ingest.errors import FengqiaoError
 
-class FengqiaoError(Exception):
-    """An expected failure: ``message`` says what and where, ``hint`` what to do (建议)."""
-
-    def __init__(self, message: str, hint: str = "") -> None:
-        self.message = message
-        self.hint = hint
-        super().__init__(f"{message} 建议：{hint}" if hint else message)
+__all__ = ["BuildError", "EvalError", "FengqiaoError", "KBError", "ModelError"]
 
 
 class KBError(FengqiaoError):
@@ -22,3 +17,7 @@ class BuildError(FengqiaoError):
 
 class ModelError(FengqiaoError):
     """The embedding model could not be found, converted or loaded."""
+
+
+class EvalError(FengqiaoError):
+    """A query file that cannot be read."""

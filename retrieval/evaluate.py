@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from ingest.names import canonical_law
-from retrieval.errors import FengqiaoError
+from retrieval.config import CONFIGS, DEFAULT_CONFIG, SearchConfig
+from retrieval.errors import EvalError
 from retrieval.hits import Filters
-from retrieval.search import CONFIGS, DEFAULT_CONFIG, SearchConfig
+
+if TYPE_CHECKING:
+    from retrieval.service import Service
+
+Leave = Literal["source", "one", "none"]
+LEAVE_MODES: tuple[str, ...] = ("source", "one", "none")
 
 KS = (1, 5, 10, 20, 100)
 METRICS = (
@@ -35,16 +42,32 @@ METRICS = (
 )
 
 
-class EvalError(FengqiaoError):
-    """A query file that cannot be read."""
-
-
 @dataclass(frozen=True)
 class Query:
     id: str
     query: str
     gold: tuple[str, ...]  # article ids (current version): 民法典:1079
     tiers: tuple[str, ...] = ()
+
+    @property
+    def source(self) -> str:
+        """The query set a query belongs to: its id without the running number."""
+        return query_source(self.id)
+
+
+def query_source(query_id: str) -> str:
+    """``lawbench-3-8-0012`` → ``lawbench-3-8`` (the same key as a case's source)."""
+    return re.sub(r"-\d+$", "", query_id)
+
+
+def leave_out(query: Query, leave: Leave) -> Filters:
+    """Case filters for a query: ``source`` hides every case of its query set, ``one`` only
+    the case with its own id, ``none`` nothing."""
+    if leave == "source":
+        return Filters(exclude_case_sources=(query.source,))
+    if leave == "one":
+        return Filters(exclude_case_ids=(query.id,))
+    return Filters()
 
 
 def read_queries(path: Path, tier: str | None = None) -> list[Query]:
@@ -109,7 +132,8 @@ class EvalResult:
     by_config: dict[str, dict[str, float]]
     per_query: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     seconds: float = 0.0
-    leave_one_out: bool = True
+    leave: Leave = "source"
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def metrics(self) -> dict[str, float]:
@@ -125,7 +149,8 @@ class EvalResult:
             "config": {
                 "retriever": self.default,
                 "model": self.model,
-                "leave_one_out": self.leave_one_out,
+                "leave": self.leave,
+                "settings": self.settings.get(self.default, {}),
             },
             "by_config": self.by_config,
         }
@@ -151,53 +176,56 @@ class _MemoEmbedder:
 
 
 def evaluate(
-    kb: Any,
+    service: Service,
     queries_path: Path,
     tier: str | None = "curated",
     configs: Sequence[SearchConfig | str] | None = None,
     *,
-    leave_one_out: bool = True,
+    leave: Leave = "source",
     limit: int | None = None,
     show_progress: bool = False,
 ) -> EvalResult:
-    """Evaluate ``kb`` (a KnowledgeBase) on a query file, per retriever configuration.
+    """Evaluate a loaded knowledge base on a query file, per retriever configuration.
 
     Args:
         tier: score only queries whose gold articles are all in this tier (None: all).
-        configs: configurations or names from ``search.CONFIGS``; default all of them,
-            the first one listed (or ``hybrid``) reported as ``metrics``.
-        leave_one_out: exclude the case whose id equals the query id, so a
-            consultation never finds itself or lifts its own citations.
+        configs: configurations or names from ``config.CONFIGS``; default all of them,
+            ``hybrid`` (or the first one listed) reported as ``metrics``.
+        leave: which cases a query may not use (see :func:`leave_out`); ``source`` by
+            default, so a question never profits from near-twins of its own set.
         limit: evaluate only the first ``limit`` queries (quick checks).
     """
+    if leave not in LEAVE_MODES:
+        raise EvalError(f"未知的 --leave 取值 {leave}", f"使用 {'、'.join(LEAVE_MODES)} 之一")
     t0 = time.perf_counter()
     cfgs = [CONFIGS[c] if isinstance(c, str) else c for c in (configs or list(CONFIGS.values()))]
     qs = read_queries(queries_path, tier)[:limit]
-    memo = _MemoEmbedder(kb.embedder)
-    real = kb.embedder
-    kb.embedder = memo
+    searcher = service.searcher
+    real = searcher.embedder
+    searcher.embedder = _MemoEmbedder(real)  # type: ignore[assignment]
     rows: dict[str, list[dict[str, Any]]] = {c.name: [] for c in cfgs}
     try:
         bar = tqdm(qs, desc="评测", unit="问", disable=not show_progress)
         for q in bar:
-            flt = Filters(exclude_case_ids=(q.id,)) if leave_one_out else Filters()
+            flt = leave_out(q, leave)
             for c in cfgs:
-                res = kb.search(q.query, k=100, k_cases=0, filters=flt, config=c)
+                res = searcher.search(q.query, k=100, k_cases=0, filters=flt, config=c)
                 ranking = [h.record.id for h in res.articles]
                 m = query_metrics(ranking, q.gold)
                 rows[c.name].append({"id": q.id, **m, "top": ranking[:10], "gold": list(q.gold)})
     finally:
-        kb.embedder = real
+        searcher.embedder = real
     names = [c.name for c in cfgs]
     default = DEFAULT_CONFIG.name if DEFAULT_CONFIG.name in names else names[0]
     return EvalResult(
         queries=len(qs),
         tier=tier,
-        kb=str(getattr(kb, "folder", "")),
-        model=kb.manifest.get("model", {}).get("name", ""),
+        kb=str(service.kb_dir or ""),
+        model=str(service.manifest.get("model", {}).get("name", "")),
         default=default,
         by_config={n: mean_metrics(rows[n]) for n in names},
         per_query=rows,
         seconds=round(time.perf_counter() - t0, 1),
-        leave_one_out=leave_one_out,
+        leave=leave,
+        settings={c.name: asdict(c) for c in cfgs},
     )

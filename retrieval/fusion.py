@@ -76,8 +76,3 @@ def route(run: Run, group: Mapping[str, str], w: float, top: int = 3) -> dict[st
     evidence = {g: sum(sorted(v, reverse=True)[:top]) for g, v in best_of.items()}
     best = max(evidence.values(), default=0.0) or 1.0
     return {d: s + w * evidence[group[d]] / best for d, s in run.items()}
-
-
-def top(run: Run, k: int) -> list[tuple[str, float]]:
-    """The best ``k`` (id, score) pairs."""
-    return [(d, run[d]) for d in ranked(run)[:k]]

@@ -1,101 +1,72 @@
-"""The search pipeline: citations, keyword + semantic runs, precedents, fusion, filters."""
+"""The search pipeline: citations, keyword + semantic runs, precedents, fusion, law routing."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from dataclasses import replace
 
 import numpy as np
 
-from ingest.records import Article, Case
+from ingest.cases.classify import classify
+from ingest.records import TRUST_LEVELS, Article, Citation
 from retrieval import cite, fusion, vocab
-from retrieval.hits import Filters, Hit, SearchResult, Why
-
-if TYPE_CHECKING:
-    from retrieval.kb import KnowledgeBase
+from retrieval.catalogue import Catalogue
+from retrieval.config import DEFAULT_CONFIG, SearchConfig
+from retrieval.corpus import CaseCorpus, Corpus
+from retrieval.embedder import Embedder
+from retrieval.hits import ArticleHit, CaseHit, Filters, Hit, SearchResult, Why
+from retrieval.store import Scored
+from retrieval.tokenizer import JiebaTokenizer
 
 DEFAULT_FILTERS = Filters()
 
 
-@dataclass(frozen=True)
-class SearchConfig:
-    """How runs are made and fused. Defaults are the tuned hybrid (see docs/quality.md).
-
-    Args:
-        keyword / semantic / precedent: which runs take part.
-        fusion: ``"weighted"`` (min-max normalised weighted sum), ``"rrf"``, or
-            ``"rrf+precedent"`` (RRF of keyword and semantic runs, min-max scaled, plus
-            the calibrated precedent run).
-        w_keyword / w_semantic / w_precedent: fusion weights.
-        expand: add lay→legal vocabulary terms to the keyword query.
-        expand_dense: also to the text the query encoder sees.
-        depth: candidates kept per run before fusion.
-        precedent_cases: nearest cases whose cited articles are lifted.
-        precedent_floor: a case lifts its articles by ``(cos - floor) / (1 - floor)``
-            of its question's cosine with the query, so distant cases lift nothing.
-        w_law / law_top: law routing; every article is lifted by ``w_law`` times its
-            law's evidence (the sum of the law's ``law_top`` best fused scores) relative
-            to the best law's, so the few laws a question belongs to rise together.
-    """
-
-    name: str = "hybrid"
-    keyword: bool = True
-    semantic: bool = True
-    precedent: bool = True
-    fusion: str = "weighted"
-    w_keyword: float = 0.4
-    w_semantic: float = 0.6
-    w_precedent: float = 2.0
-    rrf_k: int = 60
-    expand: bool = True
-    expand_dense: bool = False
-    depth: int = 300
-    precedent_cases: int = 20
-    precedent_floor: float = 0.88
-    # lawyer-llama's article labels were picked by that data set's own retriever (silver)
-    precedent_trust: tuple[tuple[str, float], ...] = (("lawyer-llama", 0.5),)
-    w_law: float = 0.5
-    law_top: int = 3
+def _run(scored: Sequence[Scored]) -> dict[str, float]:
+    return {s.parent: s.score for s in scored}
 
 
-CONFIGS: dict[str, SearchConfig] = {
-    "bm25": SearchConfig("bm25", semantic=False, precedent=False, expand=False, w_law=0.0),
-    "dense": SearchConfig("dense", keyword=False, precedent=False, w_law=0.0),
-    "rrf": SearchConfig(
-        "rrf", precedent=False, fusion="rrf", expand=False, w_keyword=0.3, w_semantic=0.7, w_law=0.0
-    ),
-    "hybrid-noprec": SearchConfig("hybrid-noprec", precedent=False),
-    "hybrid-nolaw": SearchConfig("hybrid-nolaw", w_law=0.0),
-    "hybrid": SearchConfig(),
-}
-DEFAULT_CONFIG = CONFIGS["hybrid"]
+def _ranks(run: dict[str, float]) -> dict[str, int]:
+    return {d: r for r, d in enumerate(fusion.ranked(run), 1)}
 
 
-def _max_by_parent(
-    unit_scores: np.ndarray, parent: np.ndarray, n: int, unit_ok: np.ndarray
-) -> np.ndarray:
-    """Per-record best unit score (-inf where no allowed unit): chunks count once."""
-    out = np.full(n, -np.inf, np.float32)
-    s = np.where(unit_ok, unit_scores, -np.inf).astype(np.float32)
-    np.maximum.at(out, parent, s)
-    return out
+def _rank(run: dict[str, float], doc: str) -> int | None:
+    """1 + the number of documents scoring strictly higher (ties share a rank)."""
+    if doc not in run:
+        return None
+    s = run[doc]
+    return 1 + sum(1 for v in run.values() if v > s)
 
 
-def _top(scores: np.ndarray, depth: int, positive: bool = False) -> list[int]:
-    ok = np.isfinite(scores) & ((scores > 0) if positive else True)
-    idx = np.flatnonzero(ok)
-    if len(idx) > depth:
-        idx = idx[np.argpartition(-scores[idx], depth)[:depth]]
-    return sorted(idx.tolist(), key=lambda i: (-scores[i], i))
+def _ms(t: float) -> float:
+    return round((time.perf_counter() - t) * 1000, 2)
 
 
 class Searcher:
-    """Runs queries against a loaded KnowledgeBase."""
+    """Answers a question from two corpora and the law catalogue; holds no knowledge base.
 
-    def __init__(self, kb: KnowledgeBase) -> None:
-        self.kb = kb
+    Args:
+        articles: the article corpus (records, units, store).
+        cases: the case corpus; may be empty.
+        catalogue: law lookup for citations in the question and repealed-law notices.
+        tokenizer: the keyword tokenizer the indexes were built with.
+        embedder: the query encoder (``encode_queries``).
+    """
+
+    def __init__(
+        self,
+        articles: Corpus[Article],
+        cases: CaseCorpus,
+        catalogue: Catalogue,
+        tokenizer: JiebaTokenizer,
+        embedder: Embedder,
+    ) -> None:
+        self.articles = articles
+        self.cases = cases
+        self.catalogue = catalogue
+        self.tokenizer = tokenizer
+        self.embedder = embedder
+        self._terms: dict[str, tuple[str, ...]] = {}
 
     # ---- articles ------------------------------------------------------------
 
@@ -108,17 +79,17 @@ class Searcher:
         filters: Filters | None = None,
         config: SearchConfig | None = None,
     ) -> SearchResult:
-        kb = self.kb
+        """Ranked articles (with Why), similar cases and notices for ``question``."""
         cfg = config or DEFAULT_CONFIG
         flt = filters or DEFAULT_FILTERS
         timings: dict[str, float] = {}
         t = time.perf_counter()
 
-        cited = cite.find_citations(question, kb.law_names())
+        cited = cite.find_citations(question, self.catalogue.law_names)
         timings["citations"] = _ms(t)
         t = time.perf_counter()
         qvec = (
-            kb.embedder.encode_queries([question])[0]
+            self.embedder.encode_queries([question])[0]
             if (cfg.semantic or cfg.precedent or k_cases)
             else None
         )
@@ -126,53 +97,37 @@ class Searcher:
         # cases are questions too: they are matched with the plain question's vector
         avec = qvec
         if cfg.expand_dense and cfg.semantic and qtext != question:
-            avec = kb.embedder.encode_queries([qtext])[0]
+            avec = self.embedder.encode_queries([qtext])[0]
         timings["encode"] = _ms(t)
         t = time.perf_counter()
-        tokens = kb.tokenizer(qtext)
-        art_ok = kb.article_mask(flt)
-        unit_ok = art_ok[kb.a_parent]
+        tokens = self.tokenizer(qtext)
         runs: list[dict[str, float]] = []
         weights: list[float] = []
         kw_rank: dict[str, int] = {}
         sem_rank: dict[str, int] = {}
+        store = self.articles.store
         if cfg.keyword:
-            s = _max_by_parent(kb.a_bm25.scores(tokens), kb.a_parent, len(kb.article_ids), unit_ok)
-            ids = _top(s, cfg.depth, positive=True)
-            run = {kb.article_ids[i]: float(s[i]) for i in ids}
-            kw_rank = {d: r for r, d in enumerate(fusion.ranked(run), 1)}
+            run = _run(store.keyword(tokens, flt, cfg.depth))
+            kw_rank = _ranks(run)
             runs.append(run)
             weights.append(cfg.w_keyword)
         if cfg.semantic and avec is not None:
-            s = _max_by_parent(kb.a_dense.scores(avec), kb.a_parent, len(kb.article_ids), unit_ok)
-            ids = _top(s, cfg.depth)
-            run = {kb.article_ids[i]: float(s[i]) for i in ids}
-            sem_rank = {d: r for r, d in enumerate(fusion.ranked(run), 1)}
+            run = _run(store.dense(avec, flt, cfg.depth))
+            sem_rank = _ranks(run)
             runs.append(run)
             weights.append(cfg.w_semantic)
         timings["articles"] = _ms(t)
 
         t = time.perf_counter()
-        case_hits, case_cos = self._case_hits(
-            question,
-            tokens,
-            qvec,
-            flt,
-            max(k_cases, cfg.precedent_cases if cfg.precedent else 0),
-            cfg,
-        )
+        n_cases = max(k_cases, cfg.precedent_cases if cfg.precedent else 0)
+        if k_cases:
+            n_cases = max(n_cases, cfg.similar_pool)
+        case_hits, case_cos = self._case_hits(tokens, qvec, flt, n_cases, cfg)
         timings["cases"] = _ms(t)
         via: dict[str, list[str]] = {}
         calibrated = [True] * len(runs)
         if cfg.precedent and case_hits:
-            prec = self._precedent_run(
-                case_hits[: cfg.precedent_cases],
-                case_cos,
-                cfg.precedent_floor,
-                cfg.precedent_trust,
-                art_ok,
-                via,
-            )
+            prec = self._precedent_run(case_hits[: cfg.precedent_cases], case_cos, cfg, flt, via)
             if prec:
                 runs.append(prec)
                 weights.append(cfg.w_precedent)
@@ -189,93 +144,119 @@ class Searcher:
             fused = fusion.weighted(runs, weights, normalise=calibrated)
 
         if cfg.w_law and fused:
-            law_of = {d: kb.articles[d].law for d in fused}
+            law_of = {d: self._article(d).law for d in fused}
             fused = fusion.route(fused, law_of, cfg.w_law, cfg.law_top)
 
         pinned, notices, cited = cite.resolve(
             cited,
-            kb.lookup_key,
-            lambda law: self._suggest(law, fused, flt, question, cfg),
-            kb.renumbered,
+            self.catalogue.lookup_key,
+            lambda law: self._suggest(law, fused, flt, question, cited, cfg),
+            self.catalogue.renumbered,
         )
-        ranking = [a.id for a in pinned] + [
-            d for d in fusion.ranked(fused) if d not in {a.id for a in pinned}
-        ]
+        pinned_ids = [a.id for a in pinned]
+        ranking = pinned_ids + [d for d in fusion.ranked(fused) if d not in set(pinned_ids)]
         top_score = max(fused.values(), default=0.0)
-        hits = []
+        hits: list[ArticleHit] = []
         qset = set(tokens)
+        near = max(cfg.why_depth, k)
         for rank, aid in enumerate(ranking[:k], 1):
-            art = kb.articles[aid]
+            art = self._article(aid)
             is_cited = rank <= len(pinned)
             sources = tuple(
                 s
                 for s, on in (
                     ("citation", is_cited),
-                    ("keyword", kw_rank.get(aid, 10**9) <= max(50, k)),
-                    ("semantic", sem_rank.get(aid, 10**9) <= max(50, k)),
+                    ("keyword", kw_rank.get(aid, 10**9) <= near),
+                    ("semantic", sem_rank.get(aid, 10**9) <= near),
                     ("precedent", aid in via),
                 )
                 if on
             )
             why = Why(
                 sources=sources,
-                # tokenising is the costly part: only the hits a person reads get terms
-                matched_terms=tuple(w for w in kb.article_terms(aid) if w in qset)[:12]
-                if rank <= 20
+                matched_terms=tuple(w for w in self.article_terms(aid) if w in qset)[
+                    : cfg.why_terms
+                ]
+                if rank <= cfg.why_terms_ranks
                 else (),
                 keyword_rank=kw_rank.get(aid),
                 semantic_rank=sem_rank.get(aid),
-                via_cases=tuple(via.get(aid, ()))[:5],
+                via_cases=tuple(via.get(aid, ()))[: cfg.why_cases],
             )
             score = top_score + 1.0 if is_cited else fused.get(aid, 0.0)
             hits.append(Hit(art, round(float(score), 6), rank, why))
+        t = time.perf_counter()
+        shown = (
+            self._similar(question, cited, pinned, hits, case_hits, case_cos, k_cases, cfg, flt)
+            if k_cases
+            else []
+        )
+        timings["similar"] = _ms(t)
         return SearchResult(
             query=question,
             articles=hits,
-            cases=[replace(h, rank=i) for i, h in enumerate(case_hits[:k_cases], 1)],
+            cases=shown,
             notices=notices,
             cited=cited,
             timings_ms=timings,
         )
 
+    def article_terms(self, article_id: str) -> tuple[str, ...]:
+        """Keyword tokens of an article (cached), for Why.matched_terms."""
+        if article_id not in self._terms:
+            self._terms[article_id] = tuple(
+                dict.fromkeys(self.tokenizer(self._article(article_id).text))
+            )
+        return self._terms[article_id]
+
+    def _article(self, article_id: str) -> Article:
+        found = self.articles.get(article_id)
+        if found is None:  # a store and its corpus out of step is a bug, not a user error
+            raise KeyError(article_id)
+        return found
+
     def _suggest(
-        self, law: str, fused: dict[str, float], flt: Filters, question: str, cfg: SearchConfig
+        self,
+        law: str,
+        fused: dict[str, float],
+        flt: Filters,
+        question: str,
+        cited: Sequence[object],
+        cfg: SearchConfig,
     ) -> list[str]:
         """Ranked current articles of ``law`` for the question (for a repealed-law notice)."""
-        inside = [d for d in fusion.ranked(fused) if self.kb.articles[d].law == law]
-        if len(inside) >= 3:
+        inside = [d for d in fusion.ranked(fused) if self._article(d).law == law]
+        if len(inside) >= cfg.suggest_min:
             return inside
         res = self.search(
-            question.replace("婚姻法", "").replace("合同法", ""),
+            cite.without_citations(question, cited),  # type: ignore[arg-type]
             k=5,
             k_cases=0,
             filters=replace(flt, laws=(law,)),
             config=replace(cfg, precedent=False),
         )
-        return [h.record.id for h in res.articles if not h.why.sources == ("citation",)]
+        return [h.record.id for h in res.articles if h.why.sources != ("citation",)]
 
     def _precedent_run(
         self,
-        case_hits: Sequence[Hit],
+        case_hits: Sequence[CaseHit],
         case_cos: dict[str, float],
-        floor: float,
-        trust: tuple[tuple[str, float], ...],
-        art_ok: np.ndarray,
+        cfg: SearchConfig,
+        flt: Filters,
         via: dict[str, list[str]],
     ) -> dict[str, float]:
         """Articles cited by the nearest cases, each scored by how close those cases are."""
-        kb = self.kb
+        floor = cfg.precedent_floor
         run: dict[str, float] = {}
         for h in case_hits:
             case = h.record
-            assert isinstance(case, Case)
             lift = max(0.0, case_cos.get(case.id, 0.0) - floor) / (1.0 - floor)
-            lift *= next((f for p, f in trust if case.source.startswith(p)), 1.0)
+            lift *= next((f for p, f in cfg.precedent_trust if case.source.startswith(p)), 1.0)
             if lift <= 0:
                 continue
             for aid in dict.fromkeys(case.cited_ids):
-                i = kb.article_index.get(aid)
-                if i is None or not art_ok[i]:
+                article = self.articles.get(aid)
+                if article is None or not flt.allows_article(article):
                     continue
                 run[aid] = run.get(aid, 0.0) + lift
                 via.setdefault(aid, []).append(case.id)
@@ -283,71 +264,81 @@ class Searcher:
 
     # ---- cases ---------------------------------------------------------------
 
-    def search_cases(
-        self, question: str, *, k: int = 5, filters: Filters | None = None
-    ) -> list[Hit]:
-        kb = self.kb
-        tokens = kb.tokenizer(vocab.expand_text(question))
-        qvec = kb.embedder.encode_queries([question])[0]
-        flt = filters or DEFAULT_FILTERS
-        return self._case_hits(question, tokens, qvec, flt, k, DEFAULT_CONFIG)[0]
+    def _similar(
+        self,
+        question: str,
+        cited: Sequence[Citation],
+        pinned: Sequence[Article],
+        articles: Sequence[ArticleHit],
+        pool: Sequence[CaseHit],
+        cos: dict[str, float],
+        k: int,
+        cfg: SearchConfig,
+        flt: Filters,
+    ) -> list[CaseHit]:
+        """The cases worth showing as similar: fewer, or none, rather than unrelated ones.
+
+        A question that is only a citation gets the cases that cite the article. Otherwise
+        the question's dispute type is classified (its words and the laws of its top
+        articles); cases of another type are not shown, and each shown case must be close
+        enough to the question (a cosine floor). At equal relevance a committee's or a
+        court's resolution ranks above a consultation or a machine-written answer. When
+        the user chose dispute types in the filters, that choice replaces the classifier's.
+        """
+        if pinned and not cite.question_terms_left(question, cited):
+            citing = [c for c in self.cases.citing(pinned[0].id) if flt.allows_case(c)]
+            citing.sort(key=lambda c: (TRUST_LEVELS.index(c.trust) if c.trust else 9, c.id))
+            return [
+                Hit(c, 1.0, i, Why(("citation",), section="引用本条"))
+                for i, c in enumerate(citing[:k], 1)
+            ]
+        top = [h.record for h in articles[:3]]
+        qtype = classify(question, [Citation(a.citation, a.law, a.key) for a in top]).dispute_type
+        typed = qtype != "其他" and not flt.dispute_types
+        floor = cfg.similar_floor if typed or flt.dispute_types else cfg.similar_floor_untyped
+        kept = [
+            h
+            for h in pool
+            if cos.get(h.record.id, 0.0) >= floor
+            and (not typed or not cfg.similar_same_type or h.record.dispute_type == qtype)
+        ]
+        kept.sort(key=lambda h: -(h.score + (cfg.trust_bonus if h.record.verified else 0.0)))
+        return [replace(h, rank=i) for i, h in enumerate(kept[:k], 1)]
 
     def _case_hits(
         self,
-        question: str,
         tokens: list[str],
         qvec: np.ndarray | None,
         flt: Filters,
         k: int,
         cfg: SearchConfig,
-    ) -> tuple[list[Hit], dict[str, float]]:
+    ) -> tuple[list[CaseHit], dict[str, float]]:
         """Case hits (one per case) and each hit's best semantic cosine with the query."""
-        kb = self.kb
-        if not k or not kb.case_ids or qvec is None:
+        if not k or not len(self.cases) or qvec is None:
             return [], {}
-        ok = kb.case_mask(flt)[kb.c_parent]
-        n = len(kb.case_ids)
-        runs = []
-        best_unit: dict[int, int] = {}
-        dense_u = np.where(ok, kb.c_dense.scores(qvec), -np.inf)
-        kw_u = np.where(ok, kb.c_bm25.scores(tokens), -np.inf)
-        for unit_scores, positive in ((dense_u, False), (kw_u, True)):
-            s = _max_by_parent(unit_scores, kb.c_parent, n, ok)
-            ids = _top(s, max(50, k * 5), positive=positive)
-            runs.append({kb.case_ids[i]: float(s[i]) for i in ids})
-        fused = fusion.weighted(runs, [cfg.w_semantic, cfg.w_keyword])
+        depth = max(cfg.case_depth, k * cfg.case_depth_per_hit)
+        store = self.cases.store
+        dense = _run(store.dense(qvec, flt, depth))
+        keyword = _run(store.keyword(tokens, flt, depth))
+        fused = fusion.weighted([dense, keyword], [cfg.w_semantic, cfg.w_keyword])
         order = fusion.ranked(fused)[:k]
-        hits = []
+        best = store.dense_of(qvec, order)
+        hits: list[CaseHit] = []
         cos: dict[str, float] = {}
         for rank, cid in enumerate(order, 1):
-            ci = kb.case_index[cid]
-            units = np.flatnonzero(kb.c_parent == ci)
-            u = int(units[np.argmax(dense_u[units] + 0.01 * kw_u[units])]) if len(units) else -1
-            best_unit[ci] = u
-            cos[cid] = float(dense_u[units].max()) if len(units) else 0.0
+            found = best.get(cid)
+            cos[cid] = found.score if found else 0.0
+            unit = self.cases.unit(found.unit) if found else None
             why = Why(
                 sources=tuple(
-                    s for s, run in (("semantic", runs[0]), ("keyword", runs[1])) if cid in run
+                    s for s, run in (("semantic", dense), ("keyword", keyword)) if cid in run
                 ),
-                semantic_rank=_rank(runs[0], cid),
-                keyword_rank=_rank(runs[1], cid),
-                section=kb.case_units[u].section if u >= 0 else "",
+                semantic_rank=_rank(dense, cid),
+                keyword_rank=_rank(keyword, cid),
+                section=unit.section if unit else "",
             )
-            hits.append(Hit(kb.cases[cid], round(float(fused[cid]), 6), rank, why))
+            case = self.cases.get(cid)
+            if case is None:
+                raise KeyError(cid)
+            hits.append(Hit(case, round(float(fused[cid]), 6), rank, why))
         return hits, cos
-
-
-def _rank(run: dict[str, float], doc: str) -> int | None:
-    if doc not in run:
-        return None
-    s = run[doc]
-    return 1 + sum(1 for v in run.values() if v > s)
-
-
-def _ms(t: float) -> float:
-    return round((time.perf_counter() - t) * 1000, 2)
-
-
-def article_of(hit: Hit) -> Article:
-    assert isinstance(hit.record, Article)
-    return hit.record

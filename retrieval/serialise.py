@@ -1,11 +1,12 @@
-"""JSON forms of search results (``fengqiao query --json``, see docs INTERFACES.md)."""
+"""JSON forms of answers (``fengqiao query --json``, see the shared docs' INTERFACES.md)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ingest.records import Article, Case
-from retrieval.hits import Hit, Notice, SearchResult, Why
+from retrieval.answer import Answer
+from retrieval.hits import ArticleHit, CaseHit, Notice, SearchResult, Why
+from retrieval.service import Answered
 
 
 def why_json(why: Why) -> dict[str, Any]:
@@ -19,9 +20,8 @@ def why_json(why: Why) -> dict[str, Any]:
     }
 
 
-def article_hit_json(hit: Hit) -> dict[str, Any]:
+def article_hit_json(hit: ArticleHit) -> dict[str, Any]:
     a = hit.record
-    assert isinstance(a, Article)
     return {
         "rank": hit.rank,
         "id": a.id,
@@ -38,17 +38,34 @@ def article_hit_json(hit: Hit) -> dict[str, Any]:
     }
 
 
-def case_hit_json(hit: Hit) -> dict[str, Any]:
+def case_hit_json(hit: CaseHit) -> dict[str, Any]:
+    """A case hit: ``outcome`` holds only a real resolution (committee or court); what an
+    unverified consultation or a language model answered is in ``result`` under its label."""
     c = hit.record
-    assert isinstance(c, Case)
+    result = c.result
     return {
         "rank": hit.rank,
         "id": c.id,
         "title": c.title,
         "kind": c.kind,
+        "label": c.label,
+        "trust": c.trust,
+        "provenance": c.provenance,
         "dispute_type": c.dispute_type,
         "outcome": c.outcome,
+        "result": {"label": result.label, "text": result.text, "resolution": result.resolution},
         "cited": list(c.cited_ids),
+        "citations": [
+            {
+                "raw": cit.raw,
+                "article_id": cit.resolved_id,
+                "verdict": cit.verdict,
+                "note": cit.verdict_note,
+                "quote": cit.quote,
+            }
+            for cit in c.cited
+        ],
+        "source": c.source,
         "score": round(hit.score, 4),
         "section": hit.why.section,
         "why": why_json(hit.why),
@@ -64,8 +81,14 @@ def notice_json(n: Notice) -> dict[str, Any]:
     }
 
 
+def answer_json(answer: Answer) -> list[dict[str, Any]]:
+    """The answer points the page shows: verbatim clauses with their citations."""
+    return [
+        {"text": q.text, "article_id": q.article_id, "citation": q.citation} for q in answer.quotes
+    ]
+
+
 def result_json(result: SearchResult) -> dict[str, Any]:
-    """The ``fengqiao query --json`` object for ``result``."""
     return {
         "query": result.query,
         "articles": [article_hit_json(h) for h in result.articles],
@@ -73,4 +96,26 @@ def result_json(result: SearchResult) -> dict[str, Any]:
         "notices": [notice_json(n) for n in result.notices],
         "cited": [c.to_dict() for c in result.cited],
         "timings_ms": dict(result.timings_ms),
+    }
+
+
+def answered_json(answered: Answered) -> dict[str, Any]:
+    """The ``fengqiao query --json`` object."""
+    return {
+        **result_json(answered.result),
+        "answer": answer_json(answered.answer),
+        "outcomes": [
+            {
+                "case_id": o.case_id,
+                "title": o.title,
+                "kind": o.kind,
+                "text": o.text,
+                "truncated": o.truncated,
+            }
+            for o in answered.answer.outcomes
+        ],
+        "cited_articles": [
+            {"citation": c.citation.raw, "article_id": c.article.id if c.article else None}
+            for c in answered.cited
+        ],
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,9 +13,13 @@ from retrieval.build import build_kb, embed_units
 from retrieval.dense import DenseIndex
 from retrieval.embcache import EmbeddingCache
 from retrieval.errors import BuildError
-from retrieval.kb import KnowledgeBase
-from retrieval.manifest import read_manifest
+from retrieval.index_folder import IndexFolder
+from retrieval.service import Service
 from retrieval.units import Unit
+
+
+def read_manifest(folder):
+    return IndexFolder(folder).manifest()
 
 
 class Crashing(FakeEmbedder):
@@ -71,7 +76,7 @@ def test_crashed_build_keeps_old_index_and_resumes(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         build_kb(tmp_path / "kb", statutes=[src], embedder=Crashing(limit=0))
     assert read_manifest(tmp_path / "kb" / "index") == before  # previous index still in place
-    KnowledgeBase.load(tmp_path / "kb", embedder=FakeEmbedder())
+    Service.load(tmp_path / "kb", embedder=FakeEmbedder())
     resumed = build_kb(tmp_path / "kb", statutes=[src], embedder=FakeEmbedder())
     assert 0 < resumed.embedded < resumed.units
     clean = build_kb(tmp_path / "clean", statutes=[src], embedder=FakeEmbedder())
@@ -90,8 +95,9 @@ def test_drop_in_is_always_included(tmp_path):
     drop.mkdir()
     shutil.copy(DATA / "statutes" / "社会法" / "劳动合同法(2012-12-28).md", drop / "劳动合同法.md")
     rep = build_kb(tmp_path, statutes=[DATA / "statutes" / "民法典"], embedder=FakeEmbedder())
-    assert str(drop) in rep.statutes
-    kb = KnowledgeBase.load(tmp_path, embedder=FakeEmbedder())
+    assert rep.dropin_statutes == ("劳动合同法.md",)
+    assert str(drop) not in rep.statutes  # drop-in is never remembered as a source path
+    kb = Service.load(tmp_path, embedder=FakeEmbedder())
     assert kb.lookup("劳动合同法", "38") is not None
 
 
@@ -106,7 +112,7 @@ def test_no_articles_is_a_clear_error(tmp_path):
 
 
 def test_cases_are_saved_and_round_trip(tiny_kb_dir):
-    kb = KnowledgeBase.load(tiny_kb_dir, embedder=FakeEmbedder())
+    kb = Service.load(tiny_kb_dir, embedder=FakeEmbedder())
     assert kb.case("case-noise") == fixture_cases()[0]
     assert kb.manifest["corpus"]["cases"] == 3 and kb.manifest["model"]["name"] == "fake-chars"
     assert set(kb.manifest) >= {
@@ -178,3 +184,98 @@ def test_build_killed_mid_way_resumes_to_the_same_index(tmp_path):
         assert (tmp_path / "kb" / "index" / f).read_text(encoding="utf-8") == (
             tmp_path / "clean" / "index" / f
         ).read_text(encoding="utf-8")
+
+
+def test_sources_are_remembered_absolute_and_work_from_any_folder(tmp_path, monkeypatch):
+    src = tmp_path / "src"
+    shutil.copytree(DATA / "statutes", src)
+    monkeypatch.chdir(tmp_path)
+    first = build_kb(Path("kb"), statutes=[Path("src")], embedder=FakeEmbedder())
+    assert first.statutes == (str(src.resolve()),)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    again = build_kb(tmp_path / "kb", embedder=FakeEmbedder())
+    assert again.up_to_date and again.articles == first.articles
+
+
+def test_missing_remembered_source_stops_and_keeps_the_index(tmp_path):
+    src = tmp_path / "src"
+    shutil.copytree(DATA / "statutes", src)
+    build_kb(tmp_path / "kb", statutes=[src], embedder=FakeEmbedder())
+    before = read_manifest(tmp_path / "kb" / "index")
+    shutil.rmtree(src)
+    with pytest.raises(BuildError) as e:
+        build_kb(tmp_path / "kb", embedder=FakeEmbedder())
+    assert "来源不存在" in e.value.message and str(src) in e.value.message
+    assert read_manifest(tmp_path / "kb" / "index") == before
+
+
+def test_a_build_that_would_drop_most_articles_needs_force(tmp_path):
+    build_kb(tmp_path / "kb", statutes=[DATA / "statutes"], embedder=FakeEmbedder())
+    before = read_manifest(tmp_path / "kb" / "index")
+    small = DATA / "statutes" / "社会法"
+    with pytest.raises(BuildError) as e:
+        build_kb(tmp_path / "kb", statutes=[small], embedder=FakeEmbedder())
+    assert "--force" in e.value.hint and read_manifest(tmp_path / "kb" / "index") == before
+    rep = build_kb(tmp_path / "kb", statutes=[small], embedder=FakeEmbedder(), force=True)
+    assert rep.articles < before["corpus"]["articles"]
+
+
+def test_a_copied_knowledge_base_reads_its_own_drop_in(tmp_path):
+    build_kb(tmp_path / "a", statutes=[DATA / "statutes"], embedder=FakeEmbedder())
+    shutil.copytree(tmp_path / "a", tmp_path / "b")
+    drop = tmp_path / "b" / "drop-in"
+    drop.mkdir()
+    (drop / "村规.md").write_text(
+        "# 某村村规民约\n\n<!-- INFO END -->\n\n第一条 村民不得占用公共通道。\n", encoding="utf-8"
+    )
+    build_kb(tmp_path / "b", embedder=FakeEmbedder())
+    assert Service.load(tmp_path / "b", embedder=FakeEmbedder()).lookup("某村村规民约", "1")
+    assert not (tmp_path / "a" / "drop-in").exists()
+    assert Service.load(tmp_path / "a", embedder=FakeEmbedder()).lookup("某村村规民约", "1") is None
+
+
+def test_one_build_at_a_time_and_orphans_are_cleaned(tmp_path):
+    from retrieval.index_folder import build_lock
+
+    kb = tmp_path / "kb"
+    (kb / ".index-new-99999").mkdir(parents=True)  # left by a build killed in its write phase
+    with build_lock(kb), pytest.raises(BuildError) as e:
+        build_kb(kb, statutes=[DATA / "statutes"], embedder=FakeEmbedder())
+    assert "另一个构建" in e.value.message
+    build_kb(kb, statutes=[DATA / "statutes"], embedder=FakeEmbedder())
+    assert not (kb / ".index-new-99999").exists()
+    assert not list(kb.glob(".index-new-*"))
+
+
+def test_a_build_in_another_process_holds_the_lock(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    from conftest import REPO
+
+    kb = tmp_path / "kb"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; sys.path.insert(0, sys.argv[1]);"
+            "from pathlib import Path; from retrieval.index_folder import build_lock\n"
+            "with build_lock(Path(sys.argv[2])):\n print('held', flush=True); time.sleep(30)",
+            str(REPO),
+            str(kb),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(BuildError, match="另一个构建"):
+            build_kb(kb, statutes=[DATA / "statutes"], embedder=FakeEmbedder())
+    finally:
+        holder.kill()
+        holder.wait()
+    time.sleep(0.1)
+    assert build_kb(kb, statutes=[DATA / "statutes"], embedder=FakeEmbedder()).articles == 29

@@ -106,7 +106,12 @@ def test_unresolved_reasons() -> None:
     reasons = [u.reason for u in report.unresolved]
     assert "没有第9999条" in reasons[0] and "知识库中没有该法律" in reasons[1]
     assert report.total["lawrefbook"] == 2 and report.rate("lawrefbook") == 0.0
-    assert report.lines() == ["lawrefbook: 引用 2 条，解析 0 条（0.0%），引用已废止法律 0 条"]
+    assert report.lines() == [
+        "lawrefbook: 引用 2 条，解析 0 条（0.0%），引用已废止法律 0 条；"
+        "核对：相符 0，已废止 0，知识库无此法律 1，无此条 1，引文不符 0（比对引文 0 条）"
+    ]
+    assert [c.verdict for c in case.cited] == ["unknown_article", "unknown_law"]
+    assert all(c.flagged and "可能有误" in c.verdict_note for c in case.cited)
 
 
 def test_repealed_law_does_not_fall_back_to_a_similar_name() -> None:

@@ -40,7 +40,12 @@ def by_id(cases: list[Case]) -> dict[str, Case]:
 def test_fixture_folder_loads_every_source() -> None:
     cases, report = load(DATA)
     kinds = Counter(c.kind for c in cases)
-    assert kinds == {"典型案例": 2, "法律咨询": 5, "调解案例": 8}
+    assert kinds == {
+        "法院典型案例": 2,
+        "法律咨询解答": 3,
+        "AI 生成解答（未经核实）": 2,
+        "调解案例": 8,
+    }
     assert any("3-2.json" in n and "跳过" in n for n in report.notes)
     assert not any(c.id.startswith("lawbench-3-2") for c in cases)
     assert report.problems == []
@@ -60,7 +65,7 @@ def test_consultation_ids_and_sections() -> None:
         "lawyer-llama-0001",
     ]
     c = cases["lawbench-3-8-0001"]
-    assert c.kind == "法律咨询"
+    assert c.kind == "法律咨询解答" and c.trust == "unverified"
     assert [n for n, _ in c.sections] == ["问题", "回答", "法律依据"]
     assert c.section("回答").startswith("可以解除劳动合同")
     # 第四十六条 is cited by the answer; 本法第三十八条 inside the quoted text is not a new citation.
@@ -78,7 +83,7 @@ def test_consultation_ids_and_sections() -> None:
 def test_typical_cases_sections_date_region_type() -> None:
     cases = load(DATA / "lawrefbook_cases")[0]
     noise = next(c for c in cases if "相邻" in c.title)
-    assert noise.kind == "典型案例"
+    assert noise.kind == "法院典型案例" and noise.trust == "official"
     assert noise.title == "刘某诉陈某相邻关系纠纷案——相邻一方装修应合理控制噪音"
     assert [n for n, _ in noise.sections] == ["要点", "基本案情", "裁判结果", "典型意义"]
     assert noise.date == "2023-05-10"
@@ -89,7 +94,7 @@ def test_typical_cases_sections_date_region_type() -> None:
     assert set(cited) == {("民法典", "288"), ("民法典", "294"), ("婚姻法", "32")}
     assert cited[("婚姻法", "32")].repealed
     labour = next(c for c in cases if "加班" in c.title)
-    assert [n for n, _ in labour.sections] == ["基本案情", "裁判结果", "裁判理由"]
+    assert [n for n, _ in labour.sections] == ["基本案情", "裁判结果", "适用解析"]
     assert labour.dispute_type == "劳动劳务" and labour.dispute_type_origin == "metadata"
     assert labour.outcome.startswith("仲裁委员会裁决")
     # Ids are stable across runs.
@@ -112,7 +117,8 @@ def test_heading_map() -> None:
     assert canonical_section("一、案情回顾：") == "基本案情"
     assert canonical_section("【判决理由】") == "裁判理由"
     assert canonical_section("关键词　") == "关键词"
-    assert canonical_section("法官解读") == "裁判理由"
+    assert canonical_section("法官解读") == "适用解析"
+    assert canonical_section("裁判要点") == "裁判要旨"
     assert canonical_section("张某诉某公司案") is None
 
 
@@ -222,7 +228,9 @@ def test_docx_and_pdf_writeups(tmp_path: Path) -> None:
     assert [(x.law, x.article) for x in d.cited] == [("民法典", "272")]
     p = got["committee-流转-2024-301"]
     assert p.dispute_type == "土地承包" and p.dispute_type_origin == "classifier"
-    assert "沈某某于2024年10月底前付清" in p.outcome
+    # A project-written sample is no resolution: shown as 调解结果（样例）, never as an outcome.
+    assert "沈某某于2024年10月底前付清" in p.result.text and p.result.label == "调解结果（样例）"
+    assert not p.verified and p.outcome == ""
     assert [(x.law, x.article) for x in p.cited] == [("农村土地承包法", "36")]
 
 
@@ -413,7 +421,7 @@ def test_real_corpus_counts_and_ids() -> None:
     need_corpus()
     cases, report = real_cases()
     kinds = Counter(c.kind for c in cases)
-    assert kinds == {"典型案例": 52, "法律咨询": 1500}
+    assert kinds == {"法院典型案例": 52, "法律咨询解答": 500, "AI 生成解答（未经核实）": 1000}
     assert report.problems == []
     assert any("3-2.json" in n for n in report.notes)
     assert len({c.id for c in cases}) == len(cases)
@@ -439,7 +447,7 @@ def test_real_consultation_ids_equal_eval_ids() -> None:
 @pytest.mark.slow
 def test_real_typical_cases_have_facts_and_outcomes() -> None:
     need_corpus()
-    typical = [c for c in real_cases()[0] if c.kind == "典型案例"]
+    typical = [c for c in real_cases()[0] if c.kind == "法院典型案例"]
     assert sum(bool(c.facts) for c in typical) >= 50
     assert sum(bool(c.outcome) for c in typical) >= 30
     assert sum(bool(c.cited) for c in typical) >= 35

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DATA, FakeEmbedder
+from tests.conftest import DATA, FAKE_CONFIG, FakeEmbedder
 from ui import cli
 
 ARTICLES_DOCX = [
@@ -24,9 +24,14 @@ ARTICLES_PDF = [
 @pytest.fixture()
 def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
     """Builds and loads through the CLI use the fake embedder instead of the real model."""
+    import functools
+
+    from retrieval.service import Service
+
     fake = FakeEmbedder()
     monkeypatch.setattr("retrieval.build.load_embedder", lambda *a, **k: fake)
-    monkeypatch.setattr("retrieval.kb.load_embedder", lambda *a, **k: fake)
+    monkeypatch.setattr("retrieval.service.load_embedder", lambda *a, **k: fake)
+    monkeypatch.setattr(Service, "load", functools.partial(Service.load, config=FAKE_CONFIG))
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -161,3 +166,13 @@ def test_rebuild_reports_what_changed(
     assert code == 0
     assert "文件 新增 0、改动 1、删除 0；法条 新增 1、改动 0、删除 0" in out
     assert "重新解析 1 个文件" in out
+
+
+def test_build_output_has_no_library_debug_lines() -> None:
+    """bm25s sets its logger to DEBUG on import ("Building index from tokens" in every build)."""
+    import logging
+
+    from retrieval.bm25 import BM25Index
+
+    BM25Index().index([["离婚"], ["噪声"]])
+    assert logging.getLogger("bm25s").getEffectiveLevel() >= logging.WARNING

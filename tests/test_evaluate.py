@@ -57,10 +57,6 @@ def test_evaluate_json_shape(tiny_kb):
 def test_leave_one_out_holds(tiny_kb):
     """The consultation whose id is the query id must neither be found nor lift its citations."""
     q = read_queries(QUERIES, "curated")[0]
-    out = evaluate(tiny_kb, QUERIES, "curated", ["hybrid"], limit=1)
-    inside = evaluate(tiny_kb, QUERIES, "curated", ["hybrid"], limit=1, leave_one_out=False)
-    assert inside.per_query["hybrid"][0]["id"] == q.id
-    # with its own record the query's gold is lifted by precedent; leave-one-out removes that
     from retrieval.hits import Filters
 
     res = tiny_kb.search(q.query, k=100, filters=Filters(exclude_case_ids=(q.id,)))
@@ -68,4 +64,53 @@ def test_leave_one_out_holds(tiny_kb):
     assert all(h.record.id != q.id for h in res.cases)
     res_in = tiny_kb.search(q.query, k=100)
     assert any(q.id in h.why.via_cases for h in res_in.articles)
-    assert out.leave_one_out and not inside.leave_one_out
+
+
+def test_leave_source_hides_every_case_of_the_query_set(fake_embedder, tmp_path):
+    """Default ``source``: a question never profits from another consultation of its own set."""
+    from dataclasses import replace
+
+    from conftest import fixture_cases
+
+    from retrieval.service import Service
+
+    twin = replace(fixture_cases()[2], id="lawbench-3-8-0001")  # a near-twin of the query's set
+    from ingest.statutes import load_statutes
+
+    articles = load_statutes([DATA / "statutes"]).articles
+    service = Service.from_records(articles, [*fixture_cases(), twin], fake_embedder)
+    queries = tmp_path / "q.jsonl"
+    queries.write_text(
+        json.dumps(
+            {
+                "id": "lawbench-3-8-9999",
+                "query": "公司连续三个月拖欠工资，我能不能辞职并要补偿？",
+                "gold": [{"law": "劳动合同法", "article": "38"}],
+                "tiers": ["curated"],
+            },
+            ensure_ascii=False,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    by_mode = {}
+    for leave in ("none", "one", "source"):
+        res = evaluate(service, queries, "curated", ["hybrid"], leave=leave)
+        assert res.leave == leave and res.to_json()["config"]["leave"] == leave
+        by_mode[leave] = res.per_query["hybrid"][0]
+    # with ``one`` the twin still lifts the gold; with ``source`` nothing of lawbench-3-8 does
+    from retrieval.evaluate import leave_out
+
+    q = read_queries(queries)[0]
+    hits = service.search(q.query, k=20, filters=leave_out(q, "one")).articles
+    assert any("lawbench-3-8-0001" in h.why.via_cases for h in hits)
+    hits = service.search(q.query, k=20, filters=leave_out(q, "source")).articles
+    assert not any(v.startswith("lawbench-3-8") for h in hits for v in h.why.via_cases)
+    assert by_mode["none"]["MRR@10"] >= by_mode["source"]["MRR@10"]
+
+
+def test_eval_json_records_every_setting(tiny_kb):
+    d = evaluate(tiny_kb, QUERIES, "curated", ["hybrid"]).to_json()
+    settings = d["config"]["settings"]
+    assert settings["w_keyword"] == 0.4 and settings["precedent_floor"] == 0.88
+    assert d["config"]["leave"] == "source"

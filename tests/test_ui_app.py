@@ -13,8 +13,8 @@ from docx import Document
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from ui.pages import KB_OVERRIDE
-from ui.pages.knowledge import safe_name, save_upload
+from ingest.dropin import safe_name, save_into
+from ui.pages import SERVICE_OVERRIDE
 from ui.store import CollectionStore
 
 sys.path.insert(0, str(Path(__file__).parent / "data" / "ui"))
@@ -43,7 +43,9 @@ def make_app(kb_dir: Path, built: Path) -> Callable[[], AppTest]:
 
     def make() -> AppTest:
         at = AppTest.from_file(APP, default_timeout=60)
-        at.session_state[KB_OVERRIDE] = kb  # a real KnowledgeBase, loaded with the fake embedder
+        at.session_state[SERVICE_OVERRIDE] = (
+            kb  # a real KnowledgeBase, loaded with the fake embedder
+        )
         return at
 
     return make
@@ -115,7 +117,6 @@ def test_status_filter_defaults_to_law_in_force(make_app: Callable[[], AppTest])
 
 def test_dispute_type_filter_limits_cases(make_app: Callable[[], AppTest]) -> None:
     at = ask(make_app().run(), "晚上施工噪声，要求离婚")
-    assert at.tabs[1].label == "类似案例（2）"
     at.multiselect(key="f_types").set_value(["婚姻家庭"]).run()
     assert at.tabs[1].label == "类似案例（1）"
     titles = [m.value.strip("*").split(". ", 1)[-1] for m in at.tabs[1].markdown]
@@ -196,10 +197,10 @@ def test_sidebar_says_which_date_the_validity_rests_on(
     kb = load_fixture_kb(built)
     at = make_app().run()
     shown = [w.value for w in at.sidebar.warning] + [c.value for c in at.sidebar.caption]
-    assert any(f"最新公布于 {kb.data_as_of}" in v for v in shown), shown
+    assert any(f"最新公布于 {kb.catalogue.data_as_of}" in v for v in shown), shown
     at.switch_page("pages/browse.py").run()
     shown = [w.value for w in at.sidebar.warning] + [c.value for c in at.sidebar.caption]
-    assert any(f"最新公布于 {kb.data_as_of}" in v for v in shown), shown
+    assert any(f"最新公布于 {kb.catalogue.data_as_of}" in v for v in shown), shown
 
 
 def test_browse_list_adds_an_article_to_the_case_file(
@@ -243,7 +244,7 @@ def test_knowledge_page_shows_stats_and_rejects_bad_uploads(
     at = make_app().run()
     at.switch_page("pages/knowledge.py").run()
     assert [t.value for t in at.title] == ["知识库"]
-    assert {m.label: m.value for m in at.metric}["法条"] == str(kb.stats()["articles"])
+    assert {m.label: m.value for m in at.metric}["法条"] == str(kb.stats().articles)
     at.file_uploader(key="upload").set_value(("空文件.txt", b"", "text/plain")).run()
     at.button(key="upload-go").click().run()
     assert any("空文件" in e.value and "建议" in e.value for e in at.error)
@@ -278,11 +279,11 @@ def test_safe_name_rejects(name: str) -> None:
 
 def test_save_upload_stays_in_drop_in(tmp_path: Path) -> None:
     folder = tmp_path / "drop-in"
-    path = save_upload(folder, "../../../x.txt", "第一条 测试。".encode())
+    path = save_into(folder, "../../../x.txt", "第一条 测试。".encode())
     assert path == (folder / "x.txt").resolve()
     assert not (tmp_path / "x.txt").exists()
     with pytest.raises(ValueError, match="超过"):
-        save_upload(folder, "big.txt", b"x" * (21 * 1024 * 1024))
+        save_into(folder, "big.txt", b"x" * (21 * 1024 * 1024), max_bytes=20 * 1024 * 1024)
 
 
 def test_upload_rebuilds_and_reports_the_bad_file(
@@ -292,7 +293,7 @@ def test_upload_rebuilds_and_reports_the_bad_file(
     shutil.copytree(built, kb_dir)
     monkeypatch.setenv("FENGQIAO_KB", str(kb_dir))
     at = AppTest.from_file(APP, default_timeout=120)
-    at.session_state[KB_OVERRIDE] = load_fixture_kb(kb_dir)
+    at.session_state[SERVICE_OVERRIDE] = load_fixture_kb(kb_dir)
     at.run()
     at.switch_page("pages/knowledge.py").run()
     good = "# 某市物业管理条例\n\n<!-- INFO END -->\n\n## 第一章 总则\n\n第一条 业主应当按时交纳物业服务费用。\n\n第二条 物业服务企业应当及时维修公共设施。\n"
@@ -316,10 +317,12 @@ def test_upload_rebuilds_and_reports_the_bad_file(
     assert not (kb_dir / "乱码.txt").exists()
     errors = [e.value.replace("\\", "") for e in at.error]
     assert any(e.startswith("乱码.txt") and "建议" in e for e in errors), errors
-    assert any("物业条例.md：已导入" in s.value.replace("\\", "") for s in at.success)
+    shown = [s.value.replace("\\", "") for s in at.success]
+    assert any("物业条例.md：已按法规导入" in s for s in shown), shown
+    assert any("调解记录.csv：已按调解记录（案例）导入" in s for s in shown), shown
     rebuilt = load_fixture_kb(kb_dir)
-    assert any("业主应当按时交纳物业服务费用" in a.text for a in rebuilt.articles.values())
-    assert any(c.title == "楼道堆物纠纷" for c in rebuilt.cases.values())  # the table became a case
+    assert any("业主应当按时交纳物业服务费用" in a.text for a in rebuilt.articles)
+    assert any(c.title == "楼道堆物纠纷" for c in rebuilt.cases)  # the table became a case
     assert len(rebuilt.cases) == 3  # and the remembered fixture cases are still there
 
 

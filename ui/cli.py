@@ -1,4 +1,4 @@
-"""The ``fengqiao`` command: a thin argparse layer over ingest/ and retrieval/."""
+"""The ``fengqiao`` command: a thin argparse layer over ``retrieval.service``."""
 
 from __future__ import annotations
 
@@ -12,36 +12,52 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ingest.errors import IngestError
-from ingest.records import Article, Case
+from ingest.errors import FengqiaoError
+from ingest.names import printable
 
 if TYPE_CHECKING:
     from retrieval.build import BuildReport
     from retrieval.evaluate import EvalResult
-    from retrieval.hits import SearchResult
+    from retrieval.service import AddReport, Answered
 
-REPO = Path(__file__).resolve().parent.parent
 APP = Path(__file__).resolve().parent / "app.py"
-
-
-def default_kb() -> Path:
-    return Path(os.environ.get("FENGQIAO_KB") or REPO / "kb")
+LOOPBACK = "127.0.0.1"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    from retrieval.errors import FengqiaoError
-
+    _quiet_libraries()
     try:
         return int(args.handler(args) or 0)
-    except (FengqiaoError, IngestError) as exc:
-        hint = f"。建议：{exc.hint}" if getattr(exc, "hint", "") else ""
-        print(f"错误：{exc.message}{hint}", file=sys.stderr)
+    except FengqiaoError as exc:
+        print(printable(exc.line()), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("已中断。已完成的部分保存在缓存中，再次运行会从中断处继续。", file=sys.stderr)
         return 130
+
+
+def _quiet_libraries() -> None:
+    """Only warnings of our own reach the user; libraries' debug and info lines do not."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for name in ("bm25s", "jieba", "faiss", "sentence_transformers", "transformers", "urllib3"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def _kb(args: argparse.Namespace) -> Path:
+    from retrieval.index_folder import default_kb
+
+    return Path(args.kb) if args.kb else default_kb()
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"需要整数，收到“{text}”") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"不能为负数（收到 {value}）")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -63,6 +79,13 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument(
             "--model", default=None, help="sentence-transformers 模型名称或路径（默认 e5-small）"
         )
+        sp.add_argument("--force", action="store_true", help="即使新知识库比现有的少一半以上也替换")
+
+    def serve_args(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--port", type=int, default=8501)
+        sp.add_argument(
+            "--host", default=LOOPBACK, help="监听地址（默认只允许本机访问：127.0.0.1）"
+        )
 
     sp = sub.add_parser("fetch", help="下载法规合集（需要联网）")
     sp.add_argument("--url", default=None, help="压缩包地址（默认固定版本的 LawRefBook Laws）")
@@ -77,13 +100,14 @@ def _parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("add", help="把自己的法规或调解记录文件加入知识库并增量更新")
     sp.add_argument("files", type=Path, nargs="+")
+    sp.add_argument("--force", action="store_true", help="即使新知识库比现有的少一半以上也替换")
     kb_arg(sp)
     sp.set_defaults(handler=_add)
 
     sp = sub.add_parser("query", help="在终端检索法条和类似案例")
     sp.add_argument("question")
-    sp.add_argument("--k", type=int, default=10, help="返回的法条数")
-    sp.add_argument("--cases-k", type=int, default=5, help="返回的案例数")
+    sp.add_argument("--k", type=_positive, default=10, help="返回的法条数")
+    sp.add_argument("--cases-k", type=_positive, default=5, help="返回的案例数")
     sp.add_argument("--json", action="store_true", help="输出 JSON")
     kb_arg(sp)
     sp.set_defaults(handler=_query)
@@ -91,19 +115,25 @@ def _parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("eval", help="用查询集评估检索质量")
     sp.add_argument("--queries", type=Path, required=True, nargs="+", action="extend")
     sp.add_argument("--tier", choices=["curated", "national"], default="curated")
-    sp.add_argument("--limit", type=int, default=None, help="只评估前 N 条查询")
+    sp.add_argument(
+        "--leave",
+        choices=["source", "one", "none"],
+        default="source",
+        help="查询不能使用哪些案例：source=同一查询集的全部案例（默认），one=只排除自身，none=不排除",
+    )
+    sp.add_argument("--limit", type=_positive, default=None, help="只评估前 N 条查询")
     sp.add_argument("--json", action="store_true")
     kb_arg(sp)
     sp.set_defaults(handler=_eval)
 
     sp = sub.add_parser("serve", help="打开网页界面")
-    sp.add_argument("--port", type=int, default=8501)
+    serve_args(sp)
     kb_arg(sp)
     sp.set_defaults(handler=_serve)
 
     sp = sub.add_parser("run", help="需要时先建立知识库，再打开网页界面")
     source_args(sp)
-    sp.add_argument("--port", type=int, default=8501)
+    serve_args(sp)
     kb_arg(sp)
     sp.set_defaults(handler=_run)
     return p
@@ -114,14 +144,13 @@ def _fetch(args: argparse.Namespace) -> int:
 
     from ingest.fetch import fetch
 
-    kb = args.kb or default_kb()
     with tqdm(unit="B", unit_scale=True, desc="下载", file=sys.stderr) as bar:
 
         def progress(done: int, total: int | None) -> None:
             bar.total = total
             bar.update(done - bar.n)
 
-        got = fetch(kb, url=args.url, sha256=args.sha256, progress=progress)
+        got = fetch(_kb(args), url=args.url, sha256=args.sha256, progress=progress)
     note = "校验通过" if got.verified else "没有已知校验值，已记录本次的值"
     print(f"已下载并解压到 {got.path}（{got.bytes / 1e6:.1f} MB，SHA-256 {got.sha256}，{note}）")
     print(f"下一步：fengqiao build --statutes {got.path}")
@@ -129,11 +158,15 @@ def _fetch(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from retrieval.build import build_kb
+    from retrieval.service import rebuild
 
-    kb = args.kb or default_kb()
-    report = build_kb(
-        kb, statutes=args.statutes, cases=args.cases, model=args.model, show_progress=True
+    report = rebuild(
+        _kb(args),
+        statutes=args.statutes,
+        cases=args.cases,
+        model=args.model,
+        force=args.force,
+        show_progress=True,
     )
     _print_build(report)
     return 0
@@ -141,67 +174,96 @@ def _build(args: argparse.Namespace) -> int:
 
 def _print_build(report: BuildReport) -> None:
     for problem in report.problems:
-        print(f"注意：{problem}", file=sys.stderr)
+        print(printable(f"注意：{problem}"), file=sys.stderr)
     for note in report.notes:
-        print(note)
+        print(printable(note))
     print(report.summary())
 
 
 def _add(args: argparse.Namespace) -> int:
-    from ingest.dropin import add_files
-    from retrieval.build import build_kb
+    from retrieval.service import Upload, add_files
 
-    kb = args.kb or default_kb()
-    for path in add_files(kb, args.files):
-        print(f"已加入 {path}")
-    _print_build(build_kb(kb, show_progress=True))
-    return 0
+    uploads = []
+    for path in args.files:
+        if not path.is_file():
+            raise FengqiaoError(
+                f"找不到文件 {path}", "检查路径；法规文件夹请用 fengqiao build --statutes"
+            )
+        uploads.append(Upload.from_path(path))
+    report = add_files(_kb(args), uploads, force=args.force, show_progress=True)
+    _print_add(report)
+    return 1 if report.refused and not report.saved else 0
+
+
+def _print_add(report: AddReport) -> None:
+    for name, reason in report.refused:
+        print(printable(f"未导入 {name}：{reason}"), file=sys.stderr)
+    for path in report.saved:
+        print(printable(f"已加入 {path}"))
+    if report.build is not None:
+        _print_build(report.build)
 
 
 def _query(args: argparse.Namespace) -> int:
-    from retrieval.kb import KnowledgeBase
-    from retrieval.serialise import result_json
+    from retrieval.serialise import answered_json
+    from retrieval.service import Service
 
-    kb = KnowledgeBase.load(args.kb or default_kb())
-    result = kb.search(args.question, k=args.k, k_cases=args.cases_k)
+    service = Service.load(_kb(args))
+    answered = service.ask(args.question, k=args.k, k_cases=args.cases_k)
     if args.json:
-        print(json.dumps(result_json(result), ensure_ascii=False, indent=1))
+        print(json.dumps(answered_json(answered), ensure_ascii=False, indent=1))
         return 0
-    _print_result(result)
-    fresh = kb.freshness_notice()
+    _print_answered(answered)
+    fresh = service.freshness_notice()
     if fresh is not None:
         print(f"\n【数据】{fresh.text}")
     return 0
 
 
-def _print_result(result: SearchResult) -> None:
+def _print_answered(answered: Answered) -> None:
+    result = answered.result
     for notice in result.notices:
         print(f"【提示】{notice.text}")
+    for cited in answered.cited:
+        if cited.article is not None:
+            print(f"【引用】{cited.article.citation}（{cited.article.status}）")
+    if answered.answer.quotes:
+        print("答案要点（法条原文摘录）")
+        for n, quote in enumerate(answered.answer.quotes, 1):
+            print(f"{n}. “{quote.text}”——{quote.citation}")
+        print()
     print(f"适用法条（{len(result.articles)}）")
     for hit in result.articles:
         a = hit.record
-        assert isinstance(a, Article)
         print(f"\n{hit.rank}. {a.citation}  [{a.status}]  {' / '.join(a.path)}")
         print(f"   {a.text}".replace("\n", "\n   "))
     if result.cases:
         print(f"\n类似案例（{len(result.cases)}）")
-    for hit in result.cases:
-        c = hit.record
-        assert isinstance(c, Case)
-        outcome = c.outcome.replace("\n", " ")
-        print(f"\n{hit.rank}. {c.title}  [{c.kind} · {c.dispute_type}]")
-        if outcome:
-            print(f"   结果：{outcome[:160]}{'…' if len(outcome) > 160 else ''}")
+    for case_hit in result.cases:
+        c = case_hit.record
+        shown = c.result
+        text = shown.text.replace("\n", " ")
+        print(f"\n{case_hit.rank}. {c.title}  [{c.label} · {c.dispute_type}]")
+        if text:
+            print(f"   {shown.label}：{text[:160]}{'…' if len(text) > 160 else ''}")
+        for cit in c.flagged:
+            print(f"   引用待核：{cit.raw} {cit.verdict_note}")
 
 
 def _eval(args: argparse.Namespace) -> int:
     from retrieval.evaluate import evaluate
-    from retrieval.kb import KnowledgeBase
+    from retrieval.service import Service
 
-    kb_dir = args.kb or default_kb()
-    kb = KnowledgeBase.load(kb_dir)
+    service = Service.load(_kb(args))
     for path in args.queries:
-        result = evaluate(kb, path, tier=args.tier, limit=args.limit, show_progress=not args.json)
+        result = evaluate(
+            service,
+            path,
+            tier=args.tier,
+            leave=args.leave,
+            limit=args.limit,
+            show_progress=not args.json,
+        )
         if args.json:
             # One object per query file; "file" says which (an added field, INTERFACES allows it).
             print(json.dumps({"file": str(path), **result.to_json()}, ensure_ascii=False, indent=1))
@@ -211,8 +273,9 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _print_eval(path: Path, result: EvalResult) -> None:
-    names = ["R@1", "R@5", "R@10", "R@20", "R@100", "Hit@10", "MRR@10", "nDCG@10"]
-    print(f"{path.name}: {result.queries} 条查询，层级 {result.tier}，模型 {result.model}")
+    names = ["R@1", "R@5", "R@10", "R@20", "R@100", "Hit@1", "Hit@10", "MRR@10", "nDCG@10"]
+    leave = {"source": "排除同一查询集的案例", "one": "只排除自身", "none": "不排除"}[result.leave]
+    print(f"{path.name}: {result.queries} 条查询，层级 {result.tier}，{leave}，模型 {result.model}")
     print(f"{'配置':<14}" + "".join(f"{n:>9}" for n in names))
     for config, metrics in result.by_config.items():
         mark = " *" if config == result.default else ""
@@ -220,31 +283,38 @@ def _print_eval(path: Path, result: EvalResult) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from retrieval.kb import resolve_index
-    from retrieval.manifest import read_manifest
+    from retrieval.index_folder import IndexFolder
 
-    kb = args.kb or default_kb()
-    read_manifest(resolve_index(kb))  # a missing index fails here, in one line, not in the browser
+    kb = _kb(args)
+    IndexFolder.of(kb).check()  # a missing index fails here, in one line, not in the browser
     env = dict(os.environ, FENGQIAO_KB=str(kb.resolve()))
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(APP),
         "--server.port", str(args.port),
+        "--server.address", args.host,
         "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
         "--client.toolbarMode", "viewer",
     ]  # fmt: skip
-    print(f"枫桥已启动：在浏览器中打开 http://localhost:{args.port} （按 Ctrl+C 退出）")
+    where = "localhost" if args.host == LOOPBACK else args.host
+    print(f"枫桥已启动：在浏览器中打开 http://{where}:{args.port} （按 Ctrl+C 退出）")
     return subprocess.call(cmd, env=env)
 
 
 def _run(args: argparse.Namespace) -> int:
-    from retrieval.build import build_kb
-
-    kb = args.kb or default_kb()
-    report = build_kb(
-        kb, statutes=args.statutes, cases=args.cases, model=args.model, show_progress=True
-    )
-    _print_build(report)
+    """Build in a child process, then serve: the server never holds the build's memory."""
+    cmd = [sys.executable, "-m", "ui.cli", "build", "--kb", str(_kb(args))]
+    for flag, paths in (("--statutes", args.statutes), ("--cases", args.cases)):
+        if paths:
+            cmd += [flag, *map(str, paths)]
+    if args.model:
+        cmd += ["--model", args.model]
+    if args.force:
+        cmd.append("--force")
+    env = dict(os.environ, PYTHONPATH=str(APP.parent.parent))
+    code = subprocess.call(cmd, env=env)
+    if code != 0:
+        return code
     return _serve(args)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 import streamlit as st
 
@@ -11,6 +10,7 @@ from ingest.records import Article, Case
 from retrieval.answer import term_spans
 from retrieval.hits import Why
 from ui.pages import PAGE_FILES, get_store
+from ui.protocols import KnowledgeService
 from ui.store import StoreError
 
 BADGE_COLOURS = {"现行有效": "green", "已修改": "orange", "已废止": "red", "尚未施行": "blue"}
@@ -187,9 +187,9 @@ def add_button(kind: str, ref: str, key: str, in_collection: set[tuple[str, str]
         )
 
 
-def data_freshness(kb: Any) -> None:
+def data_freshness(service: KnowledgeService) -> None:
     """Sidebar: the date the statute data runs to; a warning once it is over a year old."""
-    notice = kb.freshness_notice()
+    notice = service.freshness_notice()
     if notice is None:
         return
     if notice.level == "warning":
@@ -217,7 +217,7 @@ def article_header(article: Article, rank: int | None = None) -> None:
 
 
 def article_card(
-    kb: Any,
+    service: KnowledgeService,
     article: Article,
     *,
     key: str,
@@ -245,12 +245,12 @@ def article_card(
         if context:
             with st.expander("相邻条文 / 整章"):
                 whole = st.toggle("显示整章", key=f"{key}-chapter")
-                around = kb.chapter(article.id) if whole else kb.neighbours(article.id, 2)
+                around = service.chapter(article.id) if whole else service.neighbours(article.id, 2)
                 for other in around:
                     if other.id == article.id:
                         continue
                     st.markdown(f"**{md(other.label)}**　{esc(other.text)}", unsafe_allow_html=True)
-            citing = kb.cases_citing(article.id)
+            citing = service.cases_citing(article.id)
             with st.expander(f"引用本条的案例（{len(citing)}）"):
                 if not citing:
                     st.caption("知识库中暂无引用本条的案例。")
@@ -270,7 +270,7 @@ def case_meta(case: Case) -> str:
 
 
 def case_card(
-    kb: Any,
+    service: KnowledgeService,
     case: Case,
     *,
     key: str,
@@ -287,7 +287,7 @@ def case_card(
             st.markdown(f"**案情：** {esc(brief(case.facts, 160))}", unsafe_allow_html=True)
         if case.outcome:
             st.markdown(f"**结果：** {esc(brief(case.outcome, 200))}", unsafe_allow_html=True)
-        cited = [(c, kb.article(c.resolved_id) if c.resolved_id else None) for c in case.cited]
+        cited = [(c, service.article(c.resolved_id) if c.resolved_id else None) for c in case.cited]
         if cited:
             st.markdown("**引用法条：**")
             for c, art in cited:

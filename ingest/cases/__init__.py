@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
 import os
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -17,8 +19,9 @@ from ingest.cases import committee, consultations, lawrefbook
 from ingest.cases.classify import classify
 from ingest.cases.link import ArticleIndex, LinkReport, Unresolved, link_cases, source_key
 from ingest.cases.sections import SECTION_NAMES, ParsedCase
-from ingest.citations import extract_citations, unique_citations
-from ingest.records import Case, Citation, IngestReport, Problem
+from ingest.cases.verdicts import merge_duplicates, with_quotes
+from ingest.citations import extract_citations
+from ingest.records import AI_ANSWER, CONSULTATION, Case, Citation, IngestReport, Problem
 
 __all__ = [
     "SECTION_NAMES",
@@ -40,6 +43,7 @@ _NO_MASK = {"法律依据", "相关法条"}
 # Words right before a label that show it is a cross-reference inside quoted
 # statute text (依照本法第四十条), not a citation made by the answer itself.
 _QUOTED_REF = ("本法", "本条例", "本规定", "本解释", "本办法")
+_JOIN_ONLY = re.compile(r"\s*(?:、|，|,|和|及|以及|或者|或|与|至|到)\s*")
 
 
 def _plan(paths: Sequence[Path], report: IngestReport) -> list[tuple[str, Path]]:
@@ -116,19 +120,49 @@ def _iter_parsed(kind: str, path: Path, report: IngestReport) -> Iterator[Parsed
         yield from committee.iter_pdf(path, report)
 
 
+# Sections whose citations are not claims of the case: the asker's own words.
+_NOT_CLAIMS = {"问题"}
+# Sections listing statutes: the text after each label is the article's text.
+_LISTINGS = {"法律依据", "相关法条"}
+
+
 def _citations(p: ParsedCase) -> list[Citation]:
+    """Citations the case makes, each with the section and the text it quotes for it.
+
+    A list given by the source (lawyer-llama ``laws``) replaces the 法律依据
+    section it was joined into; the answer's own citations are found too.
+    """
     ctx = p.cite_law or None
     found: list[Citation] = []
-    if p.cite_list:
-        for item in p.cite_list:
-            found.extend(extract_citations(item, context_law=ctx)[:1] or [])
-    else:
-        text = p.cite_text or "\n\n".join(body for _, body in p.sections)
-        for c in extract_citations(text, context_law=ctx):
-            if text[max(0, c.start - 4) : c.start].endswith(_QUOTED_REF) and p.kind == "法律咨询":
-                continue
-            found.append(c)
-    return [c for c in unique_citations(found) if c.law]
+    for item in p.cite_list:
+        first = extract_citations(item, context_law=ctx)[:1]
+        found.extend(with_quotes(item, first, section="法律依据", listing=True))
+    consultation = p.kind in (CONSULTATION, AI_ANSWER)
+    for name, text in p.sections:
+        if name in _NOT_CLAIMS or (p.cite_list and name == "法律依据"):
+            continue
+        cites = with_quotes(
+            text,
+            extract_citations(text, context_law=ctx),
+            section=name,
+            listing=name in _LISTINGS,
+        )
+        found.extend(_drop_quoted_refs(text, cites) if consultation else cites)
+    return [c for c in merge_duplicates(found) if c.law]
+
+
+def _drop_quoted_refs(text: str, cites: list[Citation]) -> list[Citation]:
+    """Without 依照本法第四十条、第四十一条 inside quoted statute text: not the answer's citations."""
+    out: list[Citation] = []
+    dropped_end = -1
+    for c in cites:
+        own = text[max(0, c.start - 4) : c.start].endswith(_QUOTED_REF)
+        follows = dropped_end >= 0 and _JOIN_ONLY.fullmatch(text[dropped_end : c.start])
+        if own or follows:
+            dropped_end = c.end
+            continue
+        out.append(c)
+    return out
 
 
 def case_from_parsed(p: ParsedCase, masked: Counter[str] | None = None) -> Case:
@@ -138,7 +172,7 @@ def case_from_parsed(p: ParsedCase, masked: Counter[str] | None = None) -> Case:
     title = anon(p.title)
     # A consultation's answer repeats the asker's facts: names are looked for in
     # the question only (tagging long answers is slow), then masked everywhere.
-    question_only = p.kind == "法律咨询"
+    question_only = p.kind in (CONSULTATION, AI_ANSWER)
     sections = tuple(
         (
             name,
@@ -147,12 +181,21 @@ def case_from_parsed(p: ParsedCase, masked: Counter[str] | None = None) -> Case:
         for name, body in p.sections
     )
     parties = tuple(anon.mapping[x] if x in anon.mapping else anon(x) for x in p.parties)
+    # A quote taken from the answer or the facts may carry a name: mask it as its section was.
+    cites = [
+        c
+        if c.section in _NO_MASK or not c.quotes
+        else dataclasses.replace(c, quotes=tuple(anon(q, find=False) for q in c.quotes))
+        for c in cites
+    ]
     if masked is not None:
         masked.update(anon.counts)
     dtype, origin = p.dispute_type, "metadata"
     if not dtype:
         facts = "\n".join(
-            b for n, b in sections if n in ("基本案情", "问题", "要点", "关键词", "争议焦点")
+            b
+            for n, b in sections
+            if n in ("基本案情", "问题", "要点", "裁判要旨", "关键词", "争议焦点")
         )
         dtype = classify(
             facts or "\n".join(b for _, b in sections), cites, title=title
@@ -173,6 +216,7 @@ def case_from_parsed(p: ParsedCase, masked: Counter[str] | None = None) -> Case:
         sample=p.sample,
         file=p.file,
         line=p.line,
+        provenance=p.provenance,
     )
 
 

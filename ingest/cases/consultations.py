@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.cases.sections import ParsedCase, merge_sections
-from ingest.records import IngestReport
+from ingest.records import AI_ANSWER, CONSULTATION, IngestReport
 
 LAWBENCH_SOURCE = (
     "LawBench 3-8（open-compass/LawBench，Apache-2.0；各来源数据集的许可条款另行适用）"
@@ -18,6 +18,19 @@ LAWBENCH_SOURCE = (
 LAWYER_LLAMA_SOURCE = (
     "lawyer-llama legal_counsel_with_article_v2（AndrewZhe/lawyer-llama，Apache-2.0，"
     "仅限学术用途；回答由语言模型生成，法条由检索器附加）"
+)
+# Who wrote the answers, as each source documents it. LawBench names no author
+# for 3-8; most answers (430 of 500) call themselves 律师解答. lawyer-llama's
+# README lists this file as "GPT-3.5基于法条生成的法律咨询回复" and warns that
+# its data "由ChatGPT生成，未经严格验证".
+LAWBENCH_PROVENANCE = (
+    "法律咨询解答：LawBench 3-8（open-compass/LawBench，Apache-2.0，各来源数据集的许可另行适用）；"
+    "来源未注明回答者"
+)
+LAWBENCH_LAWYER = "，回答自称“律师解答”，律师未具名"
+LAWYER_LLAMA_PROVENANCE = (
+    "AI 生成解答（未经核实）：GPT-3.5 根据所附法条生成的咨询回复"
+    "（lawyer-llama legal_counsel_with_article_v2，Apache-2.0，仅限学术用途）"
 )
 
 _CHUNK = 1 << 16
@@ -209,13 +222,13 @@ def iter_lawbench(path: Path, report: IngestReport) -> Iterator[ParsedCase]:
         question = html.unescape(str(obj["question"])).strip()
         yield ParsedCase(
             id=f"lawbench-3-8-{index:04d}",
-            kind="法律咨询",
+            kind=CONSULTATION,
             title=_title(question),
             sections=merge_sections([("问题", question), ("回答", reply), ("法律依据", basis)]),
             source=LAWBENCH_SOURCE,
             file=str(path),
             line=line,
-            cite_text=basis or reply,
+            provenance=LAWBENCH_PROVENANCE + (LAWBENCH_LAWYER if "律师解答" in answer else ""),
         )
 
 
@@ -234,7 +247,7 @@ def iter_lawyer_llama(path: Path, report: IngestReport) -> Iterator[ParsedCase]:
         question = str(obj["query"]).strip()
         yield ParsedCase(
             id=f"lawyer-llama-{index:04d}",
-            kind="法律咨询",
+            kind=AI_ANSWER,
             title=_title(question),
             sections=merge_sections(
                 [
@@ -247,6 +260,7 @@ def iter_lawyer_llama(path: Path, report: IngestReport) -> Iterator[ParsedCase]:
             file=str(path),
             line=line,
             cite_list=tuple(str(x) for x in laws),
+            provenance=LAWYER_LLAMA_PROVENANCE,
         )
 
 

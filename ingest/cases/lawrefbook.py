@@ -8,9 +8,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ingest.cases.sections import ParsedCase, canonical_section, merge_sections
-from ingest.records import IngestReport
+from ingest.records import TYPICAL, IngestReport
 
 SOURCE = "LawRefBook/Laws 案例（官方发布的典型案例；法律文本不受著作权保护，仓库无许可证文件）"
+
+
+def provenance(collection: str) -> str:
+    """One line for the case card: what the case is, where it was collected, its terms.
+
+    The files name no publishing court or ministry, so none is claimed.
+    """
+    where = f"“{collection}”" if collection else ""
+    return (
+        f"法院典型案例：LawRefBook/Laws 案例集{where}收录的官方典型案例（原文未注明发布机关）；"
+        "法律文本不受著作权保护，仓库无许可证文件"
+    )
+
 
 # Folder names of the collection → dispute type given by the publisher's grouping.
 FOLDER_TYPES: dict[str, str] = {
@@ -201,7 +214,7 @@ def parse_markdown(path: Path, root: Path, report: IngestReport) -> ParsedCase |
     source = SOURCE if not meta else f"{SOURCE}；{'，'.join(meta)}"
     return ParsedCase(
         id=_case_id(folder, path.stem),
-        kind="典型案例",
+        kind=TYPICAL,
         title=title,
         sections=sections,
         source=source,
@@ -210,6 +223,7 @@ def parse_markdown(path: Path, root: Path, report: IngestReport) -> ParsedCase |
         parties=parties_from_title(case_name or path.stem),
         date=date or _find_date(all_text),
         region=find_region(title, all_text),
+        provenance=provenance(top),
     )
 
 

@@ -9,11 +9,13 @@ from dataclasses import dataclass
 SECTION_NAMES: tuple[str, ...] = (
     "关键词",
     "要点",
+    "裁判要旨",
     "基本案情",
     "诉讼请求",
     "争议焦点",
     "调解过程",
     "裁判理由",
+    "适用解析",
     "调解结果",
     "裁判结果",
     "协议内容",
@@ -27,14 +29,19 @@ SECTION_NAMES: tuple[str, ...] = (
 )
 
 # Heading as written → canonical name. Keys are compared after removing
-# numbering (一、 / 1. / （一）), spaces and a trailing colon.
+# numbering (一、 / 1. / （一）), spaces and a trailing colon. The 52 LawRefBook
+# typical cases use: 基本案情 案情回顾 简要案情 | 关键词 | 裁判要点 裁判要旨 |
+# 原告诉讼请求 申请人请求 | 裁判结果 处理结果 法院裁判 | 裁判理由 【判决理由】 |
+# 适用解析 法官解读 案例分析 | 典型意义 | 司法解释相关法条 司法解释相关条文,
+# besides a heading holding the case name.
 HEADINGS: dict[str, str] = {
     "关键词": "关键词",
     "关键字": "关键词",
-    "裁判要点": "要点",
-    "裁判要旨": "要点",
+    "裁判要点": "裁判要旨",
+    "裁判要旨": "裁判要旨",
+    "案例要旨": "裁判要旨",
+    "要旨": "裁判要旨",
     "要点": "要点",
-    "案例要旨": "要点",
     "基本案情": "基本案情",
     "案情回顾": "基本案情",
     "简要案情": "基本案情",
@@ -56,13 +63,19 @@ HEADINGS: dict[str, str] = {
     "调处过程": "调解过程",
     "裁判理由": "裁判理由",
     "判决理由": "裁判理由",
-    "案例分析": "裁判理由",
-    "适用解析": "裁判理由",
-    "法官解读": "裁判理由",
     "法院认为": "裁判理由",
+    "仲裁委认为": "裁判理由",
+    "适用解析": "适用解析",
+    "法官解读": "适用解析",
+    "法官说法": "适用解析",
+    "法官点评": "适用解析",
+    "案例分析": "适用解析",
+    "案例解析": "适用解析",
     "调解结果": "调解结果",
     "调处结果": "调解结果",
     "处理结果": "裁判结果",
+    "仲裁结果": "裁判结果",
+    "裁决结果": "裁判结果",
     "裁判结果": "裁判结果",
     "判决结果": "裁判结果",
     "法院裁判": "裁判结果",
@@ -134,6 +147,7 @@ class ParsedCase:
     region: str = ""
     parties: tuple[str, ...] = ()
     sample: bool = False
-    cite_text: str = ""  # text to take citations from ("" → every section)
+    cite_text: str = ""  # unused since issue 11: citations are taken from every section
     cite_list: tuple[str, ...] = ()  # citation strings given as a list (lawyer-llama ``laws``)
     cite_law: str = ""  # law a bare 第X条 refers to when the text names none
+    provenance: str = ""  # who wrote it, source, licence ("" → the source)

@@ -1,1 +1,1 @@
-"""Unit-store backends: the implementations of ``retrieval.store.UnitStore``."""
+"""Unit store backends (see retrieval/store.py): ``flat`` (FAISS + bm25s files, the default), ``milvus`` (a Milvus server or milvus-lite file)."""

@@ -1,21 +1,22 @@
-"""What every page shares: the kb folder, the loaded KnowledgeBase and the collections store."""
+"""What every page shares: the kb folder, the loaded service and the collections store."""
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from pathlib import Path
-from typing import Any
 
 import streamlit as st
 
-from retrieval.errors import FengqiaoError
+from ingest.errors import FengqiaoError
+from retrieval.index_folder import REPO, default_kb
+from ui.protocols import KnowledgeService
 from ui.store import CollectionStore
 
-REPO = Path(__file__).resolve().parents[2]
-# Tests may put a ready object here (same methods as KnowledgeBase) instead of loading a folder.
-KB_OVERRIDE = "fengqiao_kb_override"
+__all__ = ["REPO", "get_service", "get_store", "kb_dir", "reload_service"]
+
+# Tests may put a ready KnowledgeService here instead of loading a folder.
+SERVICE_OVERRIDE = "fengqiao_service_override"
 PAGE_FILES = {
     "ask": "pages/ask.py",
     "browse": "pages/browse.py",
@@ -26,48 +27,42 @@ PAGE_FILES = {
 
 def kb_dir() -> Path:
     """The knowledge-base folder: env ``FENGQIAO_KB``, else ``<repo>/kb``."""
-    return Path(os.environ.get("FENGQIAO_KB") or REPO / "kb").expanduser().resolve()
+    return default_kb().resolve()
 
 
 @st.cache_resource(show_spinner="正在加载知识库……")
-def _load_kb(path: str) -> Any:
-    from retrieval.kb import KnowledgeBase
+def _load_service(path: str) -> KnowledgeService:
+    from retrieval.service import Service
 
-    kb = KnowledgeBase.load(path)
+    service = Service.load(path)
     # Warm the query path (tokenizer dictionary, encoder) while the user is still typing.
-    threading.Thread(target=_warm, args=(kb,), daemon=True, name="fengqiao-warm").start()
-    return kb
+    threading.Thread(target=_warm, args=(service,), daemon=True, name="fengqiao-warm").start()
+    return service
 
 
-def _warm(kb: Any) -> None:
+def _warm(service: KnowledgeService) -> None:
     try:
-        kb.search("邻里纠纷如何调解", k=1, k_cases=1)
+        service.ask("邻里纠纷如何调解", k=1, k_cases=1)
     except Exception:  # warming is best effort; the real search reports its own errors
         logging.getLogger(__name__).debug("warm-up search failed", exc_info=True)
 
 
-def reload_kb() -> None:
-    """Forget the loaded KB so the next call loads the (re)built index."""
-    _load_kb.clear()
+def reload_service() -> None:
+    """Forget the loaded service so the next call loads the (re)built index."""
+    _load_service.clear()
 
 
-def get_kb(*, show_error: bool = True) -> Any | None:
-    """The loaded KnowledgeBase, or None (after one st.error line) when it cannot be loaded."""
-    override = st.session_state.get(KB_OVERRIDE)
+def get_service(*, show_error: bool = True) -> KnowledgeService | None:
+    """The loaded service, or None (after one st.error line) when it cannot be loaded."""
+    override = st.session_state.get(SERVICE_OVERRIDE)
     if override is not None:
-        return override
+        return override  # type: ignore[no-any-return]
     try:
-        return _load_kb(str(kb_dir()))
+        return _load_service(str(kb_dir()))
     except FengqiaoError as exc:
         if show_error:
-            hint = (
-                exc.hint or "在“知识库”页导入法规文件，或在终端运行 fengqiao build --statutes 目录"
-            )
+            hint = exc.hint or "请知识库管理员在“知识库”页导入法规文件"
             st.error(f"知识库无法加载：{exc.message} 建议：{hint}")
-        return None
-    except ImportError as exc:  # retrieval not installed completely
-        if show_error:
-            st.error(f"知识库模块无法导入：{exc} 建议：运行 pip install -r requirements.txt")
         return None
 
 
@@ -78,9 +73,3 @@ def _store(path: str) -> CollectionStore:
 
 def get_store() -> CollectionStore:
     return _store(str(kb_dir()))
-
-
-def kb_version(kb: Any) -> str:
-    """Something that changes when the index is rebuilt (keys the per-session result memo)."""
-    manifest = getattr(kb, "manifest", None) or {}
-    return str(manifest.get("created") or manifest.get("corpus_checksum") or id(kb))

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import time
-from typing import Any
-
 import streamlit as st
 
-from ingest.records import CASE_KINDS, DISPUTE_TYPES, STATUSES, Article, Case, Citation
-from retrieval.answer import Answer, extract_answer, question_terms, without_citations
-from retrieval.errors import FengqiaoError
-from retrieval.hits import Filters, SearchResult
-from ui.pages import get_kb, kb_version
+from ingest.errors import FengqiaoError
+from ingest.records import CASE_KINDS, DISPUTE_TYPES, STATUSES
+from retrieval.answer import question_terms
+from retrieval.cite import without_citations
+from retrieval.hits import Filters
+from retrieval.service import Answered
+from ui.pages import get_service
+from ui.protocols import KnowledgeService
 from ui.widgets import (
     article_card,
     article_link,
@@ -35,11 +35,11 @@ LEVELS = ("法律", "行政法规", "司法解释", "地方性法规", "部门�
 _MEMO = "ask_memo"
 
 
-def sidebar_filters(kb: Any) -> tuple[Filters, int]:
+def sidebar_filters(service: KnowledgeService) -> tuple[Filters, int]:
     """Sidebar filters; status defaults to law in force."""
     sb = st.sidebar
     sb.markdown("**检索范围**")
-    laws = {info.law: info.law_title for info in kb.laws()}
+    laws = {info.law: info.law_title for info in service.laws()}
     chosen_laws = sb.multiselect(
         "法律法规",
         sorted(laws),
@@ -78,35 +78,32 @@ def sidebar_filters(kb: Any) -> tuple[Filters, int]:
     return filters, k
 
 
-def run_search(
-    kb: Any, question: str, filters: Filters, k: int
-) -> tuple[SearchResult, Answer, float]:
-    """Search once per (index, question, filters); widget clicks rerun without searching again."""
-    key = (kb_version(kb), question, filters, k)
+def run_search(service: KnowledgeService, question: str, filters: Filters, k: int) -> Answered:
+    """Ask once per (index, question, filters); widget clicks rerun without searching again."""
+    key = (service.version, question, filters, k)
     memo: dict = st.session_state.setdefault(_MEMO, {})
     if key not in memo:
-        start = time.perf_counter()
-        result = kb.search(question, k=k, k_cases=5, filters=filters)
-        answer = extract_answer(question, result.articles, result.cases, cited=result.cited)
+        answered = service.ask(question, filters=filters, k=k, k_cases=5)
         memo.clear()  # keep one result per session: small and always fresh
-        memo[key] = (result, answer, (time.perf_counter() - start) * 1000)
-    return memo[key]
+        memo[key] = answered
+    return memo[key]  # type: ignore[no-any-return]
 
 
 def _example(q: str) -> None:
     st.session_state["q"] = q
 
 
-def answer_panel(kb: Any, result: SearchResult, answer: Answer) -> None:
+def answer_panel(service: KnowledgeService, answered: Answered) -> None:
+    answer = answered.answer
     with st.container(border=True):
         st.markdown("#### 答案要点")
         st.caption("以下均为知识库原文摘录，不作改写；请以完整条文为准。")
-        if not answer.quotes and not result.cited:
+        if not answer.quotes and not answered.result.cited:
             st.info("没有找到与问题直接相关的条文。建议：换个说法，或放宽左侧筛选条件。")
         for n, quote in enumerate(answer.quotes, 1):
-            article = kb.article(quote.article_id)
+            article = service.article(quote.article_id)
             st.markdown(f"{n}. “{highlight(quote.text, quote.terms)}”", unsafe_allow_html=True)
-            if isinstance(article, Article):
+            if article is not None:
                 article_link(article, f"——{quote.citation}")
             else:
                 st.caption(md(f"——{quote.citation}"))
@@ -120,41 +117,24 @@ def answer_panel(kb: Any, result: SearchResult, answer: Answer) -> None:
                 )
 
 
-def cited_article(kb: Any, citation: Citation) -> Article | None:
-    """The article a citation in the question names, also when its law is no longer in force."""
-    if citation.resolved_id:
-        found = kb.article(citation.resolved_id)
-        if found is not None:
-            return found
-    if not citation.law or not citation.article:
-        return None
-    found = kb.lookup(citation.law, citation.article)
-    if found is None:
-        for info in kb.laws():
-            if info.law == citation.law and info.version:
-                found = kb.lookup(citation.law, citation.article, info.version)
-                break
-    return found
-
-
-def notices(kb: Any, result: SearchResult) -> None:
-    for notice in result.notices:
+def notices(service: KnowledgeService, answered: Answered) -> None:
+    for notice in answered.result.notices:
         show = st.warning if notice.level == "warning" else st.info
         show(notice.text)
         for sid in notice.suggestions[:3]:
-            article = kb.article(sid)
+            article = service.article(sid)
             if article is not None:
                 article_link(article, f"参考现行规定：{article.citation}")
 
 
 def render() -> None:
     st.title("问答检索")
-    kb = get_kb()
+    service = get_service()
     collection_picker()
-    if kb is None:
+    if service is None:
         st.stop()
-    data_freshness(kb)
-    filters, k = sidebar_filters(kb)
+    data_freshness(service)
+    filters, k = sidebar_filters(service)
     st.text_input(
         "请输入纠纷情况、问题或法条引用，按回车检索",
         key="q",
@@ -173,29 +153,28 @@ def render() -> None:
         st.caption("示例问题可直接点击；也可以输入“民法典第1079条”“婚姻法第32条”直接打开条文。")
         return
     try:
-        result, answer, ms = run_search(kb, question, filters, k)
+        answered = run_search(service, question, filters, k)
     except FengqiaoError as exc:
-        st.error(
-            f"检索失败：{exc.message} 建议：{exc.hint or '换个说法再试，或到“知识库”页重建索引'}"
-        )
+        st.error(f"检索失败：{exc.message} 建议：{exc.hint or '换个说法再试，或请管理员重建索引'}")
         return
-    notices(kb, result)
+    result, answer = answered.result, answered.answer
+    notices(service, answered)
     refs = collection_refs()
     shown = {h.record.id for h in result.articles}
-    for n, citation in enumerate(result.cited):
-        article = cited_article(kb, citation)
+    for n, cited in enumerate(answered.cited):
+        article = cited.article
         if article is None:
-            if citation.repealed and result.notices:
+            if cited.citation.repealed and result.notices:
                 continue  # the repealed-law notice above already explains it
             st.warning(
-                f"知识库中没有找到“{citation.raw}”。建议：检查法律名称和条号，或到“法规浏览”查找。"
+                f"知识库中没有找到“{md(cited.citation.raw)}”。建议：检查法律名称和条号，或到“法规浏览”查找。"
             )
             continue
-        st.success(f"已直接打开问题中引用的条文：{article.citation}")
+        st.success(f"已直接打开问题中引用的条文：{md(article.citation)}")
         if article.id not in shown:
-            article_card(kb, article, key=f"cited{n}", in_collection=refs)
+            article_card(service, article, key=f"cited{n}", in_collection=refs)
     if answer.quotes or (answer.outcomes and not result.cited):
-        answer_panel(kb, result, answer)
+        answer_panel(service, answered)
     terms = question_terms(without_citations(question, result.cited))
     quote_spans = {q.article_id: (q.start, q.end) for q in answer.quotes}
     tab_a, tab_c = st.tabs(
@@ -205,10 +184,8 @@ def render() -> None:
         if not result.articles:
             st.info("没有符合条件的条文。建议：放宽左侧的“时效性”“法律法规”等筛选。")
         for hit in result.articles:
-            if not isinstance(hit.record, Article):
-                continue
             article_card(
-                kb,
+                service,
                 hit.record,
                 key=f"a{hit.rank}",
                 rank=hit.rank,
@@ -220,17 +197,16 @@ def render() -> None:
     with tab_c:
         if not result.cases:
             st.info("没有找到类似案例。建议：放宽左侧“纠纷类型”“案例类型”筛选。")
-        for hit in result.cases:
-            if isinstance(hit.record, Case):
-                case_card(
-                    kb,
-                    hit.record,
-                    key=f"c{hit.rank}",
-                    rank=hit.rank,
-                    why=hit.why,
-                    in_collection=refs,
-                )
-    st.caption(f"检索用时 {ms:.0f} 毫秒")
+        for case_hit in result.cases:
+            case_card(
+                service,
+                case_hit.record,
+                key=f"c{case_hit.rank}",
+                rank=case_hit.rank,
+                why=case_hit.why,
+                in_collection=refs,
+            )
+    st.caption(f"检索用时 {answered.ms:.0f} 毫秒")
 
 
 if __name__ == "__main__":

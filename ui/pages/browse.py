@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import streamlit as st
 
 from ingest.names import canonical_law
 from ingest.records import Article
-from ui.pages import get_kb
+from retrieval.catalogue import LawInfo
+from ui.pages import get_service
 from ui.widgets import (
     add_button,
     article_card,
@@ -35,7 +34,7 @@ def _param(name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def find_law(laws: list[Any], wanted: str) -> Any | None:
+def find_law(laws: list[LawInfo], wanted: str) -> LawInfo | None:
     """The LawInfo whose name matches ``wanted`` in any spelling or alias."""
     if not wanted:
         return None
@@ -43,20 +42,20 @@ def find_law(laws: list[Any], wanted: str) -> Any | None:
     return next((info for info in laws if info.law in (wanted, norm)), None)
 
 
-def _select_law(infos: list[Any]) -> None:
+def _select_law(infos: list[LawInfo]) -> None:
     st.query_params.clear()
     st.query_params["law"] = st.session_state["browse_law"]
 
 
 def render() -> None:
     st.title("法规浏览")
-    kb = get_kb()
+    service = get_service()
     collection_picker()
-    if kb is None:
+    if service is None:
         st.stop()
-    data_freshness(kb)
+    data_freshness(service)
     show_store_error()
-    infos = sorted(kb.laws(), key=lambda i: (not i.current, i.law))
+    infos = sorted(service.laws(), key=lambda i: (not i.current, i.law))
     if not infos:
         st.info("知识库中还没有法规。建议：到“知识库”页导入法规文件。")
         return
@@ -84,14 +83,14 @@ def render() -> None:
     info = next(i for i in infos if i.law == law)
     if not version and not info.current:
         version = info.version  # a law no longer in force has only dated versions
-    articles: list[Article] = kb.law_articles(law, version)
+    articles: list[Article] = service.law_articles(law, version)
     st.markdown(f"{badge(info.status)}　{md(info.law_title)}　{md(info.level)}")
 
     focus = None
     if wanted_article and law == (find_law(infos, wanted_law) or info).law:
         focus = next((a for a in articles if a.key == wanted_article), None)
         if focus is None:
-            focus = kb.lookup(law, wanted_article, version)
+            focus = service.lookup(law, wanted_article, version)
         if focus is None:
             st.error(
                 f"《{info.law_title}》中没有第{wanted_article}条。建议：检查条号，或在下方按章节浏览。"
@@ -99,7 +98,7 @@ def render() -> None:
     refs = collection_refs()
     if focus is not None:
         st.markdown("##### 链接指向的条文")
-        article_card(kb, focus, key="focus", in_collection=refs, browse_link=False)
+        article_card(service, focus, key="focus", in_collection=refs, browse_link=False)
 
     query = st.text_input(
         "在本法中查找", key="browse_find", placeholder="输入词语或条号，如：调解 或 1079"

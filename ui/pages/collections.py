@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import streamlit as st
 
 from ingest.records import Article, Case
 from ui.export import MIME, ExportError, Format, export_collection, file_name
-from ui.pages import get_kb, get_store
+from ui.pages import get_service, get_store
+from ui.protocols import KnowledgeService
 from ui.store import Item, StoreError
 from ui.widgets import article_header, article_link, brief, case_meta, collection_picker, esc, md
 
@@ -28,8 +27,8 @@ def _save_note(item_id: int) -> None:
     st.toast("笔记已保存")
 
 
-def item_view(kb: Any, item: Item, n: int, total: int) -> None:
-    record = kb.article(item.ref) if item.kind == "article" else kb.case(item.ref)
+def item_view(service: KnowledgeService, item: Item, n: int, total: int) -> None:
+    record = service.article(item.ref) if item.kind == "article" else service.case(item.ref)
     with st.container(border=True):
         if isinstance(record, Article):
             article_header(record, n)
@@ -67,7 +66,7 @@ def item_view(kb: Any, item: Item, n: int, total: int) -> None:
         cols[3].button("移除", key=f"del-{item.id}", on_click=_remove, args=(item.id,))
 
 
-def export_section(kb: Any, name: str, items: list[Item]) -> None:
+def export_section(service: KnowledgeService, name: str, items: list[Item]) -> None:
     st.markdown("#### 导出")
     label = st.radio(
         "格式", list(FORMATS), horizontal=True, key="export_format", persist_state="session"
@@ -75,7 +74,7 @@ def export_section(kb: Any, name: str, items: list[Item]) -> None:
     fmt = FORMATS[label]
     left, right = st.columns(2)
     try:
-        data = export_collection(name, items, kb, fmt)
+        data = export_collection(name, items, service, fmt)
         left.download_button(
             "导出案卷",
             data,
@@ -90,7 +89,7 @@ def export_section(kb: Any, name: str, items: list[Item]) -> None:
     has_cases = any(i.kind == "case" for i in items)
     if has_cases:
         try:
-            data = export_collection(name, items, kb, fmt, teaching=True)
+            data = export_collection(name, items, service, fmt, teaching=True)
             right.download_button(
                 "导出教学集",
                 data,
@@ -110,9 +109,9 @@ def export_section(kb: Any, name: str, items: list[Item]) -> None:
 
 def render() -> None:
     st.title("案卷与教学集")
-    kb = get_kb()
+    service = get_service()
     collection_picker()
-    if kb is None:
+    if service is None:
         st.stop()
     store = get_store()
     cid = st.session_state.get("collection_id")
@@ -142,8 +141,8 @@ def render() -> None:
         f"共 {len(items)} 项：法条 {sum(i.kind == 'article' for i in items)}，案例 {sum(i.kind == 'case' for i in items)}"
     )
     for n, item in enumerate(items, 1):
-        item_view(kb, item, n, len(items))
-    export_section(kb, collection.name, items)
+        item_view(service, item, n, len(items))
+    export_section(service, collection.name, items)
 
 
 if __name__ == "__main__":

@@ -2,82 +2,63 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-from typing import Any
+import datetime as dt
 
 import streamlit as st
 
-from ingest.dropin import ALLOWED, save_into
-from ingest.dropin import safe_name as safe_name  # re-exported: the page names files with it
-from retrieval.errors import FengqiaoError
-from ui.pages import REPO, get_kb, kb_dir, reload_kb
+from ingest.dropin import ALLOWED
+from ingest.errors import FengqiaoError
+from ingest.names import printable
+from retrieval.service import AddReport, Upload, add_files
+from ui.pages import REPO, get_service, kb_dir, reload_service
+from ui.protocols import KnowledgeService
 from ui.widgets import collection_picker, md
 
-CASE_TABLES = ("json", "jsonl", "csv")  # mediation records; the others are statute texts
 MAX_MB = 20
 DROP_IN = "drop-in"
+TABLE_NAMES = {
+    "by_level": "按效力级别",
+    "by_status": "按时效性",
+    "cases_by_kind": "案例按类型",
+    "cases_by_type": "案例按纠纷类型",
+}
 
 
-def save_upload(folder: Path, name: str, data: bytes) -> Path:
-    """Write one upload under ``folder`` (never elsewhere); DropInError (a ValueError) if refused."""
-    return save_into(folder, name, data, max_bytes=MAX_MB * 1024 * 1024)
-
-
-def rebuild(kb: Any | None) -> Any:
-    """Incremental rebuild: remembered sources + drop-in, with the model of the loaded index.
-
-    build_kb reads drop-in as statutes; case tables (CSV/JSON/JSONL) placed there are
-    passed as case sources, together with the remembered ones so nothing is dropped.
-    """
-    from retrieval.build import build_kb, index_dir
-    from retrieval.manifest import read_manifest
-
-    folder = kb_dir()
-    embedder = getattr(kb, "embedder", None)
+def local_time(iso: str) -> str:
+    """An ISO UTC timestamp as local date and time (``2026-11-30 18:05``); "" stays ""."""
     try:
-        manifest = read_manifest(index_dir(folder))
-    except FengqiaoError:
-        manifest = getattr(kb, "manifest", None) or {}
-    model = None
-    if embedder is None:
-        recorded = manifest.get("model")
-        model = recorded.get("name") if isinstance(recorded, dict) else recorded
-    drop = (folder / DROP_IN).resolve()
-    case_files = sorted(p for p in drop.glob("*") if p.suffix.lower().lstrip(".") in CASE_TABLES)
-    if not case_files:
-        return build_kb(folder, model=model or None, embedder=embedder)
-    sources = manifest.get("sources", {})
-    statutes = [Path(p) for p in sources.get("statutes", []) if Path(p).resolve() != drop]
-    cases = [Path(p) for p in sources.get("cases", [])]
-    cases += [p for p in case_files if p not in {c.resolve() for c in cases}]
-    return build_kb(folder, statutes=statutes, cases=cases, model=model or None, embedder=embedder)
+        when = dt.datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return when.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
-def stats_view(kb: Any) -> None:
-    stats = kb.stats()
+def stats_view(service: KnowledgeService) -> None:
+    stats = service.stats()
     cols = st.columns(3)
-    cols[0].metric("法律法规", stats.get("laws", 0))
-    cols[1].metric("法条", stats.get("articles", 0))
-    cols[2].metric("案例", stats.get("cases", 0))
-    built = stats.get("created") or stats.get("build_date") or stats.get("built") or ""
-    model = str(stats.get("model", "")) or "未知"
-    st.caption(md(f"向量模型：{model} · 构建时间：{built or '未知'} · 知识库目录：{kb_dir()}"))
-    tables = {k: v for k, v in stats.items() if isinstance(v, dict) and v}
-    names = {
-        "by_level": "按效力级别",
-        "by_status": "按时效性",
-        "by_kind": "按案例类型",
-        "by_type": "按纠纷类型",
-        "by_dispute_type": "按纠纷类型",
-        "cases_by_kind": "案例按类型",
-        "cases_by_type": "案例按纠纷类型",
+    cols[0].metric("法律法规", stats.laws)
+    cols[1].metric("法条", stats.articles)
+    cols[2].metric("案例", stats.cases)
+    st.caption(
+        md(
+            f"更新时间：{local_time(stats.built) or '未知'} · 法规数据截至：{stats.data_as_of or '未知'}"
+        )
+    )
+    tables = {
+        name: table
+        for name, table in (
+            ("by_level", stats.by_level),
+            ("by_status", stats.by_status),
+            ("cases_by_kind", stats.cases_by_kind),
+            ("cases_by_type", stats.cases_by_type),
+        )
+        if table
     }
     if tables:
         grid = list(st.columns(min(4, len(tables))))
         for col, (key, table) in zip(grid * 4, tables.items(), strict=False):
             with col:
-                st.markdown(f"**{md(names.get(key, key))}**")
+                st.markdown(f"**{md(TABLE_NAMES[key])}**")
                 st.dataframe(
                     [{"项目": str(k), "数量": v} for k, v in table.items()],
                     hide_index=True,
@@ -94,14 +75,44 @@ def stats_view(kb: Any) -> None:
                     "版本": i.version,
                     "现行": "是" if i.current else "否",
                 }
-                for i in kb.laws()
+                for i in service.laws()
             ],
             hide_index=True,
             width="stretch",
         )
+    with st.expander("技术信息（供管理员）"):
+        st.caption(
+            md(f"向量模型：{stats.model} · 检索单元：{stats.units} · 知识库目录：{kb_dir()}")
+        )
 
 
-def upload_view(kb: Any | None) -> None:
+def import_uploads(service: KnowledgeService | None, uploads: list[Upload]) -> AddReport:
+    """Save and rebuild exactly as ``fengqiao add`` does (one code path: ``retrieval.service``)."""
+    if service is not None:
+        return service.add_files(uploads)
+    return add_files(kb_dir(), uploads, max_bytes=MAX_MB * 1024 * 1024)
+
+
+def show_add_report(report: AddReport) -> None:
+    for name, reason in report.refused:
+        st.error(md(printable(f"{name}：{reason}")))
+    build = report.build
+    if build is None:
+        return
+    for saved in report.saved:
+        problems = report.problems_of(saved)
+        for p in problems:
+            hint = f" 建议：{p.hint}" if p.hint else ""
+            st.error(md(printable(f"{saved.name}：{p.reason}{hint}")))
+        if not problems:
+            kind = "调解记录（案例）" if saved.name in build.dropin_cases else "法规"
+            st.success(md(printable(f"{saved.name}：已按{kind}导入")))
+    others = len(build.problems) - sum(len(report.problems_of(s)) for s in report.saved)
+    if others > 0:
+        st.caption(f"其他来源另有 {others} 条提示，可请管理员在终端运行 fengqiao build 查看。")
+
+
+def upload_view(service: KnowledgeService | None) -> None:
     st.subheader("导入自己的文件")
     folder = kb_dir() / DROP_IN
     st.caption(
@@ -117,7 +128,7 @@ def upload_view(kb: Any | None) -> None:
             mime="text/csv",
             key="template",
             on_click="ignore",
-            help="CSV/JSON/JSONL 按调解记录导入为案例；PDF/DOCX/MD/TXT 按法规条文导入。",
+            help="CSV/JSON/JSONL 按调解记录导入为案例；PDF/DOCX/MD/TXT 看内容：有“第X条”的按法规导入，有“基本案情”“调解结果”等小标题的按调解记录导入。",
         )
     files = st.file_uploader(
         "选择文件",
@@ -127,39 +138,20 @@ def upload_view(kb: Any | None) -> None:
         max_upload_size=MAX_MB,
     )
     if files and st.button("保存并更新知识库", type="primary", key="upload-go"):
-        saved: list[Path] = []
-        bar = st.progress(0.0, text="正在保存文件……")
-        for n, f in enumerate(files, 1):
+        uploads = [Upload(f.name, f.getvalue()) for f in files]
+        with st.status("正在保存文件并更新索引……", expanded=True) as status:
             try:
-                saved.append(save_upload(folder, f.name, f.getvalue()))
-            except ValueError as exc:
-                st.error(f"{f.name}：{exc}")
-            bar.progress(n / len(files), text=f"已保存 {n}/{len(files)}")
-        if saved:
-            with st.status("正在更新索引……", expanded=True) as status:
-                try:
-                    report = rebuild(kb)
-                except FengqiaoError as exc:
-                    status.update(label="更新失败", state="error")
-                    st.error(
-                        f"索引更新失败：{exc.message} 建议：{exc.hint or '检查上面列出的文件后重试'}"
-                    )
-                    return
-                status.update(label=str(report.summary()), state="complete")
-            problems = [p for p in report.problems if any(s.name in p.where for s in saved)]
-            for p in problems:
-                where = p.where.replace(f"{folder}{os.sep}", "").replace(
-                    str(folder.resolve()) + os.sep, ""
+                report = import_uploads(service, uploads)
+            except FengqiaoError as exc:
+                status.update(label="更新失败", state="error")
+                st.error(
+                    f"索引更新失败：{exc.message} 建议：{exc.hint or '检查上面列出的文件后重试'}"
                 )
-                hint = f" 建议：{p.hint}" if p.hint else ""
-                st.error(md(f"{where}：{p.reason}{hint}"))
-            ok = [s for s in saved if not any(s.name in p.where for p in problems)]
-            for s in ok:
-                st.success(md(f"{s.name}：已导入"))
-            others = len(report.problems) - len(problems)
-            if others:
-                st.caption(f"其他来源另有 {others} 条提示，可在终端运行 fengqiao build 查看。")
-            reload_kb()
+                return
+            label = report.build.summary() if report.build else "没有可导入的文件"
+            status.update(label=label, state="complete" if report.build else "error")
+        show_add_report(report)
+        reload_service()
     existing = (
         sorted(p.name for p in folder.glob("*") if p.is_file() and p.name != "README.md")
         if folder.is_dir()
@@ -172,11 +164,11 @@ def upload_view(kb: Any | None) -> None:
 
 def render() -> None:
     st.title("知识库")
-    kb = get_kb()
+    service = get_service()
     collection_picker()
-    if kb is not None:
-        stats_view(kb)
-    upload_view(kb)
+    if service is not None:
+        stats_view(service)
+    upload_view(service)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,15 @@
-"""A tiny in-memory stand-in for retrieval.kb.KnowledgeBase: same methods, exact keyword search."""
+"""A tiny in-memory KnowledgeService (ui/protocols.py) for page and export tests: exact keyword search."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 from ingest.names import article_label, canonical_law, repealed
 from ingest.records import Article, Case, Citation, article_id
-from retrieval.hits import Filters, Hit, Notice, SearchResult, Why
+from retrieval.answer import extract_answer
+from retrieval.catalogue import LawInfo
+from retrieval.hits import ArticleHit, CaseHit, Filters, Hit, Notice, SearchResult, Why
+from retrieval.service import AddReport, Answered, CitedArticle, KBStats, Upload
 
 TITLE = "中华人民共和国民法典"
 PATH_DIVORCE = ("第五编 婚姻家庭", "第四章 离婚")
@@ -128,27 +131,34 @@ CASES = [
 ]
 
 
-@dataclass(frozen=True)
-class LawInfo:
-    law: str
-    law_title: str
-    level: str
-    status: str
-    version: str
-    versions: tuple[str, ...]
-    articles: int
-    current: bool
-
-
 def _terms(q: str) -> set[str]:
     return {q[i : i + 2] for i in range(len(q) - 1)}
 
 
-class FakeKB:
+class FakeService:
+    """Implements ``ui.protocols.KnowledgeService`` over the records above."""
+
+    version = "fake-1"
+
     def __init__(self) -> None:
         self.articles = {a.id: a for a in ARTICLES}
         self.cases = {c.id: c for c in CASES}
-        self.manifest = {"model": "fake", "created": "2026-11-26T12:00:00"}
+        self.added: list[Upload] = []
+
+    def ask(
+        self, question: str, *, filters: Filters | None = None, k: int = 10, k_cases: int = 5
+    ) -> Answered:
+        result = self.search(question, k=k, k_cases=k_cases, filters=filters)
+        answer = extract_answer(question, result.articles, result.cases, cited=result.cited)
+        cited = tuple(CitedArticle(c, self.articles.get(c.resolved_id)) for c in result.cited)
+        return Answered(result, answer, cited, 1.0)
+
+    def add_files(self, uploads: Sequence[Upload], *, force: bool = False) -> AddReport:
+        self.added.extend(uploads)
+        return AddReport()
+
+    def freshness_notice(self) -> Notice | None:
+        return Notice("info", "条文和效力状态以知识库数据为准：收录的法规最新公布于 2020-05-28。")
 
     def article(self, article_id: str) -> Article | None:
         return self.articles.get(article_id)
@@ -182,14 +192,17 @@ class FakeKB:
     def cases_citing(self, article_id: str) -> list[Case]:
         return [c for c in self.cases.values() if article_id in c.cited_ids]
 
-    def stats(self) -> dict:
-        return {
-            "laws": len(self.laws()),
-            "articles": len(self.articles),
-            "cases": len(self.cases),
-            "model": "fake",
-            "created": "2026-11-26T12:00:00",
-        }
+    def stats(self) -> KBStats:
+        return KBStats(
+            laws=len(self.laws()),
+            articles=len(self.articles),
+            articles_all_versions=len(self.articles),
+            cases=len(self.cases),
+            units=len(self.articles) + len(self.cases),
+            model="fake",
+            built="2026-11-26T12:00:00+00:00",
+            data_as_of="2020-05-28",
+        )
 
     def _allowed(self, a: Article, f: Filters) -> bool:
         return (
@@ -200,7 +213,7 @@ class FakeKB:
 
     def search_cases(
         self, question: str, *, k: int = 5, filters: Filters | None = None
-    ) -> list[Hit]:
+    ) -> list[CaseHit]:
         f = filters or Filters()
         terms = _terms(question)
         scored = []
@@ -250,7 +263,7 @@ class FakeKB:
             if found:
                 scored.append((len(found), a, found))
         scored.sort(key=lambda x: (-x[0], x[1].number))
-        hits = [
+        hits: list[ArticleHit] = [
             Hit(a, float(s), r, Why(("keyword",), found, keyword_rank=r))
             for r, (s, a, found) in enumerate(scored[:k], 1)
         ]

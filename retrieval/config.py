@@ -1,0 +1,112 @@
+"""Every scoring and answer constant, in frozen configs that evaluation output records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """How runs are made and fused. Defaults are the tuned hybrid (see docs/quality.md).
+
+    Args:
+        keyword / semantic / precedent: which runs take part.
+        fusion: ``"weighted"`` (min-max normalised weighted sum), ``"rrf"``, or
+            ``"rrf+precedent"`` (RRF of keyword and semantic runs, min-max scaled, plus
+            the calibrated precedent run).
+        w_keyword / w_semantic / w_precedent: fusion weights.
+        expand: add lay→legal vocabulary terms to the keyword query.
+        expand_dense: also to the text the query encoder sees.
+        depth: candidates kept per run before fusion.
+        precedent_cases: nearest cases whose cited articles are lifted.
+        precedent_floor: a case lifts its articles by ``(cos - floor) / (1 - floor)``
+            of its question's cosine with the query, so distant cases lift nothing.
+        precedent_trust: per case-source prefix, a factor on its lift.
+        w_law / law_top: law routing; every article is lifted by ``w_law`` times its
+            law's evidence (the sum of the law's ``law_top`` best fused scores) relative
+            to the best law's, so the few laws a question belongs to rise together.
+        case_depth: candidates per case run (at least ``case_depth_per_hit`` × cases asked).
+        suggest_min: a repealed law's successor is suggested from the fused ranking when it
+            holds at least this many of the successor's articles, else by a search inside it.
+        why_depth: a run is named in ``Why.sources`` when the article ranks within
+            ``max(why_depth, k)`` of that run.
+        why_terms / why_terms_ranks: matched terms shown (at most), and for hits up to this
+            rank only (tokenising an article is the costly part).
+        why_cases: cases named in ``Why.via_cases``.
+        similar_pool: nearest cases the shown "similar cases" are chosen from.
+        similar_floor: a shown case's best section must have at least this cosine with
+            the question; ``similar_floor_untyped`` when the question's dispute type is
+            unknown (其他), since then no type agreement vouches for it.
+        similar_same_type: show only cases of the question's dispute type (when known).
+        trust_bonus: added to a committee's or a court's case, so at equal relevance a
+            real resolution ranks above a consultation or a machine-written answer.
+    """
+
+    name: str = "hybrid"
+    keyword: bool = True
+    semantic: bool = True
+    precedent: bool = True
+    fusion: str = "weighted"
+    w_keyword: float = 0.4
+    w_semantic: float = 0.6
+    w_precedent: float = 2.0
+    rrf_k: int = 60
+    expand: bool = True
+    expand_dense: bool = False
+    depth: int = 300
+    precedent_cases: int = 20
+    precedent_floor: float = 0.88
+    # lawyer-llama's article labels were picked by that data set's own retriever (silver)
+    precedent_trust: tuple[tuple[str, float], ...] = (("lawyer-llama", 0.5),)
+    w_law: float = 0.5
+    law_top: int = 3
+    case_depth: int = 50
+    case_depth_per_hit: int = 5
+    suggest_min: int = 3
+    why_depth: int = 50
+    why_terms: int = 12
+    why_terms_ranks: int = 20
+    why_cases: int = 5
+    similar_pool: int = 20
+    similar_floor: float = 0.85
+    similar_floor_untyped: float = 0.89
+    similar_same_type: bool = True
+    trust_bonus: float = 0.05
+
+
+CONFIGS: dict[str, SearchConfig] = {
+    "bm25": SearchConfig("bm25", semantic=False, precedent=False, expand=False, w_law=0.0),
+    "dense": SearchConfig("dense", keyword=False, precedent=False, w_law=0.0),
+    "rrf": SearchConfig(
+        "rrf", precedent=False, fusion="rrf", expand=False, w_keyword=0.3, w_semantic=0.7, w_law=0.0
+    ),
+    "hybrid-noprec": SearchConfig("hybrid-noprec", precedent=False),
+    "hybrid-nolaw": SearchConfig("hybrid-nolaw", w_law=0.0),
+    "hybrid": SearchConfig(),
+}
+DEFAULT_CONFIG = CONFIGS["hybrid"]
+
+
+@dataclass(frozen=True)
+class AnswerConfig:
+    """How the answer panel picks its verbatim clauses and case outcome lines.
+
+    Args:
+        max_quotes / max_outcomes: points shown.
+        top_articles: articles whose clauses compete.
+        rank_decay: a clause's score is divided by ``1 + rank_decay × (rank - 1)`` of its
+            article, so the retriever's order still counts.
+        clause_length: long clauses are penalised by ``1 + len / clause_length`` so a
+            focused sentence beats a list that happens to mention everything.
+        outcome_chars: an outcome line is cut after this many characters.
+    """
+
+    max_quotes: int = 3
+    max_outcomes: int = 3
+    top_articles: int = 5
+    rank_decay: float = 0.35
+    clause_length: float = 120.0
+    outcome_chars: int = 90
+
+
+DEFAULT_ANSWER = AnswerConfig()

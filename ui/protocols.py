@@ -1,0 +1,48 @@
+"""What a page needs from the knowledge base, typed: the service implements it, so does the test double."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
+
+from ingest.records import Article, Case
+from retrieval.hits import Filters, Notice
+
+if TYPE_CHECKING:
+    from retrieval.catalogue import LawInfo
+    from retrieval.service import AddReport, Answered, KBStats, Upload
+
+
+class KnowledgeService(Protocol):
+    """The calls the pages make; ``retrieval.service.Service`` is the real one."""
+
+    @property
+    def version(self) -> str:
+        """Changes when the knowledge base is rebuilt."""
+        ...
+
+    def ask(
+        self, question: str, *, filters: Filters | None = None, k: int = 10, k_cases: int = 5
+    ) -> Answered: ...
+
+    def article(self, article_id: str) -> Article | None: ...
+
+    def case(self, case_id: str) -> Case | None: ...
+
+    def lookup(self, law: str, article: str, version: str = "") -> Article | None: ...
+
+    def laws(self) -> list[LawInfo]: ...
+
+    def law_articles(self, law: str, version: str = "") -> list[Article]: ...
+
+    def neighbours(self, article_id: str, n: int = 2) -> list[Article]: ...
+
+    def chapter(self, article_id: str) -> list[Article]: ...
+
+    def cases_citing(self, article_id: str) -> list[Case]: ...
+
+    def freshness_notice(self) -> Notice | None: ...
+
+    def stats(self) -> KBStats: ...
+
+    def add_files(self, uploads: Sequence[Upload], *, force: bool = False) -> AddReport: ...
