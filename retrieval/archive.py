@@ -27,9 +27,16 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
-from retrieval.build import INDEX, swap_in
 from retrieval.errors import FengqiaoError
-from retrieval.manifest import FORMAT_VERSION, MANIFEST, read_manifest
+from retrieval.index_folder import (
+    FORMAT_VERSION,
+    INDEX,
+    MANIFEST,
+    IndexFolder,
+    build_lock,
+    new_folder,
+    swap_in,
+)
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +87,7 @@ def export_index(index_dir: Path, out_path: Path) -> ArchiveInfo:
     folder = Path(index_dir)
     if not (folder / MANIFEST).exists() and (folder / INDEX / MANIFEST).exists():
         folder = folder / INDEX
-    manifest = read_manifest(folder)
+    manifest = IndexFolder(folder).manifest()
     files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
     listing: list[dict[str, Any]] = [
         {
@@ -319,16 +326,16 @@ def install_index(
             f"索引压缩包校验失败（{url_or_path}）：SHA-256 为 {digest}，应为 {want}",
             "重新下载；若发布方更新了索引，使用新的校验值",
         )
-    tmp = kb_dir / f".index-install-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
-        head = _unpack(archive, tmp, max_member_bytes, model_key)
-        read_manifest(tmp)  # the unpacked folder is an index this program reads
-        swap_in(tmp, kb_dir / INDEX)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    # under the build lock: a build finishing meanwhile would swap its own index in
+    with build_lock(kb_dir):
+        tmp = new_folder(kb_dir)
+        try:
+            head = _unpack(archive, tmp.path, max_member_bytes, model_key)
+            tmp.check()  # the unpacked folder is a whole index this program reads
+            swap_in(tmp, kb_dir)
+        except BaseException:
+            shutil.rmtree(tmp.path, ignore_errors=True)
+            raise
     size = archive.stat().st_size
     if not local:
         archive.unlink()

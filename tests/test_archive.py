@@ -17,7 +17,7 @@ import pytest
 from conftest import FakeEmbedder
 
 from retrieval.archive import ArchiveError, export_index, install_index
-from retrieval.kb import KnowledgeBase
+from retrieval.service import Service
 
 
 class Server:
@@ -92,7 +92,7 @@ def old_kb(tmp_path: Path) -> Path:
 
 def assert_old_intact(kb: Path) -> None:
     assert json.loads((kb / "index" / "manifest.json").read_text()) == {"old": True}
-    assert not [p for p in kb.iterdir() if p.name.startswith(".index-install")]
+    assert not [p for p in kb.iterdir() if p.name.startswith(".index-new")]
 
 
 def test_export_lists_every_file_with_checksums(exported, tiny_kb_dir: Path) -> None:
@@ -128,7 +128,7 @@ def test_good_archive_installs_and_answers_like_the_source(
     )
     assert info.path == kb / "index" and info.sha256 == exported.sha256
     assert seen and seen[-1] == exported.bytes
-    installed = KnowledgeBase.load(kb, embedder=FakeEmbedder())
+    installed = Service.load(kb, embedder=FakeEmbedder())
     q = "丈夫不同意离婚怎么办"
     assert [h.record.id for h in installed.search(q).articles] == [
         h.record.id for h in tiny_kb.search(q).articles
@@ -177,7 +177,7 @@ def test_truncated_download_fails_then_resumes(exported, server: Server, tmp_pat
     server.cut_at = None
     install_index(server.url("a.tar.gz"), exported.sha256, kb)
     assert server.ranges == [f"bytes={exported.bytes // 3}-"]
-    assert KnowledgeBase.load(kb, embedder=FakeEmbedder()).stats()["articles"] > 0
+    assert Service.load(kb, embedder=FakeEmbedder()).stats().articles > 0
 
 
 def _rewrite(src: Path, dest: Path, edit) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import DATA, FakeEmbedder
+from conftest import DATA, FAKE_CONFIG, FakeEmbedder
 
 pytest.importorskip("pymilvus")
 
@@ -163,20 +163,18 @@ def test_engine_and_client_grouping_agree(client: Any) -> None:
 
 
 def test_eval_numbers_equal_on_both_backends(tiny_kb_dir: Path, tmp_path: Path) -> None:
-    """`fengqiao eval` over the index folder and over MilvusStore: the same metrics (≤ 0.005)."""
+    """`fengqiao eval` on the index folder's FAISS files and on MilvusStore: the same metrics."""
     from retrieval.evaluate import evaluate
-    from retrieval.kb import KnowledgeBase
-    from retrieval.stores.bridge import through_stores
-    from retrieval.stores.fill import corpus_units, fill
+    from retrieval.service import Service
+    from retrieval.stores.fill import corpus_units, fill, load_service
 
-    folder = KnowledgeBase.load(tiny_kb_dir, embedder=FakeEmbedder())
-    milvus = KnowledgeBase.load(tiny_kb_dir, embedder=FakeEmbedder())
+    folder = Service.load(tiny_kb_dir, embedder=FakeEmbedder(), config=FAKE_CONFIG)
     uri = str(tmp_path / "eval.db")
     stores = {}
     for corpus in ("articles", "cases"):
         stores[corpus] = MilvusStore(uri, f"eval_{corpus}", corpus=corpus, dim=FakeEmbedder.dim)  # type: ignore[arg-type]
-        fill(stores[corpus], corpus_units(folder, corpus))  # type: ignore[arg-type]
-    through_stores(milvus, stores["articles"], stores["cases"])
+        fill(stores[corpus], corpus_units(tiny_kb_dir, corpus))  # type: ignore[arg-type]
+    milvus = load_service(tiny_kb_dir, stores, embedder=FakeEmbedder(), config=FAKE_CONFIG)
     configs = ["bm25", "dense", "hybrid"]
     want = evaluate(folder, DATA / "queries.jsonl", None, configs)
     got = evaluate(milvus, DATA / "queries.jsonl", None, configs)
@@ -185,10 +183,15 @@ def test_eval_numbers_equal_on_both_backends(tiny_kb_dir: Path, tmp_path: Path) 
         for metric, value in want.by_config[name].items():
             assert got.by_config[name][metric] == pytest.approx(value, abs=0.005), (name, metric)
         assert [r["top"] for r in got.per_query[name]] == [r["top"] for r in want.per_query[name]]
-    # and the runs really came from Milvus: emptying it empties the keyword results
-    stores["articles"].delete([a for a in folder.article_ids])
-    assert not milvus.search("离婚", k=5, k_cases=0).articles or all(
-        h.why.keyword_rank is None for h in milvus.search("离婚", k=5, k_cases=0).articles
+    q = "丈夫不同意离婚怎么办"
+    assert [h.record.id for h in milvus.search(q).cases] == [
+        h.record.id for h in folder.search(q).cases
+    ]
+    # the runs really come from Milvus: emptied, it finds nothing by keyword or meaning
+    stores["articles"].delete([a.id for a in folder.articles])
+    assert all(
+        h.why.keyword_rank is None and h.why.semantic_rank is None
+        for h in milvus.search(q, k_cases=0).articles
     )
 
 

@@ -1,9 +1,8 @@
 """The unit-store contract: the same behaviour from every backend (milvus-lite always, a Milvus
-server from env FENGQIAO_TEST_MILVUS_URI, the FAISS store once it exists)."""
+server from env FENGQIAO_TEST_MILVUS_URI, and the default FAISS + bm25s store)."""
 
 from __future__ import annotations
 
-import importlib
 import os
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -22,18 +21,10 @@ ANY_ARTICLE = Filters(statuses=(), current_only=False)
 Make = Callable[[str, int], UnitStore]
 
 
-def _faiss_factory() -> Make | None:
-    """The lead's FAISS store, when it is on this branch (module and class names may differ)."""
-    for module, cls in (
-        ("retrieval.stores.faiss_store", "FaissStore"),
-        ("retrieval.stores.faiss", "FaissStore"),
-    ):
-        try:
-            store_cls = getattr(importlib.import_module(module), cls)
-        except (ImportError, AttributeError):
-            continue
-        return lambda corpus, dim: store_cls(corpus=corpus, dim=dim)
-    return None
+def _flat_factory() -> Make:
+    from retrieval.stores.flat import FlatStore
+
+    return lambda corpus, dim: FlatStore(corpus, dim)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="session")
@@ -46,17 +37,14 @@ def lite_client(tmp_path_factory: pytest.TempPathFactory):
     client.close()
 
 
-BACKENDS = ["milvus-lite", "milvus-uri", "faiss"]
+BACKENDS = ["flat", "milvus-lite", "milvus-uri"]
 
 
 @pytest.fixture(params=BACKENDS)
 def make(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Make]:
     made: list[UnitStore] = []
-    if request.param == "faiss":
-        factory = _faiss_factory()
-        if factory is None:
-            pytest.skip("the FAISS store is not on this branch yet")
-        yield factory
+    if request.param == "flat":
+        yield _flat_factory()
         return
     from retrieval.stores.milvus import MilvusStore
 
