@@ -89,7 +89,10 @@ def real_queries(n: int) -> np.ndarray:
     """e5 query vectors of the first ``n`` lawbench-3-8 questions (the default model)."""
     from retrieval.embedder import load_embedder
 
-    path = Path(os.environ.get("FENGQIAO_EVAL", REPO.parent / "shared" / "eval")) / "lawbench-3-8.jsonl"
+    path = (
+        Path(os.environ.get("FENGQIAO_EVAL", REPO.parent / "shared" / "eval"))
+        / "lawbench-3-8.jsonl"
+    )
     with path.open(encoding="utf-8") as f:
         texts = [json.loads(line)["query"] for line in f if line.strip()][:n]
     return np.asarray(load_embedder().encode_queries(texts), np.float32)
@@ -119,7 +122,7 @@ def make_data(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     np.save(work / "codes.npy", codes)
     source = "synthetic (held out)"
     queries = None
-    if not args.small:
+    if not args.small and not args.synthetic_queries:
         try:
             queries = real_queries(args.queries)
             source = f"e5 query vectors of the first {args.queries} lawbench-3-8 questions"
@@ -184,8 +187,10 @@ def exact(work: Path, meta: dict[str, Any]) -> None:
 
 
 def rss_mb() -> float:
+    """Anonymous resident memory (RssAnon): the index and its bookkeeping, without the
+    pages of the memory-mapped input vectors that every backend reads from."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith("RssAnon:"):
             return int(line.split()[1]) / 1024
     return 0.0
 
@@ -260,7 +265,9 @@ def chunks(work: Path, size: int = 100_000):
         yield s, np.ascontiguousarray(vecs[s : s + size])
 
 
-def type_sets(work: Path, meta: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, dict[int, np.ndarray]]:
+def type_sets(
+    work: Path, meta: dict[str, Any]
+) -> tuple[np.ndarray, np.ndarray, dict[int, np.ndarray]]:
     codes = np.load(work / "codes.npy")
     qc = np.load(work / "qcodes.npy")
     return codes, qc, {c: np.flatnonzero(codes == c) for c in np.unique(codes)}
@@ -333,7 +340,9 @@ def run_flat(work: Path, meta: dict[str, Any], args: argparse.Namespace) -> dict
     return out
 
 
-def run_faiss(kind: str, work: Path, meta: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+def run_faiss(
+    kind: str, work: Path, meta: dict[str, Any], args: argparse.Namespace
+) -> dict[str, Any]:
     import faiss
 
     faiss.omp_set_num_threads(1)  # one query, one core: what a served query gets here
@@ -403,6 +412,7 @@ def run_faiss(kind: str, work: Path, meta: dict[str, Any], args: argparse.Namesp
     knobs = args.nprobe if kind == "ivf" else args.ef
     out["sweep"] = []
     for knob in knobs:
+
         def search(q: np.ndarray, sel: Any, knob: int = knob, raw: bool = False) -> list[int]:
             code = sel_code.get(id(sel)) if sel is not None else None
             # the store's rule: a filter leaving under SELECTIVE of the cases is searched
@@ -415,7 +425,13 @@ def run_faiss(kind: str, work: Path, meta: dict[str, Any], args: argparse.Namesp
 
         res = measure(search, work, meta, make_filter)
         if True:
-            rare = measure(lambda q, sel, knob=knob: search(q, sel, knob, raw=True), work, meta, make_filter, ("rare",))
+            rare = measure(
+                lambda q, sel, knob=knob: search(q, sel, knob, raw=True),
+                work,
+                meta,
+                make_filter,
+                ("rare",),
+            )
             res["rare_raw"] = rare["rare"]
         out["sweep"].append({"knob": knob, **res})
         if res["type"]["recall"] >= 0.99 and res["rare"]["recall"] >= 0.99:
@@ -441,10 +457,15 @@ def run_milvus(work: Path, meta: dict[str, Any], args: argparse.Namespace) -> di
     db = Path(tempfile.mkdtemp(dir=work)) / "scale.db"
     spec = IndexSpec(args.milvus_index, tuple(args.milvus_build), tuple(args.milvus_search))
     base_rss = rss_mb()
-    store = MilvusStore(str(db), "scale_cases", corpus="cases", dim=dim, index=spec, keyword=False, batch=5000)
+    store = MilvusStore(
+        str(db), "scale_cases", corpus="cases", dim=dim, index=spec, keyword=False, batch=5000
+    )
     t0 = time.perf_counter()
     for s, block in chunks(work, 20_000):
-        rows = [UnitRow(f"c{i}#问题", f"c{i}", dispute_type=names[codes[i]]) for i in range(s, s + len(block))]
+        rows = [
+            UnitRow(f"c{i}#问题", f"c{i}", dispute_type=names[codes[i]])
+            for i in range(s, s + len(block))
+        ]
         store.upsert(rows, block, [()] * len(rows))
     store.flush()
     insert_s = time.perf_counter() - t0
@@ -493,8 +514,10 @@ def report(meta: dict[str, Any], results: list[dict[str, Any]], command: str) ->
         for row in r["sweep"]:
             knob = row["knob"]
             setting = (
-                f"nprobe={knob}" if "IVF" in r["backend"] and isinstance(knob, int)
-                else f"efSearch={knob}" if "HNSW" in r["backend"] and isinstance(knob, int)
+                f"nprobe={knob}"
+                if "IVF" in r["backend"] and isinstance(knob, int)
+                else f"efSearch={knob}"
+                if "HNSW" in r["backend"] and isinstance(knob, int)
                 else str(knob or "exact")
             )
             lines.append(
@@ -523,7 +546,10 @@ def report(meta: dict[str, Any], results: list[dict[str, Any]], command: str) ->
                     f"  - {row['knob']}: rare filter through the index itself (no exact fallback): "
                     f"p95 {row['rare_raw']['p95']:.1f} ms, recall {row['rare_raw']['recall']:.3f}"
                 )
-            ok = row["type"]["p95"] <= TARGETS["p95 ms (filtered)"] and row["type"]["recall"] >= TARGETS["recall@10 (filtered)"]
+            ok = (
+                row["type"]["p95"] <= TARGETS["p95 ms (filtered)"]
+                and row["type"]["recall"] >= TARGETS["recall@10 (filtered)"]
+            )
             lines.append(
                 f"  - {row['knob']}: type-filter p95 {row['type']['p95']:.1f} ms (target ≤ 50), "
                 f"recall {row['type']['recall']:.3f} (target ≥ 0.95) → {'meets' if ok else 'misses'}; "
@@ -532,8 +558,13 @@ def report(meta: dict[str, Any], results: list[dict[str, Any]], command: str) ->
             )
     flat = next((r for r in results if r.get("flat_by_n")), None)
     if flat:
-        lines += ["", "Exact flat search against size (CPU ms, 50 queries, one BLAS thread):", "",
-                  "| cases | p50 | p95 | p95 type filter | wall p95 |", "|---|---|---|---|---|"]
+        lines += [
+            "",
+            "Exact flat search against size (CPU ms, 50 queries, one BLAS thread):",
+            "",
+            "| cases | p50 | p95 | p95 type filter | wall p95 |",
+            "|---|---|---|---|---|",
+        ]
         lines += [
             f"| {x['n']:,} | {x['p50']:.1f} | {x['p95']:.1f} | {x['p95_type']:.1f} | {x['wall_p95']:.0f} |"
             for x in flat["flat_by_n"]
@@ -557,8 +588,13 @@ def main() -> None:
     ap.add_argument("--milvus-index", default="FLAT")
     ap.add_argument("--milvus-build", type=json.loads, default=[])
     ap.add_argument("--milvus-search", type=json.loads, default=[])
-    ap.add_argument("--prefixes", type=int, nargs="*", default=[50_000, 100_000, 200_000, 500_000, 1_000_000])
+    ap.add_argument(
+        "--prefixes", type=int, nargs="*", default=[50_000, 100_000, 200_000, 500_000, 1_000_000]
+    )
     ap.add_argument("--milvus-queries", type=int, default=50)
+    ap.add_argument(
+        "--synthetic-queries", action="store_true", help="held-out synthetic queries, not e5 ones"
+    )
     ap.add_argument("--out", default="", help="also write the table to this file")
     ap.add_argument("--report", action="store_true", help="print the table of saved results")
     ap.add_argument("--worker", default="", help=argparse.SUPPRESS)
@@ -568,7 +604,7 @@ def main() -> None:
         args.prefixes = [5_000, 10_000, 20_000]
         args.nprobe, args.ef = [8, 32], [32, 128]
         args.milvus_queries = 20
-    work = Path(args.work) / (f"n{args.n}")
+    work = Path(args.work) / (f"n{args.n}" + ("-synq" if args.synthetic_queries else ""))
     work.mkdir(parents=True, exist_ok=True)
     if args.worker:
         meta = json.loads((work / "data.json").read_text())
