@@ -112,10 +112,13 @@ def connect(uri: str, *, timeout: float = 30.0) -> tuple[Any, bool]:
     try:
         return MilvusClient(uri=target, token=token, timeout=timeout), lite
     except (MilvusException, OSError) as e:
-        raise KBError(
-            f"无法连接 Milvus（{uri}）：{_short(e)}",
-            f"确认服务已启动、地址和端口正确；需要认证时设置环境变量 {TOKEN_ENV}",
-        ) from e
+        hint = (
+            "milvus-lite 文件同一时间只能由一个程序打开：关闭正在使用它的其他 fengqiao 进程，"
+            "多人同时使用请改用 Milvus 服务器（milvus://主机:19530）"
+            if lite
+            else f"确认服务已启动、地址和端口正确；需要认证时设置环境变量 {TOKEN_ENV}"
+        )
+        raise KBError(f"无法打开 Milvus（{uri}）：{_short(e)}", hint) from e
 
 
 def _short(e: BaseException) -> str:
