@@ -100,4 +100,3 @@ def load_service(
     )
     tokenizer("预热")
     return service
-
