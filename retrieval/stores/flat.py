@@ -209,7 +209,7 @@ class FlatStore:
         st = self._state
         if not st.rows:
             return []
-        return self._run(st, st.dense.scores(query), flt, depth, positive=False)
+        return self._run(st, st.dense.scores(self._query(query)), flt, depth, positive=False)
 
     def keyword(self, tokens: Sequence[str], flt: Filters, depth: int) -> list[Scored]:
         st = self._state
@@ -220,7 +220,7 @@ class FlatStore:
     def dense_of(self, query: np.ndarray, parents: Sequence[str]) -> dict[str, Scored]:
         st = self._state
         out: dict[str, Scored] = {}
-        q = np.asarray(query, np.float32).reshape(-1)
+        q = self._query(query)
         for parent in parents:
             p = st.parent_index.get(parent)
             if p is None:
@@ -230,6 +230,15 @@ class FlatStore:
             best = int(np.argmax(s))
             out[parent] = Scored(parent, float(s[best]), st.rows[a + best].unit)
         return out
+
+    def _query(self, query: np.ndarray) -> np.ndarray:
+        q = np.asarray(query, np.float32).reshape(-1)
+        if q.shape[0] != self.dim:
+            raise KBError(
+                f"查询向量维度 {q.shape[0]} 与索引的 {self.dim} 维不符",
+                "用构建索引时的模型提问，或用当前模型重新运行 fengqiao build",
+            )
+        return q
 
     def mask(self, flt: Filters) -> np.ndarray:
         """Units allowed by the corpus's part of ``flt`` (cached per distinct filter)."""
