@@ -1,0 +1,90 @@
+"""What every page shares: the kb folder, the loaded service and the collections store.
+
+The folder is not called ``pages/``: next to the entry script that name makes Streamlit
+run each file as a page of its own (its first multipage mode), skipping ui/app.py's
+navigation, settings and error guard on a link opened first after a restart.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+import streamlit as st
+
+from ingest.errors import FengqiaoError
+from retrieval.index_folder import REPO, default_kb
+from ui.protocols import KnowledgeService
+from ui.store import CollectionStore
+
+__all__ = ["REPO", "get_service", "get_store", "kb_dir", "reload_service"]
+
+# Tests may put a ready KnowledgeService here instead of loading a folder.
+SERVICE_OVERRIDE = "fengqiao_service_override"
+PAGE_FILES = {
+    "ask": "views/ask.py",
+    "browse": "views/browse.py",
+    "collections": "views/collections.py",
+    "knowledge": "views/knowledge.py",
+}
+
+
+def kb_dir() -> Path:
+    """The knowledge-base folder: env ``FENGQIAO_KB``, else ``<repo>/kb``."""
+    return default_kb().resolve()
+
+
+@st.cache_resource(show_spinner="正在加载知识库……")
+def _load_service(path: str) -> KnowledgeService:
+    from retrieval.service import Service
+
+    service = Service.load(path)
+    # Warm the query path (tokenizer dictionary, encoder) while the user is still typing.
+    threading.Thread(target=_warm, args=(service,), daemon=True, name="fengqiao-warm").start()
+    return service
+
+
+def _warm(service: KnowledgeService) -> None:
+    try:
+        service.ask("邻里纠纷如何调解", k=1, k_cases=1)
+    except Exception:  # warming is best effort; the real search reports its own errors
+        logging.getLogger(__name__).debug("warm-up search failed", exc_info=True)
+
+
+def reload_service() -> None:
+    """Forget the loaded service so the next call loads the (re)built index."""
+    _load_service.clear()
+
+
+def get_service(*, show_error: bool = True, admin: bool = False) -> KnowledgeService | None:
+    """The loaded service, or None (after one st.error line) when it cannot be loaded.
+
+    A mediator is told to ask the administrator; the folder, the cause and the command
+    to run are shown on the administrator's page (``admin=True``) only.
+    """
+    override = st.session_state.get(SERVICE_OVERRIDE)
+    if override is not None:
+        return override  # type: ignore[no-any-return]
+    try:
+        return _load_service(str(kb_dir()))
+    except FengqiaoError as exc:
+        if show_error and admin:
+            from ui.widgets import md
+
+            hint = exc.hint or "在下面导入法规文件"
+            st.error(md(f"知识库无法加载：{exc.message} 建议：{hint}"))
+        elif show_error:
+            st.error(
+                "知识库还没有准备好，暂时不能检索。建议：请知识库管理员打开“知识库”页查看原因并更新。"
+            )
+        return None
+
+
+@st.cache_resource
+def _store(path: str) -> CollectionStore:
+    return CollectionStore.in_kb(path)
+
+
+def get_store() -> CollectionStore:
+    return _store(str(kb_dir()))
