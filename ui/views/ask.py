@@ -11,8 +11,8 @@ from retrieval.cite import without_citations
 from retrieval.hits import Filters
 from retrieval.service import Answered
 from ui.citation import opened_citation
-from ui.views import get_service
 from ui.protocols import KnowledgeService
+from ui.views import get_service
 from ui.widgets import (
     article_card,
     article_link,

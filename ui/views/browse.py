@@ -8,8 +8,8 @@ from ingest.names import canonical_law
 from ingest.records import Article
 from retrieval.catalogue import LawInfo
 from ui.citation import opened_citation
-from ui.views import PAGE_FILES, get_service
 from ui.protocols import KnowledgeService
+from ui.views import PAGE_FILES, get_service
 from ui.widgets import (
     add_button,
     article_link,

@@ -6,9 +6,9 @@ import streamlit as st
 
 from ingest.records import Article, Case
 from ui.casefile import details_form, exports
-from ui.views import get_service, get_store
 from ui.protocols import KnowledgeService
 from ui.store import Item, StoreError
+from ui.views import get_service, get_store
 from ui.widgets import (
     CASE_ID,
     article_link,

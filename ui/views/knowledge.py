@@ -11,8 +11,8 @@ from ingest.dropin import ALLOWED
 from ingest.errors import FengqiaoError
 from ingest.names import printable
 from retrieval.service import AddReport, Upload, add_files
-from ui.views import REPO, get_service, kb_dir, reload_service
 from ui.protocols import KnowledgeService
+from ui.views import REPO, get_service, kb_dir, reload_service
 from ui.widgets import collection_picker, local_time, md
 
 MAX_MB = 20
