@@ -7,6 +7,7 @@ every save names the 案卷 it writes to (``CollectionStore.save_details``).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 
 import streamlit as st
 
@@ -197,7 +198,7 @@ def exports(
 ) -> None:
     """调解协议书 / 调解笔录 drafts, the 案卷 itself and its teaching set."""
     base = (service.version, cid, name, details, tuple(items))
-    st.markdown("##### 调解文书草稿")
+    st.markdown("##### 调解文书草稿", anchors=False)
     st.caption(
         "按“案情与当事人”中保存的内容生成；案卷中的法条按原文引用并注明效力状态，"
         "协议书附司法确认须知。草稿须经调解员核对后使用。"
@@ -205,20 +206,18 @@ def exports(
     title = st.radio("文书", list(DRAFTS), horizontal=True, key="draft-kind")
     kind = DRAFTS[title]
     mask = st.checkbox("隐去身份证号码和电话（对外提供时）", key="draft-mask")
-    left, right = st.columns(2)
-    for col, fmt in ((left, "docx"), (right, "pdf")):
-        with col:
+    draft_formats: tuple[Format, ...] = ("docx", "pdf")
+    with st.container(horizontal=True):
+        for dfmt in draft_formats:
             _download(
-                f"{title}（{'Word' if fmt == 'docx' else 'PDF'}）",
-                f"dl-draft-{fmt}",
-                draft_file_name(kind, name, fmt),  # type: ignore[arg-type]
-                fmt,  # type: ignore[arg-type]
-                (*base, kind, fmt, mask),
-                lambda fmt=fmt: export_draft(
-                    kind, name, details, items, service, fmt, mask_ids=mask
-                ),  # type: ignore[misc]
+                f"{title}（{'Word' if dfmt == 'docx' else 'PDF'}）",
+                f"dl-draft-{dfmt}",
+                draft_file_name(kind, name, dfmt),
+                dfmt,
+                (*base, kind, dfmt, mask),
+                partial(export_draft, kind, name, details, items, service, dfmt, mask_ids=mask),
             )
-    st.markdown("##### 案卷与教学集")
+    st.markdown("##### 案卷与教学集", anchors=False)
     label = st.radio(
         "格式", list(FORMATS), horizontal=True, key="export_format", persist_state="session"
     )
@@ -229,7 +228,7 @@ def exports(
         file_name(name, fmt),
         fmt,
         (*base, "file", fmt),
-        lambda: export_collection(name, items, service, fmt),
+        partial(export_collection, name, items, service, fmt),
     )
     if not any(i.kind == "case" for i in items):
         st.caption(
@@ -237,16 +236,13 @@ def exports(
         )
         return
     versions: tuple[Version, ...] = ("student", "teacher")
-    cols = st.columns(2)
-    for col, version in zip(cols, versions, strict=True):
-        with col:
+    with st.container(horizontal=True):
+        for version in versions:
             _download(
                 f"导出教学集（{VERSION_NAMES[version]}）",
                 f"dl-teach-{version}",
                 file_name(name, fmt, teaching=version),
                 fmt,
                 (*base, "teach", version, fmt),
-                lambda version=version: export_collection(
-                    name, items, service, fmt, teaching=version
-                ),  # type: ignore[misc]
+                partial(export_collection, name, items, service, fmt, teaching=version),
             )

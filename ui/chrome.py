@@ -44,6 +44,15 @@ WORDS: dict[str, str] = {
     "Running...": "正在处理……",
     "Stop": "停止",
     "Skip to main content": "跳到正文",
+    "Collapse sidebar": "收起侧栏",
+    "Expand sidebar": "展开侧栏",
+    "App pages": "页面",
+    "Link to heading": "本节链接",
+    "Main menu": "菜单",
+    "Increment": "加一",
+    "Decrement": "减一",
+    "Open": "展开",
+    "Clear value": "清除",
 }
 
 _SCRIPT = r"""
@@ -71,13 +80,22 @@ _SCRIPT = r"""
     }
     return null;
   };
-  const fixNode = (node) => {
+  // Texts from users and data (Markdown, code, tables, chosen options) are never touched,
+  // except inside the file uploader, whose words are all Streamlit's.
+  const DATA = ['[data-testid="stMarkdownContainer"]', '[data-testid="stCode"]',
+    '[data-testid="stText"]', '[data-testid="stTable"]', '[data-testid="stSelectbox"]',
+    '[data-testid="stMultiSelect"]'].join(",");
+  const isData = (node) => {
+    const el = node.nodeType === 3 ? node.parentElement : node;
+    return !!el && !!el.closest(DATA) && !el.closest('[data-testid="stFileUploader"]');
+  };
+  const fixOne = (node) => {
+    if (isData(node)) return;
     if (node.nodeType === 3) {
       const fixed = fixText(node.nodeValue);
       if (fixed !== null && fixed !== node.nodeValue) node.nodeValue = fixed;
       return;
     }
-    if (node.nodeType !== 1) return;
     for (const attr of ["aria-label", "title", "placeholder"]) {
       const v = node.getAttribute(attr);
       if (v) {
@@ -85,19 +103,20 @@ _SCRIPT = r"""
         if (fixed !== null && fixed !== v) node.setAttribute(attr, fixed);
       }
     }
+  };
+  // One pass over a node and everything under it (no recursion: pages hold thousands of nodes).
+  const fixNode = (node) => {
+    if (node.nodeType !== 1 && node.nodeType !== 3) return;
+    fixOne(node);
+    if (node.nodeType !== 1) return;
     const walker = doc.createTreeWalker(node, 5);  // elements and text
-    let n = walker.nextNode();
-    while (n) {
-      if (n !== node) fixNode(n);
-      n = walker.nextNode();
-    }
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) fixOne(n);
   };
   fixNode(doc.body);
   new doc.defaultView.MutationObserver((changes) => {
     for (const c of changes) {
-      if (c.type === "characterData") fixNode(c.target);
-      else if (c.type === "attributes") fixNode(c.target);
-      else c.addedNodes.forEach(fixNode);
+      if (c.type === "characterData" || c.type === "attributes") fixOne(c.target);
+      else c.addedNodes.forEach((n) => fixNode(n));
     }
   }).observe(doc.body, {
     childList: true, subtree: true, characterData: true,
@@ -122,7 +141,10 @@ h1 { font-size: 1.7rem !important; padding-top: 0.25rem !important; }
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
   height: auto !important; max-width: 100% !important;
 }
-[data-testid="stPageLink"] a { align-items: flex-start; }
+[data-testid="stPageLink"] a { align-items: flex-start; background: transparent !important; }
+/* Links to the page being shown are still links (Streamlit greys them as "current page"). */
+[data-testid="stPageLink"] p { color: #2b6cb0; font-weight: normal !important; }
+[data-testid="stPageLink"] a:hover p { text-decoration: underline; }
 /* A code block holding a citation wraps too. */
 [data-testid="stCode"] pre, [data-testid="stCode"] code { white-space: pre-wrap !important; word-break: break-all; }
 /* Quoted law reads as a quotation. */

@@ -100,7 +100,7 @@ def citation_view(
     """The article, verbatim, with everything the knowledge base links to it."""
     a = page.article
     with st.container(border=True):
-        st.markdown(f"#### {md(a.citation)}")
+        st.markdown(f"#### {md(a.citation)}", anchors=False)
         st.markdown(badge(a.status) + "　" + md(article_meta(a)))
         st.caption(md(article_dates(a)))
         st.markdown(f'<div class="fq-quote">{esc(a.text)}</div>', unsafe_allow_html=True)
@@ -110,7 +110,7 @@ def citation_view(
 
     neighbours = [n for n in page.neighbours if n.id != a.id]
     if neighbours:
-        st.markdown(f"##### 同一{'章节' if a.path else '法律'}的相邻条文")
+        st.markdown(f"##### 同一{'章节' if a.path else '法律'}的相邻条文", anchors=False)
         if a.path:
             st.caption(md(" / ".join(a.path)))
         for n in page.neighbours:
@@ -119,7 +119,7 @@ def citation_view(
                 continue
             article_link(n, f"{n.label}　{brief(n.text, 40)}", icon=False)
 
-    st.markdown(f"##### 引用本条的司法解释等规定（{len(page.citing)}）")
+    st.markdown(f"##### 引用本条的司法解释等规定（{len(page.citing)}）", anchors=False)
     if not page.citing:
         st.caption("知识库中没有引用本条的司法解释或其他规定。")
     shown = _more(f"{key}-more-citing", len(page.citing))
@@ -141,7 +141,7 @@ def citation_view(
     _more_button(f"{key}-more-citing", len(page.citing), "条")
 
     cases = sorted_cases(page.cases)
-    st.markdown(f"##### 引用本条的案例（{len(cases)}）")
+    st.markdown(f"##### 引用本条的案例（{len(cases)}）", anchors=False)
     if not cases:
         st.caption("知识库中暂无引用本条的案例。")
     shown = _more(f"{key}-more-cases", len(cases))

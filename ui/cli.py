@@ -291,7 +291,7 @@ def _serve(args: argparse.Namespace) -> int:
         "--server.address", args.host,
         "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
-        "--client.toolbarMode", "viewer",
+        "--client.toolbarMode", "minimal",  # no menu: see ui/.streamlit/config.toml
     ]  # fmt: skip
     where = "localhost" if args.host == LOOPBACK else args.host
     print(f"枫桥已启动：在浏览器中打开 http://{where}:{args.port} （按 Ctrl+C 退出）")

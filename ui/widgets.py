@@ -344,10 +344,8 @@ def article_card(
         st.caption(md(article_meta(article)))
         st.markdown(snippet_html(article, spans, quote), unsafe_allow_html=True)
         st.caption(md(why_text(why, matched)))
-        left, right = st.columns([1, 1])
-        with left:
+        with st.container(horizontal=True, vertical_alignment="center"):
             add_button("article", article.id, f"{key}-add", in_collection)
-        with right:
             article_link(article, "条文详情")
         with st.expander("全文"):
             st.markdown(highlight(article.text, spans), unsafe_allow_html=True)

@@ -115,7 +115,7 @@ def answer_panel(service: KnowledgeService, answered: Answered, question: str) -
     """答案要点: verbatim clauses of the governing articles, each with its citation."""
     answer = answered.answer
     with st.container(border=True):
-        st.markdown("#### 答案要点")
+        st.markdown("#### 答案要点", anchors=False)
         if not answer.quotes:
             st.info("没有找到与问题直接相关的条文。建议：换个说法，或放宽左侧的筛选条件。")
         for n, quote in enumerate(answer.quotes, 1):
@@ -240,7 +240,7 @@ def render() -> None:
         st.stop()
     data_freshness(service)
     filters, k = sidebar_filters(service)
-    st.title("问答检索")
+    st.title("问答检索", anchor=False)
     st.text_input(
         QUESTION_LABEL,
         key="q",

@@ -116,13 +116,11 @@ def law_browser(service: KnowledgeService, infos: list[LawInfo], info: LawInfo |
     for a in shown[:MAX_LIST]:
         if a.path != current_path:
             current_path = a.path
-            st.markdown(f"###### {md(path_label(a.path))}")
+            st.markdown(f"###### {md(path_label(a.path))}", anchors=False)
         spans = [(i, i + len(t)) for t in terms for i in _find_all(a.text, t)]
         st.markdown(f"**{md(a.label)}**　{highlight(a.text, spans)}", unsafe_allow_html=True)
-        left, right = st.columns([1, 1])
-        with left:
+        with st.container(horizontal=True, vertical_alignment="center"):
             add_button("article", a.id, f"browse-add-{a.id}", refs)
-        with right:
             article_link(a, "条文详情", icon=False)
     if not shown:
         st.info("没有符合的条文。建议：换一个查找词。")
@@ -142,7 +140,7 @@ def render() -> None:
     if service is None:
         st.stop()
     data_freshness(service)
-    st.title("法规浏览")
+    st.title("法规浏览", anchor=False)
     infos = sorted(service.laws(), key=lambda i: (not i.current, i.law))
     wanted_law, wanted_article = _param("law"), _param("article")
     if wanted_article and citation_page(service, wanted_law, wanted_article, _param("version")):

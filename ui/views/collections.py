@@ -142,7 +142,7 @@ def render() -> None:
     collection_picker()
     if service is None:
         st.stop()
-    st.title("案卷与教学集")
+    st.title("案卷与教学集", anchor=False)
     store = get_store()
     cid = case_chooser()
     collection = store.get(cid) if cid is not None else None

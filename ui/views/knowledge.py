@@ -149,7 +149,7 @@ def upload_view(service: KnowledgeService | None) -> None:
 
 
 def render() -> None:
-    st.title("知识库")
+    st.title("知识库", anchor=False)
     st.caption("供知识库管理员使用：查看收录情况，导入法规和调解记录。")
     service = get_service(admin=True)
     collection_picker()

@@ -28,8 +28,9 @@ PATH_NEIGHBOUR = ("第二编 物权", "第七章 相邻关系")
 
 
 def _art(law: str, title: str, number: int, text: str, path: tuple[str, ...], **kw) -> Article:
+    old = not kw.get("current", True)
     return Article(
-        id=article_id(law, number),
+        id=article_id(law, number, version=str(kw.get("version", "")) if old else ""),
         law=law,
         law_title=title,
         number=number,
@@ -105,6 +106,7 @@ ARTICLES = [
         status="已废止",
         valid_from="1981-01-01",
         publish="1980-09-10",
+        version="2001-04-28",
         current=False,
     ),
 ]
