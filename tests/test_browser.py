@@ -40,7 +40,9 @@ DIVORCE = "男方不同意离婚，女方可以怎么办？"
 QUESTION_BOX = "纠纷情况、问题或法条引用（按回车检索）"
 WIDE = {"width": 1400, "height": 1000}
 PHONE = {"width": 390, "height": 844}
-_CITATION = re.compile(r"《((?:[^《》]|〈[^〉]*〉)+)》(第[零一二三四五六七八九十百千万]+条(?:之[一二三四五六七八九十]+)?)")
+_CITATION = re.compile(
+    r"《((?:[^《》]|〈[^〉]*〉)+)》(第[零一二三四五六七八九十百千万]+条(?:之[一二三四五六七八九十]+)?)"
+)
 
 pytestmark = [
     pytest.mark.browser,
@@ -247,7 +249,9 @@ def test_mediator_walk_at_office_width(
     assert "Made with Streamlit" not in page.content()
     # the 现行有效 filter chip is not red (defect 5)
     chip = page.get_by_test_id("stSidebar").get_by_text("现行有效", exact=True).first
-    colour = chip.evaluate("e => getComputedStyle(e.closest('span[data-baseweb=tag]') || e).backgroundColor")
+    colour = chip.evaluate(
+        "e => getComputedStyle(e.closest('span[data-baseweb=tag]') || e).backgroundColor"
+    )
     r, g, b = (int(x) for x in re.findall(r"\d+", colour)[:3])
     assert not (r > 150 and g < 110 and b < 110), colour
 
@@ -284,6 +288,7 @@ def test_mediator_walk_at_office_width(
     page.get_by_role("tab", name="案情与当事人").click()
     expect(page.get_by_label("姓名或名称").first).to_have_value("")  # nothing carried over
     _fill_details(page, ("王某甲", "李某乙"), "一、双方自愿离婚。")
+    page.get_by_test_id("stMain").evaluate("e => e.scrollTo(0, 0)")
     _shot(page, "03-case-details-1400")
     _pick_case(page, "张家相邻纠纷")
     page.get_by_role("tab", name="案情与当事人").click()

@@ -495,6 +495,7 @@ def test_knowledge_page_shows_stats_and_rejects_bad_uploads(
     assert {m.label: m.value for m in at.metric}["法条"] == str(service.stats().articles)
     shown = texts(at)
     assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:|\+00:00|UTC", shown)  # local time only
+    assert "fengqiao fetch" in plain(shown)  # how to update old data: here, not on 问答检索
     at.file_uploader(key="upload").set_value(("空文件.txt", b"", "text/plain")).run()
     at.button(key="upload-go").click().run()
     assert any("空文件" in e.value and "建议" in e.value for e in at.error)

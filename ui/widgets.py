@@ -57,11 +57,6 @@ def md(text: str) -> str:
     return _defang(" ".join(str(text).split())).translate(_MD)
 
 
-def md_lines(text: str) -> str:
-    """Text made inert for st.markdown, keeping its line breaks."""
-    return "  \n".join(md(line) for line in str(text).splitlines() if line.strip())
-
-
 def esc(text: str) -> str:
     """Text made inert for ``st.markdown(..., unsafe_allow_html=True)``; newlines → <br>."""
     return _defang(str(text)).translate(_HTML).replace("\n", "<br>")
@@ -315,7 +310,7 @@ def snippet_html(
         return f'<div class="fq-snippet">{before}{body}{after}</div>'
     first = clause_spans(text)[:1]
     end = first[0][1] if first else len(text)
-    end = min(end, limit) if end > limit else end
+    end = min(end, limit)
     cut = "……" if end < len(text) else ""
     return f'<div class="fq-snippet">{highlight(text[:end], spans)}{cut}</div>'
 
@@ -393,12 +388,12 @@ def case_card(
         with st.expander("查看全文（已匿名化）"):
             for name, body in case.sections:
                 st.markdown(f"**{esc(name)}**　{esc(body)}", unsafe_allow_html=True)
-            cited_list(service, case, key=key)
+            cited_list(service, case)
             if case.provenance:
                 st.caption(md(f"来源：{case.provenance}"))
 
 
-def cited_list(service: KnowledgeService, case: Case, *, key: str) -> None:
+def cited_list(service: KnowledgeService, case: Case) -> None:
     """The articles a case cites, each checked against the knowledge base."""
     if not case.cited:
         return

@@ -16,6 +16,11 @@ from ui.views import REPO, get_service, kb_dir, reload_service
 from ui.widgets import collection_picker, local_time, md
 
 MAX_MB = 20
+UPDATE_HOWTO = (
+    "更新方法：在运行枫桥的电脑上执行 fengqiao fetch（下载并校验最新的 LawRefBook 法规合集），"
+    "再执行 fengqiao build --statutes kb/fetched/<合集文件夹>；没有网络时，把在别处下载的合集"
+    "解压后用 --statutes 指向它。"
+)
 DROP_IN = "drop-in"
 TABLE_NAMES = {
     "by_level": "按效力级别",
@@ -36,6 +41,10 @@ def stats_view(service: KnowledgeService) -> None:
             f"更新时间：{local_time(stats.built) or '未知'} · 法规数据截至：{stats.data_as_of or '未知'}"
         )
     )
+    notice = service.freshness_notice()
+    if notice is not None and notice.level == "warning":
+        # The mediators' pages only say "ask the administrator"; here is what to run.
+        st.warning(md(notice.text.split("建议：")[0]) + "  \n" + md(UPDATE_HOWTO))
     tables = {
         name: table
         for name, table in (
