@@ -114,3 +114,9 @@ def without_citations(question: str, cited: Sequence[Citation]) -> str:
         else:
             return " ".join(question.replace(c.raw, " ") for c in cited)
     return "".join(chars)
+
+
+def question_terms_left(question: str, cited: Sequence[Citation]) -> bool:
+    """Whether the question says anything besides its citations (民法典第1079条 alone: no)."""
+    rest = without_citations(question, cited)
+    return any("\u3400" <= ch <= "\u9fff" for ch in rest.replace("条", "").replace("第", ""))

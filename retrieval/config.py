@@ -33,6 +33,13 @@ class SearchConfig:
         why_terms / why_terms_ranks: matched terms shown (at most), and for hits up to this
             rank only (tokenising an article is the costly part).
         why_cases: cases named in ``Why.via_cases``.
+        similar_pool: nearest cases the shown "similar cases" are chosen from.
+        similar_floor: a shown case's best section must have at least this cosine with
+            the question; ``similar_floor_untyped`` when the question's dispute type is
+            unknown (其他), since then no type agreement vouches for it.
+        similar_same_type: show only cases of the question's dispute type (when known).
+        trust_bonus: added to a committee's or a court's case, so at equal relevance a
+            real resolution ranks above a consultation or a machine-written answer.
     """
 
     name: str = "hybrid"
@@ -60,6 +67,11 @@ class SearchConfig:
     why_terms: int = 12
     why_terms_ranks: int = 20
     why_cases: int = 5
+    similar_pool: int = 20
+    similar_floor: float = 0.85
+    similar_floor_untyped: float = 0.89
+    similar_same_type: bool = True
+    trust_bonus: float = 0.05
 
 
 CONFIGS: dict[str, SearchConfig] = {

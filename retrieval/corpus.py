@@ -86,15 +86,20 @@ class Corpus(Generic[R]):
         vectors: np.ndarray,
         tokens: Sequence[Sequence[str]],
     ) -> None:
-        """Add or replace records (by id) with their units; searchable at once."""
+        """Add or replace records (by id) with their units; searchable at once.
+
+        The records are in place before the store can return them, so a query running on
+        another thread never meets an id it cannot show.
+        """
         ids = {r.id for r in records}
-        self.store.delete(sorted(ids & set(self._by_id)))
-        self.store.upsert(rows, vectors, tokens)
         self.records = [r for r in self.records if r.id not in ids] + list(records)
         self.units = [u for u in self.units if u.parent not in ids] + list(units)
         self._reindex()
+        self.store.delete(sorted(ids))
+        self.store.upsert(rows, vectors, tokens)
 
     def remove(self, record_ids: Sequence[str]) -> None:
+        """Remove records: first from the store (no query finds them), then from memory."""
         gone = set(record_ids)
         self.store.delete(sorted(gone))
         self.records = [r for r in self.records if r.id not in gone]

@@ -72,6 +72,19 @@ class Filters:
             and (not self.levels or a.level in self.levels)
         )
 
+    def allows_case(self, c: Case) -> bool:
+        """Whether ``c`` passes the case fields (the reference for every store's masks)."""
+        from ingest.cases.link import source_key
+
+        return (
+            c.id not in self.exclude_case_ids
+            and source_key(c) not in self.exclude_case_sources
+            and (not self.dispute_types or c.dispute_type in self.dispute_types)
+            and (not self.case_kinds or c.kind in self.case_kinds)
+            and (not self.date_from or (bool(c.date) and c.date >= self.date_from))
+            and (not self.date_to or (bool(c.date) and c.date[: len(self.date_to)] <= self.date_to))
+        )
+
     def articles_part(self) -> Filters:
         """Only the fields that restrict articles (a cache key for article masks)."""
         return Filters(self.laws, self.levels, self.statuses, self.current_only)

@@ -8,7 +8,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from ingest.records import Article
+from ingest.cases.classify import classify
+from ingest.records import TRUST_LEVELS, Article, Citation
 from retrieval import cite, fusion, vocab
 from retrieval.catalogue import Catalogue
 from retrieval.config import DEFAULT_CONFIG, SearchConfig
@@ -119,6 +120,8 @@ class Searcher:
 
         t = time.perf_counter()
         n_cases = max(k_cases, cfg.precedent_cases if cfg.precedent else 0)
+        if k_cases:
+            n_cases = max(n_cases, cfg.similar_pool)
         case_hits, case_cos = self._case_hits(tokens, qvec, flt, n_cases, cfg)
         timings["cases"] = _ms(t)
         via: dict[str, list[str]] = {}
@@ -182,10 +185,17 @@ class Searcher:
             )
             score = top_score + 1.0 if is_cited else fused.get(aid, 0.0)
             hits.append(Hit(art, round(float(score), 6), rank, why))
+        t = time.perf_counter()
+        shown = (
+            self._similar(question, cited, pinned, hits, case_hits, case_cos, k_cases, cfg, flt)
+            if k_cases
+            else []
+        )
+        timings["similar"] = _ms(t)
         return SearchResult(
             query=question,
             articles=hits,
-            cases=[replace(h, rank=i) for i, h in enumerate(case_hits[:k_cases], 1)],
+            cases=shown,
             notices=notices,
             cited=cited,
             timings_ms=timings,
@@ -254,13 +264,46 @@ class Searcher:
 
     # ---- cases ---------------------------------------------------------------
 
-    def search_cases(
-        self, question: str, *, k: int = 5, filters: Filters | None = None
+    def _similar(
+        self,
+        question: str,
+        cited: Sequence[Citation],
+        pinned: Sequence[Article],
+        articles: Sequence[ArticleHit],
+        pool: Sequence[CaseHit],
+        cos: dict[str, float],
+        k: int,
+        cfg: SearchConfig,
+        flt: Filters,
     ) -> list[CaseHit]:
-        """Similar cases, one hit per case, with the section that matched."""
-        tokens = self.tokenizer(vocab.expand_text(question))
-        qvec = self.embedder.encode_queries([question])[0]
-        return self._case_hits(tokens, qvec, filters or DEFAULT_FILTERS, k, DEFAULT_CONFIG)[0]
+        """The cases worth showing as similar: fewer, or none, rather than unrelated ones.
+
+        A question that is only a citation gets the cases that cite the article. Otherwise
+        the question's dispute type is classified (its words and the laws of its top
+        articles); cases of another type are not shown, and each shown case must be close
+        enough to the question (a cosine floor). At equal relevance a committee's or a
+        court's resolution ranks above a consultation or a machine-written answer. When
+        the user chose dispute types in the filters, that choice replaces the classifier's.
+        """
+        if pinned and not cite.question_terms_left(question, cited):
+            citing = [c for c in self.cases.citing(pinned[0].id) if flt.allows_case(c)]
+            citing.sort(key=lambda c: (TRUST_LEVELS.index(c.trust) if c.trust else 9, c.id))
+            return [
+                Hit(c, 1.0, i, Why(("citation",), section="引用本条"))
+                for i, c in enumerate(citing[:k], 1)
+            ]
+        top = [h.record for h in articles[:3]]
+        qtype = classify(question, [Citation(a.citation, a.law, a.key) for a in top]).dispute_type
+        typed = qtype != "其他" and not flt.dispute_types
+        floor = cfg.similar_floor if typed or flt.dispute_types else cfg.similar_floor_untyped
+        kept = [
+            h
+            for h in pool
+            if cos.get(h.record.id, 0.0) >= floor
+            and (not typed or not cfg.similar_same_type or h.record.dispute_type == qtype)
+        ]
+        kept.sort(key=lambda h: -(h.score + (cfg.trust_bonus if h.record.verified else 0.0)))
+        return [replace(h, rank=i) for i, h in enumerate(kept[:k], 1)]
 
     def _case_hits(
         self,

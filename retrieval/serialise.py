@@ -39,15 +39,32 @@ def article_hit_json(hit: ArticleHit) -> dict[str, Any]:
 
 
 def case_hit_json(hit: CaseHit) -> dict[str, Any]:
+    """A case hit: ``outcome`` holds only a real resolution (committee or court); what an
+    unverified consultation or a language model answered is in ``result`` under its label."""
     c = hit.record
+    result = c.result
     return {
         "rank": hit.rank,
         "id": c.id,
         "title": c.title,
         "kind": c.kind,
+        "label": c.label,
+        "trust": c.trust,
+        "provenance": c.provenance,
         "dispute_type": c.dispute_type,
         "outcome": c.outcome,
+        "result": {"label": result.label, "text": result.text, "resolution": result.resolution},
         "cited": list(c.cited_ids),
+        "citations": [
+            {
+                "raw": cit.raw,
+                "article_id": cit.resolved_id,
+                "verdict": cit.verdict,
+                "note": cit.verdict_note,
+                "quote": cit.quote,
+            }
+            for cit in c.cited
+        ],
         "source": c.source,
         "score": round(hit.score, 4),
         "section": hit.why.section,

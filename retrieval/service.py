@@ -9,12 +9,13 @@ which routes every drop-in file to the statute or the case reader.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,7 +29,7 @@ from retrieval.config import DEFAULT_ANSWER, DEFAULT_CONFIG, AnswerConfig, Searc
 from retrieval.corpus import CaseCorpus, Corpus, article_rows, case_rows
 from retrieval.embedder import Embedder, load_embedder
 from retrieval.errors import FengqiaoError
-from retrieval.hits import CaseHit, Filters, Notice, SearchResult
+from retrieval.hits import Filters, Notice, SearchResult
 from retrieval.index_folder import (
     ARTICLE_BM25,
     ARTICLE_VECTORS,
@@ -41,6 +42,9 @@ from retrieval.index_folder import (
 from retrieval.search import Searcher
 from retrieval.stores.flat import FlatStore
 from retrieval.tokenizer import JiebaTokenizer
+
+if TYPE_CHECKING:
+    from ingest.cases.precedents import PrecedentDraft, PrecedentStore
 
 log = logging.getLogger(__name__)
 
@@ -311,6 +315,7 @@ class Service:
         *,
         kb_dir: Path | None = None,
         manifest: dict[str, Any] | None = None,
+        config: SearchConfig = DEFAULT_CONFIG,
     ) -> None:
         self.articles = articles
         self.cases = cases
@@ -319,11 +324,30 @@ class Service:
         self.embedder = embedder
         self.kb_dir = kb_dir
         self.manifest = manifest or {}
+        self.config = config
         self.searcher = Searcher(articles, cases, catalogue, tokenizer, embedder)
+        self._precedents: PrecedentStore | None = None
+        self._precedent_token = 0
+        self._sync_lock = threading.Lock()
+        if kb_dir is not None:
+            from ingest.cases.precedents import FILENAME
+
+            if (Path(kb_dir) / FILENAME).exists():
+                self.precedent_store()  # the committee's own cases join the search at once
 
     @classmethod
-    def load(cls, kb_dir: str | Path, *, embedder: Embedder | None = None) -> Service:
-        """Load ``kb_dir/index``; KBError (Chinese message + hint) when missing or mismatched."""
+    def load(
+        cls,
+        kb_dir: str | Path,
+        *,
+        embedder: Embedder | None = None,
+        config: SearchConfig = DEFAULT_CONFIG,
+    ) -> Service:
+        """Load ``kb_dir/index``; KBError (Chinese message + hint) when missing or mismatched.
+
+        ``config`` is the default search configuration of ``ask``; its similar-case floors
+        are cosines calibrated for the built-in e5 model (another embedder needs its own).
+        """
         kb_dir = Path(kb_dir)
         folder = IndexFolder.of(kb_dir)
         manifest = folder.check()
@@ -332,22 +356,20 @@ class Service:
         check_model(folder.path, manifest, embedder.name, embedder.key, embedder.dim)
         records = folder.read_records()
         tokenizer = JiebaTokenizer.load(folder.file(TOKENIZER))
-        a_store = FlatStore.load(
-            "articles",
-            folder.file(ARTICLE_VECTORS),
-            folder.file(ARTICLE_BM25),
-            article_rows(records.articles, records.article_units),
-            tokenize=tokenizer,
-            texts=[u.keywords for u in records.article_units],
-        )
-        c_store = FlatStore.load(
-            "cases",
-            folder.file(CASE_VECTORS),
-            folder.file(CASE_BM25),
-            case_rows(records.cases, records.case_units),
-            tokenize=tokenizer,
-            texts=[u.keywords for u in records.case_units],
-        )
+        a_store, c_store = (
+            FlatStore.load(
+                kind,  # type: ignore[arg-type]
+                folder.file(vector_file),
+                folder.file(bm25_file),
+                rows(records, units),  # type: ignore[arg-type]
+                tokenize=tokenizer,
+                texts=[u.keywords for u in units],
+            )
+            for kind, vector_file, bm25_file, rows, records, units in (
+                ("articles", ARTICLE_VECTORS, ARTICLE_BM25, article_rows, records.articles, records.article_units),
+                ("cases", CASE_VECTORS, CASE_BM25, case_rows, records.cases, records.case_units),
+            )
+        )  # fmt: skip
         service = cls(
             Corpus(records.articles, records.article_units, a_store),
             CaseCorpus(records.cases, records.case_units, c_store),
@@ -356,6 +378,7 @@ class Service:
             embedder,
             kb_dir=kb_dir,
             manifest=manifest,
+            config=config,
         )
         tokenizer("预热")  # load jieba's dictionary now, not in the first query
         _one_blas_thread()
@@ -369,6 +392,7 @@ class Service:
         embedder: Embedder,
         *,
         tokenizer: JiebaTokenizer | None = None,
+        config: SearchConfig = DEFAULT_CONFIG,
     ) -> Service:
         """A service over records held in memory (no index folder): tests, one-off scripts."""
         from retrieval.units import article_units, case_units
@@ -402,7 +426,66 @@ class Service:
             Catalogue(articles),
             tok,
             embedder,
+            config=config,
         )
+
+    # ---- the committee's own precedents ----------------------------------------------------
+
+    def precedent_store(self) -> PrecedentStore:
+        """The committee's recorded cases (``<kb>/precedents.sqlite3``), opened once; what it
+        holds is searchable as 调解案例 without a rebuild (see ``sync_precedents``)."""
+        if self._precedents is None:
+            if self.kb_dir is None:
+                raise FengqiaoError(
+                    "这个知识库不是从文件夹加载的，不能记录调解案例", "用 Service.load 加载"
+                )
+            from ingest.cases.link import ArticleIndex
+            from ingest.cases.precedents import PrecedentStore
+
+            self._precedents = PrecedentStore.in_kb(
+                self.kb_dir, ArticleIndex(self.articles.records)
+            )
+            self.sync_precedents()
+        return self._precedents
+
+    def sync_precedents(self) -> int:
+        """Bring recorded, edited and deleted precedents into the case corpus; how many changed.
+
+        Cheap when nothing changed (one read of the change log), so ``ask`` calls it every
+        time: a case recorded in one browser session is found by the next question anywhere.
+        """
+        store = self._precedents
+        if store is None:
+            return 0
+        with self._sync_lock:
+            changes = store.changed_since(self._precedent_token)
+            if changes.deleted:
+                self.cases.remove(changes.deleted)
+            if changes.upserted:
+                self._add_cases(changes.upserted)
+            self._precedent_token = changes.token
+        return len(changes.upserted) + len(changes.deleted)
+
+    def record_precedent(self, draft: PrecedentDraft) -> Case:
+        """Save a mediator's resolved dispute (masked, articles verified) and make it searchable."""
+        saved = self.precedent_store().add(draft)
+        self.sync_precedents()
+        found = self.cases.get(saved.id)
+        return found if found is not None else saved.to_case()
+
+    def _add_cases(self, cases: Sequence[Case]) -> None:
+        """Embed and index cases now (vectors from the build's embedding cache when known)."""
+        from retrieval.build import embed_units
+        from retrieval.embcache import EmbeddingCache
+        from retrieval.units import case_units
+
+        units = case_units(cases)
+        cache_dir = (
+            Path(self.kb_dir) / "cache" / "embeddings" if self.kb_dir else Path(".fengqiao-cache")
+        )
+        vectors = embed_units(units, self.embedder, EmbeddingCache(cache_dir, self.embedder.key))
+        tokens = self.tokenizer.tokenize_many(u.keywords for u in units)
+        self.cases.upsert(cases, units, case_rows(cases, units), vectors, tokens)
 
     @property
     def version(self) -> str:
@@ -420,14 +503,15 @@ class Service:
         filters: Filters | None = None,
         k: int = 10,
         k_cases: int = 5,
-        config: SearchConfig = DEFAULT_CONFIG,
+        config: SearchConfig | None = None,
         answer_config: AnswerConfig = DEFAULT_ANSWER,
     ) -> Answered:
         """Articles, similar cases, answer points and the articles the question cites."""
         start = time.perf_counter()
         question = check_question(question, k, k_cases)
+        self.sync_precedents()
         result = self.searcher.search(
-            question, k=k, k_cases=k_cases, filters=filters, config=config
+            question, k=k, k_cases=k_cases, filters=filters, config=config or self.config
         )
         answer = extract_answer(
             question, result.articles, result.cases, cited=result.cited, config=answer_config
@@ -445,12 +529,9 @@ class Service:
         config: SearchConfig | None = None,
     ) -> SearchResult:
         """The ranked result alone (evaluation and benchmarks)."""
-        return self.searcher.search(question, k=k, k_cases=k_cases, filters=filters, config=config)
-
-    def search_cases(
-        self, question: str, *, k: int = 5, filters: Filters | None = None
-    ) -> list[CaseHit]:
-        return self.searcher.search_cases(check_question(question, 0, k), k=k, filters=filters)
+        return self.searcher.search(
+            question, k=k, k_cases=k_cases, filters=filters, config=config or self.config
+        )
 
     def _cited(self, citation: Citation) -> Article | None:
         if citation.resolved_id:

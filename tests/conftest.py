@@ -56,6 +56,18 @@ class FakeEmbedder:
         return len(text) + 2
 
 
+def _fake_config():  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from retrieval.config import DEFAULT_CONFIG
+
+    # the similar-case floors are e5 cosines; the fake embedder's cosines are lower
+    return replace(DEFAULT_CONFIG, similar_floor=0.2, similar_floor_untyped=0.3)
+
+
+FAKE_CONFIG = _fake_config()
+
+
 def corpus_dir() -> Path:
     """The shared real corpus: env FENGQIAO_CORPUS or ../shared/corpus beside the repo."""
     return Path(os.environ.get("FENGQIAO_CORPUS") or REPO.parent / "shared" / "corpus")
@@ -126,4 +138,4 @@ def tiny_kb_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_kb(tiny_kb_dir: Path):
     from retrieval.service import Service
 
-    return Service.load(tiny_kb_dir, embedder=FakeEmbedder())
+    return Service.load(tiny_kb_dir, embedder=FakeEmbedder(), config=FAKE_CONFIG)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DATA, FakeEmbedder
+from tests.conftest import DATA, FAKE_CONFIG, FakeEmbedder
 from ui import cli
 
 ARTICLES_DOCX = [
@@ -24,9 +24,14 @@ ARTICLES_PDF = [
 @pytest.fixture()
 def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
     """Builds and loads through the CLI use the fake embedder instead of the real model."""
+    import functools
+
+    from retrieval.service import Service
+
     fake = FakeEmbedder()
     monkeypatch.setattr("retrieval.build.load_embedder", lambda *a, **k: fake)
     monkeypatch.setattr("retrieval.service.load_embedder", lambda *a, **k: fake)
+    monkeypatch.setattr(Service, "load", functools.partial(Service.load, config=FAKE_CONFIG))
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

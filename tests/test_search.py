@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from retrieval.config import CONFIGS
 from retrieval.hits import Filters
@@ -62,8 +63,21 @@ def test_case_hits_one_per_case_with_section(tiny_kb):
     cids = [h.record.id for h in res.cases]
     assert cids[0] == "case-noise" and len(cids) == len(set(cids))
     assert res.cases[0].why.section in ("基本案情", "争议焦点")
-    res = tiny_kb.search("装修噪音", k_cases=3, filters=Filters(dispute_types=("婚姻家庭",)))
+    only_family = Filters(dispute_types=("婚姻家庭",))
+    # the filter is the user's choice of types: nothing of another type comes through ...
+    no_floor = replace(tiny_kb.config, similar_floor=0.0, similar_floor_untyped=0.0)
+    res = tiny_kb.search("装修噪音", k_cases=3, filters=only_family, config=no_floor)
     assert [h.record.id for h in res.cases] == ["case-divorce"]
+    # ... and a divorce case is still not "similar" to a noise question: none is shown
+    assert tiny_kb.search("装修噪音", k_cases=3, filters=only_family).cases == []
+
+
+def test_similar_cases_agree_on_the_dispute_type_and_cite_the_cited_article(tiny_kb):
+    res = tiny_kb.search("邻居装修噪音很大，晚上也施工，怎么处理？", k=3, k_cases=5)
+    assert [h.record.dispute_type for h in res.cases] == ["邻里关系"]
+    res = tiny_kb.search("民法典第1079条", k=3, k_cases=5)
+    assert [h.record.id for h in res.cases] == ["case-divorce"]
+    assert res.cases[0].why.sources == ("citation",)
 
 
 def test_precedent_lifts_cited_article_and_exclusion_removes_it(tiny_kb):
@@ -83,7 +97,6 @@ def test_every_config_runs(tiny_kb):
 
 
 def test_search_cases_and_lookups(tiny_kb):
-    assert tiny_kb.search_cases("噪音", k=1)[0].record.id == "case-noise"
     assert tiny_kb.lookup("中华人民共和国民法典", "第一千零七十九条").id == "民法典:1079"
     assert tiny_kb.lookup("《民法典》", "1079").id == "民法典:1079"
     assert [a.id for a in tiny_kb.neighbours("民法典:1079", 1)] == [

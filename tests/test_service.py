@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import DATA, FakeEmbedder, fixture_cases
+from conftest import DATA, FAKE_CONFIG, FakeEmbedder, fixture_cases
 from streamlit.testing.v1 import AppTest
 
 from ingest.records import Article
@@ -73,9 +73,12 @@ def files(tmp_path: Path) -> list[Path]:
 
 @pytest.fixture
 def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    import functools
+
     fake = FakeEmbedder()
     monkeypatch.setattr("retrieval.build.load_embedder", lambda *a, **k: fake)
     monkeypatch.setattr("retrieval.service.load_embedder", lambda *a, **k: fake)
+    monkeypatch.setattr(Service, "load", functools.partial(Service.load, config=FAKE_CONFIG))
 
 
 def test_cli_add_and_page_upload_import_the_same_cases(
@@ -150,7 +153,7 @@ def test_searcher_runs_from_records_without_a_knowledge_base(fake_embedder: Fake
     from ingest.statutes import load_statutes
 
     articles: list[Article] = load_statutes([DATA / "statutes"]).articles
-    service = Service.from_records(articles, fixture_cases(), fake_embedder)
+    service = Service.from_records(articles, fixture_cases(), fake_embedder, config=FAKE_CONFIG)
     answered = service.ask("男方不同意离婚，女方可以怎么办？", k=3)
     assert answered.result.articles[0].record.id == "民法典:1079"
     assert answered.answer.quotes and all(
@@ -194,3 +197,54 @@ def test_add_reports_refused_files_and_saves_the_others(
     assert [n for n, _ in report.refused] == ["空.txt", "病毒.exe"]
     assert all(r.startswith("错误：") and "建议" in r for _, r in report.refused)
     assert report.build is not None and report.build.dropin_statutes == ("村规.md",)
+
+
+def test_machine_written_answers_are_never_a_resolution(fake_embedder: FakeEmbedder) -> None:
+    from dataclasses import replace
+
+    from ingest.records import AI_ANSWER
+    from ingest.statutes import load_statutes
+    from retrieval.serialise import answered_json
+
+    ai = replace(fixture_cases()[2], kind=AI_ANSWER, trust="generated", id="lawyer-llama-0001")
+    service = Service.from_records(
+        load_statutes([DATA / "statutes"]).articles, [ai], fake_embedder, config=FAKE_CONFIG
+    )
+    answered = service.ask("公司连续三个月拖欠工资，我能不能辞职并要补偿？", k=3, k_cases=1)
+    assert answered.result.cases and not answered.answer.outcomes
+    (case,) = answered_json(answered)["cases"]
+    assert case["outcome"] == "" and not case["result"]["resolution"]
+    assert "AI" in case["result"]["label"] and "未经核实" in case["result"]["label"]
+
+
+def test_a_recorded_precedent_is_found_by_the_next_question_without_a_rebuild(
+    built: Path, tmp_path: Path
+) -> None:
+    from ingest.cases.precedents import PrecedentDraft
+
+    kb = tmp_path / "kb"
+    shutil.copytree(built, kb)
+    service = load_fixture_kb(kb)
+    before = service.stats().cases
+    question = "邻居在楼道里堆满了纸箱和旧家具，消防通道都堵住了，怎么调解？"
+    case = service.record_precedent(
+        PrecedentDraft(
+            facts="钱大伟在楼道堆放纸箱和旧家具，堵塞消防通道，邻居孙丽多次劝说未果。",
+            agreement="钱大伟三日内清理楼道杂物，今后不再堆放。",
+            dispute_type="邻里关系",
+            title="楼道堆物堵塞消防通道纠纷",
+            articles=("民法典:288",),
+            parties=("钱大伟", "孙丽"),
+        )
+    )
+    assert case.kind == "调解案例" and case.verified
+    assert "钱大伟" not in case.text and "孙丽" not in case.text  # masked before saving
+    assert service.stats().cases == before + 1  # no rebuild, searchable at once
+    shown = [h.record.id for h in service.ask(question, k=3, k_cases=5).result.cases]
+    assert case.id in shown
+    # another process (a second browser session's service) sees it on its next question
+    other = load_fixture_kb(kb)
+    assert case.id in [h.record.id for h in other.ask(question, k=3, k_cases=5).result.cases]
+    service.precedent_store().delete(case.id)
+    assert case.id not in [h.record.id for h in other.ask(question, k=3, k_cases=5).result.cases]
+    assert other.case(case.id) is None

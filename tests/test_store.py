@@ -223,6 +223,7 @@ def test_crash_in_the_middle_of_a_save_keeps_the_previous_details(tmp_path: Path
     script = textwrap.dedent(
         f"""
         import os, sqlite3, types
+        import ingest.userdb as u
         import ui.store as s
 
         class Dies(sqlite3.Connection):
@@ -232,10 +233,10 @@ def test_crash_in_the_middle_of_a_save_keeps_the_previous_details(tmp_path: Path
                 return super().executemany(sql, rows)
 
         real = sqlite3.connect
-        s.sqlite3 = types.SimpleNamespace(
+        u.sqlite3 = types.SimpleNamespace(
             connect=lambda *a, **k: real(*a, factory=Dies, **k),
             Connection=sqlite3.Connection,
-            IntegrityError=sqlite3.IntegrityError,
+            Error=sqlite3.Error,
         )
         store = s.CollectionStore({str(store.path)!r})
         store.save_details({c.id}, s.CaseDetails(facts="新的事实", parties=(s.Party(name="赵某"),)))

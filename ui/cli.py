@@ -241,10 +241,13 @@ def _print_answered(answered: Answered) -> None:
         print(f"\n类似案例（{len(result.cases)}）")
     for case_hit in result.cases:
         c = case_hit.record
-        outcome = c.outcome.replace("\n", " ")
-        print(f"\n{case_hit.rank}. {c.title}  [{c.kind} · {c.dispute_type}]")
-        if outcome:
-            print(f"   结果：{outcome[:160]}{'…' if len(outcome) > 160 else ''}")
+        shown = c.result
+        text = shown.text.replace("\n", " ")
+        print(f"\n{case_hit.rank}. {c.title}  [{c.label} · {c.dispute_type}]")
+        if text:
+            print(f"   {shown.label}：{text[:160]}{'…' if len(text) > 160 else ''}")
+        for cit in c.flagged:
+            print(f"   引用待核：{cit.raw} {cit.verdict_note}")
 
 
 def _eval(args: argparse.Namespace) -> int:

@@ -9,13 +9,14 @@ import os
 import re
 import sqlite3
 import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from ingest import userdb
 from ingest.anonymise import Anonymiser
 from ingest.cases import committee
 from ingest.cases.classify import classify
@@ -217,31 +218,11 @@ class PrecedentStore:
     def in_kb(cls, kb_dir: str | Path, articles: ArticleIndex) -> PrecedentStore:
         return cls(Path(kb_dir) / FILENAME, articles)
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        try:
-            db = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
-        except sqlite3.Error as err:
-            raise PrecedentError(
-                f"无法打开调解案例库 {self.path}（{err}）", "检查文件夹是否可写"
-            ) from err
-        try:
-            db.execute("PRAGMA busy_timeout=10000")
-            db.execute("PRAGMA synchronous=FULL")
-            yield db
-        finally:
-            db.close()
+    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
+        return userdb.connect(self.path)
 
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._connect() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
+        return userdb.writing(self.path)
 
     # ---- writing ------------------------------------------------------------------
 

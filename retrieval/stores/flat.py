@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -17,6 +19,7 @@ from retrieval.store import Scored, UnitRow
 
 CorpusKind = Literal["articles", "cases"]
 _MASKS_KEPT = 64  # leave-one-out evaluation makes one case mask per query
+_FIELDS = ("parent", "law", "level", "status", "dispute_type", "kind", "date", "source")
 
 
 def top_indices(scores: np.ndarray, depth: int, positive: bool = False) -> list[int]:
@@ -28,12 +31,65 @@ def top_indices(scores: np.ndarray, depth: int, positive: bool = False) -> list[
     return sorted(idx.tolist(), key=lambda i: (-scores[i], i))
 
 
+@dataclass(frozen=True)
+class _State:
+    """Everything a query reads, replaced whole by a write: a reader on another thread
+    takes one reference and sees one consistent version."""
+
+    rows: tuple[UnitRow, ...]
+    texts: tuple[str, ...]
+    dense: DenseIndex
+    bm25: BM25Index
+    parents: tuple[str, ...]
+    parent_index: dict[str, int]
+    starts: np.ndarray
+    ends: np.ndarray
+    fields: dict[str, np.ndarray]
+    tokens: list[list[str]] | None = None  # known after a write; derived from texts otherwise
+    masks: dict[Filters, np.ndarray] = field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls,
+        rows: Sequence[UnitRow],
+        texts: Sequence[str],
+        dense: DenseIndex,
+        bm25: BM25Index,
+        tokens: list[list[str]] | None = None,
+    ) -> _State:
+        parents: list[str] = []
+        starts: list[int] = []
+        for i, r in enumerate(rows):
+            if not parents or parents[-1] != r.parent:
+                parents.append(r.parent)
+                starts.append(i)
+        parent_index = {p: i for i, p in enumerate(parents)}
+        if len(parent_index) != len(parents):
+            raise KBError("索引中同一记录的单元不连续", "重新运行 fengqiao build")
+        fields = {n: np.array([getattr(r, n) for r in rows], object) for n in _FIELDS}
+        fields["current"] = np.array([r.current for r in rows], bool)
+        return cls(
+            tuple(rows),
+            tuple(texts),
+            dense,
+            bm25,
+            tuple(parents),
+            parent_index,
+            np.array(starts, np.int64),
+            np.array([*starts[1:], len(rows)], np.int64),
+            fields,
+            tokens,
+        )
+
+
 class FlatStore:
     """Every unit scored exactly: a query is one matrix-vector product and one BM25 pass.
 
     Exact scores make filters free of recall loss: a mask removes units before the
     per-record maximum, so a filtered search sees the same candidates a full one would.
     A record's units are kept contiguous, so per-record maxima are one ``reduceat``.
+    Writes (upsert, delete) build a new state and swap it in; queries running meanwhile
+    finish on the state they started with.
 
     Args:
         corpus: which filter fields apply (``Filters.articles_part`` or ``cases_part``).
@@ -56,24 +112,23 @@ class FlatStore:
         self.corpus = corpus
         self.dim = dim
         self._tokenize = tokenize
-        self._rows = list(rows)
-        self._texts = list(texts) if texts else [""] * len(self._rows)
-        self._tokens: list[list[str]] | None = None
+        self._write_lock = threading.Lock()
         vecs = np.zeros((0, dim), np.float32) if vectors is None else vectors
-        self._dense = DenseIndex(vecs)
-        self._bm25 = bm25 or BM25Index()
-        if self._dense.size != len(self._rows) or self._bm25.size not in (0, len(self._rows)):
+        dense = DenseIndex(vecs)
+        bm25 = bm25 or BM25Index()
+        if dense.size != len(rows) or bm25.size not in (0, len(rows)):
             raise KBError(
-                f"向量数（{self._dense.size}）或关键词索引（{self._bm25.size}）与单元数（{len(self._rows)}）不符",
+                f"向量数（{dense.size}）或关键词索引（{bm25.size}）与单元数（{len(rows)}）不符",
                 "重新运行 fengqiao build",
             )
-        self._reindex()
+        self._state = _State.of(rows, list(texts) if texts else [""] * len(rows), dense, bm25)
 
     # ---- persistence -----------------------------------------------------------------
 
     def save(self, vectors_path: Path, bm25_folder: Path) -> None:
-        self._dense.save(vectors_path)
-        self._bm25.save(bm25_folder)
+        st = self._state
+        st.dense.save(vectors_path)
+        st.bm25.save(bm25_folder)
 
     @classmethod
     def load(
@@ -90,30 +145,14 @@ class FlatStore:
         bm25 = BM25Index.load(bm25_folder, len(rows))
         return cls(corpus, dense.dim, rows, dense.vectors, bm25, tokenize=tokenize, texts=texts)
 
-    @classmethod
-    def build(
-        cls,
-        corpus: CorpusKind,
-        dim: int,
-        rows: Sequence[UnitRow],
-        vectors: np.ndarray,
-        tokens: Sequence[Sequence[str]],
-        *,
-        tokenize: Callable[[str], list[str]] | None = None,
-        texts: Sequence[str] = (),
-    ) -> FlatStore:
-        store = cls(corpus, dim, tokenize=tokenize)
-        store.upsert(rows, vectors, tokens, texts=texts)
-        return store
-
     # ---- the UnitStore protocol ---------------------------------------------------------
 
     def __len__(self) -> int:
-        return len(self._rows)
+        return len(self._state.rows)
 
     @property
     def vectors(self) -> np.ndarray:
-        return self._dense.vectors
+        return self._state.dense.vectors
 
     def upsert(
         self,
@@ -130,172 +169,162 @@ class FlatStore:
                 f"向量维度 {np.asarray(vectors).shape[1]} 与索引的 {self.dim} 维不符",
                 "用构建索引时的模型重新运行 fengqiao build",
             )
-        all_tokens = self._all_tokens()
-        vecs = list(self._dense.vectors)
-        texts = list(texts) if texts else [" ".join(t) for t in tokens]
-        where = {r.unit: i for i, r in enumerate(self._rows)}
-        for row, vec, toks, text in zip(rows, vectors, tokens, texts, strict=True):
-            i = where.get(row.unit)
-            if i is None:
-                where[row.unit] = len(self._rows)
-                self._rows.append(row)
-                vecs.append(np.asarray(vec, np.float32))
-                all_tokens.append(list(toks))
-                self._texts.append(text)
-            else:
-                self._rows[i], vecs[i], all_tokens[i], self._texts[i] = (
-                    row,
-                    np.asarray(vec, np.float32),
-                    list(toks),
-                    text,
-                )
-        self._set(self._rows, vecs, all_tokens, self._texts)
+        with self._write_lock:
+            st = self._state
+            all_rows = list(st.rows)
+            all_texts = list(st.texts)
+            all_tokens = list(self._tokens(st))
+            vecs = list(st.dense.vectors)
+            new_texts = list(texts) if texts else [" ".join(t) for t in tokens]
+            where = {r.unit: i for i, r in enumerate(all_rows)}
+            for row, vec, toks, text in zip(rows, vectors, tokens, new_texts, strict=True):
+                i = where.get(row.unit)
+                item = (row, np.asarray(vec, np.float32), list(toks), text)
+                if i is None:
+                    where[row.unit] = len(all_rows)
+                    all_rows.append(row)
+                    vecs.append(item[1])
+                    all_tokens.append(item[2])
+                    all_texts.append(text)
+                else:
+                    all_rows[i], vecs[i], all_tokens[i], all_texts[i] = item
+            self._state = self._rebuilt(all_rows, vecs, all_tokens, all_texts)
 
     def delete(self, parents: Sequence[str]) -> None:
         gone = set(parents)
-        keep = [i for i, r in enumerate(self._rows) if r.parent not in gone]
-        if len(keep) == len(self._rows):
-            return
-        tokens = self._all_tokens()
-        self._set(
-            [self._rows[i] for i in keep],
-            [self._dense.vectors[i] for i in keep],
-            [tokens[i] for i in keep],
-            [self._texts[i] for i in keep],
-        )
+        with self._write_lock:
+            st = self._state
+            keep = [i for i, r in enumerate(st.rows) if r.parent not in gone]
+            if len(keep) == len(st.rows):
+                return
+            tokens = self._tokens(st)
+            self._state = self._rebuilt(
+                [st.rows[i] for i in keep],
+                [st.dense.vectors[i] for i in keep],
+                [tokens[i] for i in keep],
+                [st.texts[i] for i in keep],
+            )
 
     def dense(self, query: np.ndarray, flt: Filters, depth: int) -> list[Scored]:
-        if not self._rows:
+        st = self._state
+        if not st.rows:
             return []
-        return self._run(self._dense.scores(query), flt, depth, positive=False)
+        return self._run(st, st.dense.scores(query), flt, depth, positive=False)
 
     def keyword(self, tokens: Sequence[str], flt: Filters, depth: int) -> list[Scored]:
-        if not self._rows:
+        st = self._state
+        if not st.rows:
             return []
-        return self._run(self._bm25.scores(tokens), flt, depth, positive=True)
+        return self._run(st, st.bm25.scores(tokens), flt, depth, positive=True)
 
     def dense_of(self, query: np.ndarray, parents: Sequence[str]) -> dict[str, Scored]:
+        st = self._state
         out: dict[str, Scored] = {}
         q = np.asarray(query, np.float32).reshape(-1)
         for parent in parents:
-            p = self._parent_index.get(parent)
+            p = st.parent_index.get(parent)
             if p is None:
                 continue
-            a, b = int(self._starts[p]), int(self._ends[p])
-            s = self._dense.vectors[a:b] @ q
+            a, b = int(st.starts[p]), int(st.ends[p])
+            s = st.dense.vectors[a:b] @ q
             best = int(np.argmax(s))
-            out[parent] = Scored(parent, float(s[best]), self._rows[a + best].unit)
-        return out
-
-    # ---- internals -----------------------------------------------------------------------
-
-    def _run(
-        self, unit_scores: np.ndarray, flt: Filters, depth: int, positive: bool
-    ) -> list[Scored]:
-        allowed = self.mask(flt)
-        s = np.where(allowed, unit_scores, -np.inf).astype(np.float32)
-        per_record = np.maximum.reduceat(s, self._starts)
-        out = []
-        for p in top_indices(per_record, depth, positive):
-            a, b = int(self._starts[p]), int(self._ends[p])
-            best = a + int(np.argmax(s[a:b]))
-            out.append(Scored(self._parents[p], float(per_record[p]), self._rows[best].unit))
+            out[parent] = Scored(parent, float(s[best]), st.rows[a + best].unit)
         return out
 
     def mask(self, flt: Filters) -> np.ndarray:
         """Units allowed by the corpus's part of ``flt`` (cached per distinct filter)."""
+        return self._mask(self._state, flt)
+
+    # ---- internals -----------------------------------------------------------------------
+
+    def _run(
+        self, st: _State, unit_scores: np.ndarray, flt: Filters, depth: int, positive: bool
+    ) -> list[Scored]:
+        s = np.where(self._mask(st, flt), unit_scores, -np.inf).astype(np.float32)
+        per_record = np.maximum.reduceat(s, st.starts)
+        out = []
+        for p in top_indices(per_record, depth, positive):
+            a, b = int(st.starts[p]), int(st.ends[p])
+            best = a + int(np.argmax(s[a:b]))
+            out.append(Scored(st.parents[p], float(per_record[p]), st.rows[best].unit))
+        return out
+
+    def _mask(self, st: _State, flt: Filters) -> np.ndarray:
         key = flt.articles_part() if self.corpus == "articles" else flt.cases_part()
-        found = self._masks.get(key)
+        found = st.masks.get(key)
         if found is None:
-            if len(self._masks) > _MASKS_KEPT:
-                self._masks.clear()
-            found = self._article_mask(key) if self.corpus == "articles" else self._case_mask(key)
-            self._masks[key] = found
+            if len(st.masks) > _MASKS_KEPT:
+                st.masks.clear()
+            found = _article_mask(st, key) if self.corpus == "articles" else _case_mask(st, key)
+            st.masks[key] = found
         return found
 
-    def _field(self, name: str) -> np.ndarray:
-        return self._fields[name]
+    def _tokens(self, st: _State) -> list[list[str]]:
+        if st.tokens is not None:
+            return st.tokens
+        if st.rows and self._tokenize is None:
+            raise KBError("这个索引不能增量更新（缺少分词器）", "重新运行 fengqiao build")
+        tok = self._tokenize or (lambda _t: [])
+        return [tok(t) for t in st.texts]
 
-    def _article_mask(self, f: Filters) -> np.ndarray:
-        ok = np.ones(len(self._rows), bool)
-        if f.current_only:
-            ok &= self._field("current").astype(bool)
-        if f.statuses:
-            ok &= np.isin(self._field("status"), list(f.statuses))
-        if f.laws:
-            ok &= np.isin(self._field("law"), sorted({canonical_law(x) for x in f.laws}))
-        if f.levels:
-            ok &= np.isin(self._field("level"), list(f.levels))
-        return ok
-
-    def _case_mask(self, f: Filters) -> np.ndarray:
-        ok = np.ones(len(self._rows), bool)
-        if f.exclude_case_ids:
-            ok &= ~np.isin(self._field("parent"), list(f.exclude_case_ids))
-        if f.exclude_case_sources:
-            ok &= ~np.isin(self._field("source"), list(f.exclude_case_sources))
-        if f.dispute_types:
-            ok &= np.isin(self._field("dispute_type"), list(f.dispute_types))
-        if f.case_kinds:
-            ok &= np.isin(self._field("kind"), list(f.case_kinds))
-        if f.date_from or f.date_to:
-            dates = self._field("date")
-            ok &= np.array(
-                [
-                    bool(d)
-                    and (not f.date_from or d >= f.date_from)
-                    and (not f.date_to or d[: len(f.date_to)] <= f.date_to)
-                    for d in dates
-                ],
-                bool,
-            )
-        return ok
-
-    def _all_tokens(self) -> list[list[str]]:
-        if self._tokens is None:
-            if self._rows and self._tokenize is None:
-                raise KBError("这个索引不能增量更新（缺少分词器）", "重新运行 fengqiao build")
-            tok = self._tokenize or (lambda _t: [])
-            self._tokens = [tok(t) for t in self._texts]
-        return self._tokens
-
-    def _set(
+    def _rebuilt(
         self,
         rows: list[UnitRow],
         vecs: Sequence[np.ndarray],
         tokens: list[list[str]],
         texts: list[str],
-    ) -> None:
-        """Adopt new rows: keep each record's units together, rebuild vectors and BM25."""
+    ) -> _State:
+        """A new state: each record's units together, vectors and BM25 rebuilt."""
         first: dict[str, int] = {}
         for i, r in enumerate(rows):
             first.setdefault(r.parent, i)
         order = sorted(range(len(rows)), key=lambda i: (first[rows[i].parent], i))
-        self._rows = [rows[i] for i in order]
-        self._texts = [texts[i] for i in order]
-        self._tokens = [tokens[i] for i in order]
-        self._dense = DenseIndex(
+        ordered_tokens = [tokens[i] for i in order]
+        dense = DenseIndex(
             np.stack([vecs[i] for i in order]).astype(np.float32)
             if order
             else np.zeros((0, self.dim), np.float32)
         )
-        self._bm25 = BM25Index().index(self._tokens)
-        self._reindex()
+        return _State.of(
+            [rows[i] for i in order],
+            [texts[i] for i in order],
+            dense,
+            BM25Index().index(ordered_tokens),
+            ordered_tokens,
+        )
 
-    def _reindex(self) -> None:
-        self._masks: dict[Filters, np.ndarray] = {}
-        parents: list[str] = []
-        starts: list[int] = []
-        for i, r in enumerate(self._rows):
-            if not parents or parents[-1] != r.parent:
-                parents.append(r.parent)
-                starts.append(i)
-        self._parents = parents
-        self._parent_index = {p: i for i, p in enumerate(parents)}
-        if len(self._parent_index) != len(parents):
-            raise KBError("索引中同一记录的单元不连续", "重新运行 fengqiao build")
-        self._starts = np.array(starts, np.int64)
-        self._ends = np.array([*starts[1:], len(self._rows)], np.int64)
-        names = ("parent", "law", "level", "status", "dispute_type", "kind", "date", "source")
-        self._fields = {n: np.array([getattr(r, n) for r in self._rows], object) for n in names}
-        self._fields["current"] = np.array([r.current for r in self._rows], bool)
+
+def _article_mask(st: _State, f: Filters) -> np.ndarray:
+    ok = np.ones(len(st.rows), bool)
+    if f.current_only:
+        ok &= st.fields["current"]
+    if f.statuses:
+        ok &= np.isin(st.fields["status"], list(f.statuses))
+    if f.laws:
+        ok &= np.isin(st.fields["law"], sorted({canonical_law(x) for x in f.laws}))
+    if f.levels:
+        ok &= np.isin(st.fields["level"], list(f.levels))
+    return ok
+
+
+def _case_mask(st: _State, f: Filters) -> np.ndarray:
+    ok = np.ones(len(st.rows), bool)
+    if f.exclude_case_ids:
+        ok &= ~np.isin(st.fields["parent"], list(f.exclude_case_ids))
+    if f.exclude_case_sources:
+        ok &= ~np.isin(st.fields["source"], list(f.exclude_case_sources))
+    if f.dispute_types:
+        ok &= np.isin(st.fields["dispute_type"], list(f.dispute_types))
+    if f.case_kinds:
+        ok &= np.isin(st.fields["kind"], list(f.case_kinds))
+    if f.date_from or f.date_to:
+        ok &= np.array(
+            [
+                bool(d)
+                and (not f.date_from or d >= f.date_from)
+                and (not f.date_to or d[: len(f.date_to)] <= f.date_to)
+                for d in st.fields["date"]
+            ],
+            bool,
+        )
+    return ok

@@ -28,7 +28,16 @@ def build_fixture_kb(kb_dir: Path, embedder: object | None = None) -> Path:
     return kb_dir
 
 
+def fake_config():  # type: ignore[no-untyped-def]
+    """Search settings for the fake embedder (its cosines are lower than e5's)."""
+    if str(TESTS) not in sys.path:
+        sys.path.insert(0, str(TESTS))
+    from conftest import FAKE_CONFIG
+
+    return FAKE_CONFIG
+
+
 def load_fixture_kb(kb_dir: Path, embedder: object | None = None):  # type: ignore[no-untyped-def]
     from retrieval.service import Service
 
-    return Service.load(kb_dir, embedder=embedder or fake_embedder())  # type: ignore[arg-type]
+    return Service.load(kb_dir, embedder=embedder or fake_embedder(), config=fake_config())  # type: ignore[arg-type]
