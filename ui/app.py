@@ -13,6 +13,7 @@ if _REPO not in sys.path:
 
 import streamlit as st  # noqa: E402
 
+from ui import auth  # noqa: E402
 from ui.chrome import chrome  # noqa: E402
 from ui.views import PAGE_FILES  # noqa: E402
 
@@ -28,6 +29,8 @@ def main() -> None:
         initial_sidebar_state="auto",
     )
     chrome()
+    if not auth.gate():  # sign-in before any page (ui/auth.py); the pages check roles
+        st.stop()
     pages = {
         "ask": st.Page(PAGE_FILES["ask"], title="问答检索", icon=":material/search:", default=True),
         "browse": st.Page(PAGE_FILES["browse"], title="法规浏览", icon=":material/menu_book:"),

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 APP = Path(__file__).resolve().parent / "app.py"
 LOOPBACK = "127.0.0.1"
+UPLOAD_LIMIT_MB = 20  # the knowledge page's limit; Streamlit's own default is 200 MB
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -136,6 +137,29 @@ def _parser() -> argparse.ArgumentParser:
     serve_args(sp)
     kb_arg(sp)
     sp.set_defaults(handler=_run)
+
+    sp = sub.add_parser("user", help="网页账户：管理员（admin）和调解员（mediator）")
+    users = sp.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for action, text in (
+        ("add", "添加账户（提示输入两次密码）"),
+        ("passwd", "修改密码（该账户已登录的会话随即失效）"),
+        ("role", "修改角色"),
+        ("remove", "删除账户"),
+        ("list", "列出账户"),
+    ):
+        up = users.add_parser(action, help=text)
+        if action != "list":
+            up.add_argument("name", help="用户名（姓名或工号）")
+        if action in ("add", "role"):
+            up.add_argument(
+                "--role", choices=["admin", "mediator"], required=True, help="admin 或 mediator"
+            )
+        if action in ("add", "passwd"):
+            up.add_argument(
+                "--password-stdin", action="store_true", help="从标准输入读一行作为密码（脚本用）"
+            )
+        kb_arg(up)
+        up.set_defaults(handler=_user)
     return p
 
 
@@ -282,27 +306,81 @@ def _print_eval(path: Path, result: EvalResult) -> None:
         print(f"{config + mark:<16}" + "".join(f"{metrics.get(n, 0.0):>9.3f}" for n in names))
 
 
+def streamlit_options(host: str, port: int) -> list[str]:
+    """The Streamlit settings `serve` and `run` start the server with (`--key value` pairs)."""
+    from ui.accounts import is_loopback
+
+    options = {
+        "server.port": str(port),
+        "server.address": host,
+        "server.headless": "true",
+        # refused while streaming, before a 200 MB upload is buffered whole
+        "server.maxUploadSize": str(UPLOAD_LIMIT_MB),
+        "server.enableXsrfProtection": "true",
+        "server.enableCORS": "true",
+        # no source watching in service: after every page view Streamlit walked all loaded
+        # modules and ran a full garbage collection, together a third of the server's CPU
+        # per question at 10 concurrent sessions (bench/bench_load.py)
+        "server.fileWatcherType": "none",
+        "server.runOnSave": "false",
+        "runner.postScriptGC": "false",
+        "global.developmentMode": "false",
+        "browser.gatherUsageStats": "false",
+        "client.toolbarMode": "minimal",
+        # tracebacks name files and code: only for the person at this computer
+        "client.showErrorDetails": "full" if is_loopback(host) else "none",
+    }
+    return [arg for key, value in options.items() for arg in (f"--{key}", value)]
+
+
+def check_can_serve(kb: Path, host: str) -> None:
+    """Refuse to listen beyond this computer while nobody can sign in as administrator."""
+    from ui.accounts import Accounts, is_loopback
+
+    if is_loopback(host):
+        return
+    if not Accounts.in_kb(kb).has_admin():
+        raise FengqiaoError(
+            f"在办公网络上提供服务（--host {host}）需要登录，但知识库 {kb} 还没有管理员账户",
+            f"先运行 fengqiao user add 姓名 --role admin --kb {kb}，再启动",
+        )
+
+
 def _serve(args: argparse.Namespace) -> int:
+    """Check, then replace this process with the Streamlit server (nothing of ours stays resident)."""
     from retrieval.index_folder import IndexFolder
 
-    kb = _kb(args)
+    kb = _kb(args).resolve()
     IndexFolder.of(kb).check()  # a missing index fails here, in one line, not in the browser
-    env = dict(os.environ, FENGQIAO_KB=str(kb.resolve()))
+    check_can_serve(kb, args.host)
+    env = dict(os.environ, FENGQIAO_KB=str(kb))
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(APP),
-        "--server.port", str(args.port),
-        "--server.address", args.host,
-        "--server.headless", "true",
-        "--browser.gatherUsageStats", "false",
-        "--client.toolbarMode", "minimal",  # no menu: see ui/.streamlit/config.toml
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP),
+        *streamlit_options(args.host, args.port),
+    ]
     where = "localhost" if args.host == LOOPBACK else args.host
-    print(f"枫桥已启动：在浏览器中打开 http://{where}:{args.port} （按 Ctrl+C 退出）")
-    return subprocess.call(cmd, env=env)
+    note = "" if args.host == LOOPBACK else "（需要登录）"
+    print(
+        f"枫桥已启动{note}：在浏览器中打开 http://{where}:{args.port} （按 Ctrl+C 退出）",
+        flush=True,
+    )
+    sys.stderr.flush()
+    os.execve(sys.executable, cmd, env)  # does not return
 
 
 def _run(args: argparse.Namespace) -> int:
-    """Build in a child process, then serve: the server never holds the build's memory."""
+    """Build in a child process, then serve: the server never holds the build's memory.
+
+    The build loads torch, the model and the parsed corpus; run in this process, 1.1 GB of
+    it stayed resident while the server ran (``bench/bench_run_memory.py``). In a child it
+    is all returned when the child ends, and ``_serve`` then replaces this process with
+    the server, which loads only the index (254 MB in all).
+    """
+    check_can_serve(_kb(args).resolve(), args.host)  # before a long build, not after it
     cmd = [sys.executable, "-m", "ui.cli", "build", "--kb", str(_kb(args))]
     for flag, paths in (("--statutes", args.statutes), ("--cases", args.cases)):
         if paths:
@@ -316,6 +394,49 @@ def _run(args: argparse.Namespace) -> int:
     if code != 0:
         return code
     return _serve(args)
+
+
+def _user(args: argparse.Namespace) -> int:
+    from ui.accounts import Accounts
+
+    kb = _kb(args)
+    accounts = Accounts.in_kb(kb)
+    if args.action == "list":
+        rows = accounts.all()
+        if not rows:
+            print(f"知识库 {kb} 还没有账户。添加管理员：fengqiao user add 姓名 --role admin")
+        for a in rows:
+            print(printable(f"{a.name}  {a.role_name}  创建于 {a.created[:10]}"))
+        return 0
+    if args.action == "remove":
+        gone = accounts.remove(args.name)
+        print(printable(f"已删除账户 {gone.name}（{gone.role_name}）"))
+        return 0
+    if args.action == "role":
+        changed = accounts.set_role(args.name, args.role)
+        print(printable(f"{changed.name} 现在是{changed.role_name}；其已登录的会话需要重新登录"))
+        return 0
+    password = _read_password(args.password_stdin)
+    if args.action == "add":
+        added = accounts.add(args.name, password, args.role)
+        print(printable(f"已添加{added.role_name} {added.name}（账户保存在 {accounts.path}）"))
+    else:
+        changed = accounts.set_password(args.name, password)
+        print(printable(f"已修改 {changed.name} 的密码；其已登录的会话需要重新登录"))
+    return 0
+
+
+def _read_password(from_stdin: bool) -> str:
+    from ui.accounts import check_password
+
+    if from_stdin:
+        return check_password(sys.stdin.readline().rstrip("\r\n"))
+    import getpass
+
+    first = check_password(getpass.getpass("密码（至少 8 位）："))
+    if getpass.getpass("再输入一次：") != first:
+        raise FengqiaoError("两次输入的密码不一致", "重新运行命令，仔细输入两次相同的密码")
+    return first
 
 
 if __name__ == "__main__":

@@ -37,7 +37,9 @@ LEVELS = ("法律", "行政法规", "司法解释", "地方性法规", "部门�
 # (A comment, not a docstring: Streamlit would print a bare string in a page script.)
 FIRST = 3
 _MEMO = "ask_memo"
-QUESTION_LABEL = "纠纷情况、问题或法条引用（按回车检索）"
+QUESTION_LABEL = (
+    "请输入纠纷情况、问题或法条引用，按回车检索"  # bench/bench_load.py finds it by "请输入纠纷情况"
+)
 
 
 def sidebar_filters(service: KnowledgeService) -> tuple[Filters, int]:
@@ -264,7 +266,8 @@ def render() -> None:
     else:
         notices(service, answered)
         results(service, answered, question)
-        st.caption(f"检索用时 {answered.ms:.0f} 毫秒")
+    # written last: bench/bench_load.py takes it as "the answer is on screen"
+    st.caption(f"检索用时 {answered.ms:.0f} 毫秒")
     with st.expander("示例问题"):
         examples()
 

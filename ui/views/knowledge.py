@@ -11,6 +11,7 @@ from ingest.dropin import ALLOWED
 from ingest.errors import FengqiaoError
 from ingest.names import printable
 from retrieval.service import AddReport, Upload, add_files
+from ui import auth
 from ui.protocols import KnowledgeService
 from ui.views import REPO, get_service, kb_dir, reload_service
 from ui.widgets import collection_picker, local_time, md
@@ -106,7 +107,9 @@ def show_add_report(report: AddReport) -> None:
 
 
 def upload_view(service: KnowledgeService | None) -> None:
-    st.subheader("导入自己的文件")
+    st.subheader("导入自己的文件", anchor=False)
+    if not auth.require_admin("导入文件"):  # a control never drawn cannot be triggered
+        return
     folder = kb_dir() / DROP_IN
     st.caption(
         f"支持 {'、'.join(a.upper() for a in ALLOWED)}，每个文件不超过 {MAX_MB} MB。"

@@ -1,6 +1,6 @@
 """Serve ui/app.py over a kb built with the fake embedder (used by the browser test).
 
-Usage: python serve_fixture.py KB_DIR PORT
+Usage: python serve_fixture.py KB_DIR PORT (served as `fengqiao serve` would, on 127.0.0.1)
 """
 
 from __future__ import annotations
@@ -30,23 +30,13 @@ if __name__ == "__main__":
 
     kb_dir, port = sys.argv[1], sys.argv[2]
     os.environ["FENGQIAO_KB"] = kb_dir
+    from ui.cli import streamlit_options
+
+    # the settings `fengqiao serve` uses (upload limit, XSRF, no file watching …)
     sys.argv = [
         "streamlit",
         "run",
         str(REPO / "ui" / "app.py"),
-        "--server.port",
-        port,
-        "--server.address",
-        "127.0.0.1",
-        "--server.headless",
-        "true",
-        "--server.fileWatcherType",
-        "none",
-        "--server.runOnSave",
-        "false",
-        "--browser.gatherUsageStats",
-        "false",
-        "--global.developmentMode",
-        "false",
+        *streamlit_options("127.0.0.1", int(port)),
     ]
     sys.exit(cli.main())

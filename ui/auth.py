@@ -1,0 +1,181 @@
+"""The login gate of the web pages and the role checks the pages call.
+
+Who may do what:
+
+- With no account in ``<kb>/users.json``, a browser on the server's own computer is the
+  administrator, as before accounts existed: whoever sits at that keyboard can run
+  ``fengqiao add`` or edit the knowledge base folder anyway, so a password would protect
+  nothing there. A browser from any other computer (or through a proxy) is refused,
+  with the one command that creates the first administrator.
+- Once any account exists, everybody signs in, at the server's keyboard too: the
+  committee chose accounts, and a shared office computer has several users.
+- Administrators upload files, rebuild, record / edit / delete precedents and change
+  the knowledge base; mediators search, browse, build case files and export.
+
+A session is one browser tab's Streamlit session (``st.session_state``): reloading the
+page signs out, idle or long-lived sessions end (``ui.accounts.touch``).
+"""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from ui.accounts import (
+    AccountError,
+    Accounts,
+    Session,
+    Throttle,
+    local_session,
+    start_session,
+    touch,
+)
+
+_SESSION = "fengqiao_auth_session"
+_NOTICE = "fengqiao_auth_notice"
+_FAILED = "fengqiao_auth_failed"
+_NAME = "fengqiao-login-name"
+_PASSWORD = "fengqiao-login-password"
+# Headers a reverse proxy adds: behind one, every browser looks like this computer.
+_PROXY_HEADERS = ("X-Forwarded-For", "X-Real-Ip", "Forwarded", "X-Forwarded-Host")
+FIRST_ADMIN = "fengqiao user add 姓名 --role admin"
+
+# One per server process, shared by every session: failures counted per name and address.
+THROTTLE = Throttle()
+
+
+def _accounts() -> Accounts:
+    from ui.views import kb_dir
+
+    return Accounts.in_kb(kb_dir())
+
+
+def _client() -> str | None:
+    """The browser's address, or None for this computer (no proxy in between)."""
+    ip = st.context.ip_address
+    remote = ip if isinstance(ip, str) else None  # None: loopback, or no network peer (tests)
+    try:
+        headers = st.context.headers
+        proxied = any(isinstance(headers.get(h), str) for h in _PROXY_HEADERS)
+    except Exception:  # no request headers outside a real server
+        proxied = False
+    if remote is None and proxied:
+        return "代理"
+    return remote
+
+
+def gate() -> bool:
+    """True when this browser session may see the pages; else it has drawn the login page.
+
+    The one call ``ui/app.py`` makes before navigation: ``if not auth.gate(): st.stop()``.
+    """
+    try:
+        accounts = _accounts()
+        has_accounts = accounts.any()
+    except AccountError as exc:  # a damaged users.json locks everybody out, never in
+        st.error(exc.line())
+        return False
+    client = _client()
+    if not has_accounts:
+        if client is None:
+            st.session_state[_SESSION] = local_session()
+            return True
+        st.title("枫桥")
+        st.error(
+            "本机以外的访问需要登录，但还没有任何账户。"
+            f"建议：请管理员在运行枫桥的电脑上执行 {FIRST_ADMIN}，然后刷新本页。"
+        )
+        return False
+    session = st.session_state.get(_SESSION)
+    if isinstance(session, Session):
+        renewed = None if session.local else touch(session, accounts)
+        if renewed is not None:
+            st.session_state[_SESSION] = renewed
+            _sidebar(renewed)
+            return True
+        st.session_state.pop(_SESSION, None)
+        st.session_state[_NOTICE] = "登录已过期或账户已变更，请重新登录。"
+    _login_page(accounts, client)
+    return False
+
+
+def _login_page(accounts: Accounts, client: str | None) -> None:
+    st.title("枫桥 · 登录")
+    st.caption("人民调解法律知识检索。请用管理员分配的账户登录。")
+    notice = st.session_state.pop(_NOTICE, None)
+    if notice:
+        st.info(notice)
+    failed = st.session_state.pop(_FAILED, None)
+    if failed:
+        st.error(failed)
+    with st.form("fengqiao-login", clear_on_submit=True):
+        st.text_input("用户名", max_chars=64, key=_NAME)
+        st.text_input("密码", type="password", max_chars=1024, key=_PASSWORD)
+        # signing in in the callback: the run that follows already sees the session
+        st.form_submit_button("登录", type="primary", on_click=_sign_in, args=(client,))
+    st.caption("忘记密码：请管理员在运行枫桥的电脑上执行 fengqiao user passwd 用户名。")
+
+
+def _sign_in(client: str | None) -> None:
+    name = str(st.session_state.get(_NAME) or "").strip()
+    password = str(st.session_state.get(_PASSWORD) or "")
+    st.session_state[_PASSWORD] = ""  # not kept in the session beyond this check
+    keys = (f"user:{name}", f"addr:{client or '本机'}")
+    wait = THROTTLE.wait_seconds(keys)
+    if wait > 0:
+        st.session_state[_FAILED] = f"登录失败次数过多，请 {int(wait) + 1} 秒后再试。"
+        return
+    if not name or not password:
+        st.session_state[_FAILED] = "请输入用户名和密码。"
+        return
+    try:
+        account = _accounts().authenticate(name, password)
+    except AccountError as exc:
+        st.session_state[_FAILED] = exc.line()
+        return
+    if account is None:
+        THROTTLE.failed(keys)
+        st.session_state[_FAILED] = "用户名或密码不正确。"
+        return
+    THROTTLE.succeeded(keys)
+    st.session_state[_SESSION] = start_session(account, time.time())
+
+
+def _sidebar(session: Session) -> None:
+    box = st.sidebar.container(border=False)
+    box.caption(f"当前用户：{session.user}（{session.role_name}）")
+    box.button("退出登录", key="fengqiao-logout", type="tertiary", on_click=logout)
+
+
+def logout() -> None:
+    """End this browser session's sign-in; the run that follows shows the login page."""
+    st.session_state.pop(_SESSION, None)
+    st.session_state[_NOTICE] = "已退出登录。"
+
+
+# ---- what the pages call -------------------------------------------------------------
+
+
+def current() -> Session | None:
+    """The signed-in session (the local administrator included), None before sign-in."""
+    session = st.session_state.get(_SESSION)
+    return session if isinstance(session, Session) else None
+
+
+def is_admin() -> bool:
+    """Whether this session may change the knowledge base (upload, rebuild, precedents)."""
+    session = current()
+    return session is not None and session.is_admin
+
+
+def require_admin(action: str = "这项操作") -> bool:
+    """True for an administrator; otherwise one line saying who can, and False.
+
+    Pages call it before every control that changes the knowledge base and draw the
+    control only when it returns True: a control never drawn cannot be triggered.
+    """
+    if is_admin():
+        return True
+    st.info(f"只有管理员可以{action}。如需操作，请用管理员账户登录。")
+    return False
