@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ingest.records import Article, Case, Citation
 from retrieval.cite import without_citations
@@ -14,6 +14,12 @@ from retrieval.hits import ArticleHit, CaseHit
 # Clause boundaries inside an article: full stops, semicolons, question marks and 款 breaks.
 _CLAUSE_END = re.compile(r"[。；;！？!?\n]")
 _CJK = re.compile(r"[\u3400-\u9fff]")
+# A 项 (list item) line: （一）… or 一、…; its meaning hangs on the 款 head before it.
+_ITEM = re.compile(r"[（(][一二三四五六七八九十]+[)）]|[一二三四五六七八九十]+、")
+_LEAD_END = "：:"
+_SENTENCE_END = "。！？!?"
+LIST_CHARS = 220
+"""A 款 head matching on its own is quoted with its whole list when this short (else not at all)."""
 # Bigrams that carry no legal meaning in a question; they would match nearly every clause.
 STOP_BIGRAMS: frozenset[str] = frozenset(
     "可以 怎么 么办 如何 什么 是否 应该 应当 需要 能否 能不 不能 的话 一下 请问 我们 他们 "
@@ -33,6 +39,17 @@ class Quote:
     end: int
     score: float
     terms: tuple[str, ...] = ()
+    lead: str = ""
+    """For a quoted 项: the sentence of the 款 head it depends on, verbatim
+    (``article.text[lead_start:lead_end]``), e.g. "有下列情形之一，调解无效的，应当准予离婚：".
+    Shown before the item with an ellipsis when other items lie between them."""
+    lead_start: int = 0
+    lead_end: int = 0
+
+    @property
+    def adjacent(self) -> bool:
+        """The lead-in is followed directly by the quoted item (no other items between)."""
+        return bool(self.lead) and self.lead_end <= self.start and self.lead_end + 1 >= self.start
 
 
 @dataclass(frozen=True)
@@ -124,6 +141,89 @@ def _score_clause(
     return weight / (1.0 + len(clause) / clause_length), found
 
 
+def _line_span(text: str, pos: int) -> tuple[int, int]:
+    start = text.rfind("\n", 0, pos) + 1
+    end = text.find("\n", pos)
+    return start, len(text) if end < 0 else end
+
+
+def _is_item(text: str, line_start: int) -> bool:
+    return _ITEM.match(text, line_start) is not None
+
+
+def _head(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The lead-in sentence of the line ``text[start:end]`` when it is a 款 head (ends in ：)."""
+    head = text[start:end].rstrip()
+    if not head or head[-1] not in _LEAD_END:
+        return None
+    cut = max((head.rfind(ch) for ch in _SENTENCE_END), default=-1)
+    a = start + cut + 1
+    while a < start + len(head) and text[a].isspace():
+        a += 1
+    return a, start + len(head)
+
+
+def lead_in(text: str, pos: int) -> tuple[int, int] | None:
+    """The 款 head sentence ending in ：that the 项 at ``pos`` belongs to, or None.
+
+    Walks back over the item lines before it; the first other line must end with a
+    colon. The lead-in is that line's last sentence (after its last 。), so a head
+    such as "…处一万元以上十万元以下的罚款；拒不改正的，可以责令暂停施工：" is kept whole.
+    """
+    start, _ = _line_span(text, pos)
+    if not _is_item(text, start):
+        return None
+    while start > 0:
+        start, end = _line_span(text, start - 1)
+        if not _is_item(text, start):
+            return _head(text, start, end)
+    return None
+
+
+def _list_end(text: str, line_end: int) -> int:
+    """End of the run of item lines that follows a 款 head ending at ``line_end``."""
+    end = line_end
+    while end < len(text):
+        a, b = _line_span(text, end + 1)
+        if not _is_item(text, a):
+            break
+        end = b
+    return end
+
+
+def _candidates(text: str) -> list[tuple[int, int, tuple[int, int] | None]]:
+    """Quotable spans of an article: (start, end, lead-in span or None).
+
+    A clause inside a 项 is quoted as the whole item line with its lead-in; a clause of
+    a 款 head's lead-in sentence is quoted with the whole list when short, else not at
+    all (on its own it ends mid-sentence); every other clause as it is.
+    """
+    out: list[tuple[int, int, tuple[int, int] | None]] = []
+    seen: set[tuple[int, int]] = set()
+    for a, b in clause_spans(text):
+        line_a, line_b = _line_span(text, a)
+        lead: tuple[int, int] | None = None
+        head = (
+            _head(text, line_a, line_b)
+            if line_b < len(text) and _is_item(text, line_b + 1)
+            else None
+        )
+        if _is_item(text, line_a):
+            span = (line_a, line_b)
+            lead = lead_in(text, line_a)
+        elif head is not None and b > head[0]:
+            end = _list_end(text, line_b)
+            if end - head[0] > LIST_CHARS:
+                continue
+            span = (head[0], end)
+        else:
+            span = (a, b)
+        if span not in seen:
+            seen.add(span)
+            out.append((*span, lead))
+    return out
+
+
 def best_clauses(
     question: str,
     article: Article,
@@ -132,15 +232,33 @@ def best_clauses(
     limit: int = 1,
     clause_length: float = DEFAULT_ANSWER.clause_length,
 ) -> list[Quote]:
-    """The ``limit`` best-matching clauses of one article (best first, score > 0 only)."""
+    """The ``limit`` best-matching clauses of one article (best first, score > 0 only).
+
+    A quoted 项 carries its lead-in (``Quote.lead``): the item must match the question
+    itself, and the terms of its lead-in count towards its score.
+    """
     terms = question_terms(question, extra_terms)
+    text = article.text
     scored = []
-    for a, b in clause_spans(article.text):
-        score, found = _score_clause(article.text[a:b], terms, clause_length)
-        if score > 0:
-            scored.append(
-                Quote(article.id, article.citation, article.text[a:b], a, b, score, found)
+    for a, b, lead in _candidates(text):
+        score, found = _score_clause(text[a:b], terms, clause_length)
+        if score <= 0:
+            continue
+        quote = Quote(article.id, article.citation, text[a:b], a, b, score, found)
+        if lead is not None:
+            la, lb = lead
+            both, found_both = _score_clause(text[la:lb] + text[a:b], terms, clause_length)
+            # the penalty for length stays the item's own: a long head must not sink it
+            both *= (1.0 + (lb - la + b - a) / clause_length) / (1.0 + (b - a) / clause_length)
+            quote = replace(
+                quote,
+                score=max(score, both),
+                terms=found_both,
+                lead=text[la:lb],
+                lead_start=la,
+                lead_end=lb,
             )
+        scored.append(quote)
     scored.sort(key=lambda q: (-q.score, q.start))
     return scored[:limit]
 
@@ -160,6 +278,13 @@ def outcome_line(case: Case, max_chars: int = DEFAULT_ANSWER.outcome_chars) -> O
         end, truncated = max_chars, True
     line = case.outcome[offset : offset + end].strip()
     return Outcome(case.id, case.title, case.kind, line, truncated)
+
+
+def _repeats(a: Quote, b: Quote) -> bool:
+    """Same sentence (in two laws), or overlapping text of one article (an item and its list)."""
+    if a.text == b.text:
+        return True
+    return a.article_id == b.article_id and a.start < b.end and b.start < a.end
 
 
 def extract_answer(
@@ -201,10 +326,7 @@ def extract_answer(
             limit=2,
             clause_length=config.clause_length,
         )
-        weighted = [
-            Quote(q.article_id, q.citation, q.text, q.start, q.end, q.score * prior, q.terms)
-            for q in found
-        ]
+        weighted = [replace(q, score=q.score * prior) for q in found]
         firsts.extend(weighted[:1])
         seconds.extend(weighted[1:])
     firsts.sort(key=lambda q: -q.score)
@@ -212,15 +334,24 @@ def extract_answer(
     quotes: list[Quote] = []
     for q in firsts + seconds:
         # The same sentence in two laws (民法典 and 妇女权益保障法 often agree) is quoted once.
-        if len(quotes) < config.max_quotes and all(q.text != other.text for other in quotes):
+        if len(quotes) < config.max_quotes and all(not _repeats(q, other) for other in quotes):
             quotes.append(q)
     if not quotes and articles:
         # Nothing matched word for word (a purely semantic hit): quote the top article's first clause.
         top = articles[0].record
-        spans = clause_spans(top.text)
+        spans = _candidates(top.text)
         if spans:
-            a, b = spans[0]
+            a, b, lead = spans[0]
             quotes = [Quote(top.id, top.citation, top.text[a:b], a, b, 0.0)]
+            if lead is not None:
+                quotes = [
+                    replace(
+                        quotes[0],
+                        lead=top.text[lead[0] : lead[1]],
+                        lead_start=lead[0],
+                        lead_end=lead[1],
+                    )
+                ]
     quotes.sort(key=lambda q: -q.score)
     outcomes: list[Outcome] = []
     for case_hit in cases:

@@ -214,3 +214,68 @@ class Catalogue:
             return Notice("info", text)
         hint = "建议：请知识库管理员更新法规数据；使用前请核对最新法律文本。"
         return Notice("warning", text + hint)
+
+    # ---- the citation page: versions, successors, who cites an article ----------
+
+    def versions_of(self, article_id: str) -> list[Article]:
+        """The article of this number in every version held, newest version first."""
+        a = self._by_id.get(article_id)
+        if a is None:
+            return []
+        same = [b for b in self._articles if b.law == a.law and b.key == a.key]
+        return sorted(same, key=lambda b: (b.current, b.version), reverse=True)
+
+    def current_for(self, article_id: str) -> Article | None:
+        """For an older version's article: the current article holding the same provision.
+
+        None for a current article, for a law with no current version, or when no
+        current article's text is close enough (see ``successor``).
+        """
+        a = self._by_id.get(article_id)
+        if a is None or a.current:
+            return None
+        same_number = self._key.get((a.law, a.key))
+        if same_number is not None and text_similarity(a.text, same_number.text) >= SAME:
+            return same_number
+        return successor(a, self._by_law.get((a.law, ""), []))
+
+    def successors_in(self, article_id: str, law: str) -> list[Article]:
+        """Current articles of ``law`` whose text is the same provision as the article's.
+
+        For a repealed law's article (婚姻法第三十二条 → 民法典第一千零七十九条): compared
+        by character bigrams, so it is a suggestion, not an official correspondence table.
+        """
+        a = self._by_id.get(article_id)
+        if a is None:
+            return []
+        found = successor(a, self._by_law.get((canonical_law(law), ""), []))
+        return [found] if found is not None else []
+
+    def citing_articles(self, article_id: str) -> list[Article]:
+        """Current articles of other laws (司法解释, 行政法规 …) whose text cites this article.
+
+        The index of citations inside article texts is built once, on first use
+        (about 0.1 s for 5,500 articles): ``ingest.citations.extract_citations`` over
+        every current article, each citation resolved to the current article of that
+        number (or, for a law no longer in force, its newest text held).
+        """
+        index = self.__dict__.get("_citing")
+        if index is None:
+            index = self._citing_index()
+            self.__dict__["_citing"] = index  # built twice at worst by two threads: same result
+        return [self._by_id[i] for i in index.get(article_id, ())]
+
+    def _citing_index(self) -> dict[str, tuple[str, ...]]:
+        from ingest.citations import extract_citations
+
+        index: dict[str, dict[str, None]] = {}
+        for a in self._articles:
+            if not a.current or "条" not in a.text:
+                continue
+            for c in extract_citations(a.text, context_law=a.law, known_laws=self.law_names):
+                if not c.law or c.law == a.law:
+                    continue
+                target = self.lookup_any(c.law, c.article)
+                if target is not None:
+                    index.setdefault(target.id, {})[a.id] = None
+        return {k: tuple(v) for k, v in index.items()}

@@ -82,9 +82,13 @@ def notice_json(n: Notice) -> dict[str, Any]:
 
 
 def answer_json(answer: Answer) -> list[dict[str, Any]]:
-    """The answer points the page shows: verbatim clauses with their citations."""
+    """The answer points the page shows: verbatim clauses with their citations.
+
+    ``lead`` is the 款 head a quoted 项 depends on (verbatim, "" for none).
+    """
     return [
-        {"text": q.text, "article_id": q.article_id, "citation": q.citation} for q in answer.quotes
+        {"text": q.text, "article_id": q.article_id, "citation": q.citation, "lead": q.lead}
+        for q in answer.quotes
     ]
 
 

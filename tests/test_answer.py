@@ -9,8 +9,10 @@ import pytest
 
 from ingest.records import Article, Citation
 from retrieval.answer import (
+    best_clauses,
     clause_spans,
     extract_answer,
+    lead_in,
     outcome_line,
     question_terms,
     term_spans,
@@ -151,3 +153,50 @@ def test_quotes_verbatim_on_a_real_index(tiny_kb, question: str) -> None:  # typ
         assert article.text[quote.start : quote.end] == quote.text
     for outcome in answer.outcomes:
         assert outcome.text in tiny_kb.case(outcome.case_id).outcome
+
+
+def test_a_quoted_item_carries_its_lead_in() -> None:
+    """（四）因感情不和分居满二年 is quoted with 有下列情形之一，调解无效的，应当准予离婚：."""
+    art = next(a for a in ARTICLES if a.id == "民法典:1079")
+    (quote,) = best_clauses("分居满二年能离婚吗", art)
+    assert quote.text == "（四）因感情不和分居满二年；"
+    assert quote.lead == "有下列情形之一，调解无效的，应当准予离婚："
+    assert art.text[quote.start : quote.end] == quote.text  # both spans verbatim
+    assert art.text[quote.lead_start : quote.lead_end] == quote.lead
+    assert quote.adjacent  # the fixture's list holds only item (四)
+
+
+def test_lead_in_keeps_a_head_with_semicolons_whole() -> None:
+    text = (
+        "违反本法规定，建设单位有下列行为之一，由有关部门责令改正，处一万元以上十万元以下的罚款；"
+        "拒不改正的，可以责令暂停施工：\n（一）超过噪声排放标准排放建筑施工噪声的；\n"
+        "（二）未按照规定取得证明，在夜间进行产生噪声的建筑施工作业的。"
+    )
+    art = Article("噪声污染防治法:77", "噪声污染防治法", "某法", 77, "", "第七十七条", text)
+    (quote,) = best_clauses("没有取得证明就在夜间作业", art)
+    assert quote.text.startswith("（二）")
+    assert quote.lead.startswith("违反本法规定") and quote.lead.endswith("可以责令暂停施工：")
+    assert not quote.adjacent  # item (一) lies between: the page shows ……
+    assert lead_in(text, text.index("（一）")) == (0, text.index("\n"))
+
+
+def test_a_list_head_is_never_quoted_dangling() -> None:
+    """A 款 head ending in ：is quoted with its (short) list, or not at all."""
+    text = (
+        "有下列情形之一的，应当制作调解协议书：\n（一）甲；\n（二）乙。\n其他情形，可以口头协议。"
+    )
+    art = Article("x:1", "x", "某法", 1, "", "第一条", text)
+    quotes = best_clauses("什么情形应当制作调解协议书", art, limit=3)
+    assert quotes
+    for q in quotes:
+        assert not q.text.endswith("：")
+        assert art.text[q.start : q.end] == q.text
+
+
+def test_item_and_its_list_are_not_both_quoted() -> None:
+    art = next(a for a in ARTICLES if a.id == "民法典:1079")
+    answer = extract_answer("分居满二年调解无效准予离婚", [Hit(art, 1.0, 1, Why())])
+    spans = [(q.start, q.end) for q in answer.quotes]
+    assert all(
+        a2 >= b1 or a1 >= b2 for i, (a1, b1) in enumerate(spans) for a2, b2 in spans[i + 1 :]
+    )

@@ -362,10 +362,6 @@ def test_repeated_failures_lock_the_name(make_app: Callable[[], AppTest], tmp_pa
         auth.THROTTLE.succeeded(("user:王主任", "addr:本机"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hook for the lead: knowledge.py must draw its upload only if auth.require_admin(...)",
-)
 def test_mediators_get_no_upload_on_the_knowledge_page(
     make_app: Callable[[], AppTest], tmp_path: Path
 ) -> None:
@@ -374,7 +370,7 @@ def test_mediators_get_no_upload_on_the_knowledge_page(
     users.add("李调解", MEDIATOR_PW, "mediator")
     at = make_app().run()
     _login(at, "李调解", MEDIATOR_PW)
-    at.switch_page("pages/knowledge.py").run()
+    at.switch_page("views/knowledge.py").run()
     assert [t.value for t in at.title] == ["知识库"]
     assert not at.get("file_uploader")
     assert any("只有管理员" in i.value for i in at.info)

@@ -16,7 +16,7 @@ from ui.store import CollectionStore, Item
 from ui.teaching import focus_of, questions, split_focus
 
 sys.path.insert(0, str(Path(__file__).parent / "data" / "ui"))
-from fake_kb import FakeService  # noqa: E402
+from fake_kb import CASES, FakeService  # noqa: E402
 
 AI_REPLY = "根据你提供的信息，你可以直接向人民法院提起离婚诉讼。请问您是否需要了解更多？"
 LABOUR = Case(
@@ -132,3 +132,16 @@ def test_teaching_set_needs_a_case(items: list[Item]) -> None:
     articles_only = [i for i in items if i.kind == "article"]
     with pytest.raises(ExportError, match="建议"):
         export_collection("x", articles_only, KB(), "md", teaching=True)
+
+
+def test_a_consultation_reply_is_never_the_key() -> None:
+    """A person's consultation reply (法律咨询解答, kind renamed in issue 11) is not authority."""
+    human = Case(
+        id="lawbench-3-8-0001",
+        kind="法律咨询解答",
+        title="离婚时彩礼能要回吗",
+        dispute_type="婚姻家庭",
+        sections=(("问题", "离婚时彩礼能要回吗？"), ("回答", "可以要求返还。")),
+    )
+    assert answer_trust(human) == "consultation"
+    assert answer_trust(CASES[0]) == "authority"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -13,11 +14,21 @@ if _REPO not in sys.path:
 import streamlit as st  # noqa: E402
 
 from ui import auth  # noqa: E402
-from ui.pages import PAGE_FILES  # noqa: E402
+from ui.chrome import chrome  # noqa: E402
+from ui.views import PAGE_FILES  # noqa: E402
+
+log = logging.getLogger("fengqiao.ui")
 
 
 def main() -> None:
-    st.set_page_config(page_title="枫桥 · 人民调解法律知识检索", page_icon="🍁", layout="wide")
+    # "auto": the sidebar starts closed on a phone, so the question box comes first.
+    st.set_page_config(
+        page_title="枫桥 · 人民调解法律知识检索",
+        page_icon="🍁",
+        layout="wide",
+        initial_sidebar_state="auto",
+    )
+    chrome()
     if not auth.gate():  # sign-in before any page (ui/auth.py); the pages check roles
         st.stop()
     pages = {
@@ -33,7 +44,15 @@ def main() -> None:
     if page is pages["ask"] and "law" in st.query_params:
         st.switch_page(pages["browse"], query_params=st.query_params.to_dict())
     st.sidebar.caption("枫桥 · 离线法律知识检索，供人民调解员参考；结果以法条原文为准。")
-    page.run()
+    try:
+        page.run()
+    except Exception:  # noqa: BLE001 - the last guard: a mediator sees Chinese, never a traceback
+        # (Streamlit's own rerun/stop signals are BaseException and pass through.)
+        log.exception("page %s failed", page.title)
+        st.error(
+            "页面出了问题，这一步没有完成。建议：刷新页面后重试；如果仍然出现，"
+            "请把出问题前的操作告诉知识库管理员。"
+        )
 
 
 main()

@@ -46,7 +46,7 @@ THROTTLE = Throttle()
 
 
 def _accounts() -> Accounts:
-    from ui.pages import kb_dir
+    from ui.views import kb_dir
 
     return Accounts.in_kb(kb_dir())
 

@@ -10,7 +10,15 @@ from retrieval.hits import Filters, Notice
 
 if TYPE_CHECKING:
     from retrieval.catalogue import LawInfo
-    from retrieval.service import AddReport, Answered, KBStats, Upload
+    from retrieval.service import (
+        AddReport,
+        Answered,
+        ArticlePage,
+        KBStats,
+        Matched,
+        OpenedCitation,
+        Upload,
+    )
 
 
 class KnowledgeService(Protocol):
@@ -42,6 +50,22 @@ class KnowledgeService(Protocol):
     def cases_citing(self, article_id: str) -> list[Case]: ...
 
     def freshness_notice(self) -> Notice | None: ...
+
+    def article_page(self, article_id: str) -> ArticlePage | None:
+        """The citation page: versions, successors, neighbours, who cites the article."""
+        ...
+
+    def open_citation(self, law: str, article: str, version: str = "") -> OpenedCitation:
+        """A citation link resolved to its own law's article, or the reason there is none."""
+        ...
+
+    def matched_words(self, question: str, text: str, limit: int = 6) -> Matched:
+        """The question's words found in ``text`` (whole words), for 为什么出现 and marks."""
+        ...
+
+    def highlight_spans(self, text: str, terms: Sequence[str]) -> list[tuple[int, int]]:
+        """Where ``terms`` occur in ``text`` as whole words (not 民法 inside 人民法院)."""
+        ...
 
     def stats(self) -> KBStats: ...
 

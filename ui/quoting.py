@@ -85,11 +85,11 @@ def answer_trust(case: Case) -> AnswerTrust:
     lawyer-llama replies were written by a language model with retriever-attached articles.
     Kept in one function so it can switch to the trust fields ingest adds to ``Case``.
     """
-    if case.source.startswith("lawyer-llama"):
+    if case.trust == "generated" or case.source.startswith("lawyer-llama"):
         return "ai"
-    if case.kind == "法律咨询":
-        return "consultation"
-    return "authority"
+    if case.trust in ("verified", "official"):
+        return "authority"
+    return "consultation"  # a consultation reply, or a sample nobody here has checked
 
 
 def outcome(case: Case) -> tuple[str, str]:

@@ -1,56 +1,77 @@
-"""Reusable Streamlit pieces: article and case cards, status badges, safe highlighting, links."""
+"""Reusable Streamlit pieces: inert text, badges, article and case cards, the 案卷 picker."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+import string
+from collections.abc import Sequence
+from datetime import datetime
 
 import streamlit as st
 
 from ingest.records import Article, Case
-from retrieval.answer import term_spans
+from retrieval.answer import Quote, clause_spans
 from retrieval.hits import Why
-from ui.pages import PAGE_FILES, get_store
+from retrieval.service import Matched
 from ui.protocols import KnowledgeService
 from ui.store import StoreError
+from ui.views import PAGE_FILES, get_store
 
-BADGE_COLOURS = {"现行有效": "green", "已修改": "orange", "已废止": "red", "尚未施行": "blue"}
-SOURCE_NAMES = {
-    "citation": "问题中直接引用",
-    "keyword": "关键词匹配",
-    "semantic": "语义相似",
-    "precedent": "类似案例引用此条",
+STATUS_COLOURS = {"现行有效": "green", "尚未施行": "blue", "已修改": "orange", "已废止": "red"}
+KIND_COLOURS = {
+    "调解案例": "green",
+    "法院典型案例": "blue",
+    "法律咨询解答": "gray",
+    "AI 生成解答（未经核实）": "orange",
 }
-DEFAULT_COLLECTION = "我的案卷"
-_MD_SPECIAL = "\\`*_{}[]()#+-.!|~$:<>&\"'"
-# Every character that HTML or Streamlit's Markdown (emphasis, links, $math$,
-# :directives:) could interpret becomes a numeric entity: shown as itself, never parsed.
-_ENTITIES = {ord(ch): f"&#{ord(ch)};" for ch in _MD_SPECIAL}
-_MD_BACKSLASH = {ord(ch): "\\" + ch for ch in "\\`*_{}[]()#+-.!|~$:<>"}
+TRUST_ORDER = {"verified": 0, "official": 1, "unverified": 2, "generated": 3}
+CASE_ID = "case_id"
+"""Session key of the 案卷 that 加入案卷 adds to: chosen by the mediator, never a default."""
+_PICK = "case_pick"
+_STORE_ERROR = "_store_error"
+SNIPPET_CHARS = 90
+
+# ---- text from data or users, made inert ---------------------------------------------
+#
+# Streamlit renders Markdown (with images, $math$, :directives: and GitHub autolinks) in
+# st.markdown, captions, alerts, toasts and the labels of buttons, expanders, tabs and
+# page links; st.markdown(unsafe_allow_html=True) renders raw HTML too. Every text that
+# comes from a user or from data goes through ``md`` (Markdown sinks) or ``esc`` (HTML
+# sinks). Selectbox and multiselect options, st.text and st.code show plain text.
+
+_MD = {ord(ch): "\\" + ch for ch in string.punctuation}
+_HTML = {ord(ch): f"&#{ord(ch)};" for ch in string.punctuation}
+# GitHub autolinks are found in the parsed text, after escapes and entities are decoded:
+# an invisible word joiner after the scheme, "www" or "@" keeps a URL or e-mail address
+# from becoming a live link (or a request for an image).
+_WJ = "\u2060"
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z])(?=:/)|(?<=www)(?=\.)|(?<=@)")
 
 
-def esc(text: str) -> str:
-    """Text from data or users, made inert for ``st.markdown(..., unsafe_allow_html=True)``."""
-    return text.translate(_ENTITIES).replace("\n", "<br>")
+def _defang(text: str) -> str:
+    return _AUTOLINK.sub(_WJ, text) if ("/" in text or "www" in text or "@" in text) else text
 
 
 def md(text: str) -> str:
-    """Text made inert for plain Markdown (labels, captions): backslash-escaped."""
-    return text.translate(_MD_BACKSLASH)
+    """One line of text made inert for a Markdown sink (label, caption, alert, toast)."""
+    return _defang(" ".join(str(text).split())).translate(_MD)
+
+
+def esc(text: str) -> str:
+    """Text made inert for ``st.markdown(..., unsafe_allow_html=True)``; newlines → <br>."""
+    return _defang(str(text)).translate(_HTML).replace("\n", "<br>")
 
 
 def highlight(
-    text: str,
-    terms: Iterable[str] = (),
-    sentence: tuple[int, int] | None = None,
+    text: str, spans: Sequence[tuple[int, int]] = (), underline: tuple[int, int] | None = None
 ) -> str:
-    """Escaped HTML of ``text`` with ``terms`` marked and one sentence span underlined."""
-    marks = term_spans(text, terms)
+    """Escaped HTML of ``text`` with ``spans`` marked and one span underlined."""
     flags = [0] * len(text)
-    for a, b in marks:
-        for i in range(a, b):
+    for a, b in spans:
+        for i in range(max(0, a), min(len(text), b)):
             flags[i] |= 1
-    if sentence:
-        for i in range(max(0, sentence[0]), min(len(text), sentence[1])):
+    if underline:
+        for i in range(max(0, underline[0]), min(len(text), underline[1])):
             flags[i] |= 2
     out: list[str] = []
     i = 0
@@ -62,46 +83,69 @@ def highlight(
         if flags[i] & 1:
             piece = f'<mark style="background:#ffe08a;padding:0 1px">{piece}</mark>'
         if flags[i] & 2:
-            piece = (
-                f'<span style="background:#e6f0ff;border-bottom:2px solid #3b7dd8">{piece}</span>'
-            )
+            piece = f'<span style="border-bottom:2px solid #3b7dd8">{piece}</span>'
         out.append(piece)
         i = j
     return "".join(out)
 
 
+def local_time(stamp: str) -> str:
+    """An ISO timestamp (UTC or local) as local ``2026-11-30 18:05``; other text unchanged."""
+    try:
+        when = datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    if when.tzinfo is not None:
+        when = when.astimezone()
+    return when.strftime("%Y-%m-%d %H:%M")
+
+
+def brief(text: str, n: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[:n] + "……"
+
+
 def badge(status: str) -> str:
-    colour = BADGE_COLOURS.get(status, "gray")
-    return f":{colour}-badge[{md(status)}]"
+    """A status badge (Markdown): 现行有效 in green, never red."""
+    return f":{STATUS_COLOURS.get(status, 'gray')}-badge[{md(status)}]"
 
 
-def article_dates(article: Article) -> str:
-    parts = []
-    if article.valid_from:
-        parts.append(f"施行 {article.valid_from}")
-    if article.publish:
-        parts.append(f"公布 {article.publish}")
-    if not article.current and article.version:
-        parts.append(f"版本 {article.version}")
-    return " · ".join(parts)
+def kind_badge(case: Case) -> str:
+    return f":{KIND_COLOURS.get(case.kind, 'gray')}-badge[{md(case.label)}]"
 
 
-def why_text(why: Why) -> str:
-    parts = []
-    for source in why.sources:
-        name = SOURCE_NAMES.get(source, source)
-        rank = {"keyword": why.keyword_rank, "semantic": why.semantic_rank}.get(source)
-        if rank:
-            name += f"（第{rank}名）"
-        elif source == "precedent" and why.via_cases:
-            name += f"（{len(why.via_cases)}个相似案例）"
-        parts.append(name)
-    text = "为什么出现：" + ("、".join(parts) if parts else "综合排序")
-    if why.matched_terms:
-        text += "；命中词：" + "、".join(why.matched_terms[:12])
-    if why.section:
-        text += f"；最相关部分：{why.section}"
-    return text
+def short_citation(article: Article) -> str:
+    """《民法典》第一千零七十九条: the short law name, for links on narrow screens."""
+    return f"《{article.law}》{article.label}"
+
+
+# ---- why a result is shown, in plain words ------------------------------------------
+
+
+def quoted_words(words: Sequence[str]) -> str:
+    return "".join(f"‘{w}’" for w in words)
+
+
+def why_text(why: Why | None, matched: Matched, *, case: bool = False) -> str:
+    """为什么出现: the words the record shares with the question, never a rank or a score."""
+    parts: list[str] = []
+    sources = why.sources if why is not None else ()
+    if "citation" in sources:
+        parts.append("问题中直接引用了这一条")
+    if matched.words:
+        parts.append(f"与问题中的{quoted_words(matched.words)}相符")
+    if matched.legal_words:
+        parts.append(f"相关的法律用语：{quoted_words(matched.legal_words)}")
+    if why is not None and "precedent" in sources and why.via_cases:
+        parts.append(f"{len(why.via_cases)} 个类似案例引用了这一条")
+    if not parts and "semantic" in sources:
+        parts.append("案情与问题的意思相近" if case else "内容与问题的意思相近")
+    if case and why is not None and why.section:
+        parts.append(f"最相近的部分：{why.section}")
+    return "为什么出现：" + ("；".join(parts) if parts else "与问题的内容相关")
+
+
+# ---- links ---------------------------------------------------------------------------
 
 
 def article_params(article: Article) -> dict[str, str]:
@@ -111,71 +155,100 @@ def article_params(article: Article) -> dict[str, str]:
     return params
 
 
-def article_link(article: Article, label: str | None = None, *, key: str | None = None) -> None:
-    """A link to the article's page in 法规浏览 (shareable: ?law=…&article=…)."""
+def article_link(article: Article, label: str | None = None, *, icon: bool = True) -> None:
+    """A link to the article's citation page (shareable: /browse?law=…&article=…)."""
     st.page_link(
         PAGE_FILES["browse"],
         label=md(label or article.citation),
-        icon=":material/menu_book:",
+        icon=":material/menu_book:" if icon else None,
         query_params=article_params(article),
     )
 
 
-# ---- collections -------------------------------------------------------------
+# ---- the current 案卷 ------------------------------------------------------------------
 
 
-def current_collection_id() -> int | None:
-    return st.session_state.get("collection_id")
+def current_case_id() -> int | None:
+    return st.session_state.get(CASE_ID)  # type: ignore[no-any-return]
+
+
+def _picked() -> None:
+    st.session_state[CASE_ID] = st.session_state.get(_PICK)
+
+
+def _create() -> None:
+    name = st.session_state.get("new_case_name", "")
+    try:
+        created = get_store().create(name)
+    except StoreError as exc:
+        st.session_state["_create_error"] = str(exc)
+        return
+    st.session_state[CASE_ID] = created.id
+    st.session_state[_PICK] = created.id
+    st.session_state["new_case_name"] = ""
+    st.toast(f"已新建案卷“{md(created.name)}”，并设为当前案卷")
 
 
 def collection_picker() -> None:
-    """Sidebar: choose the collection that “加入案卷” adds to, or start a new one."""
+    """Sidebar: the current 案卷 (加入案卷 adds there) and 新建案卷.
+
+    The choice lives in a session key of its own, not in the widget's: Streamlit drops a
+    widget's state on pages that do not draw it, and the label shows the name only, so
+    the option never changes under the mediator's hand.
+    """
     store = get_store()
     cols = store.collections()
-    st.sidebar.markdown("**当前案卷**")
+    ids = [c.id for c in cols]
+    if current_case_id() not in ids:
+        st.session_state.pop(CASE_ID, None)
+    sb = st.sidebar
+    sb.markdown("**当前案卷**")
     if cols:
-        ids = [c.id for c in cols]
-        if st.session_state.get("collection_id") not in ids:
-            st.session_state["collection_id"] = ids[-1]
-        names = {c.id: f"{c.name}（{c.size}）" for c in cols}
-        st.sidebar.selectbox(
+        names = {c.id: c.name for c in cols}
+        st.session_state[_PICK] = current_case_id()
+        sb.selectbox(
             "当前案卷",
             ids,
-            key="collection_id",
+            key=_PICK,
             format_func=lambda i: names.get(i, str(i)),
+            placeholder="请选择案卷",
+            on_change=_picked,
             label_visibility="collapsed",
+            help="“加入案卷”的法条和案例放进这里选定的案卷。",
         )
     else:
-        st.sidebar.caption("还没有案卷；点“加入案卷”会自动新建“我的案卷”。")
-    with st.sidebar.popover("新建案卷", icon=":material/create_new_folder:"):
-        name = st.text_input("案卷名称", key="new_collection_name", placeholder="如：张某离婚纠纷")
-        if st.button("创建", key="new_collection_go"):
-            try:
-                st.session_state["collection_id"] = store.create(name).id
-                st.rerun()
-            except StoreError as exc:
-                st.error(str(exc))
+        sb.caption("还没有案卷。先新建一个案卷，再把法条和案例加入其中。")
+    with sb.popover("新建案卷", icon=":material/create_new_folder:"):
+        st.text_input("案卷名称", key="new_case_name", placeholder="如：张某与李某离婚纠纷")
+        st.button("创建", key="new_case_go", on_click=_create, type="primary")
+        error = st.session_state.pop("_create_error", None)
+        if error:
+            st.error(md(error))
+    error = st.session_state.pop(_STORE_ERROR, None)
+    if error:
+        sb.error(md(error))
 
 
 def _add(kind: str, ref: str) -> None:
     store = get_store()
-    cid = current_collection_id()
-    if cid is None or store.get(cid) is None:
-        cid = store.create(DEFAULT_COLLECTION).id
-        st.session_state["collection_id"] = cid
     try:
-        store.add(cid, kind, ref)  # type: ignore[arg-type]
-        found = store.get(cid)
-        st.toast(f"已加入案卷“{found.name if found else ''}”")
+        case_file = store.require(current_case_id())
+        store.add(case_file.id, kind, ref)  # type: ignore[arg-type]
     except StoreError as exc:
-        st.session_state["_store_error"] = str(exc)
+        st.session_state[_STORE_ERROR] = str(exc)
+        st.toast(md(str(exc)), icon=":material/error:")
+        return
+    st.toast(f"已加入案卷“{md(case_file.name)}”")
 
 
 def collection_refs() -> set[tuple[str, str]]:
-    cid = current_collection_id()
+    cid = current_case_id()
     if cid is None:
         return set()
-    return {(i.kind, i.ref) for i in get_store().items(cid)}
+    try:
+        return {(i.kind, i.ref) for i in get_store().items(cid)}
+    except StoreError:
+        return set()
 
 
 def add_button(kind: str, ref: str, key: str, in_collection: set[tuple[str, str]]) -> None:
@@ -193,27 +266,53 @@ def data_freshness(service: KnowledgeService) -> None:
     if notice is None:
         return
     if notice.level == "warning":
-        st.sidebar.warning(notice.text)
+        st.sidebar.warning(md(notice.text))
     else:
-        st.sidebar.caption(notice.text)
+        st.sidebar.caption(md(notice.text))
 
 
-def show_store_error() -> None:
-    err = st.session_state.pop("_store_error", None)
-    if err:
-        st.error(err)
+# ---- cards -----------------------------------------------------------------------------
 
 
-# ---- cards ---------------------------------------------------------------------
+def article_meta(article: Article) -> str:
+    parts = [" / ".join(article.path), article.level]
+    if not article.current and article.version:
+        parts.append(f"{article.version} 版本")
+    return " · ".join(p for p in parts if p)
 
 
-def article_header(article: Article, rank: int | None = None) -> None:
-    prefix = f"{rank}. " if rank else ""
-    st.markdown(
-        f"**{prefix}{md(article.law_title)}　{md(article.label)}**　{badge(article.status)}"
-    )
-    meta = [" / ".join(article.path) if article.path else "", article_dates(article), article.level]
-    st.caption(md(" · ".join(m for m in meta if m)))
+def article_dates(article: Article) -> str:
+    parts = []
+    if article.publish:
+        parts.append(f"公布 {article.publish}")
+    if article.valid_from:
+        parts.append(f"施行 {article.valid_from}")
+    return " · ".join(parts)
+
+
+def snippet_html(
+    article: Article,
+    spans: Sequence[tuple[int, int]],
+    quote: Quote | None = None,
+    limit: int = SNIPPET_CHARS,
+) -> str:
+    """The part of an article a result list shows: the quoted clause, else the opening."""
+    text = article.text
+    if quote is not None:
+        inner = [(a - quote.start, b - quote.start) for a, b in spans]
+        body = highlight(quote.text, inner)
+        if quote.lead:
+            lead_inner = [(a - quote.lead_start, b - quote.lead_start) for a, b in spans]
+            gap = "" if quote.adjacent else "……"
+            body = f'<span class="fq-lead">{highlight(quote.lead, lead_inner)}</span>{gap}{body}'
+        before = "……" if (quote.lead_start if quote.lead else quote.start) > 0 else ""
+        after = "……" if quote.end < len(text) else ""
+        return f'<div class="fq-snippet">{before}{body}{after}</div>'
+    first = clause_spans(text)[:1]
+    end = first[0][1] if first else len(text)
+    end = min(end, limit)
+    cut = "……" if end < len(text) else ""
+    return f'<div class="fq-snippet">{highlight(text[:end], spans)}{cut}</div>'
 
 
 def article_card(
@@ -222,51 +321,39 @@ def article_card(
     *,
     key: str,
     rank: int | None = None,
+    question: str = "",
     why: Why | None = None,
-    terms: Sequence[str] = (),
-    sentence: tuple[int, int] | None = None,
+    quote: Quote | None = None,
     in_collection: set[tuple[str, str]] = frozenset(),  # type: ignore[assignment]
-    context: bool = True,
-    browse_link: bool = True,
 ) -> None:
-    """One article: header, badge, path, verbatim highlighted text, citation, actions."""
+    """One article in a result list: citation and status, the matching part, why, actions.
+
+    The whole text is one click away (全文); versions, neighbours, the interpretations
+    and cases citing it are on its citation page (条文详情).
+    """
+    matched = service.matched_words(question, article.text) if question else Matched()
+    spans = service.highlight_spans(article.text, matched.all) if matched.all else []
     with st.container(border=True):
-        article_header(article, rank)
-        st.markdown(highlight(article.text, terms, sentence), unsafe_allow_html=True)
-        if why is not None:
-            st.caption(md(why_text(why)))
-        st.code(article.citation, language=None)
-        left, right = st.columns([1, 1])
-        with left:
+        prefix = f"{rank}. " if rank else ""
+        st.markdown(f"**{prefix}{md(article.citation)}**　{badge(article.status)}")
+        st.caption(md(article_meta(article)))
+        st.markdown(snippet_html(article, spans, quote), unsafe_allow_html=True)
+        st.caption(md(why_text(why, matched)))
+        with st.container(horizontal=True, vertical_alignment="center"):
             add_button("article", article.id, f"{key}-add", in_collection)
-        if browse_link:
-            with right:
-                article_link(article, "在法规浏览中打开")
-        if context:
-            with st.expander("相邻条文 / 整章"):
-                whole = st.toggle("显示整章", key=f"{key}-chapter")
-                around = service.chapter(article.id) if whole else service.neighbours(article.id, 2)
-                for other in around:
-                    if other.id == article.id:
-                        continue
-                    st.markdown(f"**{md(other.label)}**　{esc(other.text)}", unsafe_allow_html=True)
-            citing = service.cases_citing(article.id)
-            with st.expander(f"引用本条的案例（{len(citing)}）"):
-                if not citing:
-                    st.caption("知识库中暂无引用本条的案例。")
-                for case in citing[:10]:
-                    st.markdown(f"**{md(case.title)}**　{md(case_meta(case))}")
-                    if case.outcome:
-                        st.caption(md(brief(case.outcome, 100)))
-
-
-def brief(text: str, n: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= n else text[:n] + "……"
+            article_link(article, "条文详情")
+        with st.expander("全文"):
+            st.markdown(highlight(article.text, spans), unsafe_allow_html=True)
+            st.code(article.citation, language=None, wrap_lines=True)
 
 
 def case_meta(case: Case) -> str:
-    return " · ".join(p for p in (case.kind, case.dispute_type, case.region, case.date) if p)
+    return " · ".join(p for p in (case.dispute_type, case.region, case.date) if p)
+
+
+def sorted_cases(cases: Sequence[Case]) -> list[Case]:
+    """Resolved cases (the committee's own, then courts') before consultations and AI answers."""
+    return sorted(cases, key=lambda c: TRUST_ORDER.get(c.trust, 9))
 
 
 def case_card(
@@ -275,32 +362,47 @@ def case_card(
     *,
     key: str,
     rank: int | None = None,
+    question: str = "",
     why: Why | None = None,
     in_collection: set[tuple[str, str]] = frozenset(),  # type: ignore[assignment]
 ) -> None:
-    """One case: title, kind/type/region/date, facts in brief, outcome, cited articles, full text."""
+    """One case: title and kind, its result in brief, why, 加入案卷; the full text folded."""
+    matched = service.matched_words(question, case.text) if question else Matched()
     with st.container(border=True):
         prefix = f"{rank}. " if rank else ""
-        st.markdown(f"**{prefix}{md(case.title)}**")
+        st.markdown(f"**{prefix}{md(case.title)}**　{kind_badge(case)}")
         st.caption(md(case_meta(case)))
-        if case.facts:
-            st.markdown(f"**案情：** {esc(brief(case.facts, 160))}", unsafe_allow_html=True)
-        if case.outcome:
-            st.markdown(f"**结果：** {esc(brief(case.outcome, 200))}", unsafe_allow_html=True)
-        cited = [(c, service.article(c.resolved_id) if c.resolved_id else None) for c in case.cited]
-        if cited:
-            st.markdown("**引用法条：**")
-            for c, art in cited:
-                if art is not None:
-                    article_link(art, f"{art.citation}{c.detail}")
-                else:
-                    note = "（该法已废止）" if c.repealed else "（知识库中未收录）"
-                    st.caption(md(c.raw + note))
-        if why is not None:
-            st.caption(md(why_text(why)))
+        result = case.result
+        if result.text:
+            st.markdown(
+                f"**{esc(result.label)}：** {esc(brief(result.text, SNIPPET_CHARS))}",
+                unsafe_allow_html=True,
+            )
+        elif case.facts:
+            st.markdown(
+                f"**案情：** {esc(brief(case.facts, SNIPPET_CHARS))}", unsafe_allow_html=True
+            )
+        if question:
+            st.caption(md(why_text(why, matched, case=True)))
         add_button("case", case.id, f"{key}-add", in_collection)
         with st.expander("查看全文（已匿名化）"):
             for name, body in case.sections:
-                st.markdown(f"**{md(name)}**　{esc(body)}", unsafe_allow_html=True)
-            if case.source:
-                st.caption(md(f"来源：{case.source}"))
+                st.markdown(f"**{esc(name)}**　{esc(body)}", unsafe_allow_html=True)
+            cited_list(service, case)
+            if case.provenance:
+                st.caption(md(f"来源：{case.provenance}"))
+
+
+def cited_list(service: KnowledgeService, case: Case) -> None:
+    """The articles a case cites, each checked against the knowledge base."""
+    if not case.cited:
+        return
+    st.markdown("**引用法条：**")
+    for c in case.cited:
+        art = service.article(c.resolved_id) if c.resolved_id else None
+        note = f"（{c.verdict_note}）" if c.verdict else ""
+        if art is not None:
+            article_link(art, f"{short_citation(art)}{c.detail}{note}")
+        else:
+            fallback = "（该法已废止）" if c.repealed else "（知识库中未收录）"
+            st.caption(md(c.raw + (note or fallback)))

@@ -6,10 +6,21 @@ from collections.abc import Sequence
 
 from ingest.names import article_label, canonical_law, repealed
 from ingest.records import Article, Case, Citation, article_id
-from retrieval.answer import extract_answer
-from retrieval.catalogue import LawInfo
+from retrieval.answer import extract_answer, question_terms, term_spans
+from retrieval.catalogue import Catalogue, LawInfo
 from retrieval.hits import ArticleHit, CaseHit, Filters, Hit, Notice, SearchResult, Why
-from retrieval.service import AddReport, Answered, CitedArticle, KBStats, Upload
+from retrieval.service import (
+    AddReport,
+    Answered,
+    ArticlePage,
+    CitedArticle,
+    KBStats,
+    Matched,
+    OpenedCitation,
+    Upload,
+    make_article_page,
+    open_citation,
+)
 
 TITLE = "中华人民共和国民法典"
 PATH_DIVORCE = ("第五编 婚姻家庭", "第四章 离婚")
@@ -17,8 +28,9 @@ PATH_NEIGHBOUR = ("第二编 物权", "第七章 相邻关系")
 
 
 def _art(law: str, title: str, number: int, text: str, path: tuple[str, ...], **kw) -> Article:
+    old = not kw.get("current", True)
     return Article(
-        id=article_id(law, number),
+        id=article_id(law, number, version=str(kw.get("version", "")) if old else ""),
         law=law,
         law_title=title,
         number=number,
@@ -94,6 +106,7 @@ ARTICLES = [
         status="已废止",
         valid_from="1981-01-01",
         publish="1980-09-10",
+        version="2001-04-28",
         current=False,
     ),
 ]
@@ -143,7 +156,24 @@ class FakeService:
     def __init__(self) -> None:
         self.articles = {a.id: a for a in ARTICLES}
         self.cases = {c.id: c for c in CASES}
+        self.catalogue = Catalogue(ARTICLES)
         self.added: list[Upload] = []
+
+    def article_page(self, article_id: str) -> ArticlePage | None:
+        found = self.articles.get(article_id)
+        if found is None:
+            return None
+        return make_article_page(self.catalogue, found, self.cases_citing(article_id))
+
+    def open_citation(self, law: str, article: str, version: str = "") -> OpenedCitation:
+        return open_citation(self.catalogue, self.cases_citing, law, article, version)
+
+    def matched_words(self, question: str, text: str, limit: int = 6) -> Matched:
+        """Question bigrams found in the text (the real service matches jieba words)."""
+        return Matched(tuple(t for t in question_terms(question) if t in text)[:limit])
+
+    def highlight_spans(self, text: str, terms: Sequence[str]) -> list[tuple[int, int]]:
+        return term_spans(text, terms)
 
     def ask(
         self, question: str, *, filters: Filters | None = None, k: int = 10, k_cases: int = 5

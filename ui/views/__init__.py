@@ -1,4 +1,9 @@
-"""What every page shares: the kb folder, the loaded service and the collections store."""
+"""What every page shares: the kb folder, the loaded service and the collections store.
+
+The folder is not called ``pages/``: next to the entry script that name makes Streamlit
+run each file as a page of its own (its first multipage mode), skipping ui/app.py's
+navigation, settings and error guard on a link opened first after a restart.
+"""
 
 from __future__ import annotations
 
@@ -18,10 +23,10 @@ __all__ = ["REPO", "get_service", "get_store", "kb_dir", "reload_service"]
 # Tests may put a ready KnowledgeService here instead of loading a folder.
 SERVICE_OVERRIDE = "fengqiao_service_override"
 PAGE_FILES = {
-    "ask": "pages/ask.py",
-    "browse": "pages/browse.py",
-    "collections": "pages/collections.py",
-    "knowledge": "pages/knowledge.py",
+    "ask": "views/ask.py",
+    "browse": "views/browse.py",
+    "collections": "views/collections.py",
+    "knowledge": "views/knowledge.py",
 }
 
 
@@ -52,17 +57,27 @@ def reload_service() -> None:
     _load_service.clear()
 
 
-def get_service(*, show_error: bool = True) -> KnowledgeService | None:
-    """The loaded service, or None (after one st.error line) when it cannot be loaded."""
+def get_service(*, show_error: bool = True, admin: bool = False) -> KnowledgeService | None:
+    """The loaded service, or None (after one st.error line) when it cannot be loaded.
+
+    A mediator is told to ask the administrator; the folder, the cause and the command
+    to run are shown on the administrator's page (``admin=True``) only.
+    """
     override = st.session_state.get(SERVICE_OVERRIDE)
     if override is not None:
         return override  # type: ignore[no-any-return]
     try:
         return _load_service(str(kb_dir()))
     except FengqiaoError as exc:
-        if show_error:
-            hint = exc.hint or "请知识库管理员在“知识库”页导入法规文件"
-            st.error(f"知识库无法加载：{exc.message} 建议：{hint}")
+        if show_error and admin:
+            from ui.widgets import md
+
+            hint = exc.hint or "在下面导入法规文件"
+            st.error(md(f"知识库无法加载：{exc.message} 建议：{hint}"))
+        elif show_error:
+            st.error(
+                "知识库还没有准备好，暂时不能检索。建议：请知识库管理员打开“知识库”页查看原因并更新。"
+            )
         return None
 
 

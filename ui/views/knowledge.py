@@ -1,8 +1,9 @@
-"""知识库: what is loaded, and importing the user's own files into kb/drop-in with a rebuild."""
+"""知识库 (the administrator's page): what is loaded, and importing files with a rebuild.
+
+The only page that names folders, the model and commands: mediators never need them.
+"""
 
 from __future__ import annotations
-
-import datetime as dt
 
 import streamlit as st
 
@@ -10,11 +11,17 @@ from ingest.dropin import ALLOWED
 from ingest.errors import FengqiaoError
 from ingest.printable import printable
 from retrieval.service import AddReport, Upload, add_files
-from ui.pages import REPO, get_service, kb_dir, reload_service
+from ui import auth
 from ui.protocols import KnowledgeService
-from ui.widgets import collection_picker, md
+from ui.views import REPO, get_service, kb_dir, reload_service
+from ui.widgets import collection_picker, local_time, md
 
 MAX_MB = 20
+UPDATE_HOWTO = (
+    "更新方法：在运行枫桥的电脑上执行 fengqiao fetch（下载并校验最新的 LawRefBook 法规合集），"
+    "再执行 fengqiao build --statutes kb/fetched/<合集文件夹>；没有网络时，把在别处下载的合集"
+    "解压后用 --statutes 指向它。"
+)
 DROP_IN = "drop-in"
 TABLE_NAMES = {
     "by_level": "按效力级别",
@@ -22,15 +29,6 @@ TABLE_NAMES = {
     "cases_by_kind": "案例按类型",
     "cases_by_type": "案例按纠纷类型",
 }
-
-
-def local_time(iso: str) -> str:
-    """An ISO UTC timestamp as local date and time (``2026-11-30 18:05``); "" stays ""."""
-    try:
-        when = dt.datetime.fromisoformat(iso)
-    except ValueError:
-        return iso
-    return when.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 def stats_view(service: KnowledgeService) -> None:
@@ -44,6 +42,10 @@ def stats_view(service: KnowledgeService) -> None:
             f"更新时间：{local_time(stats.built) or '未知'} · 法规数据截至：{stats.data_as_of or '未知'}"
         )
     )
+    notice = service.freshness_notice()
+    if notice is not None and notice.level == "warning":
+        # The mediators' pages only say "ask the administrator"; here is what to run.
+        st.warning(md(notice.text.split("建议：")[0]) + "  \n" + md(UPDATE_HOWTO))
     tables = {
         name: table
         for name, table in (
@@ -59,26 +61,18 @@ def stats_view(service: KnowledgeService) -> None:
         for col, (key, table) in zip(grid * 4, tables.items(), strict=False):
             with col:
                 st.markdown(f"**{md(TABLE_NAMES[key])}**")
-                st.dataframe(
-                    [{"项目": str(k), "数量": v} for k, v in table.items()],
-                    hide_index=True,
-                    width="stretch",
-                )
+                st.table({"项目": [str(k) for k in table], "数量": list(table.values())})
     with st.expander("已收录的法律法规"):
-        st.dataframe(
-            [
-                {
-                    "法规": i.law_title,
-                    "级别": i.level,
-                    "时效性": i.status,
-                    "条数": i.articles,
-                    "版本": i.version,
-                    "现行": "是" if i.current else "否",
-                }
-                for i in service.laws()
-            ],
-            hide_index=True,
-            width="stretch",
+        laws = service.laws()
+        st.table(
+            {
+                "法规": [i.law_title for i in laws],
+                "级别": [i.level for i in laws],
+                "时效性": [i.status for i in laws],
+                "条数": [i.articles for i in laws],
+                "版本": [i.version for i in laws],
+                "现行": ["是" if i.current else "否" for i in laws],
+            }
         )
     with st.expander("技术信息（供管理员）"):
         st.caption(
@@ -115,7 +109,9 @@ def show_add_report(report: AddReport) -> None:
 
 
 def upload_view(service: KnowledgeService | None) -> None:
-    st.subheader("导入自己的文件")
+    st.subheader("导入自己的文件", anchor=False)
+    if not auth.require_admin("导入文件"):  # a control never drawn cannot be triggered
+        return
     folder = kb_dir() / DROP_IN
     st.caption(
         f"支持 {'、'.join(a.upper() for a in ALLOWED)}，每个文件不超过 {MAX_MB} MB。"
@@ -147,7 +143,9 @@ def upload_view(service: KnowledgeService | None) -> None:
             except FengqiaoError as exc:
                 status.update(label="更新失败", state="error")
                 st.error(
-                    f"索引更新失败：{exc.message} 建议：{exc.hint or '检查上面列出的文件后重试'}"
+                    md(
+                        f"索引更新失败：{exc.message} 建议：{exc.hint or '检查上面列出的文件后重试'}"
+                    )
                 )
                 return
             label = report.build.summary() if report.build else "没有可导入的文件"
@@ -161,12 +159,13 @@ def upload_view(service: KnowledgeService | None) -> None:
     )
     with st.expander(f"drop-in 中已有的文件（{len(existing)}）"):
         for name in existing:
-            st.text(name)
+            st.text(printable(name))
 
 
 def render() -> None:
-    st.title("知识库")
-    service = get_service()
+    st.title("知识库", anchor=False)
+    st.caption("供知识库管理员使用：查看收录情况，导入法规和调解记录。")
+    service = get_service(admin=True)
     collection_picker()
     if service is not None:
         stats_view(service)

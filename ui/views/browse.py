@@ -1,4 +1,4 @@
-"""法规浏览: law → 编/章/节 → articles; search inside one law; ?law=民法典&article=1079 links."""
+"""法规浏览: law → 编/章/节 → articles; ?law=民法典&article=1079 opens that article's citation page."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ import streamlit as st
 from ingest.names import canonical_law
 from ingest.records import Article
 from retrieval.catalogue import LawInfo
-from ui.pages import get_service
+from ui.citation import opened_citation
+from ui.protocols import KnowledgeService
+from ui.views import PAGE_FILES, get_service
 from ui.widgets import (
     add_button,
-    article_card,
     article_link,
     badge,
     collection_picker,
@@ -18,7 +19,6 @@ from ui.widgets import (
     data_freshness,
     highlight,
     md,
-    show_store_error,
 )
 
 ALL = "（全部）"
@@ -31,7 +31,7 @@ def path_label(path: tuple[str, ...]) -> str:
 
 def _param(name: str) -> str:
     value = st.query_params.get(name, "")
-    return value if isinstance(value, str) else ""
+    return value.strip() if isinstance(value, str) else ""
 
 
 def find_law(laws: list[LawInfo], wanted: str) -> LawInfo | None:
@@ -42,29 +42,30 @@ def find_law(laws: list[LawInfo], wanted: str) -> LawInfo | None:
     return next((info for info in laws if info.law in (wanted, norm)), None)
 
 
-def _select_law(infos: list[LawInfo]) -> None:
+def _select_law() -> None:
     st.query_params.clear()
     st.query_params["law"] = st.session_state["browse_law"]
 
 
-def render() -> None:
-    st.title("法规浏览")
-    service = get_service()
-    collection_picker()
-    if service is None:
-        st.stop()
-    data_freshness(service)
-    show_store_error()
-    infos = sorted(service.laws(), key=lambda i: (not i.current, i.law))
-    if not infos:
-        st.info("知识库中还没有法规。建议：到“知识库”页导入法规文件。")
-        return
-    wanted_law, wanted_article, version = _param("law"), _param("article"), _param("version")
-    info = find_law(infos, wanted_law)
-    if wanted_law and info is None:
-        st.error(
-            f"知识库中没有“{wanted_law}”。建议：从下拉列表中选择法规，或检查链接中的法规名称。"
+def citation_page(service: KnowledgeService, law: str, article: str, version: str) -> bool:
+    """The citation page of a link; True when it showed an article."""
+    opened = service.open_citation(law, article, version)
+    shown = opened_citation(service, opened, key="focus", in_collection=collection_refs())
+    if shown and opened.page is not None:
+        a = opened.page.article
+        params = {"law": a.law} | ({"version": a.version} if not a.current else {})
+        st.page_link(
+            PAGE_FILES["browse"],
+            label=md(f"浏览《{a.law_title}》的全部条文"),
+            icon=":material/menu_book:",
+            query_params=params,
         )
+    return shown
+
+
+def law_browser(service: KnowledgeService, infos: list[LawInfo], info: LawInfo | None) -> None:
+    """Choose a law, then a 编/章/节 or a word to find; each article with 加入案卷 and its page."""
+    version = _param("version")
     names = [i.law for i in infos]
     titles = {i.law: f"{i.law_title}（{i.status}，{i.articles}条）" for i in infos}
     if info is not None:
@@ -77,7 +78,6 @@ def render() -> None:
         key="browse_law",
         format_func=lambda n: titles.get(n, n),
         on_change=_select_law,
-        args=(infos,),
     )
     law = st.session_state["browse_law"]
     info = next(i for i in infos if i.law == law)
@@ -85,21 +85,7 @@ def render() -> None:
         version = info.version  # a law no longer in force has only dated versions
     articles: list[Article] = service.law_articles(law, version)
     st.markdown(f"{badge(info.status)}　{md(info.law_title)}　{md(info.level)}")
-
-    focus = None
-    if wanted_article and law == (find_law(infos, wanted_law) or info).law:
-        focus = next((a for a in articles if a.key == wanted_article), None)
-        if focus is None:
-            focus = service.lookup(law, wanted_article, version)
-        if focus is None:
-            st.error(
-                f"《{info.law_title}》中没有第{wanted_article}条。建议：检查条号，或在下方按章节浏览。"
-            )
     refs = collection_refs()
-    if focus is not None:
-        st.markdown("##### 链接指向的条文")
-        article_card(service, focus, key="focus", in_collection=refs, browse_link=False)
-
     query = st.text_input(
         "在本法中查找", key="browse_find", placeholder="输入词语或条号，如：调解 或 1079"
     )
@@ -116,16 +102,11 @@ def render() -> None:
         options = [ALL, *[path_label(p) for p in paths]]
         # A long law (民法典: 1,260 articles) opens at its first chapter, not as one endless page.
         first = options[1] if len(options) > 1 and len(articles) > MAX_LIST else ALL
-        default = path_label(focus.path) if focus is not None else first
-        # Reset the chapter only when the law or the linked article changes, so a
-        # reader can still move to another chapter while the link stays in the URL.
-        anchor = (law, focus.id if focus is not None else "")
-        if (
-            st.session_state.get("browse_anchor") != anchor
-            or st.session_state.get("browse_path") not in options
+        if st.session_state.get("browse_anchor") != law or (
+            st.session_state.get("browse_path") not in options
         ):
-            st.session_state["browse_path"] = default if default in options else ALL
-            st.session_state["browse_anchor"] = anchor
+            st.session_state["browse_path"] = first
+            st.session_state["browse_anchor"] = law
         chosen = st.selectbox("编 / 章 / 节", options, key="browse_path")
         shown = [a for a in articles if chosen == ALL or path_label(a.path) == chosen]
         terms = ()
@@ -135,17 +116,42 @@ def render() -> None:
     for a in shown[:MAX_LIST]:
         if a.path != current_path:
             current_path = a.path
-            st.markdown(f"###### {md(path_label(a.path))}")
-        st.markdown(f"**{md(a.label)}**　{highlight(a.text, terms)}", unsafe_allow_html=True)
-        left, right = st.columns([1, 3])
-        with left:
+            st.markdown(f"###### {md(path_label(a.path))}", anchors=False)
+        spans = [(i, i + len(t)) for t in terms for i in _find_all(a.text, t)]
+        st.markdown(f"**{md(a.label)}**　{highlight(a.text, spans)}", unsafe_allow_html=True)
+        with st.container(horizontal=True, vertical_alignment="center"):
             add_button("article", a.id, f"browse-add-{a.id}", refs)
-        with right:
-            article_link(a, f"{a.label} 链接")
+            article_link(a, "条文详情", icon=False)
     if not shown:
         st.info("没有符合的条文。建议：换一个查找词。")
-    if focus is None and articles and not query.strip():
-        st.caption("提示：每条下方的链接可复制分享，如 ?law=民法典&article=1079。")
+
+
+def _find_all(text: str, term: str) -> list[int]:
+    out, at = [], text.find(term)
+    while term and at >= 0:
+        out.append(at)
+        at = text.find(term, at + 1)
+    return out
+
+
+def render() -> None:
+    service = get_service()
+    collection_picker()
+    if service is None:
+        st.stop()
+    data_freshness(service)
+    st.title("法规浏览", anchor=False)
+    infos = sorted(service.laws(), key=lambda i: (not i.current, i.law))
+    wanted_law, wanted_article = _param("law"), _param("article")
+    if wanted_article and citation_page(service, wanted_law, wanted_article, _param("version")):
+        return
+    if not infos:
+        st.info("知识库中还没有法规。建议：请知识库管理员在“知识库”页导入法规文件。")
+        return
+    info = find_law(infos, wanted_law)
+    if wanted_law and info is None and not wanted_article:
+        st.error(md(f"知识库中没有“{wanted_law}”。建议：从下面的列表中选择法规。"))
+    law_browser(service, infos, info)
 
 
 if __name__ == "__main__":

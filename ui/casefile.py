@@ -1,0 +1,248 @@
+"""One 案卷 on screen: its case details form, and the 调解协议书 / 调解笔录 / 教学集 downloads.
+
+Every widget key carries the 案卷's id, so two 案卷 never share a value on screen, and
+every save names the 案卷 it writes to (``CollectionStore.save_details``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import partial
+
+import streamlit as st
+
+from ui.document import ExportError
+from ui.drafts import TITLES, DraftKind
+from ui.export import MIME, Format, draft_file_name, export_collection, export_draft, file_name
+from ui.protocols import KnowledgeService
+from ui.store import CaseDetails, Item, Party, StoreError
+from ui.teaching import VERSION_NAMES, Version
+from ui.views import get_store
+from ui.widgets import local_time, md
+
+ROLES = ("申请人", "被申请人", "当事人", "第三人")
+# (field, label, height of a text area or 0 for one line, placeholder)
+CASE_FIELDS: tuple[tuple[str, str, int, str], ...] = (
+    ("number", "编号", 0, "如：（2026）枫调字第001号"),
+    ("committee", "人民调解委员会", 0, "如：枫桥镇枫源村人民调解委员会"),
+    ("mediator", "人民调解员", 0, "几位调解员用顿号分开"),
+    ("recorder", "记录人", 0, ""),
+    ("others", "其他参加人", 0, "如：邀请参加的亲属、邻居"),
+    ("place", "调解地点", 0, ""),
+    ("date", "调解日期", 0, "如：2026年3月15日"),
+    ("facts", "纠纷的主要事实", 120, "发生了什么，各方怎么说"),
+    ("disputed", "争议事项", 80, ""),
+    ("responsibilities", "各方当事人的责任", 80, ""),
+    ("agreement", "调解协议的内容（调解结果）", 120, "一项一行：如“一、李某于……前支付……”"),
+    ("performance", "履行方式", 0, "如：银行转账、当场交付"),
+    ("deadline", "履行期限", 0, "如：2026年4月30日前"),
+    ("process", "调解经过（用于调解笔录）", 100, ""),
+)
+PARTY_FIELDS: tuple[tuple[str, str], ...] = (
+    ("name", "姓名或名称"),
+    ("gender", "性别"),
+    ("ethnicity", "民族"),
+    ("birth", "出生日期或年龄"),
+    ("id_number", "身份证号码"),
+    ("occupation", "职业或工作单位"),
+    ("address", "住址"),
+    ("phone", "联系电话"),
+    ("agent", "委托代理人或法定代表人"),
+)
+FORMATS: dict[str, Format] = {"Word（DOCX）": "docx", "PDF": "pdf", "Markdown": "md"}
+DRAFTS: dict[str, DraftKind] = {TITLES["agreement"]: "agreement", TITLES["record"]: "record"}
+_BYTES = "export_memo"
+
+
+def _key(cid: int, name: str) -> str:
+    return f"d{cid}-{name}"
+
+
+def _party_slots(cid: int, details: CaseDetails) -> int:
+    key = _key(cid, "slots")
+    if key not in st.session_state:
+        st.session_state[key] = max(2, len(details.parties))
+    return int(st.session_state[key])
+
+
+def _add_party(cid: int) -> None:
+    st.session_state[_key(cid, "slots")] = int(st.session_state.get(_key(cid, "slots"), 2)) + 1
+
+
+def entered(cid: int, slots: int) -> CaseDetails:
+    """The case details as they stand in this 案卷's form."""
+    state = st.session_state
+    values = {f: str(state.get(_key(cid, f), "") or "") for f, *_ in CASE_FIELDS}
+    copies = int(state.get(_key(cid, "copies"), 0) or 0)
+    parties = []
+    for n in range(slots):
+        party = {f: str(state.get(_key(cid, f"p{n}-{f}"), "") or "") for f, _ in PARTY_FIELDS}
+        if not any(v.strip() for v in party.values()):
+            continue  # a slot with only its preset role is no party
+        role = str(state.get(_key(cid, f"p{n}-role"), "") or "")
+        parties.append(Party(role=role, **party))
+    return CaseDetails(copies=copies, parties=tuple(parties), **values)
+
+
+def _save(cid: int, slots: int) -> None:
+    try:
+        saved = get_store().save_details(cid, entered(cid, slots))
+    except StoreError as exc:
+        st.session_state[_key(cid, "saved")] = ("error", str(exc))
+        return
+    st.session_state[_key(cid, "saved")] = ("ok", f"已保存（{local_time(saved.updated)}）")
+
+
+def details_form(cid: int, details: CaseDetails) -> None:
+    """The fields of 人民调解法第二十九条 and the 笔录, as the mediator types them."""
+    slots = _party_slots(cid, details)
+    st.caption(
+        "这里填写的内容只用于本案卷的调解协议书和调解笔录草稿；没有填写的栏目在草稿中留空，不会替您填写。"
+    )
+    with st.form(key=_key(cid, "form"), border=False):
+        st.markdown("**当事人基本情况**")
+        for n in range(slots):
+            party = details.parties[n] if n < len(details.parties) else Party()
+            with st.container(border=True):
+                default_role = party.role or (ROLES[0] if n == 0 else ROLES[1] if n == 1 else "")
+                roles = list(ROLES) + ([default_role] if default_role not in ROLES else [])
+                left, right = st.columns([1, 2])
+                left.selectbox(
+                    f"当事人{n + 1}的身份",
+                    roles,
+                    index=roles.index(default_role) if default_role else None,
+                    key=_key(cid, f"p{n}-role"),
+                    placeholder="请选择",
+                )
+                right.text_input(PARTY_FIELDS[0][1], value=party.name, key=_key(cid, f"p{n}-name"))
+                cols = st.columns(3)
+                for i, (f, label) in enumerate(PARTY_FIELDS[1:]):
+                    cols[i % 3].text_input(
+                        label, value=getattr(party, f), key=_key(cid, f"p{n}-{f}")
+                    )
+        st.markdown("**调解情况**")
+        for f, label, height, placeholder in CASE_FIELDS:
+            value = getattr(details, f)
+            if height:
+                st.text_area(
+                    label, value=value, key=_key(cid, f), height=height, placeholder=placeholder
+                )
+            else:
+                st.text_input(label, value=value, key=_key(cid, f), placeholder=placeholder)
+        st.number_input(
+            "协议书份数（0 表示按当事人人数加一份）",
+            min_value=0,
+            max_value=99,
+            value=details.copies,
+            step=1,
+            key=_key(cid, "copies"),
+        )
+        st.form_submit_button(
+            "保存案情",
+            key=_key(cid, "save"),
+            type="primary",
+            on_click=_save,
+            args=(cid, slots),
+            icon=":material/save:",
+        )
+    st.button(
+        "增加一位当事人",
+        key=_key(cid, "more"),
+        on_click=_add_party,
+        args=(cid,),
+        icon=":material/person_add:",
+    )
+    saved = st.session_state.pop(_key(cid, "saved"), None)
+    if saved:
+        (st.success if saved[0] == "ok" else st.error)(md(saved[1]))
+    elif details.updated:
+        st.caption(f"上次保存：{local_time(details.updated)}")
+
+
+def _memo(key: tuple[object, ...], make: Callable[[], bytes]) -> bytes:
+    """Export bytes made once per content: a rerun for another widget does not remake them."""
+    memo: dict[tuple[object, ...], bytes] = st.session_state.setdefault(_BYTES, {})
+    if key not in memo:
+        if len(memo) > 12:
+            memo.clear()
+        memo[key] = make()
+    return memo[key]
+
+
+def _download(
+    label: str,
+    key: str,
+    name: str,
+    fmt: Format,
+    memo_key: tuple[object, ...],
+    make: Callable[[], bytes],
+) -> None:
+    try:
+        data = _memo(memo_key, make)
+    except ExportError as exc:
+        st.error(md(str(exc)))
+        return
+    st.download_button(
+        label,
+        data,
+        file_name=name,
+        mime=MIME[fmt],
+        key=key,
+        icon=":material/download:",
+        on_click="ignore",
+    )
+
+
+def exports(
+    service: KnowledgeService, cid: int, name: str, details: CaseDetails, items: Sequence[Item]
+) -> None:
+    """调解协议书 / 调解笔录 drafts, the 案卷 itself and its teaching set."""
+    base = (service.version, cid, name, details, tuple(items))
+    st.markdown("##### 调解文书草稿", anchors=False)
+    st.caption(
+        "按“案情与当事人”中保存的内容生成；案卷中的法条按原文引用并注明效力状态，"
+        "协议书附司法确认须知。草稿须经调解员核对后使用。"
+    )
+    title = st.radio("文书", list(DRAFTS), horizontal=True, key="draft-kind")
+    kind = DRAFTS[title]
+    mask = st.checkbox("隐去身份证号码和电话（对外提供时）", key="draft-mask")
+    draft_formats: tuple[Format, ...] = ("docx", "pdf")
+    with st.container(horizontal=True):
+        for dfmt in draft_formats:
+            _download(
+                f"{title}（{'Word' if dfmt == 'docx' else 'PDF'}）",
+                f"dl-draft-{dfmt}",
+                draft_file_name(kind, name, dfmt),
+                dfmt,
+                (*base, kind, dfmt, mask),
+                partial(export_draft, kind, name, details, items, service, dfmt, mask_ids=mask),
+            )
+    st.markdown("##### 案卷与教学集", anchors=False)
+    label = st.radio(
+        "格式", list(FORMATS), horizontal=True, key="export_format", persist_state="session"
+    )
+    fmt = FORMATS[label]
+    _download(
+        "导出案卷",
+        "dl-file",
+        file_name(name, fmt),
+        fmt,
+        (*base, "file", fmt),
+        partial(export_collection, name, items, service, fmt),
+    )
+    if not any(i.kind == "case" for i in items):
+        st.caption(
+            "教学集需要案卷中至少有一个案例：每个案例生成问题（案情与争议焦点），教师版另附参考答案。"
+        )
+        return
+    versions: tuple[Version, ...] = ("student", "teacher")
+    with st.container(horizontal=True):
+        for version in versions:
+            _download(
+                f"导出教学集（{VERSION_NAMES[version]}）",
+                f"dl-teach-{version}",
+                file_name(name, fmt, teaching=version),
+                fmt,
+                (*base, "teach", version, fmt),
+                partial(export_collection, name, items, service, fmt, teaching=version),
+            )
