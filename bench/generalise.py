@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import itertools
+import json
 import math
 import statistics
 import sys
@@ -290,120 +291,154 @@ def full_table(b: Bench) -> str:
     return "\n".join(rows)
 
 
+LEVERS = ("baseline", "precedent", "adapter", "finetuned", "docexp", "vocab", "ranker")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--kb", default="/work/kb-old")
     ap.add_argument("--cache", type=Path, default=REPO / "kb" / "bench-cache")
     ap.add_argument("--finetuned", type=Path, nargs="*", default=[])
-    ap.add_argument("--skip-ranker", action="store_true")
+    ap.add_argument(
+        "--levers",
+        default=",".join(LEVERS),
+        help="compute only these; the others are taken from the last run's results file",
+    )
     ap.add_argument("--write", action="store_true")
     args = ap.parse_args()
     t0 = time.time()
+    want = set(args.levers.split(","))
     pool = Pool.load(args.kb, args.cache)
     b = Bench(pool)
-    out = [
-        "<!-- table leave-source-out -->",
-        f"Produced by: `python bench/generalise.py --kb KB{' --write' if args.write else ''}` "
-        f"(knowledge base: {len(pool.articles)} articles, {len(pool.cases)} cases).",
-        "",
-        full_table(b),
-        "",
-    ]
-    print("\n".join(out), flush=True)
-    lev = [LEVER_HEAD]
+    saved = args.cache / "generalise.json"
+    res: dict[str, list[str]] = json.loads(saved.read_text()) if saved.exists() else {}
+
+    def put(key: str, lines: list[str]) -> None:
+        res[key] = lines
+        print("\n".join(lines), flush=True)
+        saved.write_text(json.dumps(res, ensure_ascii=False, indent=1))
+
     h = P.CONFIGS["hybrid"]
-    base = {s: b.metrics(s, b.config(h)) for s in SETS}
-    lev.append(lever_row("hybrid (default today)", base))
-    lev.append(
-        lever_row(
-            "hybrid-noprec", {s: b.metrics(s, b.config(P.CONFIGS["hybrid-noprec"])) for s in SETS}
+    if "baseline" in want:
+        put("table", [full_table(b)])
+        put(
+            "baseline",
+            [
+                lever_row("hybrid (default today)", {s: b.metrics(s, b.config(h)) for s in SETS}),
+                lever_row(
+                    "hybrid-noprec",
+                    {s: b.metrics(s, b.config(P.CONFIGS["hybrid-noprec"])) for s in SETS},
+                ),
+            ],
         )
-    )
-    notes, grid = precedent_grid(b)
-    lev.append(lever_row("precedent settings chosen on the other sets", {s: grid[s] for s in SETS}))
-    lev.append(
-        lever_row(
-            "precedent: lawyer-llama trust 0.25 (else default)", grid["fixed:(0.25, 2.0, 0.88)"]
+    if "precedent" in want:
+        notes, grid = precedent_grid(b)
+        put(
+            "precedent",
+            [
+                lever_row("precedent settings chosen on the other sets", grid),
+                lever_row("precedent: lawyer-llama trust 0.25", grid["fixed:(0.25, 2.0, 0.88)"]),
+                lever_row(
+                    "precedent: lawyer-llama cases never lift", grid["fixed:(0.0, 2.0, 0.88)"]
+                ),
+            ],
         )
-    )
-    lev.append(
-        lever_row("precedent: lawyer-llama cases never lift", grid["fixed:(0.0, 2.0, 0.88)"])
-    )
-    print("\n".join(lev[-5:]), flush=True)
-    dense_cfg = P.CONFIGS["dense"]
-    adapters = ridge_adapter(b)
-    lev.append(lever_row("dense alone", {s: b.metrics(s, b.config(dense_cfg)) for s in SETS}))
-    lev.append(
-        lever_row(
-            "dense alone, ridge adapter λ=300",
-            {
-                s: b.metrics(
-                    s, b.config(dense_cfg, dense_scores=lambda q, sc, ok, s=s: adapters[s](q, sc))
+        put(
+            "precedent-notes",
+            ["Precedent settings chosen per held-out set: " + "; ".join(notes) + "."],
+        )
+    if "adapter" in want:
+        dense_cfg = P.CONFIGS["dense"]
+        adapters = ridge_adapter(b)
+
+        def adapted(s: str) -> Callable:
+            return lambda q, sc, ok: adapters[s](q, sc)
+
+        put(
+            "adapter",
+            [
+                lever_row("dense alone", {s: b.metrics(s, b.config(dense_cfg)) for s in SETS}),
+                lever_row(
+                    "dense alone, ridge adapter λ=300",
+                    {s: b.metrics(s, b.config(dense_cfg, dense_scores=adapted(s))) for s in SETS},
+                ),
+                lever_row(
+                    "hybrid, ridge adapter λ=300",
+                    {s: b.metrics(s, b.config(h, dense_scores=adapted(s))) for s in SETS},
+                ),
+            ],
+        )
+    if "finetuned" in want and args.finetuned:
+        put("finetuned", [row for ft in args.finetuned for row in finetuned_rows(b, ft)])
+    if "docexp" in want:
+        expand = doc_expansion(b)
+        put(
+            "docexp",
+            [
+                lever_row(
+                    "hybrid, BM25 with document expansion (citing questions)",
+                    {s: b.metrics(s, b.config(h, keyword_scores=expand)) for s in SETS},
                 )
-                for s in SETS
-            },
+            ],
         )
-    )
-    lev.append(
-        lever_row(
-            "hybrid, ridge adapter λ=300",
-            {
-                s: b.metrics(s, b.config(h, dense_scores=lambda q, sc, ok, s=s: adapters[s](q, sc)))
-                for s in SETS
-            },
-        )
-    )
-    print("\n".join(lev[-3:]), flush=True)
-    for ft in args.finetuned:
-        lev.extend(finetuned_rows(b, ft))
-        print("\n".join(lev[-2:]), flush=True)
-    lev.append(
-        lever_row(
-            "hybrid, BM25 with document expansion (citing questions)",
-            {s: b.metrics(s, b.config(h, keyword_scores=doc_expansion(b))) for s in SETS},
-        )
-    )
-    voc_rows = {}
-    for s in SETS:
-        voc = learned_vocabulary(b, s)
+    if "vocab" in want:
+        voc_rows = {}
+        for s in SETS:
+            voc = learned_vocabulary(b, s)
 
-        def kw(q: Q, sc: Scores, ok: np.ndarray, voc: dict[str, list[str]] = voc) -> np.ndarray:
-            extra = [
-                u
-                for t in dict.fromkeys(sc.plain_tokens)
-                for u in voc.get(t, ())
-                if u not in sc.tokens
-            ]
-            toks = sc.tokens + list(dict.fromkeys(extra))
-            return pool._per_parent(pool._a_bm25.scores(toks), pool._a_parent, len(pool.articles))
+            def kw(q: Q, sc: Scores, ok: np.ndarray, voc: dict[str, list[str]] = voc) -> np.ndarray:
+                extra = [
+                    u
+                    for t in dict.fromkeys(sc.plain_tokens)
+                    for u in voc.get(t, ())
+                    if u not in sc.tokens
+                ]
+                toks = sc.tokens + list(dict.fromkeys(extra))
+                return pool._per_parent(
+                    pool._a_bm25.scores(toks), pool._a_parent, len(pool.articles)
+                )
 
-        voc_rows[s] = b.metrics(s, b.config(h, keyword_scores=kw))
-    lev.append(lever_row("hybrid, learned lay→legal vocabulary added to BM25", voc_rows))
-    print("\n".join(lev[-2:]), flush=True)
-    extra = ["", "Precedent settings chosen per held-out set: " + "; ".join(notes) + "."]
-    if not args.skip_ranker:
+            voc_rows[s] = b.metrics(s, b.config(h, keyword_scores=kw))
+        put("vocab", [lever_row("hybrid, learned lay→legal vocabulary added to BM25", voc_rows)])
+    if "ranker" in want:
         rk, imp, ms = ranker_cv(b)
-        lev.append(lever_row("LightGBM LambdaRank over the hybrid's top 200", rk))
-        print(lev[-1], flush=True)
-        extra.append(
-            f"Ranker cost on the query path: {ms:.1f} ms median (features + model, 200 candidates). "
-            "Feature importance (gain share, model of the everyday fold): "
-            + ", ".join(f"{n} {g:.2f}" for n, g in imp[:12])
-            + "."
+        put("ranker", [lever_row("LightGBM LambdaRank over the hybrid's top 200", rk)])
+        put(
+            "ranker-notes",
+            [
+                f"Ranker cost on the query path: {ms:.1f} ms median (features + model, 200 "
+                "candidates, loaded machine). Feature importance (gain share, model of the "
+                "everyday fold): " + ", ".join(f"{n} {g:.2f}" for n, g in imp[:12]) + "."
+            ],
         )
-    extra.append(f"\n{(time.time() - t0) / 60:.1f} min on this machine.")
-    text = "\n".join([*out, *lev, *extra, "<!-- end leave-source-out -->"])
-    print("\n".join(extra))
+    print(f"{(time.time() - t0) / 60:.1f} min", flush=True)
     if args.write:
-        write(text)
+        write(render(res, pool))
     return 0
+
+
+def render(res: dict[str, list[str]], pool: Pool) -> str:
+    order = ("baseline", "precedent", "adapter", "finetuned", "docexp", "vocab", "ranker")
+    lines = [
+        "<!-- table leave-source-out -->",
+        "Produced by: `python bench/generalise.py --kb KB --write` (knowledge base: "
+        f"{len(pool.articles)} articles, {len(pool.cases)} cases; curated tier; leave-source-out).",
+        "",
+        *res.get("table", []),
+        "",
+        LEVER_HEAD,
+        *[row for k in order for row in res.get(k, [])],
+        "",
+        *res.get("precedent-notes", []),
+        *res.get("ranker-notes", []),
+        "<!-- end leave-source-out -->",
+    ]
+    return "\n".join(lines)
 
 
 def finetuned_rows(b: Bench, folder: Path) -> list[str]:
     """Dense alone and hybrid with the article vectors and question vectors of a model
     fine-tuned by bench/finetune_e5.py (held-out set named in its run.json)."""
-    import json
-
     info = json.loads((folder / "run.json").read_text())
     held = info["hold_out"]
     units = np.load(folder / "article_units.npy")

@@ -15,6 +15,11 @@ pipeline decides where the inputs come from:
 - ``Ranker``: a saved LightGBM model (``load``/``save``/``score``/``rerank``);
   ``train`` fits one (LambdaRank, Burges 2010, "From RankNet to LambdaRank to
   LambdaMART: An Overview"; LightGBM, Ke et al. 2017).
+
+Measured leave-source-out in ``bench/generalise.py`` (docs/quality.md): trained on the
+shared query sets it does not transfer from one source to another, so it is not part
+of the default pipeline; it is kept for labels of the product's own kind (mediation
+records).
 """
 
 from __future__ import annotations
