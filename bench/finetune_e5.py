@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import random
 import sys
 import time
@@ -77,7 +78,7 @@ def pairs_for(pool: Pool, hold_out: str, per_source: int, seed: int) -> list[tup
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--kb", default="/work/kb-old")
+    ap.add_argument("--kb", default=os.environ.get("FENGQIAO_KB") or str(REPO / "kb"))
     ap.add_argument("--hold-out", required=True)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--per-source", type=int, default=300)

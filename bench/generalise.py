@@ -18,6 +18,7 @@ import hashlib
 import itertools
 import json
 import math
+import os
 import statistics
 import sys
 import time
@@ -296,7 +297,7 @@ LEVERS = ("baseline", "precedent", "adapter", "finetuned", "docexp", "vocab", "r
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--kb", default="/work/kb-old")
+    ap.add_argument("--kb", default=os.environ.get("FENGQIAO_KB") or str(REPO / "kb"))
     ap.add_argument("--cache", type=Path, default=REPO / "kb" / "bench-cache")
     ap.add_argument("--finetuned", type=Path, nargs="*", default=[])
     ap.add_argument(
