@@ -453,6 +453,8 @@ def finetuned_rows(b: Bench, folder: Path) -> list[str]:
     shown = [held, "everyday"]
     res_d = {s: b.metrics(s, b.config(P.CONFIGS["dense"], dense_scores=dense)) for s in shown}
     res_h = {s: b.metrics(s, b.config(P.CONFIGS["hybrid"], dense_scores=dense)) for s in shown}
+    kept = replace(P.CONFIGS["hybrid"], trust=(("lawyer-llama", 0.25),))
+    res_k = {s: b.metrics(s, b.config(kept, dense_scores=dense)) for s in shown}
     na = {"R@10": math.nan, "MRR@10": math.nan, "Hit@1": math.nan}
     label = f"e5 fine-tuned without {held} ({info['pairs']} pairs, {info['train_minutes']} min)"
     return [
@@ -462,6 +464,9 @@ def finetuned_rows(b: Bench, folder: Path) -> list[str]:
         lever_row(f"hybrid, {label}", {s: res_h.get(s, na) for s in SETS}).replace(
             "nan / nan / nan", "—"
         ),
+        lever_row(
+            f"hybrid + lawyer-llama trust 0.25, {label}", {s: res_k.get(s, na) for s in SETS}
+        ).replace("nan / nan / nan", "—"),
     ]
 
 
