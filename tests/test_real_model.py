@@ -98,7 +98,7 @@ def test_quality_has_not_dropped_on_a_fixed_subset(real_kb, tmp_path):
             rows.append(line)
     subset = tmp_path / "subset.jsonl"
     subset.write_text("\n".join(rows[:150]) + "\n", encoding="utf-8")
-    res = evaluate(real_kb, subset, None, ["dense", "hybrid"])
+    res = evaluate(real_kb, subset, None, ["dense", "hybrid"], leave="one")
     assert res.queries >= 50
     hybrid = res.by_config["hybrid"]
     for metric, floor in SUBSET_FLOORS.items():
