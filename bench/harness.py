@@ -1,10 +1,10 @@
-"""Leave-source-out evaluation harness: the one place that reads a KnowledgeBase's internals.
+"""Leave-source-out evaluation harness: the one place that reads a loaded Service's internals.
 
 Everything the experiments in ``bench/generalise.py`` need from a built knowledge base
 is copied here into plain arrays once (article and case records, per-article BM25 and
 dense scores, per-case scores), so the levers are measured on the same numbers and
 the harness keeps working when the search code on main is rewritten: only ``Pool.load``
-touches ``retrieval.kb``.
+touches the loaded ``Service``'s internals.
 
 Leave-source-out: a query of source S never sees a case of S (all lawbench-3-8
 consultations are hidden from a lawbench-3-8 query, all lawyer-llama ones from a
@@ -87,7 +87,7 @@ class Pool:
     """Plain copies of a knowledge base's records and indexes, plus query-vector caching."""
 
     def __init__(self) -> None:
-        self.kb = None  # the KnowledgeBase (used only by ``search`` for cross-checks)
+        self.kb = None  # the Service (used only by ``search`` for cross-checks)
         self.articles: list[Article] = []
         self.article_index: dict[str, int] = {}
         self.cases: list[Case] = []
@@ -96,31 +96,32 @@ class Pool:
         self._qcache: dict[str, np.ndarray] = {}
         self._qcache_path: Path | None = None
 
-    # ---- the only code that reads KnowledgeBase internals ---------------------------
+    # ---- the only code that reads the Service's internals ---------------------------
 
     @classmethod
     def load(cls, kb_dir: str | Path, cache_dir: Path | None = None) -> Pool:
         from retrieval.hits import Filters
-        from retrieval.kb import KnowledgeBase
+        from retrieval.service import Service
 
-        kb = KnowledgeBase.load(kb_dir)
+        kb = Service.load(kb_dir)
         p = cls()
         p.kb = kb
-        p.articles = [kb.articles[i] for i in kb.article_ids]
-        p.article_index = dict(kb.article_index)
-        p.cases = [kb.cases[i] for i in kb.case_ids]
-        p.case_index = dict(kb.case_index)
+        p.articles = list(kb.articles.records)
+        p.article_index = {a.id: i for i, a in enumerate(p.articles)}
+        p.cases = list(kb.cases.records)
+        p.case_index = {c.id: i for i, c in enumerate(p.cases)}
         p.case_source = np.array([source_of(c.id) for c in p.cases], object)
-        p.a_ok = kb.article_mask(Filters())
-        p._a_parent = kb.a_parent
-        p._c_parent = kb.c_parent
-        p._a_vec = kb.a_dense.vectors
-        p._c_vec = kb.c_dense.vectors
-        p._a_bm25 = kb.a_bm25
-        p._c_bm25 = kb.c_bm25
+        p.a_ok = np.array([Filters().allows_article(a) for a in p.articles], bool)
+        p._a_parent = np.array([p.article_index[u.parent] for u in kb.articles.units], np.int64)
+        p._c_parent = np.array([p.case_index[u.parent] for u in kb.cases.units], np.int64)
+        p._a_vec = kb.articles.store.vectors  # type: ignore[attr-defined]
+        p._c_vec = kb.cases.store.vectors  # type: ignore[attr-defined]
+        # the flat store's keyword index (bench code may read a backend's internals)
+        p._a_bm25 = kb.articles.store._state.bm25  # type: ignore[attr-defined]
+        p._c_bm25 = kb.cases.store._state.bm25  # type: ignore[attr-defined]
         p.tokenizer = kb.tokenizer
         p.embedder = kb.embedder
-        p.unit_text = [u.text for u in kb.article_units]
+        p.unit_text = [u.text for u in kb.articles.units]
         if cache_dir is not None:
             cache_dir.mkdir(parents=True, exist_ok=True)
             key = kb.manifest.get("model", {}).get("key", "model")
@@ -136,11 +137,12 @@ class Pool:
         """The knowledge base's own ranking (top 100) with cases of ``exclude_sources`` hidden."""
         from retrieval.hits import Filters
 
-        excl = tuple(
-            c.id for c, s in zip(self.cases, self.case_source, strict=True) if s in exclude_sources
-        )
         res = self.kb.search(
-            question, k=100, k_cases=0, filters=Filters(exclude_case_ids=excl), config=config
+            question,
+            k=100,
+            k_cases=0,
+            filters=Filters(exclude_case_sources=tuple(exclude_sources)),
+            config=config,
         )  # type: ignore[attr-defined]
         return [h.record.id for h in res.articles]
 

@@ -25,9 +25,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from retrieval.kb import SAME, successor, text_similarity  # noqa: E402
-
 from ingest.records import Article  # noqa: E402
+from retrieval.catalogue import SAME, successor, text_similarity  # noqa: E402
 
 
 def moved_labels(current: dict[str, Article], older: list[Article]) -> dict[str, str]:
@@ -75,11 +74,11 @@ def main() -> int:
     from retrieval.service import Service
 
     kb = Service.load(a.kb)
-    current = {i: art for i, art in kb.articles.items() if art.current}
+    current = {art.id: art for art in kb.articles if art.current}
     laws = {art.law for art in current.values()}
     hist = load_statutes(a.history, cache_dir=cache_root() / "history")
     older = [art for art in hist.articles if not art.current and art.law in laws]
-    older += [art for art in kb.articles.values() if not art.current]
+    older += [art for art in kb.articles if not art.current]
     moved = moved_labels(current, older)
     print(
         f"older-version articles read: {len(older)}; numbers that now hold another provision: "

@@ -14,7 +14,7 @@ AnswerTrust = Literal["authority", "consultation", "ai"]
 
 
 class RecordSource(Protocol):
-    """What an export needs from a knowledge base: records by id (KnowledgeBase has both)."""
+    """What an export needs from a knowledge base: records by id (the Service has both)."""
 
     def article(self, article_id: str) -> Article | None: ...
     def case(self, case_id: str) -> Case | None: ...
