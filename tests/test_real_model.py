@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 from conftest import FakeEmbedder, corpus_dir
@@ -23,7 +25,7 @@ def real_kb(tmp_path_factory):
         folder, _, stem = rel.rpartition("/")
         for f in (statutes / folder).glob(stem if stem.endswith(".md") else f"{stem}*.md"):
             (src / folder).mkdir(parents=True, exist_ok=True)
-            (src / folder / f.name).symlink_to(f)
+            shutil.copy(f, src / folder / f.name)  # links out of a source folder are refused
     from retrieval.build import build_kb
     from retrieval.embedder import load_embedder
     from retrieval.service import Service
