@@ -258,7 +258,8 @@ def _print_answered(answered: Answered) -> None:
     if answered.answer.quotes:
         print("答案要点（法条原文摘录）")
         for n, quote in enumerate(answered.answer.quotes, 1):
-            print(f"{n}. “{quote.text}”——{quote.citation}")
+            lead = f"{quote.lead}{'' if quote.adjacent else '……'}" if quote.lead else ""
+            print(f"{n}. “{lead}{quote.text}”——{quote.citation}")
         print()
     print(f"适用法条（{len(result.articles)}）")
     for hit in result.articles:
