@@ -57,7 +57,7 @@ class SearchConfig:
     precedent_cases: int = 20
     precedent_floor: float = 0.88
     # lawyer-llama's article labels were picked by that data set's own retriever (silver)
-    precedent_trust: tuple[tuple[str, float], ...] = (("lawyer-llama", 0.5),)
+    precedent_trust: tuple[tuple[str, float], ...] = (("lawyer-llama", 0.25),)
     w_law: float = 0.5
     law_top: int = 3
     case_depth: int = 50
