@@ -25,7 +25,8 @@ from typing import Any, Literal
 import numpy as np
 
 from ingest.names import canonical_law
-from retrieval.errors import FengqiaoError, KBError
+from retrieval.errors import KBError
+from retrieval.errors import StoreWriteError as StoreWriteError  # re-exported: its first home
 from retrieval.hits import Filters
 from retrieval.store import Scored, UnitRow
 
@@ -57,18 +58,6 @@ _INDEXED = ("parent", "law", "status", "dispute_type", "kind", "source")  # INVE
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}")  # what a Milvus server accepts
 Corpus = Literal["articles", "cases"]
-
-
-class StoreWriteError(FengqiaoError):
-    """Some units (or records) of a write were not stored; ``failed`` names them.
-
-    Writes are idempotent by unit id, so running the same write again stores the
-    missing ones without duplicating those that went through.
-    """
-
-    def __init__(self, message: str, hint: str, failed: Sequence[str]) -> None:
-        super().__init__(message, hint)
-        self.failed = tuple(failed)
 
 
 @dataclass(frozen=True)
