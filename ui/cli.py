@@ -10,7 +10,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ingest.errors import FengqiaoError
 from ingest.printable import printable
@@ -18,7 +18,7 @@ from ingest.printable import printable
 if TYPE_CHECKING:
     from retrieval.build import BuildReport
     from retrieval.evaluate import EvalResult
-    from retrieval.service import AddReport, Answered
+    from retrieval.service import AddReport, Answered, Service
 
 APP = Path(__file__).resolve().parent / "app.py"
 LOOPBACK = "127.0.0.1"
@@ -82,6 +82,17 @@ def _parser() -> argparse.ArgumentParser:
         )
         sp.add_argument("--force", action="store_true", help="即使新知识库比现有的少一半以上也替换")
 
+    def store_arg(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument(
+            "--store",
+            default=None,
+            metavar="URI",
+            help="检索存储：flat（默认，知识库文件夹中的索引）、milvus-lite:///路径/名称.db（本机文件），"
+            "或 Milvus 服务器 milvus://主机:19530（milvus+tls:// 为加密连接）；"
+            "服务器令牌只从环境变量 FENGQIAO_MILVUS_TOKEN 读取，不接受命令行参数，也不写入任何文件。"
+            "Milvus 为空或与知识库不一致时先从知识库自动填入（不重新计算向量）",
+        )
+
     def serve_args(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--port", type=int, default=8501)
         sp.add_argument(
@@ -111,6 +122,7 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--cases-k", type=_positive, default=5, help="返回的案例数")
     sp.add_argument("--json", action="store_true", help="输出 JSON")
     kb_arg(sp)
+    store_arg(sp)
     sp.set_defaults(handler=_query)
 
     sp = sub.add_parser("eval", help="用查询集评估检索质量")
@@ -125,17 +137,20 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--limit", type=_positive, default=None, help="只评估前 N 条查询")
     sp.add_argument("--json", action="store_true")
     kb_arg(sp)
+    store_arg(sp)
     sp.set_defaults(handler=_eval)
 
     sp = sub.add_parser("serve", help="打开网页界面")
     serve_args(sp)
     kb_arg(sp)
+    store_arg(sp)
     sp.set_defaults(handler=_serve)
 
     sp = sub.add_parser("run", help="需要时先建立知识库，再打开网页界面")
     source_args(sp)
     serve_args(sp)
     kb_arg(sp)
+    store_arg(sp)
     sp.set_defaults(handler=_run)
 
     sp = sub.add_parser("user", help="网页账户：管理员（admin）和调解员（mediator）")
@@ -232,11 +247,39 @@ def _print_add(report: AddReport) -> None:
             print(printable(line))
 
 
+class _FillBars:
+    """Progress bars on stderr while a Milvus store is filled from the knowledge base."""
+
+    def __init__(self) -> None:
+        self.bars: dict[str, Any] = {}
+
+    def __call__(self, corpus: str, done: int, total: int) -> None:
+        from tqdm import tqdm
+
+        name = {"articles": "填入法条", "cases": "填入案例"}.get(corpus, corpus)
+        bar = self.bars.setdefault(corpus, tqdm(total=total, desc=name, unit="段", file=sys.stderr))
+        bar.update(done - bar.n)
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()
+
+
+def _open(args: argparse.Namespace) -> Service:
+    """The knowledge base served from ``--store`` (env FENGQIAO_STORE, else the folder's files)."""
+    from retrieval.stores.fill import open_service
+
+    bars = _FillBars()
+    try:
+        return open_service(_kb(args), args.store, progress=bars)
+    finally:
+        bars.close()
+
+
 def _query(args: argparse.Namespace) -> int:
     from retrieval.serialise import answered_json
-    from retrieval.service import Service
 
-    service = Service.load(_kb(args))
+    service = _open(args)
     answered = service.ask(args.question, k=args.k, k_cases=args.cases_k)
     if args.json:
         print(json.dumps(answered_json(answered), ensure_ascii=False, indent=1))
@@ -281,9 +324,8 @@ def _print_answered(answered: Answered) -> None:
 
 def _eval(args: argparse.Namespace) -> int:
     from retrieval.evaluate import evaluate
-    from retrieval.service import Service
 
-    service = Service.load(_kb(args))
+    service = _open(args)
     for path in args.queries:
         result = evaluate(
             service,
@@ -354,11 +396,20 @@ def check_can_serve(kb: Path, host: str) -> None:
 def _serve(args: argparse.Namespace) -> int:
     """Check, then replace this process with the Streamlit server (nothing of ours stays resident)."""
     from retrieval.index_folder import IndexFolder
+    from retrieval.stores.fill import STORE_ENV, prepare_store, store_uri
 
     kb = _kb(args).resolve()
     IndexFolder.of(kb).check()  # a missing index fails here, in one line, not in the browser
     check_can_serve(kb, args.host)
-    env = dict(os.environ, FENGQIAO_KB=str(kb))
+    store = store_uri(args.store if args.store is not None else os.environ.get(STORE_ENV))
+    # reachable and filled now, in one line on failure, not in the browser
+    bars = _FillBars()
+    try:
+        store = prepare_store(kb, store, progress=bars)
+    finally:
+        bars.close()
+    # the web app reads both from the environment (the Milvus token stays there too)
+    env = dict(os.environ, FENGQIAO_KB=str(kb), **{STORE_ENV: store})
     cmd = [
         sys.executable,
         "-m",

@@ -54,6 +54,7 @@ _FIELDS: tuple[tuple[str, int], ...] = (
     ("source", 512),
 )
 _META = "fengqiao.meta"  # collection property holding FORMAT, corpus, dim, model
+_FILLED = "fengqiao.filled"  # collection property: which index folder's units it holds
 _INDEXED = ("parent", "law", "status", "dispute_type", "kind", "source")  # INVERTED scalar indexes
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}")  # what a Milvus server accepts
@@ -333,6 +334,7 @@ class MilvusStore:
         return {"params": {"params": build}} if self.lite else {"params": build}
 
     def close(self) -> None:
+        """Release the connection (shared by the stores of one ``open_stores``) or the file lock."""
         self.client.close()
 
     def flush(self) -> None:
@@ -344,6 +346,26 @@ class MilvusStore:
     def drop(self) -> None:
         """Remove the collection and everything in it."""
         self.client.drop_collection(self.name)
+
+    def filled_from(self) -> dict[str, Any]:
+        """What ``mark_filled`` recorded last (``{}``: never filled, or a fill was cut short)."""
+        props = self.client.describe_collection(self.name).get("properties") or {}
+        try:
+            mark = json.loads(props.get(_FILLED) or "{}")
+        except json.JSONDecodeError:
+            return {}
+        return mark if isinstance(mark, dict) else {}
+
+    def mark_filled(self, source: Mapping[str, Any]) -> None:
+        """Record (as a collection property) which index the collection now holds in full."""
+        self.client.alter_collection_properties(
+            self.name, properties={_FILLED: json.dumps(dict(source), ensure_ascii=False)}
+        )
+
+    def clear(self) -> None:
+        """Drop and re-create the collection empty (same name, dimension and model)."""
+        self.drop()
+        self._create()
 
     # ---- writes ------------------------------------------------------------
 
