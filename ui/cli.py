@@ -99,15 +99,48 @@ def _parser() -> argparse.ArgumentParser:
             "--host", default=LOOPBACK, help="监听地址（默认只允许本机访问：127.0.0.1）"
         )
 
-    sp = sub.add_parser("fetch", help="下载法规合集（需要联网）")
-    sp.add_argument("--url", default=None, help="压缩包地址（默认固定版本的 LawRefBook Laws）")
-    sp.add_argument("--sha256", default=None, help="压缩包的 SHA-256 校验值")
+    sp = sub.add_parser("fetch", help="下载法规合集，或安装发布的预建索引（需要联网）")
+    what = sp.add_mutually_exclusive_group()
+    what.add_argument(
+        "--url", default=None, help="法规压缩包地址（默认固定版本的 LawRefBook Laws）"
+    )
+    what.add_argument(
+        "--index",
+        default=None,
+        metavar="URL",
+        help="预建索引压缩包的地址或本地文件（fengqiao build --export 生成）；必须同时给出 --sha256。"
+        "校验通过后整体替换知识库的索引，失败时原索引不变",
+    )
+    sp.add_argument("--sha256", default=None, help="压缩包的 SHA-256 校验值（发布方给出）")
+    sp.add_argument(
+        "--model", default=None, help="本机检索用的向量模型（默认 e5-small）；索引须由同一模型构建"
+    )
     kb_arg(sp)
     sp.set_defaults(handler=_fetch)
 
     sp = sub.add_parser("build", help="从法规和案例文件建立（或增量更新）知识库")
     source_args(sp)
     kb_arg(sp)
+    sp.add_argument(
+        "--device",
+        choices=["auto", "cpu", "cuda"],
+        default="auto",
+        help="计算向量的设备：auto（默认，有 CUDA 显卡时用显卡）、cpu、cuda；不影响向量本身",
+    )
+    sp.add_argument(
+        "--ray",
+        default=None,
+        metavar="ADDRESS",
+        help="在 Ray 集群上计算向量：头节点地址（如 10.0.0.5:6379 或 ray://10.0.0.5:10001），"
+        "local 为在本机启动 Ray；结果写入同一向量缓存，中断后再次运行会继续",
+    )
+    sp.add_argument(
+        "--export",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="构建后把索引导出为带校验的压缩包（.tar.gz 或 .tar），并打印其 SHA-256",
+    )
     sp.set_defaults(handler=_build)
 
     sp = sub.add_parser("add", help="把自己的法规或调解记录文件加入知识库并增量更新")
@@ -183,6 +216,8 @@ def _fetch(args: argparse.Namespace) -> int:
 
     from ingest.fetch import fetch
 
+    if args.index:
+        return _fetch_index(args)
     with tqdm(unit="B", unit_scale=True, desc="下载", file=sys.stderr) as bar:
 
         def progress(done: int, total: int | None) -> None:
@@ -196,9 +231,46 @@ def _fetch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fetch_index(args: argparse.Namespace) -> int:
+    """Install a published prebuilt index: checked whole, then swapped in (else nothing changes)."""
+    from tqdm import tqdm
+
+    from retrieval.archive import install_index
+    from retrieval.embedder import load_embedder
+
+    if not args.sha256:
+        raise FengqiaoError(
+            f"安装预建索引 {args.index} 需要校验值",
+            "加上 --sha256 发布方给出的 64 位校验值（索引不经校验不会安装）",
+        )
+    kb = _kb(args)
+    key = load_embedder(args.model).key  # refuse an index this PC could not query
+    with tqdm(unit="B", unit_scale=True, desc="下载索引", file=sys.stderr) as bar:
+
+        def progress(done: int, total: int | None) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        got = install_index(args.index, args.sha256, kb, model_key=key, progress=progress)
+    corpus = got.corpus
+    print(
+        printable(
+            f"已安装预建索引到 {got.path}（{got.files} 个文件，{got.bytes / 1e6:.1f} MB，"
+            f"SHA-256 {got.sha256} 校验通过；{corpus.get('articles', 0)} 条法条，"
+            f"{corpus.get('cases', 0)} 个案例，模型 {got.model.get('name', '')}）"
+        )
+    )
+    print(f"下一步：fengqiao serve --kb {kb}")
+    return 0
+
+
 def _build(args: argparse.Namespace) -> int:
     from retrieval.service import rebuild
 
+    if args.export is not None:
+        from retrieval.archive import check_archive_name
+
+        check_archive_name(args.export)  # before a long build, not after it
     report = rebuild(
         _kb(args),
         statutes=args.statutes,
@@ -206,8 +278,21 @@ def _build(args: argparse.Namespace) -> int:
         model=args.model,
         force=args.force,
         show_progress=True,
+        device=args.device,
+        ray=args.ray,
     )
     _print_build(report)
+    if args.export is not None:
+        from retrieval.archive import export_index
+
+        info = export_index(_kb(args), args.export)
+        print(
+            printable(
+                f"已导出索引压缩包 {info.path}（{info.files} 个文件，{info.bytes / 1e6:.1f} MB）"
+            )
+        )
+        print(f"SHA-256 {info.sha256}（也写在 {info.path.name}.sha256）")
+        print(f"安装：fengqiao fetch --index 地址/{info.path.name} --sha256 {info.sha256}")
     return 0
 
 
