@@ -342,8 +342,12 @@ class _FillBars:
         from tqdm import tqdm
 
         name = {"articles": "填入法条", "cases": "填入案例"}.get(corpus, corpus)
-        bar = self.bars.setdefault(corpus, tqdm(total=total, desc=name, unit="段", file=sys.stderr))
+        bar = self.bars.get(corpus)
+        if bar is None:
+            bar = self.bars[corpus] = tqdm(total=total, desc=name, unit="段", file=sys.stderr)
         bar.update(done - bar.n)
+        if done >= total:
+            bar.close()  # one finished line per corpus, not two bars fighting over a line
 
     def close(self) -> None:
         for bar in self.bars.values():
