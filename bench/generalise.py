@@ -325,7 +325,14 @@ def main() -> int:
         put(
             "baseline",
             [
-                lever_row("hybrid (default today)", {s: b.metrics(s, b.config(h)) for s in SETS}),
+                lever_row("hybrid (default)", {s: b.metrics(s, b.config(h)) for s in SETS}),
+                lever_row(
+                    "hybrid, lawyer-llama trust 0.5 (the default until the study below)",
+                    {
+                        s: b.metrics(s, b.config(replace(h, trust=(("lawyer-llama", 0.5),))))
+                        for s in SETS
+                    },
+                ),
                 lever_row(
                     "hybrid-noprec",
                     {s: b.metrics(s, b.config(P.CONFIGS["hybrid-noprec"])) for s in SETS},

@@ -33,7 +33,7 @@ class PipeConfig:
     depth: int = 300
     precedent_cases: int = 20
     precedent_floor: float = 0.88
-    trust: tuple[tuple[str, float], ...] = (("lawyer-llama", 0.5),)
+    trust: tuple[tuple[str, float], ...] = (("lawyer-llama", 0.25),)
     w_law: float = 0.5
     law_top: int = 3
 
