@@ -254,18 +254,28 @@ def form_view(service: KnowledgeService) -> None:
             key=_key("number"),
             disabled=bool(editing),
             placeholder="如：2026-001",
+            persist_state="session",
         )
         right.selectbox(
             "纠纷类型",
             ["", *DISPUTE_TYPES],
             key=_key("dispute_type"),
             format_func=lambda t: t or "（按案情自动判断）",
+            persist_state="session",
         )
         for name, label, height, placeholder in FIELDS:
             if height:
-                st.text_area(label, key=_key(name), height=height, placeholder=placeholder)
+                st.text_area(
+                    label,
+                    key=_key(name),
+                    height=height,
+                    placeholder=placeholder,
+                    persist_state="session",  # a look-up on another page keeps what was typed
+                )
             else:
-                st.text_input(label, key=_key(name), placeholder=placeholder)
+                st.text_input(
+                    label, key=_key(name), placeholder=placeholder, persist_state="session"
+                )
         st.caption(
             "保存前：当事人姓名在各栏中一律替换为“张某”式称呼，真实姓名不保存；"
             "法律依据逐条与知识库核对，查不到的条文会指出，整条记录不保存。"
@@ -366,16 +376,17 @@ def exchange_view(service: KnowledgeService, count: int) -> None:
         except FengqiaoError as exc:
             st.error(md(exc.line()))
             return
+        refused = [p for p in result.problems if p.dropped or p.kind == "precedent"]
         st.success(
             md(
                 f"{upload.name}：新增 {len(result.added)} 件，更新 {len(result.updated)} 件，"
-                f"未导入 {sum(1 for p in result.problems if p.kind == 'precedent')} 件。"
-                "导入的案例现在就能检索到。"
+                f"未导入 {len(refused)} 件。导入的案例现在就能检索到。"
             )
         )
         for problem in result.problems:
             hint = f" 建议：{problem.hint}" if problem.hint else ""
-            st.error(md(f"{problem.where}：{problem.reason}{hint}"))
+            show = st.error if problem in refused else st.warning
+            show(md(f"{problem.where}：{problem.reason}{hint}"))
         for note in result.notes:
             st.caption(md(note))
 
