@@ -550,9 +550,16 @@ class Service:
 
     @property
     def version(self) -> str:
-        """Changes whenever the index is rebuilt (keys per-session result memos)."""
-        return str(self.manifest.get("created", "")) + str(
-            self.manifest.get("corpus", {}).get("checksum", id(self))
+        """Changes whenever the index is rebuilt or a recorded case changes (keys result memos).
+
+        Picks up precedents written elsewhere first (one read of the change log), so a page
+        that memoises a question's results asks again once a 调解案例 was recorded.
+        """
+        self.sync_precedents()
+        return (
+            str(self.manifest.get("created", ""))
+            + str(self.manifest.get("corpus", {}).get("checksum", id(self)))
+            + f"+p{self._precedent_token}"
         )
 
     # ---- questions ------------------------------------------------------------------

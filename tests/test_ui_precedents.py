@@ -298,3 +298,17 @@ def test_the_page_without_a_session_draws_no_write_control(
     assert not _has(at, "pc-edit-2026-001") and not _has(at, "pc-delete-2026-001")
     at.radio(key="pc-view").set_value("记录案例").run()
     assert "登录后才能记录调解案例" in shown(at) and not _has(at, "pc-save")
+
+
+def test_a_question_asked_before_recording_finds_the_case_after(
+    make_app: Callable[[], AppTest], service: Any
+) -> None:
+    """The ask page memoises results per question: a new record must not be hidden by it."""
+    at = make_app().run()
+    at.text_input(key="q").input(QUESTION).run()
+    assert "空调外机" not in shown(at)
+    open_page(at)
+    record_noise(at)
+    at.switch_page("views/ask.py").run()  # the same question, still in the box
+    assert at.text_input(key="q").value == QUESTION
+    assert "张某某家的空调外机" in shown(at)
