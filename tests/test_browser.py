@@ -368,14 +368,23 @@ def _no_sideways_scroll(page: Any, viewport: dict[str, int]) -> None:
 
 
 def _similar_cases(page: Any) -> Any:
-    """The 类似案例 tab of an answered question, opened."""
+    """The 类似案例 tab of an answered question, opened: its panel."""
     from playwright.sync_api import expect
 
     tab = page.get_by_role("tab", name=re.compile("^类似案例"))
     tab.click()
     expect(tab).to_have_attribute("aria-selected", "true")
     _idle(page)
-    return page.get_by_test_id("stMain")
+    return page.get_by_role("tabpanel", name=re.compile("^类似案例"))
+
+
+def _card(panel: Any, title: str) -> Any:
+    """The case card holding ``title``: the innermost block with it and its 查看全文 expander.
+
+    (The expander's own block holds the case text, so the text alone could match it.)
+    """
+    blocks = panel.get_by_test_id("stVerticalBlock").filter(has_text=title)
+    return blocks.filter(has=panel.page.get_by_test_id("stExpander")).last
 
 
 @pytest.mark.parametrize("width", ["1400", "390"])
@@ -398,7 +407,9 @@ def test_recorded_precedent_is_found_by_the_next_question(
     articles.fill("民法典第288条\n民法典第9999条")
     page.get_by_role("button", name="保存为调解案例").click()
     expect(page.get_by_text("民法典第9999条", exact=False).last).to_be_visible()
-    expect(page.get_by_test_id("stAlertContentError")).to_contain_text("建议")
+    error = page.get_by_test_id("stAlertContentError")
+    expect(error).to_contain_text("建议")
+    error.scroll_into_view_if_needed()
     _no_sideways_scroll(page, viewport)
     _shot(page, f"21-precedent-refused-{width}")
 
@@ -408,7 +419,7 @@ def test_recorded_precedent_is_found_by_the_next_question(
     main = page.get_by_test_id("stMain")
     expect(main.get_by_text(masked).first).to_be_visible()
     assert parties.split("、")[0] not in main.inner_text()  # the real name is masked
-    page.get_by_test_id("stMain").evaluate("e => e.scrollTo(0, 0)")
+    main.get_by_text(masked).first.scroll_into_view_if_needed()
     _no_sideways_scroll(page, viewport)
     _shot(page, f"22-precedent-saved-{width}")
 
@@ -416,7 +427,7 @@ def test_recorded_precedent_is_found_by_the_next_question(
     expect(page.get_by_text("答案要点")).to_be_visible()
     _idle(page)
     cases = _similar_cases(page)
-    card = cases.get_by_test_id("stVerticalBlockBorderWrapper").filter(has_text=masked).first
+    card = _card(cases, masked)
     expect(card).to_be_visible()
     expect(card.get_by_text("调解案例", exact=True)).to_be_visible()
     card.scroll_into_view_if_needed()
@@ -435,11 +446,7 @@ def test_case_card_lists_citations_with_verdicts(server: str, browser: Any, widt
     expect(page.get_by_text("答案要点")).to_be_visible()
     _idle(page)
     cases = _similar_cases(page)
-    card = (
-        cases.get_by_test_id("stVerticalBlockBorderWrapper")
-        .filter(has_text="李某与周某相邻通行纠纷案")
-        .first
-    )
+    card = _card(cases, "李某与周某相邻通行纠纷案")
     card.get_by_text("查看全文（已匿名化）").click()
     _idle(page)
     expect(card.get_by_text("知识库中没有《宅基地条例》，可能有误")).to_be_visible()

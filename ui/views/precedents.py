@@ -9,6 +9,7 @@ for administrators, as the other changes to the shared knowledge base are.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import streamlit as st
 
@@ -33,13 +34,11 @@ from ui.widgets import (
 _VIEW = "pc-view"
 _EDITING = "pc-editing"  # (number, revision) of the record in the form, when correcting one
 _OUTCOME = "pc-outcome"  # what the last save/preview/delete said, shown once
+_PREFILLED = "pc-prefilled"  # the form was filled in from a 案卷: say so once, above it
 _VIEWS = ("记录案例", "已记录的案例", "导出与导入")
 # (field, label, height of a text area or 0 for one line, placeholder)
 FIELDS: tuple[tuple[str, str, int, str], ...] = (
-    ("title", "标题（可不填，按案情生成）", 0, "如：夜间装修噪声纠纷"),
     ("date", "调解日期", 0, "如：2026-03-15"),
-    ("region", "地区", 0, "如：浙江省诸暨市枫桥镇"),
-    ("committee", "人民调解委员会", 0, "如：枫源村人民调解委员会"),
     (
         "parties",
         "当事人姓名（保存前脱敏，真实姓名不保存）",
@@ -59,6 +58,12 @@ FIELDS: tuple[tuple[str, str, int, str], ...] = (
         "如：民法典第1079条\n《中华人民共和国民法典》第二百八十八条",
     ),
 )
+# Optional details, folded: the form's first screen on a phone is what the dispute was.
+MORE_FIELDS: tuple[tuple[str, str, int, str], ...] = (
+    ("title", "标题（可不填，按案情生成）", 0, "如：夜间装修噪声纠纷"),
+    ("region", "地区", 0, "如：浙江省诸暨市枫桥镇"),
+    ("committee", "人民调解委员会", 0, "如：枫源村人民调解委员会"),
+)
 _LIST_SPLIT = re.compile(r"[、，,；;\s]+")
 _ARTICLE_SPLIT = re.compile(r"[\n；;]+")
 
@@ -70,7 +75,7 @@ def _key(name: str) -> str:
 def _fill(draft: PrecedentDraft) -> None:
     """Put a draft into the form's fields (before they are drawn)."""
     state = st.session_state
-    for name, *_ in FIELDS:
+    for name, *_ in FIELDS + MORE_FIELDS:
         value = getattr(draft, name)
         if name == "parties":
             value = "、".join(value)
@@ -226,8 +231,6 @@ def outcome_view(service: KnowledgeService) -> None:
     kind, text, record = found
     if kind == "error":
         st.error(md(text))
-    elif kind == "info":
-        st.info(md(text))
     elif kind == "preview" and isinstance(record, Precedent):
         preview_view(record)
     elif kind == "saved" and isinstance(record, Case):
@@ -237,25 +240,36 @@ def outcome_view(service: KnowledgeService) -> None:
         st.success(md(text))
 
 
+def fields(specs: tuple[tuple[str, str, int, str], ...], where: Any = st) -> None:
+    for name, label, height, placeholder in specs:
+        if height:
+            where.text_area(
+                label,
+                key=_key(name),
+                height=height,
+                placeholder=placeholder,
+                persist_state="session",  # a look-up on another page keeps what was typed
+            )
+        else:
+            where.text_input(
+                label, key=_key(name), placeholder=placeholder, persist_state="session"
+            )
+
+
 def form_view(service: KnowledgeService) -> None:
     editing = st.session_state.get(_EDITING)
     if editing:
         st.info(md(f"正在修改编号 {editing[0]} 的调解案例（第 {editing[1]} 版）。"))
         st.button("取消修改", key="pc-cancel", on_click=_cancel_edit, icon=":material/close:")
-    outcome_view(service)
-    for name, *_ in FIELDS:
+    prefilled = st.session_state.pop(_PREFILLED, "")
+    if prefilled:
+        st.info(md(prefilled))
+    for name, *_ in FIELDS + MORE_FIELDS:
         st.session_state.setdefault(_key(name), "")
     st.session_state.setdefault(_key("number"), "")
     st.session_state.setdefault(_key("dispute_type"), "")
     with st.form("pc-form", border=False, enter_to_submit=False):
         left, right = st.columns(2)
-        left.text_input(
-            "编号（可不填，自动编号）",
-            key=_key("number"),
-            disabled=bool(editing),
-            placeholder="如：2026-001",
-            persist_state="session",
-        )
         right.selectbox(
             "纠纷类型",
             ["", *DISPUTE_TYPES],
@@ -263,19 +277,17 @@ def form_view(service: KnowledgeService) -> None:
             format_func=lambda t: t or "（按案情自动判断）",
             persist_state="session",
         )
-        for name, label, height, placeholder in FIELDS:
-            if height:
-                st.text_area(
-                    label,
-                    key=_key(name),
-                    height=height,
-                    placeholder=placeholder,
-                    persist_state="session",  # a look-up on another page keeps what was typed
-                )
-            else:
-                st.text_input(
-                    label, key=_key(name), placeholder=placeholder, persist_state="session"
-                )
+        fields(FIELDS[:1], left)
+        fields(FIELDS[1:])
+        with st.expander("编号、标题、地区、调解委员会（可不填）"):
+            st.text_input(
+                "编号（不填则自动编号）",
+                key=_key("number"),
+                disabled=bool(editing),
+                placeholder="如：2026-001",
+                persist_state="session",
+            )
+            fields(MORE_FIELDS)
         st.caption(
             "保存前：当事人姓名在各栏中一律替换为“张某”式称呼，真实姓名不保存；"
             "法律依据逐条与知识库核对，查不到的条文会指出，整条记录不保存。"
@@ -291,6 +303,8 @@ def form_view(service: KnowledgeService) -> None:
                 on_click=_save,
                 icon=":material/save:",
             )
+    # Below the buttons: where the mediator is looking after pressing one (on a phone too).
+    outcome_view(service)
 
 
 def record_card(service: KnowledgeService, p: Precedent, admin: bool) -> None:
@@ -398,18 +412,14 @@ def render() -> None:
         st.stop()
     st.title("调解案例", anchor=False)
     st.caption(
-        "本委员会调解成功的纠纷：记录后立即成为可检索的“调解案例”，在问答检索的类似案例中优先列出。"
+        "本委员会调解成功的纠纷：记录后立即成为可检索的“调解案例”，出现在问答检索的类似案例中。"
     )
     prefill = st.session_state.pop(PREFILL, None)
     if isinstance(prefill, PrecedentDraft):
         _clear()
         _fill(prefill)
         st.session_state[_VIEW] = _VIEWS[0]
-        st.session_state[_OUTCOME] = (
-            "info",
-            "已从案卷带入案情、协议和法条。请核对、补全后预览并保存。",
-            None,
-        )
+        st.session_state[_PREFILLED] = "已从案卷带入案情、协议和法条。请核对、补全后预览并保存。"
     may_write = auth.current() is not None
     records = service.precedents()
     st.session_state.setdefault(_VIEW, _VIEWS[0] if may_write else _VIEWS[1])
