@@ -16,7 +16,7 @@ from ui.accounts import Accounts
 from ui.views import SERVICE_OVERRIDE
 
 sys.path.insert(0, str(Path(__file__).parent / "data" / "ui"))
-from ui_kb import build_fixture_kb, load_fixture_kb  # noqa: E402
+from ui_kb import CHECKED_CASES, build_fixture_kb, load_fixture_kb  # noqa: E402
 
 APP = str(Path(__file__).resolve().parents[1] / "ui" / "app.py")
 PAGE = "views/precedents.py"
@@ -28,7 +28,9 @@ MEDIATOR_PW = "mediator pass 123"
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory, fake_embedder: object) -> Path:
-    return build_fixture_kb(tmp_path_factory.mktemp("kb"), fake_embedder)
+    return build_fixture_kb(
+        tmp_path_factory.mktemp("kb"), fake_embedder, more_cases=(CHECKED_CASES,)
+    )
 
 
 @pytest.fixture
@@ -312,3 +314,21 @@ def test_a_question_asked_before_recording_finds_the_case_after(
     at.switch_page("views/ask.py").run()  # the same question, still in the box
     assert at.text_input(key="q").value == QUESTION
     assert "张某某家的空调外机" in shown(at)
+
+
+def test_case_card_flags_the_citations_the_knowledge_base_contradicts(
+    make_app: Callable[[], AppTest],
+) -> None:
+    at = make_app().run()
+    at.text_input(key="q").input("邻居砌墙堵路不让通行怎么办？").run()
+    assert not at.exception
+    said = shown(at)
+    # a law the knowledge base does not hold: named, flagged, not a link
+    assert "⚠ 《中华人民共和国宅基地条例》第十条（知识库中没有《宅基地条例》，可能有误）" in said
+    links = [link.proto.label.replace("\\", "") for link in at.page_link]
+    # a misquote links to the article itself, flagged; a good citation is ticked
+    assert any(
+        label.startswith("⚠ 《民法典》第二百八十八条（引用的文字与《民法典》第288条原文不符")
+        for label in links
+    ), links
+    assert "《民法典》第二百九十一条（✓ 知识库有此条（现行有效））" in links
