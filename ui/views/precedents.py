@@ -134,7 +134,18 @@ def _preview() -> None:
     st.session_state[_OUTCOME] = ("preview", "", preview)
 
 
+def _refused(who: str) -> bool:
+    """Callbacks check the role again: a control is drawn only for those allowed, but say so."""
+    allowed = auth.is_admin() if who == "admin" else auth.current() is not None
+    if not allowed:
+        need = "管理员账户" if who == "admin" else "登录"
+        st.session_state[_OUTCOME] = ("error", f"这项操作需要{need}，没有保存任何改动。", None)
+    return not allowed
+
+
 def _save() -> None:
+    if _refused("user"):
+        return
     service = _service()
     editing = st.session_state.get(_EDITING)
     try:
@@ -186,6 +197,8 @@ def _cancel_edit() -> None:
 
 
 def _delete(number: str) -> None:
+    if _refused("admin"):
+        return
     try:
         _service().delete_precedent(number)
     except FengqiaoError as exc:
