@@ -454,7 +454,8 @@ def test_case_card_lists_citations_with_verdicts(server: str, browser: Any, widt
     misquote = card.get_by_role("link", name=re.compile("^⚠.*第二百八十八条.*原文不符.*可能有误"))
     expect(misquote).to_be_visible()
     expect(card.get_by_role("link", name=re.compile("第二百九十一条.*✓"))).to_be_visible()
-    card.get_by_text("引用法条：").scroll_into_view_if_needed()
+    _idle(page)  # the expander has opened: now bring the citations to the middle of the screen
+    card.get_by_text("引用法条：").evaluate("e => e.scrollIntoView({block: 'start'})")
     _no_sideways_scroll(page, viewport)
     _shot(page, f"24-case-verdicts-{width}")
     # the article a misquote names is one click away, in its own words
