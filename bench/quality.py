@@ -22,6 +22,8 @@ sys.path.insert(0, str(REPO))
 
 DOC = REPO / "docs" / "quality.md"
 SETS = ("lawbench-3-8.jsonl", "lawbench-3-2.jsonl", "lawyer-llama.jsonl")
+# the project's own regression set of everyday mediator questions (tests/data/eval/README.md)
+EVERYDAY = REPO / "tests" / "data" / "eval" / "everyday.jsonl"
 COLS = ("R@1", "R@5", "R@10", "R@20", "R@100", "Hit@1", "MRR@10", "nDCG@10")
 LEAVE = {
     "source": "source out (a query never uses cases of its own query set)",
@@ -61,7 +63,11 @@ def main() -> int:
     ap.add_argument("--eval", type=Path, default=corpus.parent / "eval")
     ap.add_argument("--tier", default="curated")
     ap.add_argument("--configs", default="bm25,dense,rrf,hybrid")
-    ap.add_argument("--sets", default=",".join(SETS))
+    ap.add_argument(
+        "--sets",
+        default=",".join((*SETS, EVERYDAY.name)),
+        help="file names in --eval (everyday.jsonl is read from tests/data/eval)",
+    )
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--leave", choices=["source", "one", "none"], default="source")
     ap.add_argument("--write", action="store_true")
@@ -76,7 +82,7 @@ def main() -> int:
     for name in a.sets.split(","):
         r = evaluate(
             kb,
-            a.eval / name,
+            EVERYDAY if name == EVERYDAY.name else a.eval / name,
             a.tier,
             a.configs.split(","),
             leave=a.leave,

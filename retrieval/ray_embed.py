@@ -116,6 +116,8 @@ def embed_with_ray(
         raise RayEmbedError(
             "未安装 Ray，无法分布式向量化", "pip install 'ray[data]'，或去掉 --ray 在本机构建"
         ) from e
+    for name in ("ray", "ray.data"):  # its start-up and progress lines are not ours to print
+        logging.getLogger(name).setLevel(logging.ERROR)
     started = False
     if not ray.is_initialized():
         env = runtime_env
@@ -129,6 +131,7 @@ def embed_with_ray(
                 include_dashboard=False,
                 log_to_driver=False,
                 ignore_reinit_error=True,
+                logging_level=logging.WARNING,
             )
         except (ConnectionError, RuntimeError, ValueError) as e:
             raise RayEmbedError(
@@ -137,6 +140,10 @@ def embed_with_ray(
             ) from e
         started = True
     try:
+        # library code prints nothing: the caller's progress callback is the only output
+        ctx = ray.data.DataContext.get_current()
+        ctx.enable_progress_bars = False
+        ctx.print_on_execution_start = False
         cpus = float(ray.cluster_resources().get("CPU", 1.0))
         pool = actors or max(1, int(cpus // cpus_per_actor))
         # length-sorted, as in build.embed_units: batches of similar length pad less
@@ -151,7 +158,7 @@ def embed_with_ray(
             },
             batch_size=batch_size,
             batch_format="numpy",
-            concurrency=pool,
+            compute=ray.data.ActorPoolStrategy(size=pool),
             num_cpus=cpus_per_actor,
         )
         done = 0

@@ -763,11 +763,14 @@ def rebuild(
     embedder: Embedder | None = None,
     force: bool = False,
     show_progress: bool = False,
+    device: str = "cpu",
+    ray: str | None = None,
 ) -> BuildReport:
     """Build or refresh ``kb_dir``: given sources, else remembered ones, plus drop-in.
 
     Without ``model`` or ``embedder`` the live index's model is kept, so a rebuild never
-    switches models silently.
+    switches models silently. ``device`` and ``ray`` say where passages are embedded
+    (``build_kb``); neither changes the vectors' key.
     """
     if embedder is None and model is None:
         model = recorded_model(Path(kb_dir))
@@ -779,6 +782,8 @@ def rebuild(
         embedder=embedder,
         force=force,
         show_progress=show_progress,
+        device=device,
+        ray=ray,
     )
 
 

@@ -58,8 +58,18 @@ class UnitStore(Protocol):
     Scores are per record: a record with several units counts once, with its best unit.
     ``dense`` returns the ``depth`` best records by cosine (vectors are L2-normalised);
     ``keyword`` the ``depth`` best by BM25 over the unit tokens, positive scores only.
-    Both honour every field of ``flt`` that applies to the corpus. Ties are broken by
-    record order of insertion, so results are deterministic.
+    Both honour every field of ``flt`` that applies to the corpus.
+
+    Ties (equal scores) are broken by write order, then record id, so results are
+    deterministic: records written by an earlier ``upsert`` call come first, and within
+    one call in the order given. A bulk load in index order therefore reproduces the
+    index's order on every backend. Re-writing a record may move it behind records with
+    equal scores (a server store stamps each write; the flat store keeps its position).
+
+    A store may hold a backend (a server connection, a locked milvus-lite file, memory):
+    ``close()`` releases it; the store is not used afterwards. Failed writes raise
+    ``retrieval.errors.StoreWriteError`` naming the unit ids not stored; a wrong vector
+    dimension is a ``KBError``.
     """
 
     def __len__(self) -> int:
@@ -86,4 +96,8 @@ class UnitStore(Protocol):
 
     def dense_of(self, query: np.ndarray, parents: Sequence[str]) -> dict[str, Scored]:
         """Best unit and cosine of each given record (no filters): which section matched."""
+        ...
+
+    def close(self) -> None:
+        """Release the backend (connection, file lock); nothing is lost (writes are durable)."""
         ...

@@ -104,10 +104,14 @@ def test_export_lists_every_file_with_checksums(exported, tiny_kb_dir: Path) -> 
     with tarfile.open(exported.path) as tar:
         names = tar.getnames()
         head = json.load(tar.extractfile(names[0]))  # type: ignore[arg-type]
+        files = [m.name for m in tar.getmembers()[1:] if m.isfile()]
+        folders = [m.name for m in tar.getmembers() if m.isdir()]
     assert names[0] == "archive.json"
     listed = {f["path"]: f for f in head["files"]}
-    assert set(names[1:]) == set(listed) and "manifest.json" in listed and "cases.faiss" in listed
+    assert set(files) == set(listed) and "manifest.json" in listed and "cases.faiss" in listed
     folder = tiny_kb_dir / "index"
+    # every folder travels, also an empty one (a corpus without cases has an empty BM25 folder)
+    assert set(folders) == {p.name for p in folder.iterdir() if p.is_dir()}
     assert listed["articles.faiss"]["sha256"] == sha(folder / "articles.faiss")
     assert head["model"]["key"] == FakeEmbedder.key
     assert not any(n.endswith((".safetensors", ".bin", ".onnx")) for n in names)
@@ -184,6 +188,9 @@ def _rewrite(src: Path, dest: Path, edit) -> str:
     """Copy an archive member by member through ``edit(name, data) -> [(name, data, kind)]``."""
     with tarfile.open(src) as tin, tarfile.open(dest, "w:gz") as tout:
         for m in tin.getmembers():
+            if m.isdir():
+                tout.addfile(m)
+                continue
             data = tin.extractfile(m).read()  # type: ignore[union-attr]
             for name, body, kind in edit(m.name, data):
                 info = tarfile.TarInfo(name)

@@ -13,13 +13,12 @@ from conftest import DATA, FAKE_CONFIG, FakeEmbedder
 
 pytest.importorskip("pymilvus")
 
-from retrieval.errors import KBError  # noqa: E402
+from retrieval.errors import KBError, StoreWriteError  # noqa: E402
 from retrieval.hits import Filters  # noqa: E402
 from retrieval.store import UnitRow  # noqa: E402
 from retrieval.stores.milvus import (  # noqa: E402
     TOKEN_ENV,
     MilvusStore,
-    StoreWriteError,
     connect,
     filter_expr,
     quote,

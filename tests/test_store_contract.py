@@ -1,5 +1,7 @@
-"""The unit-store contract: the same behaviour from every backend (milvus-lite always, a Milvus
-server from env FENGQIAO_TEST_MILVUS_URI, and the default FAISS + bm25s store)."""
+"""The unit-store contract: the same behaviour from every backend (the default FAISS + bm25s
+store and milvus-lite always; any Milvus from env FENGQIAO_MILVUS_URI, e.g.
+``FENGQIAO_MILVUS_URI=milvus://10.0.0.5:19530 FENGQIAO_MILVUS_TOKEN=user:pw pytest
+tests/test_store_contract.py``; each test makes its own ``t_…`` collections and drops them)."""
 
 from __future__ import annotations
 
@@ -38,6 +40,7 @@ def lite_client(tmp_path_factory: pytest.TempPathFactory):
 
 
 BACKENDS = ["flat", "milvus-lite", "milvus-uri"]
+URI_ENV = ("FENGQIAO_MILVUS_URI", "FENGQIAO_TEST_MILVUS_URI")  # the second: its earlier name
 
 
 @pytest.fixture(params=BACKENDS)
@@ -52,10 +55,10 @@ def make(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Make]:
         client = request.getfixturevalue("lite_client")
         uri = str(tmp_path / "unused.db")
     else:
-        uri = os.environ.get("FENGQIAO_TEST_MILVUS_URI", "")
+        uri = next((os.environ[n] for n in URI_ENV if os.environ.get(n)), "")
         if not uri:
-            pytest.skip("set FENGQIAO_TEST_MILVUS_URI=milvus://host:19530 to test a server")
-        client = None
+            pytest.skip("set FENGQIAO_MILVUS_URI=milvus://host:19530 to test a server")
+        client = None  # each store connects itself, with the token from FENGQIAO_MILVUS_TOKEN
 
     def factory(corpus: str, dim: int) -> UnitStore:
         store = MilvusStore(
@@ -71,6 +74,8 @@ def make(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Make]:
     yield factory
     for s in made:
         s.drop()  # type: ignore[attr-defined]
+        if client is None:
+            s.close()
 
 
 def vec(*hot: float) -> np.ndarray:

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ingest.errors import FengqiaoError
 from ingest.printable import printable
@@ -18,7 +18,7 @@ from ingest.printable import printable
 if TYPE_CHECKING:
     from retrieval.build import BuildReport
     from retrieval.evaluate import EvalResult
-    from retrieval.service import AddReport, Answered
+    from retrieval.service import AddReport, Answered, Service
 
 APP = Path(__file__).resolve().parent / "app.py"
 LOOPBACK = "127.0.0.1"
@@ -82,21 +82,65 @@ def _parser() -> argparse.ArgumentParser:
         )
         sp.add_argument("--force", action="store_true", help="即使新知识库比现有的少一半以上也替换")
 
+    def store_arg(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument(
+            "--store",
+            default=None,
+            metavar="URI",
+            help="检索存储：flat（默认，知识库文件夹中的索引）、milvus-lite:///路径/名称.db（本机文件），"
+            "或 Milvus 服务器 milvus://主机:19530（milvus+tls:// 为加密连接）；"
+            "服务器令牌只从环境变量 FENGQIAO_MILVUS_TOKEN 读取，不接受命令行参数，也不写入任何文件。"
+            "Milvus 为空或与知识库不一致时先从知识库自动填入（不重新计算向量）",
+        )
+
     def serve_args(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--port", type=int, default=8501)
         sp.add_argument(
             "--host", default=LOOPBACK, help="监听地址（默认只允许本机访问：127.0.0.1）"
         )
 
-    sp = sub.add_parser("fetch", help="下载法规合集（需要联网）")
-    sp.add_argument("--url", default=None, help="压缩包地址（默认固定版本的 LawRefBook Laws）")
-    sp.add_argument("--sha256", default=None, help="压缩包的 SHA-256 校验值")
+    sp = sub.add_parser("fetch", help="下载法规合集，或安装发布的预建索引（需要联网）")
+    what = sp.add_mutually_exclusive_group()
+    what.add_argument(
+        "--url", default=None, help="法规压缩包地址（默认固定版本的 LawRefBook Laws）"
+    )
+    what.add_argument(
+        "--index",
+        default=None,
+        metavar="URL",
+        help="预建索引压缩包的地址或本地文件（fengqiao build --export 生成）；必须同时给出 --sha256。"
+        "校验通过后整体替换知识库的索引，失败时原索引不变",
+    )
+    sp.add_argument("--sha256", default=None, help="压缩包的 SHA-256 校验值（发布方给出）")
+    sp.add_argument(
+        "--model", default=None, help="本机检索用的向量模型（默认 e5-small）；索引须由同一模型构建"
+    )
     kb_arg(sp)
     sp.set_defaults(handler=_fetch)
 
     sp = sub.add_parser("build", help="从法规和案例文件建立（或增量更新）知识库")
     source_args(sp)
     kb_arg(sp)
+    sp.add_argument(
+        "--device",
+        choices=["auto", "cpu", "cuda"],
+        default="auto",
+        help="计算向量的设备：auto（默认，有 CUDA 显卡时用显卡）、cpu、cuda；不影响向量本身",
+    )
+    sp.add_argument(
+        "--ray",
+        default=None,
+        metavar="ADDRESS",
+        help="在 Ray 集群上计算向量：头节点地址（如 10.0.0.5:6379 或 ray://10.0.0.5:10001），"
+        "local 为在本机启动 Ray；结果写入同一向量缓存，中断后再次运行会继续",
+    )
+    sp.add_argument(
+        "--export",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="构建后把索引导出为带校验的压缩包（.tar.gz 或 .tar），并打印其 SHA-256",
+    )
     sp.set_defaults(handler=_build)
 
     sp = sub.add_parser("add", help="把自己的法规或调解记录文件加入知识库并增量更新")
@@ -111,6 +155,7 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--cases-k", type=_positive, default=5, help="返回的案例数")
     sp.add_argument("--json", action="store_true", help="输出 JSON")
     kb_arg(sp)
+    store_arg(sp)
     sp.set_defaults(handler=_query)
 
     sp = sub.add_parser("eval", help="用查询集评估检索质量")
@@ -125,17 +170,20 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--limit", type=_positive, default=None, help="只评估前 N 条查询")
     sp.add_argument("--json", action="store_true")
     kb_arg(sp)
+    store_arg(sp)
     sp.set_defaults(handler=_eval)
 
     sp = sub.add_parser("serve", help="打开网页界面")
     serve_args(sp)
     kb_arg(sp)
+    store_arg(sp)
     sp.set_defaults(handler=_serve)
 
     sp = sub.add_parser("run", help="需要时先建立知识库，再打开网页界面")
     source_args(sp)
     serve_args(sp)
     kb_arg(sp)
+    store_arg(sp)
     sp.set_defaults(handler=_run)
 
     sp = sub.add_parser("user", help="网页账户：管理员（admin）和调解员（mediator）")
@@ -168,6 +216,8 @@ def _fetch(args: argparse.Namespace) -> int:
 
     from ingest.fetch import fetch
 
+    if args.index:
+        return _fetch_index(args)
     with tqdm(unit="B", unit_scale=True, desc="下载", file=sys.stderr) as bar:
 
         def progress(done: int, total: int | None) -> None:
@@ -181,9 +231,46 @@ def _fetch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fetch_index(args: argparse.Namespace) -> int:
+    """Install a published prebuilt index: checked whole, then swapped in (else nothing changes)."""
+    from tqdm import tqdm
+
+    from retrieval.archive import install_index
+    from retrieval.embedder import load_embedder
+
+    if not args.sha256:
+        raise FengqiaoError(
+            f"安装预建索引 {args.index} 需要校验值",
+            "加上 --sha256 发布方给出的 64 位校验值（索引不经校验不会安装）",
+        )
+    kb = _kb(args)
+    key = load_embedder(args.model).key  # refuse an index this PC could not query
+    with tqdm(unit="B", unit_scale=True, desc="下载索引", file=sys.stderr) as bar:
+
+        def progress(done: int, total: int | None) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        got = install_index(args.index, args.sha256, kb, model_key=key, progress=progress)
+    corpus = got.corpus
+    print(
+        printable(
+            f"已安装预建索引到 {got.path}（{got.files} 个文件，{got.bytes / 1e6:.1f} MB，"
+            f"SHA-256 {got.sha256} 校验通过；{corpus.get('articles', 0)} 条法条，"
+            f"{corpus.get('cases', 0)} 个案例，模型 {got.model.get('name', '')}）"
+        )
+    )
+    print(f"下一步：fengqiao serve --kb {kb}")
+    return 0
+
+
 def _build(args: argparse.Namespace) -> int:
     from retrieval.service import rebuild
 
+    if args.export is not None:
+        from retrieval.archive import check_archive_name
+
+        check_archive_name(args.export)  # before a long build, not after it
     report = rebuild(
         _kb(args),
         statutes=args.statutes,
@@ -191,8 +278,21 @@ def _build(args: argparse.Namespace) -> int:
         model=args.model,
         force=args.force,
         show_progress=True,
+        device=args.device,
+        ray=args.ray,
     )
     _print_build(report)
+    if args.export is not None:
+        from retrieval.archive import export_index
+
+        info = export_index(_kb(args), args.export)
+        print(
+            printable(
+                f"已导出索引压缩包 {info.path}（{info.files} 个文件，{info.bytes / 1e6:.1f} MB）"
+            )
+        )
+        print(f"SHA-256 {info.sha256}（也写在 {info.path.name}.sha256）")
+        print(f"安装：fengqiao fetch --index 地址/{info.path.name} --sha256 {info.sha256}")
     return 0
 
 
@@ -232,11 +332,43 @@ def _print_add(report: AddReport) -> None:
             print(printable(line))
 
 
+class _FillBars:
+    """Progress bars on stderr while a Milvus store is filled from the knowledge base."""
+
+    def __init__(self) -> None:
+        self.bars: dict[str, Any] = {}
+
+    def __call__(self, corpus: str, done: int, total: int) -> None:
+        from tqdm import tqdm
+
+        name = {"articles": "填入法条", "cases": "填入案例"}.get(corpus, corpus)
+        bar = self.bars.get(corpus)
+        if bar is None:
+            bar = self.bars[corpus] = tqdm(total=total, desc=name, unit="段", file=sys.stderr)
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()  # one finished line per corpus, not two bars fighting over a line
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()
+
+
+def _open(args: argparse.Namespace) -> Service:
+    """The knowledge base served from ``--store`` (env FENGQIAO_STORE, else the folder's files)."""
+    from retrieval.stores.fill import open_service
+
+    bars = _FillBars()
+    try:
+        return open_service(_kb(args), args.store, progress=bars)
+    finally:
+        bars.close()
+
+
 def _query(args: argparse.Namespace) -> int:
     from retrieval.serialise import answered_json
-    from retrieval.service import Service
 
-    service = Service.load(_kb(args))
+    service = _open(args)
     answered = service.ask(args.question, k=args.k, k_cases=args.cases_k)
     if args.json:
         print(json.dumps(answered_json(answered), ensure_ascii=False, indent=1))
@@ -281,9 +413,8 @@ def _print_answered(answered: Answered) -> None:
 
 def _eval(args: argparse.Namespace) -> int:
     from retrieval.evaluate import evaluate
-    from retrieval.service import Service
 
-    service = Service.load(_kb(args))
+    service = _open(args)
     for path in args.queries:
         result = evaluate(
             service,
@@ -354,11 +485,20 @@ def check_can_serve(kb: Path, host: str) -> None:
 def _serve(args: argparse.Namespace) -> int:
     """Check, then replace this process with the Streamlit server (nothing of ours stays resident)."""
     from retrieval.index_folder import IndexFolder
+    from retrieval.stores.fill import STORE_ENV, prepare_store, store_uri
 
     kb = _kb(args).resolve()
     IndexFolder.of(kb).check()  # a missing index fails here, in one line, not in the browser
     check_can_serve(kb, args.host)
-    env = dict(os.environ, FENGQIAO_KB=str(kb))
+    store = store_uri(args.store if args.store is not None else os.environ.get(STORE_ENV))
+    # reachable and filled now, in one line on failure, not in the browser
+    bars = _FillBars()
+    try:
+        store = prepare_store(kb, store, progress=bars)
+    finally:
+        bars.close()
+    # the web app reads both from the environment (the Milvus token stays there too)
+    env = dict(os.environ, FENGQIAO_KB=str(kb), **{STORE_ENV: store})
     cmd = [
         sys.executable,
         "-m",

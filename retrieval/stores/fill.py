@@ -1,11 +1,20 @@
-"""Copy a built index folder's units into any unit store, and serve a knowledge base from stores."""
+"""Copy a built index folder's units into any unit store, and serve a knowledge base from stores.
+
+``open_service(kb_dir, store)`` is what ``fengqiao query/eval/serve --store …`` calls:
+``flat`` is the index folder's own FAISS + bm25s files; a Milvus URI opens the knowledge
+base's two collections there, fills them from the folder when they are empty or hold
+another build of it, and serves the folder's records from them.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -14,6 +23,7 @@ from retrieval.config import DEFAULT_CONFIG, SearchConfig
 from retrieval.corpus import CaseCorpus, Corpus, article_rows, case_rows
 from retrieval.dense import DenseIndex
 from retrieval.embedder import Embedder, load_embedder
+from retrieval.errors import KBError
 from retrieval.index_folder import (
     ARTICLE_VECTORS,
     CASE_VECTORS,
@@ -25,7 +35,14 @@ from retrieval.service import Service
 from retrieval.store import UnitRow, UnitStore
 from retrieval.tokenizer import JiebaTokenizer
 
+log = logging.getLogger(__name__)
+
 CorpusKind = Literal["articles", "cases"]
+CORPORA: tuple[CorpusKind, ...] = ("articles", "cases")
+FLAT = "flat"
+STORE_ENV = "FENGQIAO_STORE"
+"""Environment variable naming the store (``fengqiao serve --store`` hands it to the web app)."""
+Progress = Callable[[str, int, int], None]  # (corpus, units written, units in all)
 
 
 @dataclass(frozen=True)
@@ -77,10 +94,16 @@ def load_service(
     *,
     embedder: Embedder | None = None,
     config: SearchConfig = DEFAULT_CONFIG,
+    own_folder: bool = False,
 ) -> Service:
     """``Service.load`` with the corpora searched by ``stores`` (``{"articles": …, "cases": …}``)
     instead of the folder's FAISS and bm25s files; records, catalogue and tokenizer still
-    come from the index folder. What ``fengqiao … --store milvus://…`` needs from the service."""
+    come from the index folder.
+
+    With ``own_folder`` the service is the folder's (as ``Service.load``'s is): the
+    committee's recorded precedents are upserted into the case store and searched, and
+    rebuild/add_files work. Without it the stores serve a read-only view of the index.
+    """
     folder = IndexFolder.of(Path(kb_dir))
     manifest = folder.check()
     if embedder is None:
@@ -94,9 +117,135 @@ def load_service(
         Catalogue(records.articles),
         tokenizer,
         embedder,
-        kb_dir=None,  # the committee's precedents file belongs to the folder's own service
+        kb_dir=Path(kb_dir) if own_folder else None,
         manifest=manifest,
         config=config,
     )
     tokenizer("预热")
     return service
+
+
+# ---- --store: which backend serves a knowledge base ----------------------------------------
+
+
+def store_uri(text: str | None) -> str:
+    """The store named by ``--store`` (or env ``FENGQIAO_STORE``) in the form ``open_stores``
+    takes: ``flat``; a milvus-lite file (``milvus-lite:///srv/kb.db`` or ``…/kb.db``, made
+    absolute); or a server (``milvus://host:19530``, ``milvus+tls://host:443``, ``http(s)://…``).
+
+    Raises:
+        KBError: anything else (a one-line message with the forms that work).
+    """
+    raw = (text or "").strip()
+    if raw in ("", FLAT):
+        return FLAT
+    if raw.startswith(("milvus://", "milvus+tls://", "http://", "https://")):
+        if raw.split("://", 1)[1].strip("/"):
+            return raw
+    else:
+        path = raw.removeprefix("milvus-lite://")
+        if path.endswith(".db") and Path(path).name != ".db":
+            return str(Path(path).expanduser().resolve())
+    raise KBError(
+        f"无法识别的存储 --store {raw}",
+        "写作 flat（默认，知识库文件夹中的索引）、milvus-lite:///路径/名称.db，"
+        "或 Milvus 服务器 milvus://主机:19530；令牌只从环境变量 FENGQIAO_MILVUS_TOKEN 读取",
+    )
+
+
+def source_of(kb_dir: Path) -> dict[str, Any]:
+    """Which build of which knowledge base a filled store holds (recorded by ``ensure_filled``)."""
+    manifest = IndexFolder.of(Path(kb_dir)).manifest()
+    corpus = manifest.get("corpus", {})
+    return {
+        "kb": str(Path(kb_dir).resolve()),
+        "created": manifest.get("created", ""),
+        "checksum": corpus.get("checksum", ""),
+        "article_units": corpus.get("article_units"),
+        "case_units": corpus.get("case_units"),
+    }
+
+
+def ensure_filled(
+    stores: Mapping[str, Any], kb_dir: Path, *, progress: Progress | None = None
+) -> list[str]:
+    """Make each Milvus store hold the units of ``kb_dir``'s live index; the corpora filled.
+
+    A store marked as holding this build is left alone (the committee's precedents
+    upserted since stay). One that holds anything else (another build after a rebuild,
+    another knowledge base, unmarked rows) is emptied and filled again: vectors come from
+    the index, nothing is embedded. A fill of this build cut short is resumed, since
+    upserts by unit id write no duplicates; the store is marked whole only at the end.
+    """
+    want = source_of(kb_dir)
+    done: list[str] = []
+    for corpus in CORPORA:
+        store = stores[corpus]
+        have = store.filled_from()
+        if have == {**want, "complete": True}:
+            continue
+        if have != {**want, "complete": False} and (have or len(store)):
+            log.info("%s holds %s, not %s: refilling", store.name, have or "unmarked rows", want)
+            store.clear()
+        store.mark_filled({**want, "complete": False})
+        hook = (lambda d, n, c=corpus: progress(c, d, n)) if progress else None
+        fill(store, corpus_units(kb_dir, corpus), progress=hook)
+        store.flush()
+        store.mark_filled({**want, "complete": True})
+        done.append(corpus)
+    return done
+
+
+def open_service(
+    kb_dir: Path,
+    store: str | None = None,
+    *,
+    embedder: Embedder | None = None,
+    config: SearchConfig | None = None,
+    progress: Progress | None = None,
+) -> Service:
+    """The knowledge base in ``kb_dir`` served from ``store`` (``store_uri`` forms; None reads
+    env ``FENGQIAO_STORE``, else ``flat``), filling a Milvus store first when needed.
+
+    Raises:
+        KBError: an unknown store, Milvus unreachable (with where and what to do), or an
+            index folder that is missing or built with another model.
+    """
+    uri = store_uri(store if store is not None else os.environ.get(STORE_ENV))
+    if uri == FLAT:
+        given: dict[str, Any] = {"embedder": embedder} if embedder is not None else {}
+        if config is not None:
+            given["config"] = config
+        return Service.load(kb_dir, **given)  # exactly what `fengqiao query` did before --store
+    from retrieval.stores.milvus import open_stores
+
+    manifest = IndexFolder.of(Path(kb_dir)).check()
+    model = manifest.get("model", {})
+    stores = open_stores(uri, dim=int(model.get("dim", 0)), model_key=str(model.get("key", "")))
+    try:
+        ensure_filled(stores, kb_dir, progress=progress)
+        return load_service(
+            kb_dir, stores, embedder=embedder, config=config or DEFAULT_CONFIG, own_folder=True
+        )
+    except BaseException:
+        with contextlib.suppress(Exception):
+            stores["articles"].close()  # the two share one connection
+        raise
+
+
+def prepare_store(kb_dir: Path, store: str, *, progress: Progress | None = None) -> str:
+    """Check that ``store`` is reachable and filled for ``kb_dir``, then let go of it (the web
+    server opens it itself); the normalised URI. ``flat`` only checks the index folder."""
+    uri = store_uri(store)
+    manifest = IndexFolder.of(Path(kb_dir)).check()
+    if uri == FLAT:
+        return uri
+    from retrieval.stores.milvus import open_stores
+
+    model = manifest.get("model", {})
+    stores = open_stores(uri, dim=int(model.get("dim", 0)), model_key=str(model.get("key", "")))
+    try:
+        ensure_filled(stores, kb_dir, progress=progress)
+    finally:
+        stores["articles"].close()  # milvus-lite: the file is free for the server again
+    return uri

@@ -1,17 +1,20 @@
-"""The embedded default store: exact FAISS flat vectors, bm25s keyword scores, numpy filter masks."""
+"""The embedded default store: FAISS vectors (exact, IVF above a size), bm25s keywords, numpy masks."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
+import faiss
 import numpy as np
 
 from ingest.names import canonical_law
 from retrieval.bm25 import BM25Index
+from retrieval.config import DEFAULT_APPROX, ApproxConfig
 from retrieval.dense import DenseIndex
 from retrieval.errors import KBError
 from retrieval.hits import Filters
@@ -47,6 +50,8 @@ class _State:
     fields: dict[str, np.ndarray]
     tokens: list[list[str]] | None = None  # known after a write; derived from texts otherwise
     masks: dict[Filters, np.ndarray] = field(default_factory=dict)
+    ivf: Any = None  # a trained faiss.IndexIVFFlat over dense.vectors above ApproxConfig.above
+    selectors: dict[Filters, tuple[np.ndarray, Any]] = field(default_factory=dict)
 
     @classmethod
     def of(
@@ -87,6 +92,9 @@ class FlatStore:
 
     Exact scores make filters free of recall loss: a mask removes units before the
     per-record maximum, so a filtered search sees the same candidates a full one would.
+    From ``approx.above`` units on, vector search goes through a FAISS IVF-Flat index
+    instead (exact cost grows linearly: docs/scale.md), with the filter applied inside
+    the index, and exactly over the allowed units when a filter leaves few of them.
     A record's units are kept contiguous, so per-record maxima are one ``reduceat``.
     Writes (upsert, delete) build a new state and swap it in; queries running meanwhile
     finish on the state they started with.
@@ -96,6 +104,7 @@ class FlatStore:
         dim: vector dimension.
         tokenize: the keyword tokenizer; needed only to rebuild BM25 after an upsert.
         texts: the keyword text of every unit, in row order (see ``tokenize``).
+        approx: when vector search becomes approximate (``retrieval.config.ApproxConfig``).
     """
 
     def __init__(
@@ -108,9 +117,11 @@ class FlatStore:
         *,
         tokenize: Callable[[str], list[str]] | None = None,
         texts: Sequence[str] = (),
+        approx: ApproxConfig = DEFAULT_APPROX,
     ) -> None:
         self.corpus = corpus
         self.dim = dim
+        self.approx_config = approx
         self._tokenize = tokenize
         self._write_lock = threading.Lock()
         vecs = np.zeros((0, dim), np.float32) if vectors is None else vectors
@@ -121,7 +132,9 @@ class FlatStore:
                 f"向量数（{dense.size}）或关键词索引（{bm25.size}）与单元数（{len(rows)}）不符",
                 "重新运行 fengqiao build",
             )
-        self._state = _State.of(rows, list(texts) if texts else [""] * len(rows), dense, bm25)
+        self._state = self._indexed(
+            _State.of(rows, list(texts) if texts else [""] * len(rows), dense, bm25)
+        )
 
     # ---- persistence -----------------------------------------------------------------
 
@@ -140,10 +153,20 @@ class FlatStore:
         *,
         tokenize: Callable[[str], list[str]] | None = None,
         texts: Sequence[str] = (),
+        approx: ApproxConfig = DEFAULT_APPROX,
     ) -> FlatStore:
         dense = DenseIndex.load(vectors_path)
         bm25 = BM25Index.load(bm25_folder, len(rows))
-        return cls(corpus, dense.dim, rows, dense.vectors, bm25, tokenize=tokenize, texts=texts)
+        return cls(
+            corpus,
+            dense.dim,
+            rows,
+            dense.vectors,
+            bm25,
+            tokenize=tokenize,
+            texts=texts,
+            approx=approx,
+        )
 
     # ---- the UnitStore protocol ---------------------------------------------------------
 
@@ -153,6 +176,14 @@ class FlatStore:
     @property
     def vectors(self) -> np.ndarray:
         return self._state.dense.vectors
+
+    @property
+    def approximate(self) -> bool:
+        """Whether vector search currently goes through the IVF index."""
+        return self._state.ivf is not None
+
+    def close(self) -> None:
+        """Nothing to release: the store is memory only (its files were read on load)."""
 
     def upsert(
         self,
@@ -209,7 +240,10 @@ class FlatStore:
         st = self._state
         if not st.rows:
             return []
-        return self._run(st, st.dense.scores(self._query(query)), flt, depth, positive=False)
+        q = self._query(query)
+        if st.ivf is None:
+            return self._run(st, st.dense.scores(q), flt, depth, positive=False)
+        return self._approx_dense(st, q, flt, depth)
 
     def keyword(self, tokens: Sequence[str], flt: Filters, depth: int) -> list[Scored]:
         st = self._state
@@ -245,6 +279,55 @@ class FlatStore:
         return self._mask(self._state, flt)
 
     # ---- internals -----------------------------------------------------------------------
+
+    def _indexed(self, st: _State) -> _State:
+        """``st`` with its IVF index when it holds ``approx.above`` units or more."""
+        above = self.approx_config.above
+        if not above or st.dense.size < above:
+            return st
+        return dataclasses.replace(st, ivf=_train_ivf(st.dense.vectors, self.approx_config))
+
+    def _approx_dense(self, st: _State, q: np.ndarray, flt: Filters, depth: int) -> list[Scored]:
+        """IVF search for the best units, grouped by record like the exact run.
+
+        Units are fetched 2x the depth (a record may have several) and more until
+        ``depth`` records are found or the probed lists hold no more allowed units.
+        """
+        mask = self._mask(st, flt)
+        n = st.dense.size
+        allowed = int(np.count_nonzero(mask))
+        scores = np.full(n, -np.inf, np.float32)
+        if allowed < self.approx_config.exact_share * n:
+            # a rare filter: IVF would probe lists that hold few of its units
+            idx = np.flatnonzero(mask)
+            scores[idx] = st.dense.vectors[idx] @ q
+            return self._run(st, scores, flt, depth, positive=False)
+        params = faiss.SearchParametersIVF()
+        params.nprobe = self.approx_config.nprobe
+        keep = self._selector(st, flt, mask) if allowed < n else None  # alive while searching
+        if keep is not None:
+            params.sel = keep[1]
+        k = min(max(2 * depth, depth + 16), n)
+        while True:
+            found, ids = st.ivf.search(q.reshape(1, -1), k, params=params)
+            ok = ids[0] >= 0
+            scores[ids[0][ok]] = found[0][ok]
+            hits = self._run(st, scores, flt, depth, positive=False)
+            if len(hits) >= depth or int(ok.sum()) < k or k >= n:
+                return hits
+            k = min(4 * k, n)
+
+    def _selector(self, st: _State, flt: Filters, mask: np.ndarray) -> tuple[np.ndarray, Any]:
+        """The FAISS ID selector of a mask (its bitmap kept alive beside it), cached."""
+        key = flt.articles_part() if self.corpus == "articles" else flt.cases_part()
+        found = st.selectors.get(key)
+        if found is None:
+            if len(st.selectors) > _MASKS_KEPT:
+                st.selectors.clear()
+            bits = np.packbits(mask, bitorder="little")
+            found = (bits, faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bits)))
+            st.selectors[key] = found
+        return found
 
     def _run(
         self, st: _State, unit_scores: np.ndarray, flt: Filters, depth: int, positive: bool
@@ -294,13 +377,30 @@ class FlatStore:
             if order
             else np.zeros((0, self.dim), np.float32)
         )
-        return _State.of(
-            [rows[i] for i in order],
-            [texts[i] for i in order],
-            dense,
-            BM25Index().index(ordered_tokens),
-            ordered_tokens,
+        return self._indexed(
+            _State.of(
+                [rows[i] for i in order],
+                [texts[i] for i in order],
+                dense,
+                BM25Index().index(ordered_tokens),
+                ordered_tokens,
+            )
         )
+
+
+def _train_ivf(vectors: np.ndarray, cfg: ApproxConfig) -> Any:
+    """An IVF-Flat inner-product index over ``vectors``: √n lists, trained on a fixed sample."""
+    n, dim = vectors.shape
+    nlist = max(1, int(np.sqrt(n)))
+    index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
+    # a sample of train_per_list per list is enough (docs/scale.md); saying so also keeps
+    # FAISS from printing its "provide at least 39 points per centroid" warning
+    index.cp.min_points_per_centroid = cfg.train_per_list
+    take = min(n, cfg.train_per_list * nlist)
+    sample = np.sort(np.random.default_rng(0).choice(n, take, replace=False))
+    index.train(np.ascontiguousarray(vectors[sample]))
+    index.add(vectors)
+    return index
 
 
 def _article_mask(st: _State, f: Filters) -> np.ndarray:

@@ -25,7 +25,8 @@ from typing import Any, Literal
 import numpy as np
 
 from ingest.names import canonical_law
-from retrieval.errors import FengqiaoError, KBError
+from retrieval.errors import KBError
+from retrieval.errors import StoreWriteError as StoreWriteError  # re-exported: its first home
 from retrieval.hits import Filters
 from retrieval.store import Scored, UnitRow
 
@@ -53,22 +54,11 @@ _FIELDS: tuple[tuple[str, int], ...] = (
     ("source", 512),
 )
 _META = "fengqiao.meta"  # collection property holding FORMAT, corpus, dim, model
+_FILLED = "fengqiao.filled"  # collection property: which index folder's units it holds
 _INDEXED = ("parent", "law", "status", "dispute_type", "kind", "source")  # INVERTED scalar indexes
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}")  # what a Milvus server accepts
 Corpus = Literal["articles", "cases"]
-
-
-class StoreWriteError(FengqiaoError):
-    """Some units (or records) of a write were not stored; ``failed`` names them.
-
-    Writes are idempotent by unit id, so running the same write again stores the
-    missing ones without duplicating those that went through.
-    """
-
-    def __init__(self, message: str, hint: str, failed: Sequence[str]) -> None:
-        super().__init__(message, hint)
-        self.failed = tuple(failed)
 
 
 @dataclass(frozen=True)
@@ -344,6 +334,7 @@ class MilvusStore:
         return {"params": {"params": build}} if self.lite else {"params": build}
 
     def close(self) -> None:
+        """Release the connection (shared by the stores of one ``open_stores``) or the file lock."""
         self.client.close()
 
     def flush(self) -> None:
@@ -355,6 +346,26 @@ class MilvusStore:
     def drop(self) -> None:
         """Remove the collection and everything in it."""
         self.client.drop_collection(self.name)
+
+    def filled_from(self) -> dict[str, Any]:
+        """What ``mark_filled`` recorded last (``{}``: never filled, or a fill was cut short)."""
+        props = self.client.describe_collection(self.name).get("properties") or {}
+        try:
+            mark = json.loads(props.get(_FILLED) or "{}")
+        except json.JSONDecodeError:
+            return {}
+        return mark if isinstance(mark, dict) else {}
+
+    def mark_filled(self, source: Mapping[str, Any]) -> None:
+        """Record (as a collection property) which index the collection now holds in full."""
+        self.client.alter_collection_properties(
+            self.name, properties={_FILLED: json.dumps(dict(source), ensure_ascii=False)}
+        )
+
+    def clear(self) -> None:
+        """Drop and re-create the collection empty (same name, dimension and model)."""
+        self.drop()
+        self._create()
 
     # ---- writes ------------------------------------------------------------
 

@@ -38,9 +38,10 @@ def kb_dir() -> Path:
 
 @st.cache_resource(show_spinner="正在加载知识库……")
 def _load_service(path: str) -> KnowledgeService:
-    from retrieval.service import Service
+    # the store from env FENGQIAO_STORE (set by `fengqiao serve --store`), else the folder's files
+    from retrieval.stores.fill import open_service
 
-    service = Service.load(path)
+    service = open_service(Path(path))
     # Warm the query path (tokenizer dictionary, encoder) while the user is still typing.
     threading.Thread(target=_warm, args=(service,), daemon=True, name="fengqiao-warm").start()
     return service
