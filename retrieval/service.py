@@ -44,7 +44,7 @@ from retrieval.stores.flat import FlatStore
 from retrieval.tokenizer import JiebaTokenizer
 
 if TYPE_CHECKING:
-    from ingest.cases.precedents import PrecedentDraft, PrecedentStore
+    from ingest.cases.precedents import ImportResult, Precedent, PrecedentDraft, PrecedentStore
     from ingest.dropin import SavedFile
 
 log = logging.getLogger(__name__)
@@ -474,6 +474,66 @@ class Service:
         found = self.cases.get(saved.id)
         return found if found is not None else saved.to_case()
 
+    def precedents(self) -> list[Precedent]:
+        """Every recorded 调解案例, newest first (masked, as stored)."""
+        return self.precedent_store().records()
+
+    def precedent(self, number_or_id: str) -> Precedent | None:
+        return self.precedent_store().get(number_or_id)
+
+    def preview_precedent(self, draft: PrecedentDraft) -> Precedent:
+        """What ``draft`` would be saved as (masked, articles verified); nothing is written.
+
+        Raises:
+            PrecedentError: what would stop the save (a citation that does not resolve …).
+        """
+        return self.precedent_store().prepare(draft, draft.number.strip() or "预览")
+
+    def update_precedent(
+        self, number_or_id: str, draft: PrecedentDraft, *, revision: int | None = None
+    ) -> Case:
+        """Replace a recorded case's content (masked and verified again); searchable at once."""
+        saved = self.precedent_store().update(number_or_id, draft, revision=revision)
+        self.sync_precedents()
+        found = self.cases.get(saved.id)
+        return found if found is not None else saved.to_case()
+
+    def delete_precedent(self, number_or_id: str) -> None:
+        """Remove a recorded case; the next question no longer finds it."""
+        self.precedent_store().delete(number_or_id)
+        self.sync_precedents()
+
+    def export_precedents(self, fmt: str) -> bytes:
+        """Every recorded case in the committee format: ``"csv"`` (UTF-8 with BOM) or ``"jsonl"``."""
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="fengqiao-export-") as tmp:
+            path = Path(tmp) / f"调解案例.{fmt}"
+            self.precedent_store().export(path)
+            return path.read_bytes()
+
+    def import_precedents(self, name: str, data: bytes) -> ImportResult:
+        """Add or update recorded cases from an uploaded committee CSV/JSONL file.
+
+        Problems name the uploaded file and line (never the temporary copy); a bad record
+        never stops the rest. What was taken in is searchable at once.
+        """
+        import dataclasses
+        import tempfile
+
+        from ingest.dropin import safe_name
+
+        safe = safe_name(name)
+        with tempfile.TemporaryDirectory(prefix="fengqiao-import-") as tmp:
+            path = Path(tmp) / safe
+            path.write_bytes(data)
+            result = self.precedent_store().import_file(path)
+        result.problems = [
+            dataclasses.replace(p, where=p.where.replace(str(path), safe)) for p in result.problems
+        ]
+        self.sync_precedents()
+        return result
+
     def _add_cases(self, cases: Sequence[Case]) -> None:
         """Embed and index cases now (vectors from the build's embedding cache when known)."""
         from retrieval.build import embed_units
@@ -490,9 +550,16 @@ class Service:
 
     @property
     def version(self) -> str:
-        """Changes whenever the index is rebuilt (keys per-session result memos)."""
-        return str(self.manifest.get("created", "")) + str(
-            self.manifest.get("corpus", {}).get("checksum", id(self))
+        """Changes whenever the index is rebuilt or a recorded case changes (keys result memos).
+
+        Picks up precedents written elsewhere first (one read of the change log), so a page
+        that memoises a question's results asks again once a 调解案例 was recorded.
+        """
+        self.sync_precedents()
+        return (
+            str(self.manifest.get("created", ""))
+            + str(self.manifest.get("corpus", {}).get("checksum", id(self)))
+            + f"+p{self._precedent_token}"
         )
 
     # ---- questions ------------------------------------------------------------------

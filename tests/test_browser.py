@@ -3,8 +3,10 @@
 A mediator's walk at 1400×1000: ask → the answer's citation → the citation page → two
 案卷 created and filled independently → 调解协议书 exported as DOCX (parties, agreement,
 every citation verbatim) and PDF (text extracted). Then at 390×844 (a phone): the first
-answer on the first screen, citations never cut, a short results page. Screenshots go
-to test-artifacts/browser/.
+answer on the first screen, citations never cut, a short results page. At both widths:
+a 调解案例 recorded through the form (a citation the KB lacks refused first) is found
+by the next question, and a case card lists its citations with their verdicts, flagged
+ones included. Screenshots go to test-artifacts/browser/.
 """
 
 from __future__ import annotations
@@ -52,9 +54,9 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def kb_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     sys.path.insert(0, str(HERE))
-    from ui_kb import build_fixture_kb
+    from ui_kb import CHECKED_CASES, build_fixture_kb
 
-    return build_fixture_kb(tmp_path_factory.mktemp("kb"))
+    return build_fixture_kb(tmp_path_factory.mktemp("kb"), more_cases=(CHECKED_CASES,))
 
 
 @pytest.fixture(scope="module")
@@ -336,4 +338,128 @@ def test_phone_first_screen_and_short_results(server: str, browser: Any) -> None
     page.goto(f"{server}/browse?law=民法典&article=1079")
     expect(page.get_by_text("同一章节的相邻条文")).to_be_visible()
     _shot(page, "12-citation-page-390")
+    page.close()
+
+
+# ---- the committee's own cases (调解案例) and checked citations, at both widths ----------
+
+PRECEDENTS = {
+    "1400": (
+        "张三丰、李四",
+        "张三丰家的空调外机正对李四卧室窗户，夜间噪声很大，李四多次找张三丰协商未果。",
+        "一、张三丰于十日内将空调外机移至北侧墙面；二、张三丰向李四赔礼道歉。",
+        "空调外机噪声扰邻，怎么调解？",
+        "张某某家的空调外机",
+    ),
+    "390": (
+        "王五、赵六",
+        "王五在院墙边搭建鸡舍，鸡粪臭味和清晨鸡叫影响邻居赵六休息，赵六多次交涉无果。",
+        "王五于一个月内将鸡舍迁至院子东侧，并每日清扫鸡粪。",
+        "邻居鸡舍臭味和鸡叫扰民怎么调解？",
+        "王某在院墙边搭建鸡舍",
+    ),
+}
+WIDTHS = {"1400": WIDE, "390": PHONE}
+
+
+def _no_sideways_scroll(page: Any, viewport: dict[str, int]) -> None:
+    width = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollWidth")
+    assert width <= viewport["width"], width
+
+
+def _similar_cases(page: Any) -> Any:
+    """The 类似案例 tab of an answered question, opened: its panel."""
+    from playwright.sync_api import expect
+
+    tab = page.get_by_role("tab", name=re.compile("^类似案例"))
+    tab.click()
+    expect(tab).to_have_attribute("aria-selected", "true")
+    _idle(page)
+    return page.get_by_role("tabpanel", name=re.compile("^类似案例"))
+
+
+def _card(panel: Any, title: str) -> Any:
+    """The case card holding ``title``: the innermost block with it and its 查看全文 expander.
+
+    (The expander's own block holds the case text, so the text alone could match it.)
+    """
+    blocks = panel.get_by_test_id("stVerticalBlock").filter(has_text=title)
+    return blocks.filter(has=panel.page.get_by_test_id("stExpander")).last
+
+
+@pytest.mark.parametrize("width", ["1400", "390"])
+def test_recorded_precedent_is_found_by_the_next_question(
+    server: str, browser: Any, width: str
+) -> None:
+    from playwright.sync_api import expect
+
+    parties, facts, agreement, question, masked = PRECEDENTS[width]
+    viewport = WIDTHS[width]
+    page = _page(browser, viewport)
+    page.goto(f"{server}/precedents")
+    expect(page.get_by_role("heading", name="调解案例")).to_be_visible()
+    _idle(page)
+    page.get_by_label("当事人姓名（保存前脱敏，真实姓名不保存）").fill(parties)
+    page.get_by_label("基本案情（必填）").fill(facts)
+    page.get_by_label("协议内容").fill(agreement)
+    page.get_by_label("调解日期").fill("2026-03-15")
+    articles = page.get_by_label(re.compile("^法律依据"))
+    articles.fill("民法典第288条\n民法典第9999条")
+    page.get_by_role("button", name="保存为调解案例").click()
+    expect(page.get_by_text("民法典第9999条", exact=False).last).to_be_visible()
+    error = page.get_by_test_id("stAlertContentError")
+    expect(error).to_contain_text("建议")
+    error.scroll_into_view_if_needed()
+    _no_sideways_scroll(page, viewport)
+    _shot(page, f"21-precedent-refused-{width}")
+
+    articles.fill("民法典第288条\n民法典第二百九十四条")
+    page.get_by_role("button", name="保存为调解案例").click()
+    expect(page.get_by_text("现在就能检索到")).to_be_visible()
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_text(masked).first).to_be_visible()
+    assert parties.split("、")[0] not in main.inner_text()  # the real name is masked
+    main.get_by_text(masked).first.scroll_into_view_if_needed()
+    _no_sideways_scroll(page, viewport)
+    _shot(page, f"22-precedent-saved-{width}")
+
+    page.goto(f"{server}/?q={question}")
+    expect(page.get_by_text("答案要点")).to_be_visible()
+    _idle(page)
+    cases = _similar_cases(page)
+    card = _card(cases, masked)
+    expect(card).to_be_visible()
+    expect(card.get_by_text("调解案例", exact=True)).to_be_visible()
+    card.scroll_into_view_if_needed()
+    _no_sideways_scroll(page, viewport)
+    _shot(page, f"23-precedent-found-{width}")
+    page.close()
+
+
+@pytest.mark.parametrize("width", ["1400", "390"])
+def test_case_card_lists_citations_with_verdicts(server: str, browser: Any, width: str) -> None:
+    from playwright.sync_api import expect
+
+    viewport = WIDTHS[width]
+    page = _page(browser, viewport)
+    page.goto(f"{server}/?q=邻居砌墙堵路不让通行怎么办？")
+    expect(page.get_by_text("答案要点")).to_be_visible()
+    _idle(page)
+    cases = _similar_cases(page)
+    card = _card(cases, "李某与周某相邻通行纠纷案")
+    card.get_by_text("查看全文（已匿名化）").click()
+    _idle(page)
+    expect(card.get_by_text("⚠ 《中华人民共和国宅基地条例》第十条")).to_be_visible()
+    expect(card.get_by_text("知识库中没有《宅基地条例》，可能有误")).to_be_visible()
+    misquote = card.get_by_role("link", name=re.compile("^⚠.*第二百八十八条.*原文不符.*可能有误"))
+    expect(misquote).to_be_visible()
+    expect(card.get_by_role("link", name=re.compile("第二百九十一条.*✓"))).to_be_visible()
+    _idle(page)  # the expander has opened: now bring the citations to the middle of the screen
+    card.get_by_text("引用法条：").evaluate("e => e.scrollIntoView({block: 'start'})")
+    _no_sideways_scroll(page, viewport)
+    _shot(page, f"24-case-verdicts-{width}")
+    # the article a misquote names is one click away, in its own words
+    misquote.click()
+    expect(page.get_by_role("heading", name="法规浏览")).to_be_visible()
+    expect(page.get_by_text("不动产的相邻权利人应当按照有利生产").first).to_be_visible()
     page.close()

@@ -13,6 +13,8 @@ import pytest
 from docx import Document
 from pypdf import PdfReader
 
+from ingest.cases.link import ArticleIndex, link_cases
+from ingest.records import AI_ANSWER, CONSULTATION, MEDIATION, TYPICAL, Case, Citation
 from ui import fonts
 from ui.document import Block
 from ui.export import ExportError, export_collection, file_name, render
@@ -20,7 +22,7 @@ from ui.linebreak import NO_END, NO_START
 from ui.store import CollectionStore, Item
 
 sys.path.insert(0, str(Path(__file__).parent / "data" / "ui"))
-from fake_kb import FakeService  # noqa: E402
+from fake_kb import ARTICLES, FakeService  # noqa: E402
 
 
 @pytest.fixture
@@ -46,7 +48,7 @@ def test_docx_has_citations_texts_summaries_and_notes(items: list[Item]) -> None
     assert "笔记：女方可直接起诉离婚" in text
     assert "2. 案例：王某诉李某离婚纠纷案" in text
     assert "基本案情：王某与李某分居满二年" in text and "裁判结果：法院判决准予离婚。" in text
-    assert "引用法条：《中华人民共和国民法典》第一千零七十九条" in text
+    assert "引用法条（与知识库核对）：\n1) 《中华人民共和国民法典》第一千零七十九条" in text
     assert "知识库中已找不到此项" in text  # a stale item is reported, not dropped
 
 
@@ -232,3 +234,108 @@ def test_docx_is_a4_with_chinese_font_names(items: list[Item]) -> None:
     assert (round(section.page_width.cm, 1), round(section.page_height.cm, 1)) == (21.0, 29.7)
     rfonts = doc.styles["Normal"].element.rPr.rFonts
     assert rfonts.get(qn("w:eastAsia")) == "宋体"
+
+
+# ---- every case says what it is, where it is from, and how its citations checked out ----
+
+CHECKED = [
+    Case(
+        id="precedent-2026-001",
+        kind=MEDIATION,
+        title="张某某与李某空调外机噪声纠纷",
+        dispute_type="邻里关系",
+        sections=(("基本案情", "空调外机噪声扰邻。"), ("协议内容", "张某某移机。")),
+        cited=(Citation("《中华人民共和国民法典》第二百八十八条", "民法典", "288"),),
+        source="本委员会调解记录（调解案例库）",
+        provenance="本委员会记录（枫源村人民调解委员会）",
+    ),
+    Case(
+        id="typical-1",
+        kind=TYPICAL,
+        title="分居满二年准予离婚案",
+        dispute_type="婚姻家庭",
+        sections=(("基本案情", "双方分居满二年。"), ("裁判要旨", "感情确已破裂，应准予离婚。")),
+        cited=(Citation("《民法典》第九千条", "民法典", "9000"),),
+        source="最高人民法院公布的典型案例",
+    ),
+    Case(
+        id="consult-1",
+        kind=CONSULTATION,
+        title="男方不同意离婚怎么办",
+        dispute_type="婚姻家庭",
+        sections=(("问题", "男方不同意离婚怎么办？"), ("回答", "可以起诉。")),
+        cited=(Citation("《婚姻法》第三十二条", "婚姻法", "32"),),
+        source="某律师事务所公开咨询记录",
+    ),
+    Case(
+        id="lawyer-llama-9",
+        kind=AI_ANSWER,
+        title="宅基地被占怎么办",
+        dispute_type="房屋宅基地",
+        sections=(("问题", "邻居占了我家宅基地怎么办？"), ("回答", "依据宅基地条例处理。")),
+        cited=(
+            Citation("《宅基地条例》第十条", "宅基地条例", "10"),
+            Citation(
+                "《民法典》第二百八十八条",
+                "民法典",
+                "288",
+                quotes=("相邻各方发生纠纷的，由村民委员会强制拆除。",),
+            ),
+        ),
+        source="lawyer-llama legal_counsel_with_article_v2（回答由语言模型生成）",
+    ),
+]
+
+
+class CheckedKB(FakeService):
+    def __init__(self) -> None:
+        super().__init__()
+        linked, _ = link_cases(CHECKED, ArticleIndex(ARTICLES))
+        self.cases.update((c.id, c) for c in linked)
+
+
+@pytest.fixture
+def checked_items(tmp_path: Path) -> list[Item]:
+    store = CollectionStore.in_kb(tmp_path)
+    c = store.create("核对")
+    for case in CHECKED:
+        store.add(c.id, "case", case.id)
+    return store.items(c.id)
+
+
+def _export_texts(items: list[Item], **kw: object) -> dict[str, str]:
+    kb = CheckedKB()
+    pdf = export_collection("核对", items, kb, "pdf", **kw)  # type: ignore[arg-type]
+    flat = "".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(pdf)).pages)
+    return {
+        "md": export_collection("核对", items, kb, "md", **kw).decode(),  # type: ignore[arg-type]
+        "docx": _docx_text(export_collection("核对", items, kb, "docx", **kw)),  # type: ignore[arg-type]
+        "pdf": "".join(flat.split()),
+    }
+
+
+@pytest.mark.parametrize("teaching", [False, "teacher"])
+def test_exported_cases_carry_kind_source_and_citation_verdicts(
+    checked_items: list[Item], teaching: object
+) -> None:
+    for fmt, text in _export_texts(checked_items, teaching=teaching).items():
+        flat = "".join(text.split()).replace("\\", "")
+        for kind in (MEDIATION, TYPICAL, CONSULTATION, AI_ANSWER):
+            assert "".join(kind.split()) in flat, (fmt, kind)
+        assert "来源：本委员会记录（枫源村人民调解委员会）" in flat, fmt
+        assert "来源：最高人民法院公布的典型案例" in flat, fmt
+        # each verdict, as the case card says it
+        assert "第二百八十八条：✓知识库有此条（现行有效）" in flat, fmt
+        assert "《婚姻法》已废止，现行规定见《民法典》" in flat, fmt
+        assert "知识库中没有《宅基地条例》，可能有误" in flat, fmt
+        assert "《民法典》没有第9000条，可能有误" in flat, fmt
+        assert "引用的文字与《民法典》第288条原文不符" in flat, fmt
+        # an AI answer is never a resolution
+        assert "处理结果：依据宅基地条例处理" not in flat and "调解结果：依据" not in flat, fmt
+
+
+def test_a_typical_case_without_a_result_section_exports_its_holding(
+    checked_items: list[Item],
+) -> None:
+    text = _export_texts(checked_items)["docx"]
+    assert "裁判要旨：感情确已破裂，应准予离婚。" in text

@@ -37,6 +37,9 @@ def main() -> None:
         "collections": st.Page(
             PAGE_FILES["collections"], title="案卷与教学集", icon=":material/folder:"
         ),
+        "precedents": st.Page(
+            PAGE_FILES["precedents"], title="调解案例", icon=":material/handshake:"
+        ),
         "knowledge": st.Page(PAGE_FILES["knowledge"], title="知识库", icon=":material/database:"),
     }
     page = st.navigation(list(pages.values()))

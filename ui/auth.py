@@ -9,8 +9,10 @@ Who may do what:
   with the one command that creates the first administrator.
 - Once any account exists, everybody signs in, at the server's keyboard too: the
   committee chose accounts, and a shared office computer has several users.
-- Administrators upload files, rebuild, record / edit / delete precedents and change
-  the knowledge base; mediators search, browse, build case files and export.
+- Administrators upload files, rebuild, delete or bulk-import precedents and change
+  the knowledge base; mediators search, browse, build case files, export, and record
+  and correct the committee's resolved cases (调解案例): they resolved those disputes,
+  and each record is masked and its articles verified before it is saved.
 
 A session is one browser tab's Streamlit session (``st.session_state``): reloading the
 page signs out, idle or long-lived sessions end (``ui.accounts.touch``).
@@ -178,4 +180,16 @@ def require_admin(action: str = "这项操作") -> bool:
     if is_admin():
         return True
     st.info(f"只有管理员可以{action}。如需操作，请用管理员账户登录。")
+    return False
+
+
+def require_user(action: str = "这项操作") -> bool:
+    """True for any signed-in user (a mediator or an administrator); otherwise one line, False.
+
+    With accounts, the gate admits signed-in users only, so this fails only where no
+    gate ran; it keeps a write control from being drawn there all the same.
+    """
+    if current() is not None:
+        return True
+    st.info(f"登录后才能{action}。请用管理员分配的账户登录。")
     return False

@@ -11,13 +11,16 @@ from functools import partial
 
 import streamlit as st
 
+from ingest.cases.precedents import PrecedentDraft
+from ingest.records import Article
 from ui.document import ExportError
 from ui.drafts import TITLES, DraftKind
 from ui.export import MIME, Format, draft_file_name, export_collection, export_draft, file_name
 from ui.protocols import KnowledgeService
+from ui.quoting import RecordSource
 from ui.store import CaseDetails, Item, Party, StoreError
 from ui.teaching import VERSION_NAMES, Version
-from ui.views import get_store
+from ui.views import PAGE_FILES, get_store
 from ui.widgets import local_time, md
 
 ROLES = ("申请人", "被申请人", "当事人", "第三人")
@@ -52,6 +55,8 @@ PARTY_FIELDS: tuple[tuple[str, str], ...] = (
 FORMATS: dict[str, Format] = {"Word（DOCX）": "docx", "PDF": "pdf", "Markdown": "md"}
 DRAFTS: dict[str, DraftKind] = {TITLES["agreement"]: "agreement", TITLES["record"]: "record"}
 _BYTES = "export_memo"
+PREFILL = "pc-prefill"
+"""Session key: a PrecedentDraft that opens the 调解案例 form filled in (``record_button``)."""
 
 
 def _key(cid: int, name: str) -> str:
@@ -246,3 +251,54 @@ def exports(
                 (*base, "teach", version, fmt),
                 partial(export_collection, name, items, service, fmt, teaching=version),
             )
+
+
+def precedent_draft(
+    name: str, details: CaseDetails, items: Sequence[Item], kb: RecordSource
+) -> PrecedentDraft:
+    """A 案卷 as the start of a 调解案例 record: its case details and its articles, unmasked.
+
+    Names stay as typed here: the record page shows the masked preview, and the store
+    masks every party (and each agent) named before anything is saved.
+    """
+    articles: list[str] = []
+    for item in items:
+        record = kb.article(item.ref) if item.kind == "article" else None
+        if isinstance(record, Article) and record.citation not in articles:
+            articles.append(record.citation)
+    names: list[str] = []
+    for party in details.parties:
+        for who in (party.name, party.agent):
+            if who.strip() and who.strip() not in names:
+                names.append(who.strip())
+    performance = "；".join(
+        x
+        for x in (
+            details.performance.strip(),
+            f"履行期限：{details.deadline.strip()}" if details.deadline.strip() else "",
+        )
+        if x
+    )
+    return PrecedentDraft(
+        title=name,
+        facts=details.facts,
+        focus=details.disputed,
+        process=details.process,
+        agreement=details.agreement,
+        performance=performance,
+        articles=tuple(articles),
+        parties=tuple(names),
+        date=details.date,
+        committee=details.committee,
+    )
+
+
+def record_button(kb: RecordSource, cid: int, name: str, items: Sequence[Item]) -> None:
+    """记录为调解案例: open the record form filled in from this 案卷's saved details and articles."""
+    st.caption(
+        "调解成功后，可把本案记录为调解案例：保存前当事人姓名脱敏、法条与知识库核对，保存后即可检索。"
+    )
+    if st.button("记录为调解案例", key=_key(cid, "precedent"), icon=":material/handshake:"):
+        details = get_store().details(cid)
+        st.session_state[PREFILL] = precedent_draft(name, details, items, kb)
+        st.switch_page(PAGE_FILES["precedents"])

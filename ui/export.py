@@ -20,6 +20,7 @@ from ui.quoting import (
     outcome,
     quoted_text,
     resolve,
+    source_line,
 )
 from ui.render_docx import to_docx
 from ui.render_pdf import to_pdf
@@ -69,6 +70,7 @@ def collection_blocks(name: str, entries: Sequence[Entry], kb: RecordSource) -> 
         elif isinstance(record, Case):
             blocks.append(Block("heading", f"{n}. 案例：{record.title}"))
             blocks.append(Block("meta", case_meta(record)))
+            blocks.append(Block("meta", source_line(record)))
             result_label, result = outcome(record)
             facts_label = "基本案情" if answer_trust(record) == "authority" else "咨询内容"
             for label, body in (
@@ -80,7 +82,8 @@ def collection_blocks(name: str, entries: Sequence[Entry], kb: RecordSource) -> 
                     blocks.append(Block("text", f"{label}：{body}"))
             cited = cited_lines(record, kb)
             if cited:
-                blocks.append(Block("text", "引用法条：" + "；".join(cited)))
+                blocks.append(Block("text", "引用法条（与知识库核对）："))
+                blocks.extend(Block("text", f"{i}) {line}") for i, line in enumerate(cited, 1))
         else:
             blocks.append(Block("heading", f"{n}. {entry.item.ref}"))
             blocks.append(Block("meta", "知识库中已找不到此项（可能已重建索引）。"))

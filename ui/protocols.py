@@ -9,6 +9,7 @@ from ingest.records import Article, Case
 from retrieval.hits import Filters, Notice
 
 if TYPE_CHECKING:
+    from ingest.cases.precedents import ImportResult, Precedent, PrecedentDraft
     from retrieval.catalogue import LawInfo
     from retrieval.service import (
         AddReport,
@@ -70,3 +71,33 @@ class KnowledgeService(Protocol):
     def stats(self) -> KBStats: ...
 
     def add_files(self, uploads: Sequence[Upload], *, force: bool = False) -> AddReport: ...
+
+    # ---- the committee's own resolved cases (调解案例, ``ingest.cases.precedents``) ----
+
+    def precedents(self) -> list[Precedent]:
+        """Every recorded case, newest first, as stored (masked)."""
+        ...
+
+    def precedent(self, number_or_id: str) -> Precedent | None: ...
+
+    def preview_precedent(self, draft: PrecedentDraft) -> Precedent:
+        """What ``draft`` would be saved as; raises PrecedentError for what stops a save."""
+        ...
+
+    def record_precedent(self, draft: PrecedentDraft) -> Case:
+        """Save a new record (masked, articles verified); searchable by the next question."""
+        ...
+
+    def update_precedent(
+        self, number_or_id: str, draft: PrecedentDraft, *, revision: int | None = None
+    ) -> Case: ...
+
+    def delete_precedent(self, number_or_id: str) -> None: ...
+
+    def export_precedents(self, fmt: str) -> bytes:
+        """The committee CSV (``"csv"``) or JSONL (``"jsonl"``) of every record."""
+        ...
+
+    def import_precedents(self, name: str, data: bytes) -> ImportResult:
+        """Records from an uploaded committee CSV/JSONL; what was refused is in ``problems``."""
+        ...

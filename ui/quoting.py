@@ -105,6 +105,10 @@ def outcome(case: Case) -> tuple[str, str]:
         text = case.section(name)
         if text:
             return name, text
+    # A typical case without a 裁判结果 section: the court's decision sentence, 裁判要旨 …
+    result = case.result
+    if result.resolution and result.text:
+        return result.label, result.text
     return "", ""
 
 
@@ -123,13 +127,27 @@ def cited_articles(case: Case, kb: RecordSource) -> tuple[list[Article], list[st
 
 
 def cited_lines(case: Case, kb: RecordSource) -> list[str]:
-    """Citations of a case in standard form where resolved, else as written."""
+    """Citations of a case, each with what the check against the knowledge base found.
+
+    ``《中华人民共和国民法典》第一千零七十九条：✓ 知识库有此条（现行有效）``; a repealed law
+    names its successor, and a law or article the KB lacks or a quote that does not match
+    the article says 可能有误, exactly as the case card does (``Citation.verdict_note``).
+    """
     lines: list[str] = []
     for c in case.cited:
         art = kb.article(c.resolved_id) if c.resolved_id else None
         line = f"{cite(art)}{c.detail}" if art else c.raw
-        if c.repealed:
-            line += "（该法已废止）"
+        if c.verdict:
+            line += f"：{c.verdict_note}"
+        elif c.repealed:
+            line += "：该法已废止"
+        else:
+            line += "：未与知识库核对" if art is None else ""
         if line not in lines:
             lines.append(line)
     return lines
+
+
+def source_line(case: Case) -> str:
+    """来源：who wrote the case and where it comes from (its provenance)."""
+    return f"来源：{case.provenance or case.source or case.kind}"

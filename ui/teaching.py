@@ -14,8 +14,10 @@ from ui.quoting import (
     answer_trust,
     case_meta,
     cited_articles,
+    cited_lines,
     outcome,
     quote_blocks,
+    source_line,
 )
 
 Version = Literal["student", "teacher"]
@@ -110,6 +112,7 @@ def _case_question_blocks(n: int, case: Case) -> list[Block]:
     blocks = [
         Block("subheading", f"案例{ordinal(n)}：{case.title}"),
         Block("meta", case_meta(case)),
+        Block("meta", source_line(case)),
     ]
     label = "咨询内容" if consultation else "基本案情"
     blocks.append(Block("text", f"{label}：{case.facts or '（案例未载明）'}"))
@@ -149,6 +152,11 @@ def _answer_blocks(n: int, entry: Entry, case: Case, kb: RecordSource) -> list[B
             blocks.append(Block("text", "咨询记录所附法条（原文；是否适用请在讲解时核对）："))
     for article in articles:
         blocks.extend(quote_blocks(article))
+    checks = cited_lines(case, kb)
+    if checks:
+        # What the case itself cites, checked: a wrong or repealed citation is a teaching point.
+        blocks.append(Block("text", "案例所引法条的核对结果："))
+        blocks.extend(Block("meta", f"{i}) {line}") for i, line in enumerate(checks, 1))
     if unresolved:
         blocks.append(
             Block("meta", "案例还引用了知识库未收录的规定（未核对原文）：" + "；".join(unresolved))

@@ -401,8 +401,13 @@ def cited_list(service: KnowledgeService, case: Case) -> None:
     for c in case.cited:
         art = service.article(c.resolved_id) if c.resolved_id else None
         note = f"（{c.verdict_note}）" if c.verdict else ""
+        # A flagged citation must stand out from the checked ones, on a phone too.
+        warn = "⚠ " if c.flagged else ""
         if art is not None:
-            article_link(art, f"{short_citation(art)}{c.detail}{note}")
+            # a misquote links to the article itself: the real text is one click away
+            article_link(art, f"{warn}{short_citation(art)}{c.detail}{note}")
+        elif c.flagged:
+            st.markdown(f":orange[{md(warn + c.raw + note)}]")
         else:
             fallback = "（该法已废止）" if c.repealed else "（知识库中未收录）"
             st.caption(md(c.raw + (note or fallback)))

@@ -27,6 +27,7 @@ PAGE_FILES = {
     "browse": "views/browse.py",
     "collections": "views/collections.py",
     "knowledge": "views/knowledge.py",
+    "precedents": "views/precedents.py",
 }
 
 

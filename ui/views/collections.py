@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ingest.records import Article, Case
-from ui.casefile import details_form, exports
+from ui.casefile import details_form, exports, record_button
 from ui.protocols import KnowledgeService
 from ui.store import Item, StoreError
 from ui.views import get_service, get_store
@@ -167,6 +167,7 @@ def render() -> None:
             item_view(service, item, n, len(items))
     with tab_details:
         details_form(collection.id, details)
+        record_button(service, collection.id, collection.name, items)
     with tab_export:
         exports(service, collection.id, collection.name, details, items)
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 
+from ingest.cases.link import ArticleIndex
+from ingest.cases.precedents import ImportResult, Precedent, PrecedentDraft, PrecedentStore
 from ingest.names import article_label, canonical_law, repealed
 from ingest.records import Article, Case, Citation, article_id
 from retrieval.answer import extract_answer, question_terms, term_spans
@@ -153,11 +158,72 @@ class FakeService:
 
     version = "fake-1"
 
-    def __init__(self) -> None:
+    def __init__(self, kb_dir: Path | None = None) -> None:
         self.articles = {a.id: a for a in ARTICLES}
         self.cases = {c.id: c for c in CASES}
         self.catalogue = Catalogue(ARTICLES)
         self.added: list[Upload] = []
+        self.kb_dir = kb_dir
+        self._precedents: PrecedentStore | None = None
+
+    # ---- 调解案例: the real store (SQLite in a temporary folder unless given one) ----
+
+    def _store(self) -> PrecedentStore:
+        if self._precedents is None:
+            folder = self.kb_dir or Path(tempfile.mkdtemp(prefix="fake-kb-"))
+            self._precedents = PrecedentStore.in_kb(folder, ArticleIndex(ARTICLES))
+            for case in self._precedents.cases():
+                self.cases[case.id] = case
+        return self._precedents
+
+    def _sync(self) -> None:
+        """Every recorded case in ``self.cases``, as ``Service.sync_precedents`` does."""
+        store = self._store()
+        self.cases = {k: c for k, c in self.cases.items() if not k.startswith("precedent-")}
+        self.cases.update((c.id, c) for c in store.cases())
+
+    def precedents(self) -> list[Precedent]:
+        return self._store().records()
+
+    def precedent(self, number_or_id: str) -> Precedent | None:
+        return self._store().get(number_or_id)
+
+    def preview_precedent(self, draft: PrecedentDraft) -> Precedent:
+        return self._store().prepare(draft, draft.number.strip() or "预览")
+
+    def record_precedent(self, draft: PrecedentDraft) -> Case:
+        saved = self._store().add(draft)
+        self._sync()
+        return self.cases[saved.id]
+
+    def update_precedent(
+        self, number_or_id: str, draft: PrecedentDraft, *, revision: int | None = None
+    ) -> Case:
+        saved = self._store().update(number_or_id, draft, revision=revision)
+        self._sync()
+        return self.cases[saved.id]
+
+    def delete_precedent(self, number_or_id: str) -> None:
+        self._store().delete(number_or_id)
+        self._sync()
+
+    def export_precedents(self, fmt: str) -> bytes:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"调解案例.{fmt}"
+            self._store().export(path)
+            return path.read_bytes()
+
+    def import_precedents(self, name: str, data: bytes) -> ImportResult:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / Path(name).name
+            path.write_bytes(data)
+            result = self._store().import_file(path)
+        result.problems = [
+            dataclasses.replace(p, where=p.where.replace(str(path), Path(name).name))
+            for p in result.problems
+        ]
+        self._sync()
+        return result
 
     def article_page(self, article_id: str) -> ArticlePage | None:
         found = self.articles.get(article_id)

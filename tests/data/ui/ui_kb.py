@@ -8,6 +8,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 STATUTES = HERE / "statutes"
 CASES = HERE / "cases"
+# A typical case whose citations check out badly (a law that does not exist, a misquote):
+# only the browser test's kb holds it, so the page tests' case counts stay as they are.
+CHECKED_CASES = HERE / "cases_checked"
 TESTS = HERE.parents[1]
 
 
@@ -20,11 +23,18 @@ def fake_embedder() -> object:
     return FakeEmbedder()
 
 
-def build_fixture_kb(kb_dir: Path, embedder: object | None = None) -> Path:
+def build_fixture_kb(
+    kb_dir: Path, embedder: object | None = None, *, more_cases: tuple[Path, ...] = ()
+) -> Path:
     """Build ``kb_dir/index`` from the fixture statutes and cases; returns ``kb_dir``."""
     from retrieval.build import build_kb
 
-    build_kb(kb_dir, statutes=[STATUTES], cases=[CASES], embedder=embedder or fake_embedder())
+    build_kb(
+        kb_dir,
+        statutes=[STATUTES],
+        cases=[CASES, *more_cases],
+        embedder=embedder or fake_embedder(),
+    )
     return kb_dir
 
 
