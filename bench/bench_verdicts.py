@@ -88,7 +88,7 @@ def main() -> None:
 
     cites = [(case, c) for case in linked for c in case.cited]
     with_verdict = sum(bool(c.verdict) for _, c in cites)
-    checked = sum(c.verdict in ("ok", "misquoted", "repealed") for _, c in cites)
+    checked = sum(c.verdict in ("ok", "misquoted", "older_version", "repealed") for _, c in cites)
     compared = [c.similarity for _, c in cites if c.similarity is not None]
     flagged = [(case, c) for case, c in cites if c.verdict == "misquoted"]
     labelled = [(case, c, labels.get((case.id, c.law or "", c.article))) for case, c in flagged]

@@ -45,8 +45,17 @@ _KIND_TRUST: dict[str, Trust] = {
 #   unknown_law      the knowledge base holds no law of that name: 可能有误
 #   unknown_article  the law is held but has no such article: 可能有误
 #   misquoted        the text the case quotes does not match the article
-Verdict = Literal["ok", "repealed", "unknown_law", "unknown_article", "misquoted"]
-VERDICTS: tuple[str, ...] = ("ok", "repealed", "unknown_law", "unknown_article", "misquoted")
+#   older_version    it does not match, but the case predates the text the knowledge base
+#                    holds: the case quoted the version in force then (not 可能有误)
+Verdict = Literal["ok", "repealed", "unknown_law", "unknown_article", "misquoted", "older_version"]
+VERDICTS: tuple[str, ...] = (
+    "ok",
+    "repealed",
+    "unknown_law",
+    "unknown_article",
+    "misquoted",
+    "older_version",
+)
 
 # Dispute taxonomy shared by case ingest, the classifier and the UI filters.
 DISPUTE_TYPES: tuple[str, ...] = (
@@ -185,6 +194,11 @@ class Citation:
         if self.verdict == "misquoted":
             sim = f"（相似度 {self.similarity:.0%}）" if self.similarity is not None else ""
             return f"引用的文字与{law}第{self.article}条原文不符{sim}，可能有误"
+        if self.verdict == "older_version":
+            return (
+                f"本案早于{law}现行文本，所引文字与现行第{self.article}条不同，"
+                "应是当时版本的条文；请以现行条文为准"
+            )
         return "未核对"
 
     def to_dict(self) -> dict[str, Any]:

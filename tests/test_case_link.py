@@ -108,7 +108,7 @@ def test_unresolved_reasons() -> None:
     assert report.total["lawrefbook"] == 2 and report.rate("lawrefbook") == 0.0
     assert report.lines() == [
         "lawrefbook: 引用 2 条，解析 0 条（0.0%），引用已废止法律 0 条；"
-        "核对：相符 0，已废止 0，知识库无此法律 1，无此条 1，引文不符 0（比对引文 0 条）"
+        "核对：相符 0，已废止 0，知识库无此法律 1，无此条 1，引文不符 0，引自旧版本 0（比对引文 0 条）"
     ]
     assert [c.verdict for c in case.cited] == ["unknown_article", "unknown_law"]
     assert all(c.flagged and "可能有误" in c.verdict_note for c in case.cited)

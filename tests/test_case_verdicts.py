@@ -337,6 +337,47 @@ def test_link_report_counts_verdicts_per_source() -> None:
     assert [c.verdict_note for c in case.flagged][0].startswith("引用的文字")
 
 
+def test_a_case_older_than_the_law_quoted_the_version_of_its_day() -> None:
+    """A 2012 judgment quoting the 2009 食品安全法 第九十六条 (ten-fold damages, renumbered in
+    2015) is not 可能有误; a case after the current text quoting the same words is."""
+    import dataclasses
+
+    current = dataclasses.replace(
+        art(
+            "食品安全法",
+            96,
+            "食品生产者应当依照食品安全标准对所生产的食品进行检验，检验合格后方可出厂。",
+        ),
+        valid_from="2015-10-01",
+    )
+    index = ArticleIndex([current])
+    text = (
+        "依据《食品安全法》第九十六条第二款规定：“生产不符合食品安全标准的食品或者销售明知是不符合"
+        "食品安全标准的食品，消费者除要求赔偿损失外，还可以向生产者或者销售者要求支付价款十倍的赔偿金。”"
+    )
+    cases = [
+        Case(
+            "lawrefbook-food",
+            TYPICAL,
+            "孙某诉超市买卖合同纠纷案",
+            "消费维权",
+            date=d,
+            cited=tuple(cited(text)),
+        )
+        for d in ("2012-09-10", "2016-03-01")
+    ]
+    (old, new), report = link_cases(cases, index)
+    then, later = old.cited[0], new.cited[0]
+    assert then.verdict == "older_version" and not then.flagged
+    assert then.resolved_id == "食品安全法:96" and "当时版本" in then.verdict_note
+    assert "可能有误" not in then.verdict_note
+    assert later.verdict == "misquoted" and later.flagged
+    assert "引自旧版本 1" in report.lines()[0]
+    # a case dated by year only is compared by year
+    assert judge(cited(text)[0], index, case_date="2012").verdict == "older_version"
+    assert judge(cited(text)[0], index, case_date="").verdict == "misquoted"
+
+
 def test_names_in_a_quote_are_masked_like_the_text(tmp_path: Path) -> None:
     csv = tmp_path / "records.csv"
     csv.write_text(

@@ -51,7 +51,8 @@ class LinkReport:
                 f"{src}: 引用 {self.total[src]} 条，解析 {self.resolved[src]} 条"
                 f"（{self.rate(src):.1%}），引用已废止法律 {self.repealed[src]} 条；"
                 f"核对：相符 {v['ok']}，已废止 {v['repealed']}，知识库无此法律 {v['unknown_law']}，"
-                f"无此条 {v['unknown_article']}，引文不符 {v['misquoted']}"
+                f"无此条 {v['unknown_article']}，引文不符 {v['misquoted']}，"
+                f"引自旧版本 {v['older_version']}"
                 f"（比对引文 {self.quoted[src]} 条）"
             )
         return out
@@ -159,7 +160,7 @@ def link_cases(
         counts = report.verdicts.setdefault(src, Counter({v: 0 for v in VERDICTS}))
         cited: list[Citation] = []
         for c in case.cited:
-            checked = judge(c, index)
+            checked = judge(c, index, case_date=case.date)
             cited.append(checked)
             report.total[src] += 1
             counts[checked.verdict] += 1

@@ -212,13 +212,16 @@ def similarity(quote: str, article_text: str, vocabulary: Vocabulary | None = No
     return sum(w for b, w in zip(q, weights, strict=True) if b in a) / sum(weights)
 
 
-def judge(c: Citation, index: ArticleIndex) -> Citation:
+def judge(c: Citation, index: ArticleIndex, *, case_date: str = "") -> Citation:
     """``c`` with its verdict, resolved article, status, successor and quote similarity.
 
     A quote is compared with every version of the article the knowledge base
     holds; the version it matches best is the one resolved to, so a case
     quoting the 2009 text of an article resolves to that version (status 已修改).
-    The quote matching worst is put first in ``quotes``.
+    The quote matching worst is put first in ``quotes``. A quote matching no
+    held version is ``misquoted``, unless the case (``case_date``) predates that
+    version: a 2012 judgment quotes the 2009 食品安全法, whose 第九十六条 the
+    2015 revision renumbered, and a court quoting the law of its day is not wrong.
     """
     gone = repealed(c.law) if c.law else None
     base = dataclasses.replace(
@@ -247,7 +250,7 @@ def judge(c: Citation, index: ArticleIndex) -> Citation:
             c.quotes, art, index.versions_of(art), index.vocabulary(art.law)
         )
     if worst is not None and worst < MISQUOTE_THRESHOLD:
-        verdict = "misquoted"
+        verdict = "older_version" if _predates(case_date, art) else "misquoted"
     else:
         verdict = "repealed" if gone is not None else "ok"
     return dataclasses.replace(
@@ -258,6 +261,14 @@ def judge(c: Citation, index: ArticleIndex) -> Citation:
         similarity=None if worst is None else round(worst, 3),
         quotes=quotes,
     )
+
+
+def _predates(case_date: str, article: Article) -> bool:
+    """Whether a case of ``case_date`` (YYYY, YYYY-MM or YYYY-MM-DD) is older than the
+    text of ``article`` (its 施行 date, else its version or 公布 date)."""
+    since = article.valid_from or article.version or article.publish
+    n = min(len(case_date), len(since))
+    return n >= 4 and case_date[:n] < since[:n]
 
 
 def _best_version(
