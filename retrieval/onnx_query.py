@@ -1,0 +1,202 @@
+"""Torch-free query encoder: the converted e5 model exported to ONNX, run by onnxruntime."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+QUERY_PROMPT = "query: "
+MAX_TOKENS = 512
+ENCODER = "encoder.onnx"
+ENCODER_INT8 = "encoder-int8.onnx"
+WORD_EMBEDDINGS = "word_embeddings.npy"
+
+
+def weights_digest(model_dir: Path) -> str:
+    """A digest of the weights and config that an exported file must match (full read, ~1 s)."""
+    h = hashlib.sha256()
+    for name in ("config.json", "model.safetensors"):
+        p = model_dir / name
+        with p.open("rb") as f:
+            while chunk := f.read(1 << 22):
+                h.update(chunk)
+    return h.hexdigest()[:16]
+
+
+def _digest_stamp(model_dir: Path) -> Path:
+    return model_dir / "fengqiao-weights-digest.txt"
+
+
+def cached_digest(model_dir: Path) -> str:
+    """``weights_digest`` remembered beside the weights, keyed by their size and mtime."""
+    st = (model_dir / "model.safetensors").stat()
+    sig = f"{st.st_size}:{st.st_mtime_ns}"
+    stamp = _digest_stamp(model_dir)
+    try:
+        got_sig, got = stamp.read_text().split()
+        if got_sig == sig:
+            return got
+    except (OSError, ValueError):
+        pass
+    digest = weights_digest(model_dir)
+    try:
+        _atomic_write_text(stamp, f"{sig} {digest}\n")
+    except OSError as e:  # a read-only model folder: recompute next time
+        log.info("cannot remember the weights digest in %s: %s", stamp, e)
+    return digest
+
+
+def onnx_dir(model_dir: Path) -> Path:
+    """Where the exported query encoder of ``model_dir`` lives: beside the folder, keyed by
+    the weights digest, so new weights never meet an old export."""
+    model_dir = Path(model_dir)
+    return model_dir.parent / f"{model_dir.name}.query-{cached_digest(model_dir)}"
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def export_onnx(model_dir: Path, *, int8: bool = False) -> Path:
+    """Export ``model_dir`` for torch-free queries (needs torch, ~20 s); returns the folder.
+
+    The folder holds ``word_embeddings.npy`` (memory-mapped by the query process: a
+    question pages in only its own rows of the 250k-row table) and ``encoder.onnx``
+    (the transformer from input embeddings, mean pooling, L2 norm); ``int8`` also
+    writes ``encoder-int8.onnx`` (dynamic int8 MatMuls, measured only: its cosine to
+    the torch vectors stays under 0.999, bench/bench_query_encoder.py). Everything is
+    written into a temporary folder renamed into place: a killed export leaves nothing
+    a query process could load half-written.
+    """
+    import shutil
+
+    model_dir = Path(model_dir)
+    out = onnx_dir(model_dir)
+    if (out / ENCODER).exists() and (not int8 or (out / ENCODER_INT8).exists()):
+        return out
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        _export_fp32(model_dir, tmp)
+        if int8:
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+
+            quantize_dynamic(
+                tmp / ENCODER,
+                tmp / ENCODER_INT8,
+                weight_type=QuantType.QInt8,
+                op_types_to_quantize=["MatMul"],
+                per_channel=True,
+            )
+        if out.exists():  # an older export of the same weights without the int8 file
+            shutil.rmtree(out)
+        os.replace(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    log.info("exported ONNX query encoder %s", out)
+    return out
+
+
+def _export_fp32(model_dir: Path, out: Path) -> None:
+    import torch
+    from transformers import AutoModel
+
+    bert = AutoModel.from_pretrained(str(model_dir), local_files_only=True).eval()
+    words = bert.get_input_embeddings().weight.detach().numpy()
+    with (out / WORD_EMBEDDINGS).open("wb") as f:
+        np.save(f, np.ascontiguousarray(words, np.float32))
+
+    class Pooled(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, inputs_embeds: Any, attention_mask: Any) -> Any:
+            h = self.bert(
+                inputs_embeds=inputs_embeds, attention_mask=attention_mask
+            ).last_hidden_state
+            m = attention_mask.unsqueeze(-1).to(h.dtype)
+            v = (h * m).sum(1) / m.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(v, p=2.0, dim=1)
+
+    x = torch.from_numpy(words[[0, 41, 42, 43, 2]][None].copy())
+    with torch.no_grad():
+        torch.onnx.export(
+            Pooled().eval(),
+            (x, torch.ones(x.shape[:2], dtype=torch.int64)),
+            str(out / ENCODER),
+            input_names=["inputs_embeds", "attention_mask"],
+            output_names=["embedding"],
+            dynamic_axes={
+                "inputs_embeds": {0: "batch", 1: "tokens"},
+                "attention_mask": {0: "batch", 1: "tokens"},
+                "embedding": {0: "batch"},
+            },
+            opset_version=17,
+            dynamo=False,
+        )
+
+
+class OnnxQueryEncoder:
+    """Encodes e5 queries ("query: " prompt, mean pooling, L2 norm) with onnxruntime.
+
+    Tokenises with the ``tokenizers`` library from the model folder's tokenizer.json,
+    truncating at 512 tokens like sentence-transformers: neither torch nor
+    transformers is imported.
+    """
+
+    def __init__(
+        self, model_dir: Path, export_dir: Path, *, threads: int = 2, encoder: str = ENCODER
+    ) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self._tok = Tokenizer.from_file(str(Path(model_dir) / "tokenizer.json"))
+        self._tok.enable_truncation(MAX_TOKENS)
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # a shared 2-core machine: spinning workers steal the core the other process needs
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        export_dir = Path(export_dir)
+        self._words = np.load(export_dir / WORD_EMBEDDINGS, mmap_mode="r")
+        self._sess = ort.InferenceSession(
+            str(export_dir / encoder), opts, providers=["CPUExecutionProvider"]
+        )
+        self.dim = int(self._sess.get_outputs()[0].shape[1] or 384)
+        self._lock = threading.Lock()
+
+    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """Token ids of each query with its prompt, as the model sees them."""
+        return [e.ids for e in self._tok.encode_batch([QUERY_PROMPT + t for t in texts])]
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        rows = self.token_ids(texts)
+        n = max(len(r) for r in rows)
+        x = np.zeros((len(rows), n, self._words.shape[1]), np.float32)
+        mask = np.zeros((len(rows), n), np.int64)
+        for i, r in enumerate(rows):
+            x[i, : len(r)] = self._words[r]
+            mask[i, : len(r)] = 1
+        with self._lock:
+            (out,) = self._sess.run(None, {"inputs_embeds": x, "attention_mask": mask})
+        return np.asarray(out, np.float32)
