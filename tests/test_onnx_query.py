@@ -21,9 +21,13 @@ def model_dir(tmp_path):
     return d
 
 
-def fake_export(model_dir, out):
+def fake_export(model_dir, out, onnx_file):
     np.save(out / WORD_EMBEDDINGS, np.zeros((3, 4), np.float32))
-    (out / ENCODER).write_bytes(b"onnx")
+    onnx_file.write_bytes(b"onnx")
+
+
+def fake_quantize(src, dst, accuracy_level):
+    dst.write_bytes(src.read_bytes() + b"-q4")
 
 
 def test_export_folder_is_keyed_by_the_weights(model_dir):
@@ -36,20 +40,21 @@ def test_export_folder_is_keyed_by_the_weights(model_dir):
 
 def test_export_writes_the_folder_in_one_step(model_dir, monkeypatch):
     monkeypatch.setattr(onnx_query, "_export_fp32", fake_export)
+    monkeypatch.setattr(onnx_query, "_quantize_q4", fake_quantize)
     out = export_onnx(model_dir)
-    assert out == onnx_dir(model_dir) and (out / ENCODER).read_bytes() == b"onnx"
-    assert (out / WORD_EMBEDDINGS).exists()
+    assert out == onnx_dir(model_dir) and (out / ENCODER).read_bytes() == b"onnx-q4"
+    assert {p.name for p in out.iterdir()} == {ENCODER, WORD_EMBEDDINGS}
     monkeypatch.setattr(onnx_query, "_export_fp32", lambda *a: pytest.fail("exported twice"))
     assert export_onnx(model_dir) == out
 
 
 def test_killed_export_leaves_nothing_to_load(model_dir, monkeypatch):
-    def dies_halfway(model_dir, out):
-        np.save(out / WORD_EMBEDDINGS, np.zeros((3, 4), np.float32))
-        (out / ENCODER).write_bytes(b"half")
+    def dies_halfway(src, dst, accuracy_level):
+        dst.write_bytes(b"half")
         raise RuntimeError("killed")
 
-    monkeypatch.setattr(onnx_query, "_export_fp32", dies_halfway)
+    monkeypatch.setattr(onnx_query, "_export_fp32", fake_export)
+    monkeypatch.setattr(onnx_query, "_quantize_q4", dies_halfway)
     with pytest.raises(RuntimeError):
         export_onnx(model_dir)
     assert not onnx_dir(model_dir).exists()
