@@ -21,7 +21,7 @@ from retrieval.bm25 import BM25Index
 from retrieval.corpus import article_rows, case_rows
 from retrieval.embcache import EmbeddingCache, text_hash
 from retrieval.embedder import Embedder, load_embedder
-from retrieval.errors import BuildError
+from retrieval.errors import BuildError, FengqiaoError
 from retrieval.index_folder import (
     ARTICLE_BM25,
     ARTICLE_VECTORS,
@@ -188,6 +188,7 @@ def embed_units(
     group: int = GROUP,
     show_progress: bool = False,
     report: BuildReport | None = None,
+    desc: str = "向量化",
 ) -> np.ndarray:
     """Vectors for ``units``: cached ones reused, the rest encoded in length-sorted groups.
 
@@ -200,7 +201,7 @@ def embed_units(
             todo.setdefault(k, u.text)
     # sorting by length keeps padding waste low; the hash breaks ties deterministically
     order = sorted(todo, key=lambda k: (len(todo[k]), k))
-    bar = tqdm(total=len(order), desc="向量化", unit="段", disable=not show_progress or not order)
+    bar = tqdm(total=len(order), desc=desc, unit="段", disable=not show_progress or not order)
     for i in range(0, len(order), group):
         batch_keys = order[i : i + group]
         vecs = embedder.encode_passages([todo[k] for k in batch_keys], batch_size=batch_size)
@@ -363,6 +364,15 @@ def _build(
     c_units = case_units(case_list)
     report.units = len(a_units) + len(c_units)
     cache = EmbeddingCache(kb_dir / "cache" / "embeddings", emb.key)
+    desc = "向量化"
+    before = model_of(final)
+    if before and before.get("key") != emb.key:
+        # every vector is recomputed: say so before the long wait, not only after it
+        desc = "向量化（模型已更换，全部重新计算，中断后再运行会接着算）"
+        report.notes.append(
+            f"模型已更换：{before.get('name', '?')} → {emb.name}，全部 {report.units} 段重新计算向量"
+            "（旧模型的向量仍留在缓存中，换回旧模型时无需重算）"
+        )
     if ray:
         _embed_on_ray([*a_units, *c_units], emb, cache, ray, device, show_progress, report)
     vecs = embed_units(
@@ -372,6 +382,7 @@ def _build(
         batch_size=batch_size,
         show_progress=show_progress,
         report=report,
+        desc=desc,
     )
     cache.compact()
 
@@ -406,6 +417,16 @@ def _build(
     report.seconds = time.perf_counter() - t0
     log.info("%s", report.summary())
     return report
+
+
+def model_of(folder: IndexFolder) -> dict[str, Any]:
+    """The model section of the live index's manifest ({} when there is none to read)."""
+    if not folder.exists:
+        return {}
+    try:
+        return dict(folder.manifest().get("model", {}))
+    except FengqiaoError:
+        return {}
 
 
 def _device_of(emb: Embedder) -> dict[str, str]:

@@ -23,7 +23,7 @@ from ingest.names import RepealedLaw, article_label, canonical_law, repealed
 from ingest.records import Article, Case, Citation, Problem
 from retrieval.answer import Answer, extract_answer
 from retrieval.bm25 import BM25Index
-from retrieval.build import BuildReport, build_kb
+from retrieval.build import BuildReport, build_kb, model_of
 from retrieval.catalogue import Catalogue, LawInfo
 from retrieval.config import DEFAULT_ANSWER, DEFAULT_CONFIG, AnswerConfig, SearchConfig
 from retrieval.corpus import CaseCorpus, Corpus, article_rows, case_rows
@@ -744,13 +744,7 @@ def _one_blas_thread() -> None:
 
 def recorded_model(kb_dir: Path) -> str | None:
     """The model name the live index was built with (None when there is no readable index)."""
-    folder = IndexFolder.of(kb_dir)
-    if not folder.exists:
-        return None
-    try:
-        name = folder.manifest().get("model", {}).get("name")
-    except FengqiaoError:
-        return None
+    name = model_of(IndexFolder.of(kb_dir)).get("name")
     return str(name) if name else None
 
 

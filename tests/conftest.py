@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -139,3 +141,58 @@ def tiny_kb(tiny_kb_dir: Path):
     from retrieval.service import Service
 
     return Service.load(tiny_kb_dir, embedder=FakeEmbedder(), config=FAKE_CONFIG)
+
+
+# ---- a local HTTP server for download tests (fetch --index, archives) ----------------------
+
+
+class FileServer:
+    """Serves files from a folder with HTTP Range; ``cut_at`` drops the connection mid-file."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.cut_at: int | None = None
+        self.ranges: list[str] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                path = server.root / self.path.lstrip("/")
+                if not path.is_file():
+                    self.send_error(404)
+                    return
+                data = path.read_bytes()
+                start = 0
+                rng = self.headers.get("Range")
+                if rng:
+                    server.ranges.append(rng)
+                    start = int(rng.split("=")[1].split("-")[0])
+                    self.send_response(206)
+                    self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+                else:
+                    self.send_response(200)
+                self.send_header("Content-Length", str(len(data) - start))
+                self.end_headers()
+                body = data[start:]
+                if server.cut_at is not None:
+                    body = body[: server.cut_at]
+                self.wfile.write(body)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/{name}"
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[FileServer]:
+    root = tmp_path / "www"
+    root.mkdir()
+    s = FileServer(root)
+    yield s
+    s.httpd.shutdown()

@@ -8,68 +8,13 @@ import io
 import json
 import shutil
 import tarfile
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import FakeEmbedder
+from conftest import FakeEmbedder, FileServer
 
 from retrieval.archive import ArchiveError, export_index, install_index
 from retrieval.service import Service
-
-
-class Server:
-    """Serves files from a folder with HTTP Range; ``cut_at`` drops the connection mid-file."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.cut_at: int | None = None
-        self.ranges: list[str] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                path = server.root / self.path.lstrip("/")
-                if not path.is_file():
-                    self.send_error(404)
-                    return
-                data = path.read_bytes()
-                start = 0
-                rng = self.headers.get("Range")
-                if rng:
-                    server.ranges.append(rng)
-                    start = int(rng.split("=")[1].split("-")[0])
-                    self.send_response(206)
-                    self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
-                else:
-                    self.send_response(200)
-                self.send_header("Content-Length", str(len(data) - start))
-                self.end_headers()
-                body = data[start:]
-                if server.cut_at is not None:
-                    body = body[: server.cut_at]
-                self.wfile.write(body)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def url(self, name: str) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/{name}"
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    root = tmp_path / "www"
-    root.mkdir()
-    s = Server(root)
-    yield s
-    s.httpd.shutdown()
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +63,7 @@ def test_export_lists_every_file_with_checksums(exported, tiny_kb_dir: Path) -> 
 
 
 def test_good_archive_installs_and_answers_like_the_source(
-    exported, server: Server, tmp_path: Path, tiny_kb
+    exported, server: FileServer, tmp_path: Path, tiny_kb
 ) -> None:
     shutil.copy(exported.path, server.root / "a.tar.gz")
     kb = old_kb(tmp_path)
@@ -147,7 +92,7 @@ def test_local_file_installs_too(exported, tmp_path: Path) -> None:
 
 
 def test_corrupted_byte_is_refused_and_old_index_kept(
-    exported, server: Server, tmp_path: Path
+    exported, server: FileServer, tmp_path: Path
 ) -> None:
     data = bytearray(exported.path.read_bytes())
     data[len(data) // 2] ^= 0xFF
@@ -159,7 +104,7 @@ def test_corrupted_byte_is_refused_and_old_index_kept(
     assert not list(kb.glob(".download-*"))  # a wrong whole file is not kept for resuming
 
 
-def test_wrong_checksum_is_refused(exported, server: Server, tmp_path: Path) -> None:
+def test_wrong_checksum_is_refused(exported, server: FileServer, tmp_path: Path) -> None:
     shutil.copy(exported.path, server.root / "a.tar.gz")
     kb = old_kb(tmp_path)
     with pytest.raises(ArchiveError, match="校验失败"):
@@ -169,7 +114,9 @@ def test_wrong_checksum_is_refused(exported, server: Server, tmp_path: Path) -> 
     assert_old_intact(kb)
 
 
-def test_truncated_download_fails_then_resumes(exported, server: Server, tmp_path: Path) -> None:
+def test_truncated_download_fails_then_resumes(
+    exported, server: FileServer, tmp_path: Path
+) -> None:
     shutil.copy(exported.path, server.root / "a.tar.gz")
     kb = old_kb(tmp_path)
     server.cut_at = exported.bytes // 3

@@ -279,3 +279,25 @@ def test_a_build_in_another_process_holds_the_lock(tmp_path):
         holder.wait()
     time.sleep(0.1)
     assert build_kb(kb, statutes=[DATA / "statutes"], embedder=FakeEmbedder()).articles == 29
+
+
+class OtherModel(FakeEmbedder):
+    """Another model: its vectors are keyed apart from FakeEmbedder's."""
+
+    name = "other-model"
+    key = "other-model-v1"
+
+
+def test_a_change_of_model_re_embeds_everything_and_says_so(tmp_path):
+    first = build_kb(tmp_path, statutes=[DATA / "statutes"], embedder=FakeEmbedder())
+    assert not any("模型已更换" in n for n in first.notes)
+    other = OtherModel()
+    changed = build_kb(tmp_path, embedder=other)
+    assert not changed.up_to_date and changed.reused == 0
+    assert changed.embedded == changed.units == first.units
+    (note,) = [n for n in changed.notes if "模型已更换" in n]
+    assert "fake-chars → other-model" in note and f"全部 {first.units} 段" in note
+    assert read_manifest(tmp_path / "index")["model"]["key"] == "other-model-v1"
+    # back to the first model: its vectors were kept in the cache
+    back = build_kb(tmp_path, embedder=FakeEmbedder())
+    assert back.embedded == 0 and back.reused == first.units

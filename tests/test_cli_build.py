@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +13,7 @@ import pytest
 
 from retrieval.embedder import resolve_device
 from retrieval.errors import ModelError
-from tests.conftest import DATA, FAKE_CONFIG, FakeEmbedder
-from tests.test_archive import Server
+from tests.conftest import DATA, FAKE_CONFIG, FakeEmbedder, FileServer
 from ui import cli
 
 QUESTION = "邻居装修噪音太大怎么办"
@@ -115,17 +113,8 @@ def test_build_device_is_recorded_and_changes_no_key(
 # ---- --export and fetch --index -----------------------------------------------------------
 
 
-@pytest.fixture()
-def server(tmp_path: Path) -> Iterator[Server]:
-    root = tmp_path / "www"
-    root.mkdir()
-    s = Server(root)
-    yield s
-    s.httpd.shutdown()
-
-
 def test_export_then_fetch_good_corrupted_and_truncated(
-    asked: list[str], tmp_path: Path, server: Server, capsys: pytest.CaptureFixture[str]
+    asked: list[str], tmp_path: Path, server: FileServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     county = tmp_path / "county"
     archive = tmp_path / "pub" / "fengqiao-index.tar.gz"

@@ -127,6 +127,26 @@ class Precedent:
         """The articles relied on, in citation form, as the 法律依据 column writes them."""
         return "；".join(c.raw for c in self.articles)
 
+    def to_draft(self) -> PrecedentDraft:
+        """This record as a draft to edit; a dispute type the classifier chose is left
+        empty, so it is chosen again from the edited facts."""
+        return PrecedentDraft(
+            number=self.number,
+            title=self.title,
+            dispute_type=self.dispute_type if self.dispute_type_origin == "metadata" else "",
+            date=self.date,
+            region=self.region,
+            committee=self.committee,
+            parties=self.parties,
+            facts=self.facts,
+            focus=self.focus,
+            process=self.process,
+            result=self.result,
+            agreement=self.agreement,
+            performance=self.performance,
+            articles=tuple(c.raw for c in self.articles),
+        )
+
     def to_case(self, file: str = "") -> Case:
         """This record as a 调解案例 (verified trust, provenance 本委员会记录)."""
         sections = tuple(

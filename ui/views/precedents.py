@@ -168,24 +168,7 @@ def _save() -> None:
 
 
 def _edit(record: Precedent) -> None:
-    _fill(
-        PrecedentDraft(
-            number=record.number,
-            title=record.title,
-            dispute_type=record.dispute_type if record.dispute_type_origin == "metadata" else "",
-            date=record.date,
-            region=record.region,
-            committee=record.committee,
-            parties=record.parties,
-            facts=record.facts,
-            focus=record.focus,
-            process=record.process,
-            result=record.result,
-            agreement=record.agreement,
-            performance=record.performance,
-            articles=tuple(c.raw for c in record.articles),
-        )
-    )
+    _fill(record.to_draft())
     st.session_state[_EDITING] = (record.number, record.revision)
     st.session_state[_VIEW] = _VIEWS[0]
     st.session_state.pop(_OUTCOME, None)
