@@ -346,6 +346,9 @@ def _build(
         )
     emb = embedder or load_embedder(model, show_progress=show_progress, device=device)
     report.model = emb.name
+    prepare = getattr(emb, "prepare_query_engine", None)  # the real model's; not a fake's
+    if prepare is not None:
+        prepare()
     tokenizer = JiebaTokenizer().with_words(
         sorted({a.law for a in articles if len(a.law) <= 12}) + list(vocab.terms())
     )

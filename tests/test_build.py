@@ -301,3 +301,18 @@ def test_a_change_of_model_re_embeds_everything_and_says_so(tmp_path):
     # back to the first model: its vectors were kept in the cache
     back = build_kb(tmp_path, embedder=FakeEmbedder())
     assert back.embedded == 0 and back.reused == first.units
+
+
+class WantsExport(FakeEmbedder):
+    """An embedder whose faster query engine is prepared by the build (the real one exports ONNX)."""
+
+    prepared = 0
+
+    def prepare_query_engine(self) -> None:
+        WantsExport.prepared += 1
+
+
+def test_every_build_prepares_the_query_engine_even_when_up_to_date(tmp_path):
+    build_kb(tmp_path, statutes=[DATA / "statutes"], embedder=WantsExport())
+    again = build_kb(tmp_path, embedder=WantsExport())
+    assert again.up_to_date and WantsExport.prepared == 2
