@@ -36,6 +36,7 @@ from bench import pipeline as P  # noqa: E402
 from bench.harness import EVAL, Pool, Q, Scores, case_questions, read_set  # noqa: E402
 from retrieval import rank as R  # noqa: E402
 from retrieval.bm25 import BM25Index  # noqa: E402
+from retrieval.config import SearchConfig  # noqa: E402
 from retrieval.evaluate import mean_metrics, query_metrics  # noqa: E402
 
 DOC = REPO / "docs" / "quality.md"
@@ -73,7 +74,7 @@ class Bench:
         rows = [query_metrics(ranking(q, self.scores[q.id], ok), q.gold) for q in self.test(source)]
         return mean_metrics(rows)
 
-    def config(self, cfg: P.PipeConfig, **swap: Callable) -> Ranking:
+    def config(self, cfg: SearchConfig, **swap: Callable) -> Ranking:
         def f(q: Q, s: Scores, ok: np.ndarray) -> list[str]:
             extra = {k: v(q, s, ok) for k, v in swap.items()}
             return P.run(self.pool, s, ok, cfg, **extra).ranking(100)
@@ -105,7 +106,7 @@ def precedent_grid(b: Bench) -> tuple[list[str], dict[str, dict[str, float]]]:
     grid = list(itertools.product((0.0, 0.25, 0.5), (1.0, 1.5, 2.0), (0.88, 0.90)))
     res = {}
     for tr, w, fl in grid:
-        cfg = replace(h, trust=(("lawyer-llama", tr),), w_precedent=w, precedent_floor=fl)
+        cfg = replace(h, precedent_trust=(("lawyer-llama", tr),), w_precedent=w, precedent_floor=fl)
         res[(tr, w, fl)] = {s: b.metrics(s, b.config(cfg)) for s in SETS}
 
     def dev_score(key: tuple, held: str) -> float:
@@ -363,7 +364,9 @@ def main() -> int:
                 lever_row(
                     "hybrid, lawyer-llama trust 0.5 (the default until the study below)",
                     {
-                        s: b.metrics(s, b.config(replace(h, trust=(("lawyer-llama", 0.5),))))
+                        s: b.metrics(
+                            s, b.config(replace(h, precedent_trust=(("lawyer-llama", 0.5),)))
+                        )
                         for s in SETS
                     },
                 ),
@@ -505,7 +508,7 @@ def finetuned_rows(b: Bench, folder: Path) -> list[str]:
     shown = [held, "everyday"]
     res_d = {s: b.metrics(s, b.config(P.CONFIGS["dense"], dense_scores=dense)) for s in shown}
     res_h = {s: b.metrics(s, b.config(P.CONFIGS["hybrid"], dense_scores=dense)) for s in shown}
-    kept = replace(P.CONFIGS["hybrid"], trust=(("lawyer-llama", 0.25),))
+    kept = replace(P.CONFIGS["hybrid"], precedent_trust=(("lawyer-llama", 0.25),))
     res_k = {s: b.metrics(s, b.config(kept, dense_scores=dense)) for s in shown}
     na = {"R@10": math.nan, "MRR@10": math.nan, "Hit@1": math.nan}
     label = f"e5 fine-tuned without {held} ({info['pairs']} pairs, {info['train_minutes']} min)"

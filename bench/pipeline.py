@@ -16,37 +16,12 @@ import numpy as np
 
 from bench.harness import Pool, Scores
 from retrieval import fusion
+from retrieval.config import CONFIGS as RETRIEVAL_CONFIGS
+from retrieval.config import SearchConfig
 
-
-@dataclass(frozen=True)
-class PipeConfig:
-    name: str = "hybrid"
-    keyword: bool = True
-    semantic: bool = True
-    precedent: bool = True
-    fusion: str = "weighted"
-    w_keyword: float = 0.4
-    w_semantic: float = 0.6
-    w_precedent: float = 2.0
-    rrf_k: int = 60
-    expand: bool = True
-    depth: int = 300
-    precedent_cases: int = 20
-    precedent_floor: float = 0.88
-    trust: tuple[tuple[str, float], ...] = (("lawyer-llama", 0.25),)
-    w_law: float = 0.5
-    law_top: int = 3
-
-
-CONFIGS = {
-    "bm25": PipeConfig("bm25", semantic=False, precedent=False, expand=False, w_law=0.0),
-    "dense": PipeConfig("dense", keyword=False, precedent=False, w_law=0.0),
-    "rrf": PipeConfig(
-        "rrf", precedent=False, fusion="rrf", expand=False, w_keyword=0.3, w_semantic=0.7, w_law=0.0
-    ),
-    "hybrid-noprec": PipeConfig("hybrid-noprec", precedent=False),
-    "hybrid": PipeConfig(),
-}
+# The product's own configurations: the pipeline below reads the same fields, so the
+# study can never drift from what ships.
+CONFIGS = RETRIEVAL_CONFIGS
 
 
 @dataclass
@@ -112,7 +87,7 @@ def run(
     pool: Pool,
     s: Scores,
     case_ok: np.ndarray,
-    cfg: PipeConfig,
+    cfg: SearchConfig,
     *,
     dense_scores: np.ndarray | None = None,
     keyword_scores: np.ndarray | None = None,
@@ -146,7 +121,7 @@ def run(
         prec = (
             precedent(out.cases)
             if precedent is not None
-            else precedent_run(pool, out.cases, cfg.precedent_floor, cfg.trust)
+            else precedent_run(pool, out.cases, cfg.precedent_floor, cfg.precedent_trust)
         )
         out.precedent = prec
         if prec:
@@ -178,7 +153,7 @@ def candidates(
     pool: Pool,
     s: Scores,
     case_ok: np.ndarray,
-    cfg: PipeConfig,
+    cfg: SearchConfig,
     citing: dict[str, list[int]],
     depth: int = 200,
 ) -> list:

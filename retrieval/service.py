@@ -37,6 +37,7 @@ from retrieval.index_folder import (
     CASE_VECTORS,
     TOKENIZER,
     IndexFolder,
+    Records,
     check_model,
 )
 from retrieval.search import Searcher
@@ -350,13 +351,7 @@ class Service:
         are cosines calibrated for the built-in e5 model (another embedder needs its own).
         """
         kb_dir = Path(kb_dir)
-        folder = IndexFolder.of(kb_dir)
-        manifest = folder.check()
-        if embedder is None:
-            embedder = load_embedder(manifest.get("model", {}).get("name"))
-        check_model(folder.path, manifest, embedder.name, embedder.key, embedder.dim)
-        records = folder.read_records()
-        tokenizer = JiebaTokenizer.load(folder.file(TOKENIZER))
+        folder, manifest, embedder, records, tokenizer = read_index(kb_dir, embedder)
         a_store, c_store = (
             FlatStore.load(
                 kind,  # type: ignore[arg-type]
@@ -740,6 +735,26 @@ def _one_blas_thread() -> None:
 
 
 # ---- module-level: what works without a loaded knowledge base --------------------------
+
+
+def read_index(
+    kb_dir: Path, embedder: Embedder | None
+) -> tuple[IndexFolder, dict[str, Any], Embedder, Records, JiebaTokenizer]:
+    """What every backend's service reads from the index folder: the checked manifest, the
+    embedder it was built with (loaded when not given; KBError on a mismatch), the records
+    and the keyword tokenizer."""
+    folder = IndexFolder.of(kb_dir)
+    manifest = folder.check()
+    if embedder is None:
+        embedder = load_embedder(manifest.get("model", {}).get("name"))
+    check_model(folder.path, manifest, embedder.name, embedder.key, embedder.dim)
+    return (
+        folder,
+        manifest,
+        embedder,
+        folder.read_records(),
+        JiebaTokenizer.load(folder.file(TOKENIZER)),
+    )
 
 
 def recorded_model(kb_dir: Path) -> str | None:

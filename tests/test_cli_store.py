@@ -27,7 +27,6 @@ def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = FakeEmbedder()
     monkeypatch.setattr("retrieval.build.load_embedder", lambda *a, **k: fake)
     monkeypatch.setattr("retrieval.service.load_embedder", lambda *a, **k: fake)
-    monkeypatch.setattr("retrieval.stores.fill.load_embedder", lambda *a, **k: fake)
     monkeypatch.setattr(Service, "load", functools.partial(Service.load, config=FAKE_CONFIG))
     monkeypatch.setattr("retrieval.stores.fill.DEFAULT_CONFIG", FAKE_CONFIG)
     monkeypatch.delenv("FENGQIAO_STORE", raising=False)

@@ -22,16 +22,15 @@ from retrieval.catalogue import Catalogue
 from retrieval.config import DEFAULT_CONFIG, SearchConfig
 from retrieval.corpus import CaseCorpus, Corpus, article_rows, case_rows
 from retrieval.dense import DenseIndex
-from retrieval.embedder import Embedder, load_embedder
+from retrieval.embedder import Embedder
 from retrieval.errors import KBError
 from retrieval.index_folder import (
     ARTICLE_VECTORS,
     CASE_VECTORS,
     TOKENIZER,
     IndexFolder,
-    check_model,
 )
-from retrieval.service import Service
+from retrieval.service import Service, read_index
 from retrieval.store import UnitRow, UnitStore
 from retrieval.tokenizer import JiebaTokenizer
 
@@ -104,13 +103,7 @@ def load_service(
     committee's recorded precedents are upserted into the case store and searched, and
     rebuild/add_files work. Without it the stores serve a read-only view of the index.
     """
-    folder = IndexFolder.of(Path(kb_dir))
-    manifest = folder.check()
-    if embedder is None:
-        embedder = load_embedder(manifest.get("model", {}).get("name"))
-    check_model(folder.path, manifest, embedder.name, embedder.key, embedder.dim)
-    records = folder.read_records()
-    tokenizer = JiebaTokenizer.load(folder.file(TOKENIZER))
+    _, manifest, embedder, records, tokenizer = read_index(Path(kb_dir), embedder)
     service = Service(
         Corpus(records.articles, records.article_units, stores["articles"]),
         CaseCorpus(records.cases, records.case_units, stores["cases"]),
