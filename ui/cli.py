@@ -168,6 +168,11 @@ def _parser() -> argparse.ArgumentParser:
         help="查询不能使用哪些案例：source=同一查询集的全部案例（默认），one=只排除自身，none=不排除",
     )
     sp.add_argument("--limit", type=_positive, default=None, help="只评估前 N 条查询")
+    sp.add_argument(
+        "--configs",
+        default="",
+        help="只评估这些检索配置，逗号分隔（如 hybrid,bm25；默认全部）",
+    )
     sp.add_argument("--json", action="store_true")
     kb_arg(sp)
     store_arg(sp)
@@ -412,14 +417,23 @@ def _print_answered(answered: Answered) -> None:
 
 
 def _eval(args: argparse.Namespace) -> int:
+    from retrieval.config import CONFIGS
+    from retrieval.errors import EvalError
     from retrieval.evaluate import evaluate
 
+    configs = [c.strip() for c in args.configs.split(",") if c.strip()] or None
+    unknown = [c for c in configs or () if c not in CONFIGS]
+    if unknown:
+        raise EvalError(
+            f"未知的检索配置：{'、'.join(unknown)}", f"可用的配置：{'、'.join(CONFIGS)}"
+        )
     service = _open(args)
     for path in args.queries:
         result = evaluate(
             service,
             path,
             tier=args.tier,
+            configs=configs,
             leave=args.leave,
             limit=args.limit,
             show_progress=not args.json,
