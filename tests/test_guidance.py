@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -24,21 +25,11 @@ from retrieval.guidance import (
 )
 from tests.conftest import FAKE_CONFIG, FakeEmbedder, corpus_dir
 
+sys.path.insert(0, str(Path(__file__).parent / "data" / "ui"))
+
 CURATED = corpus_dir() / "statutes"
 needs_corpus = pytest.mark.skipif(
     not CURATED.is_dir(), reason=f"真实语料不存在：{CURATED}（设置 FENGQIAO_CORPUS）"
-)
-
-# The curated files the five questions' laws live in: a small real knowledge base.
-SUBSET = (
-    "诉讼与非诉讼程序法/人民调解法(2010-08-28).md",
-    "诉讼与非诉讼程序法/劳动争议调解仲裁法(2007-12-29).md",
-    "社会法/反家庭暴力法(2015-12-27).md",
-    "行政法/治安管理处罚法(2012-10-26).md",
-    "行政法规/工伤保险条例(2010-12-20).md",
-    "行政法/土地管理法(2019-08-26).md",
-    "司法解释/最高人民法院关于审理工伤保险行政案件若干问题的规定(2014-06-18).md",
-    "民法典/总则.md",
 )
 
 
@@ -238,15 +229,9 @@ def test_calculator_counts_as_the_civil_code_says() -> None:
 def subset_kb(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not CURATED.is_dir():
         pytest.skip(f"真实语料不存在：{CURATED}（设置 FENGQIAO_CORPUS）")
-    from retrieval.build import build_kb
+    from guidance_kb import build_guidance_kb
 
-    root = tmp_path_factory.mktemp("guidance")
-    statutes = root / "statutes"
-    for rel in SUBSET:
-        (statutes / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(CURATED / rel, statutes / rel)
-    build_kb(root / "kb", statutes=[statutes], embedder=FakeEmbedder())
-    return root / "kb"
+    return build_guidance_kb(tmp_path_factory.mktemp("guidance"))
 
 
 @pytest.fixture()
