@@ -296,3 +296,52 @@ def test_a_question_that_is_only_a_citation_gets_no_guidance(
 
     assert cli.main(["query", "人民调解法第十七条", "--kb", str(subset_kb), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["guidance"] == []
+
+
+# ---- the 案卷 export and the drafts carry the relevant points -------------------------
+
+
+@pytest.fixture(scope="module")
+def subset_service(subset_kb: Path):  # type: ignore[no-untyped-def]
+    from ui_kb import load_fixture_kb
+
+    return load_fixture_kb(subset_kb)
+
+
+@needs_corpus
+def test_agreement_draft_carries_the_judicial_confirmation_deadline(subset_service) -> None:  # type: ignore[no-untyped-def]
+    from ui.document import to_markdown
+    from ui.drafts import draft_blocks
+    from ui.store import CaseDetails
+
+    details = CaseDetails(
+        facts="张某拖欠李某工资三个月，李某已离职。",
+        agreement="张某于十日内支付工资一万元。",
+        date="2026年12月7日",
+    )
+    text = to_markdown(draft_blocks("agreement", "李某欠薪", details, [], subset_service))
+    tail = text[text.index("附：办理提示") :]
+    assert "可以自调解协议生效之日起三十日内共同向人民法院申请司法确认" in tail
+    assert "《中华人民共和国人民调解法》第三十三条" in tail
+    assert "自 2026-12-07 起 30 日：最后一日 2027-01-06（星期三）" in tail
+    assert "劳动关系终止之日起一年内" in tail  # the type's own deadline (劳动劳务)
+    assert "【风险】" not in tail and "风险" not in tail.split("\n", 1)[0]
+
+
+@needs_corpus
+def test_record_draft_and_casefile_export_carry_risk_and_referral(subset_service) -> None:  # type: ignore[no-untyped-def]
+    from ui.document import to_markdown
+    from ui.drafts import draft_blocks
+    from ui.export import export_collection
+    from ui.store import CaseDetails
+
+    details = CaseDetails(facts="两家因为宅基地边界吵了好几年，对方说再占就动刀。")
+    record = to_markdown(draft_blocks("record", "宅基地", details, [], subset_service))
+    tail = record[record.index("附：办理提示") :]
+    assert "发现风险迹象：暴力威胁（“动刀”）" in tail
+    assert tail.index("对有可能引起治安案件、刑事案件的纠纷，应当及时向当地公安机关") < tail.index(
+        "由乡级人民政府或者县级以上人民政府处理"
+    )
+    casefile = export_collection("宅基地", [], subset_service, "md", details=details).decode()
+    assert "附：办理提示" in casefile and "在土地所有权和使用权争议解决前" in casefile
+    assert "时效与期限" in casefile  # every section in the 案卷 export
