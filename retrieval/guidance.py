@@ -30,6 +30,7 @@ and the risk points, each naming the ``risks`` it answers.
 from __future__ import annotations
 
 import logging
+import re
 import tomllib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -85,23 +86,32 @@ class Rule:
 
 @dataclass(frozen=True)
 class RiskSign:
-    """A kind of risk and the words that show it; ``with_words``: one must also occur."""
+    """A kind of risk and the words that show it.
+
+    ``words`` are plain substrings, ``patterns`` regular expressions (a number of people,
+    a weapon in someone's hands); ``with_words``: one of them must also occur (a family
+    member, for 家暴); ``unless``: words masked before matching (砍价 is no threat).
+    """
 
     kind: str
     words: tuple[str, ...]
     with_words: tuple[str, ...] = ()
     unless: tuple[str, ...] = ()
     unless_kinds: tuple[str, ...] = ()  # not reported when one of these kinds was found first
+    patterns: tuple[re.Pattern[str], ...] = ()
 
     def found(self, question: str) -> str | None:
         """The word showing this risk in ``question`` (None when there is none)."""
         masked = question
         for excluded in self.unless:
             masked = masked.replace(excluded, "□" * len(excluded))
-        word = next((w for w in self.words if w in masked), None)
-        if word is None or (self.with_words and not any(w in masked for w in self.with_words)):
+        if self.with_words and not any(w in masked for w in self.with_words):
             return None
-        return word
+        word = next((w for w in self.words if w in masked), None)
+        if word is not None:
+            return word
+        hit = next((m for m in (p.search(masked) for p in self.patterns) if m), None)
+        return hit.group(0) if hit else None
 
 
 @dataclass(frozen=True)
@@ -195,6 +205,16 @@ def _strings(value: Any, where: str, name: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _patterns(value: Any, where: str) -> tuple[re.Pattern[str], ...]:
+    out = []
+    for text in _strings(value, where, "patterns"):
+        try:
+            out.append(re.compile(text))
+        except re.error as exc:
+            raise GuidanceError(f"{where}：正则“{text}”写错了：{exc}", "改正 patterns") from exc
+    return tuple(out)
+
+
 def _period(value: Any, where: str) -> Period | None:
     if value is None:
         return None
@@ -248,6 +268,23 @@ def _rule(raw: Any, stem: str, n: int, table: str = "points") -> Rule:
     )
 
 
+def _risk_sign(raw: Any, path: Path) -> RiskSign:
+    if not isinstance(raw, dict) or not isinstance(raw.get("kind"), str):
+        raise GuidanceError(f"{path}：[[risks]] 缺少 kind", "每个风险类别写 kind 和 words")
+    where = f"{path} 风险“{raw['kind']}”"
+    unknown = set(raw) - {"kind", "words", "with", "unless", "unless_kinds", "patterns"}
+    if unknown:
+        raise GuidanceError(f"{where}：多余的字段 {'、'.join(sorted(unknown))}", "删去或改正拼写")
+    return RiskSign(
+        kind=raw["kind"],
+        words=_strings(raw.get("words"), where, "words"),
+        with_words=_strings(raw.get("with"), where, "with"),
+        unless=_strings(raw.get("unless"), where, "unless"),
+        unless_kinds=_strings(raw.get("unless_kinds"), where, "unless_kinds"),
+        patterns=_patterns(raw.get("patterns"), where),
+    )
+
+
 def read_rule_file(path: Path) -> RuleFile:
     """One rule file; GuidanceError (one line, file and point) when it is malformed."""
     try:
@@ -261,18 +298,7 @@ def read_rule_file(path: Path) -> RuleFile:
     if name != stem:
         raise GuidanceError(f"{path}：type“{name}”与文件名不一致", "文件名用纠纷类型命名")
     rules = tuple(_rule(raw, stem, n) for n, raw in enumerate(data.get("points", []), 1))
-    risks = tuple(
-        RiskSign(
-            kind=str(r["kind"]),
-            words=_strings(r.get("words"), f"{path} 风险“{r.get('kind')}”", "words"),
-            with_words=_strings(r.get("with"), f"{path} 风险“{r.get('kind')}”", "with"),
-            unless=_strings(r.get("unless"), f"{path} 风险“{r.get('kind')}”", "unless"),
-            unless_kinds=_strings(
-                r.get("unless_kinds"), f"{path} 风险“{r.get('kind')}”", "unless_kinds"
-            ),
-        )
-        for r in data.get("risks", [])
-    )
+    risks = tuple(_risk_sign(r, path) for r in data.get("risks", []))
     basis = tuple(_rule(raw, stem, n, "basis") for n, raw in enumerate(data.get("basis", []), 1))
     triggers = _strings(data.get("triggers"), str(path), "triggers")
     return RuleFile(name, triggers, rules, risks, basis)

@@ -194,7 +194,7 @@ def test_injury_on_a_site_with_the_foreman_gone_gives_injury_deadlines_and_refer
     [
         ("买菜的时候跟摊主砍价吵起来了", set()),  # 砍价 is not a threat
         ("他说要打官司告我", set()),  # 打官司 is not violence
-        ("同事打我，单位不管", set()),  # violence, but not in a family: not 家暴
+        ("我在外面打工，老板不给钱", set()),  # 打工 is work, not a blow
         ("婆婆天天骂人还动手打我", {"家暴"}),
         ("儿子说再不给钱就跳楼", {"自杀"}),
         ("几十个工友们准备去堵门讨薪", {"群体"}),
@@ -345,3 +345,29 @@ def test_record_draft_and_casefile_export_carry_risk_and_referral(subset_service
     casefile = export_collection("宅基地", [], subset_service, "md", details=details).decode()
     assert "附：办理提示" in casefile and "在土地所有权和使用权争议解决前" in casefile
     assert "时效与期限" in casefile  # every section in the 案卷 export
+
+
+# ---- the risk detector on the hand-labelled questions (figures in docs/quality.md) ------
+
+EVAL = Path(__file__).parent / "data" / "eval"
+
+
+@needs_corpus
+@pytest.mark.parametrize(
+    ("name", "precision", "recall"),
+    [
+        ("risk_questions.jsonl", 0.95, 0.95),  # tuned on
+        ("risk_questions_heldout.jsonl", 0.95, 0.95),  # tuned on in the second round
+        ("risk_questions_test.jsonl", 0.85, 0.50),  # never tuned on: the honest figure
+    ],
+)
+def test_risk_detector_does_not_drop_below_its_measured_figures(
+    guide: Guide, name: str, precision: float, recall: float
+) -> None:
+    rows = [json.loads(line) for line in (EVAL / name).read_text("utf-8").splitlines() if line]
+    found = [bool(guide.risks(r["question"])) for r in rows]
+    gold = [bool(r["kinds"]) for r in rows]
+    tp = sum(f and g for f, g in zip(found, gold, strict=True))
+    assert tp / max(1, sum(found)) >= precision
+    assert tp / max(1, sum(gold)) >= recall
+    assert len(rows) >= 40 and all(set(r["kinds"]) <= {s.kind for s in guide.signs} for r in rows)
