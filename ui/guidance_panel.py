@@ -13,6 +13,8 @@ from retrieval.guidance import SECTION_TITLES, SECTIONS, Guidance, Point
 from ui.guidance_text import WEEKDAYS, period_line, risk_line
 from ui.widgets import article_link, esc, md, short_citation
 
+RISK_FIRST = 5
+"""Risk points drawn open at the top; the rest fold under 其余风险要点 (the answer stays near)."""
 OPEN_SECTIONS = ("时效",)
 """Sections drawn open; the others start folded so the panel stays a screen or two long."""
 EARLIEST = datetime.date(1990, 1, 1)
@@ -33,8 +35,12 @@ def risk_banner(guidance: Guidance) -> None:
         return
     with st.container(border=True, key="fq-guidance-risk"):
         st.error(md(risk_line(guidance)), icon=":material/warning:")
-        for n, p in enumerate(points, 1):
+        for n, p in enumerate(points[:RISK_FIRST], 1):
             _point(p, n)
+        if len(points) > RISK_FIRST:
+            with st.expander(f"其余风险要点（{len(points) - RISK_FIRST}）"):
+                for n, p in enumerate(points[RISK_FIRST:], RISK_FIRST + 1):
+                    _point(p, n)
 
 
 def guidance_panel(guidance: Guidance) -> None:
