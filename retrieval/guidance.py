@@ -384,19 +384,26 @@ class Guide:
         return tuple(found)
 
     def types_for(self, question: str, classified: str) -> tuple[str, ...]:
-        """The classifier's type, then types whose trigger words the question has (at most
-        ``MAX_TYPES``; beside the classifier's a type needs ``SECOND_TYPE_HITS`` words;
-        ``其他`` only when nothing else fits)."""
-        scored = sorted(
-            (
-                (-_hits(self.files[t].triggers, question), DISPUTE_TYPES.index(t), t)
-                for t in DISPUTE_TYPES
-                if t in self.files and t != "其他"
-            ),
-        )
-        chosen = [classified] if classified in self.files and classified != "其他" else []
-        for hits, _, t in scored:
-            if t not in chosen and -hits >= (SECOND_TYPE_HITS if chosen else 1):
+        """The dispute types whose points the question gets (at most ``MAX_TYPES``).
+
+        The classifier's type comes first, unless none of its trigger words is in the
+        question while another type has ``SECOND_TYPE_HITS`` of its own (the classifier
+        also weighs the laws of the top articles, which can pull 工地摔伤 to 合同借贷).
+        Another type joins with ``SECOND_TYPE_HITS`` trigger words; ``其他`` only when
+        nothing else fits.
+        """
+        hits = {
+            t: _hits(self.files[t].triggers, question)
+            for t in DISPUTE_TYPES
+            if t in self.files and t != "其他"
+        }
+        ranked = sorted(hits, key=lambda t: (-hits[t], DISPUTE_TYPES.index(t)))
+        chosen: list[str] = []
+        best = ranked[0] if ranked else ""
+        if classified in hits and (hits[classified] or hits.get(best, 0) < SECOND_TYPE_HITS):
+            chosen.append(classified)
+        for t in ranked:
+            if t not in chosen and hits[t] >= (SECOND_TYPE_HITS if chosen else 1):
                 chosen.append(t)
         return tuple(chosen[:MAX_TYPES]) or ("其他",)
 

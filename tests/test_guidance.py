@@ -183,6 +183,11 @@ def test_injury_on_a_site_with_the_foreman_gone_gives_injury_deadlines_and_refer
     refer = _keys(g.section("转介"))
     assert ("转介", "最高人民法院关于审理工伤保险行政案件若干问题的规定", "3") in refer
     assert ("转介", "劳动争议调解仲裁法", "5") in refer
+    # on the real KB the top articles (合同编) pull the classifier to 合同借贷: the
+    # question's own words (工地, 包工头) decide, no 借款 points
+    pulled = guide.advise(q, "合同借贷")
+    assert pulled.dispute_types == ("劳动劳务",)
+    assert not any(p.origin == "合同借贷" for p in pulled.points)
 
 
 # ---- the risk detector --------------------------------------------------------------
