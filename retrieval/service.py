@@ -650,6 +650,10 @@ class Service:
     def freshness_notice(self) -> Notice | None:
         return self.catalogue.freshness_notice()
 
+    def guidance_dropped(self) -> tuple[str, ...]:
+        """办理提示 rules not shown: their article is missing here or no longer says the quote."""
+        return tuple(d.line() for d in self.guides.get().dropped)
+
     def article_page(self, article_id: str) -> ArticlePage | None:
         """The citation page of an article: versions, successors, neighbours, who cites it."""
         found = self.catalogue.article(article_id)
