@@ -233,7 +233,7 @@ def exports(
         file_name(name, fmt),
         fmt,
         (*base, "file", fmt),
-        partial(export_collection, name, items, service, fmt),
+        partial(export_collection, name, items, service, fmt, details=details),
     )
     if not any(i.kind == "case" for i in items):
         st.caption(

@@ -387,6 +387,7 @@ def _query(args: argparse.Namespace) -> int:
 
 def _print_answered(answered: Answered) -> None:
     result = answered.result
+    _print_guidance(answered, risk=True)  # risk signs first: they may call for action now
     for notice in result.notices:
         print(f"【提示】{notice.text}")
     for cited in answered.cited:
@@ -398,6 +399,7 @@ def _print_answered(answered: Answered) -> None:
             lead = f"{quote.lead}{'' if quote.adjacent else '……'}" if quote.lead else ""
             print(f"{n}. “{lead}{quote.text}”——{quote.citation}")
         print()
+    _print_guidance(answered, risk=False)
     print(f"适用法条（{len(result.articles)}）")
     for hit in result.articles:
         a = hit.record
@@ -414,6 +416,20 @@ def _print_answered(answered: Answered) -> None:
             print(f"   {shown.label}：{text[:160]}{'…' if len(text) > 160 else ''}")
         for cit in c.flagged:
             print(f"   引用待核：{cit.raw} {cit.verdict_note}")
+
+
+def _print_guidance(answered: Answered, *, risk: bool) -> None:
+    """办理提示: the risk section (``risk``) or the others, each point with its quote."""
+    from retrieval.guidance import SECTIONS
+    from ui.guidance_text import guidance_lines
+
+    g = answered.guidance
+    lines = guidance_lines(g, sections=("风险",) if risk else SECTIONS[1:])
+    if lines:
+        title = "办理提示 · 风险" if risk else f"办理提示（{'、'.join(g.dispute_types)}）"
+        print(f"{title}（每条附所依据的法条原文）")
+        print("\n".join(lines))
+        print()
 
 
 def _eval(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ from typing import Literal
 
 from ingest.records import Article
 from ui.document import Block, paragraphs
+from ui.guidance_blocks import guidance_blocks
 from ui.quoting import Entry, RecordSource, cite, quote_blocks, resolve
 from ui.store import CaseDetails, Item, Party
 
@@ -335,6 +336,7 @@ def agreement_blocks(
     )
     blocks.extend(_statute_blocks(appendix))
     blocks.extend(_renumbering_note(appendix))
+    blocks.extend(guidance_blocks(kb, details, entries, "agreement"))
     return blocks
 
 
@@ -378,6 +380,7 @@ def record_blocks(
     blocks.append(Block("text", "以上笔录已经当事人阅读（或已向当事人宣读），确认无误。"))
     blocks.extend(_signatures(details, label="签名或者按指印"))
     blocks.append(Block("right", details.date.strip() or BLANK_DATE))
+    blocks.extend(guidance_blocks(kb, details, entries, "record"))
     return blocks
 
 

@@ -9,6 +9,7 @@ from typing import Literal
 from ingest.records import Article, Case
 from ui.document import Block, ExportError, Layout, to_markdown
 from ui.drafts import TITLES, DraftKind, draft_blocks
+from ui.guidance_blocks import guidance_blocks
 from ui.quoting import (
     Entry,
     RecordSource,
@@ -55,8 +56,11 @@ __all__ = [
 ]
 
 
-def collection_blocks(name: str, entries: Sequence[Entry], kb: RecordSource) -> list[Block]:
-    """A case file: every article with its citation and text, every case summarised, with notes."""
+def collection_blocks(
+    name: str, entries: Sequence[Entry], kb: RecordSource, details: CaseDetails | None = None
+) -> list[Block]:
+    """A case file: every article with its citation and text, every case summarised, with
+    notes, then the 办理提示 for its dispute (``ui.guidance_blocks``)."""
     blocks = [
         Block("title", f"案卷：{name}"),
         Block("meta", f"导出时间：{datetime.now():%Y-%m-%d %H:%M} · 共 {len(entries)} 项 · 枫桥"),
@@ -89,6 +93,7 @@ def collection_blocks(name: str, entries: Sequence[Entry], kb: RecordSource) -> 
             blocks.append(Block("meta", "知识库中已找不到此项（可能已重建索引）。"))
         if entry.item.note.strip():
             blocks.append(Block("note", f"笔记：{entry.item.note.strip()}"))
+    blocks.extend(guidance_blocks(kb, details, entries, "casefile"))
     return blocks
 
 
@@ -120,15 +125,17 @@ def export_collection(
     fmt: Format,
     *,
     teaching: bool | Version = False,
+    details: CaseDetails | None = None,
 ) -> bytes:
     """Export a collection as a case file, or as a teaching set.
 
     ``teaching``: ``"student"`` (questions only), ``"teacher"`` or ``True`` (with answer keys).
+    ``details``: the 案卷's case details, whose text chooses the 办理提示 a case file carries.
     """
     entries = resolve(items, kb)
     version = _version(teaching)
     if version is None:
-        return render(collection_blocks(name, entries, kb), fmt)
+        return render(collection_blocks(name, entries, kb, details), fmt)
     return render(teaching_blocks(name, entries, kb, version), fmt)
 
 

@@ -52,6 +52,10 @@ class KnowledgeService(Protocol):
 
     def freshness_notice(self) -> Notice | None: ...
 
+    def guidance_dropped(self) -> tuple[str, ...]:
+        """办理提示 rules not shown against this knowledge base, one line each."""
+        ...
+
     def article_page(self, article_id: str) -> ArticlePage | None:
         """The citation page: versions, successors, neighbours, who cites the article."""
         ...

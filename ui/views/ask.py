@@ -11,6 +11,7 @@ from retrieval.cite import without_citations
 from retrieval.hits import Filters
 from retrieval.service import Answered
 from ui.citation import opened_citation
+from ui.guidance_panel import guidance_panel, risk_banner
 from ui.protocols import KnowledgeService
 from ui.views import get_service
 from ui.widgets import (
@@ -197,7 +198,12 @@ def results(service: KnowledgeService, answered: Answered, question: str) -> Non
                 )
         elif cited.article.id not in shown:
             article_link(cited.article, f"问题中引用的条文：{short_citation(cited.article)}")
-    answer_panel(service, answered, question)
+    risk_banner(answered.guidance)  # risk signs above all, on a phone too
+    main, side = st.columns([3, 2], gap="medium")
+    with main:
+        answer_panel(service, answered, question)
+    with side:
+        guidance_panel(answered.guidance)
     quotes: dict[str, Quote] = {}
     for q in answer.quotes:
         quotes.setdefault(q.article_id, q)
