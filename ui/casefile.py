@@ -7,6 +7,7 @@ every save names the 案卷 it writes to (``CollectionStore.save_details``).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from functools import partial
 
 import streamlit as st
@@ -14,7 +15,7 @@ import streamlit as st
 from ingest.cases.precedents import PrecedentDraft
 from ingest.records import Article
 from ui.document import ExportError
-from ui.drafts import TITLES, DraftKind
+from ui.drafts import TITLES, DraftKind, mask_id, mask_phone, party_line
 from ui.export import MIME, Format, draft_file_name, export_collection, export_draft, file_name
 from ui.protocols import KnowledgeService
 from ui.quoting import RecordSource
@@ -174,6 +175,34 @@ def _memo(key: tuple[object, ...], make: Callable[[], bytes]) -> bytes:
     return memo[key]
 
 
+def details_view(details: CaseDetails) -> None:
+    """Someone else's 案卷, read only: parties with ID and phone numbers masked.
+
+    Only the owner sees and edits the numbers (the form above); a colleague it is shared
+    with reads the case, and a masked value can never be saved back over the real one.
+    """
+    st.caption("这是他人的案卷，只能查看。当事人的身份证号码和电话已隐去，只有案卷所有者可以看到。")
+    if not details.parties:
+        st.caption("（未填写当事人）")
+    for party in details.parties:
+        st.markdown(md(party_line(party, mask=True)))
+    for f, label, _, _ in CASE_FIELDS:
+        value = getattr(details, f).strip()
+        if value:
+            st.markdown(f"**{md(label)}：** {md(value)}")
+
+
+def masked(details: CaseDetails) -> CaseDetails:
+    """The case details with every party's ID and phone number masked."""
+    return replace(
+        details,
+        parties=tuple(
+            replace(p, id_number=mask_id(p.id_number), phone=mask_phone(p.phone))
+            for p in details.parties
+        ),
+    )
+
+
 def _download(
     label: str,
     key: str,
@@ -181,6 +210,7 @@ def _download(
     fmt: Format,
     memo_key: tuple[object, ...],
     make: Callable[[], bytes],
+    on_export: Callable[[str], None] | None = None,
 ) -> None:
     try:
         data = _memo(memo_key, make)
@@ -194,14 +224,29 @@ def _download(
         mime=MIME[fmt],
         key=key,
         icon=":material/download:",
-        on_click="ignore",
+        # the audit log records the click: the file is only handed out on it
+        on_click=partial(on_export, name) if on_export is not None else "ignore",
     )
 
 
 def exports(
-    service: KnowledgeService, cid: int, name: str, details: CaseDetails, items: Sequence[Item]
+    service: KnowledgeService,
+    cid: int,
+    name: str,
+    details: CaseDetails,
+    items: Sequence[Item],
+    *,
+    owner: bool = True,
+    on_export: Callable[[str], None] | None = None,
 ) -> None:
-    """调解协议书 / 调解笔录 drafts, the 案卷 itself and its teaching set."""
+    """调解协议书 / 调解笔录 drafts, the 案卷 itself and its teaching set.
+
+    Args:
+        owner: whether the reader owns the 案卷; anyone else's drafts carry masked numbers.
+        on_export: called with the file name when a file is downloaded (the audit log).
+    """
+    if not owner:
+        details = masked(details)  # never hand the real numbers to a non-owner
     base = (service.version, cid, name, details, tuple(items))
     st.markdown("##### 调解文书草稿", anchors=False)
     st.caption(
@@ -210,7 +255,11 @@ def exports(
     )
     title = st.radio("文书", list(DRAFTS), horizontal=True, key="draft-kind")
     kind = DRAFTS[title]
-    mask = st.checkbox("隐去身份证号码和电话（对外提供时）", key="draft-mask")
+    if owner:
+        mask = st.checkbox("隐去身份证号码和电话（对外提供时）", key="draft-mask")
+    else:
+        mask = True
+        st.caption("身份证号码和电话已隐去：只有案卷所有者可以导出完整号码。")
     draft_formats: tuple[Format, ...] = ("docx", "pdf")
     with st.container(horizontal=True):
         for dfmt in draft_formats:
@@ -221,6 +270,7 @@ def exports(
                 dfmt,
                 (*base, kind, dfmt, mask),
                 partial(export_draft, kind, name, details, items, service, dfmt, mask_ids=mask),
+                on_export,
             )
     st.markdown("##### 案卷与教学集", anchors=False)
     label = st.radio(
@@ -234,6 +284,7 @@ def exports(
         fmt,
         (*base, "file", fmt),
         partial(export_collection, name, items, service, fmt),
+        on_export,
     )
     if not any(i.kind == "case" for i in items):
         st.caption(
@@ -250,6 +301,7 @@ def exports(
                 fmt,
                 (*base, "teach", version, fmt),
                 partial(export_collection, name, items, service, fmt, teaching=version),
+                on_export,
             )
 
 

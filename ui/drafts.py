@@ -115,13 +115,21 @@ def id_checksum_ok(number: str) -> bool:
 
 
 def mask_id(number: str) -> str:
+    """An ID number with its middle hidden: 110105********0021 (a short one: all but 2)."""
     number = number.strip()
-    return number[:6] + "*" * (len(number) - 10) + number[-4:] if len(number) > 10 else number
+    if len(number) > 10:
+        return number[:6] + "*" * (len(number) - 10) + number[-4:]
+    return "*" * max(0, len(number) - 2) + number[-2:] if len(number) > 2 else "*" * len(number)
 
 
 def mask_phone(phone: str) -> str:
-    digits = phone.strip()
-    return digits[:3] + "****" + digits[7:] if len(digits) == 11 and digits.isdigit() else digits
+    """A phone number with its middle digits hidden: 138****5678, 0575-8****321."""
+    phone = phone.strip()
+    if len(phone) == 11 and phone.isdigit():
+        return phone[:3] + "****" + phone[7:]
+    digits = [i for i, ch in enumerate(phone) if ch.isdigit()]
+    hide = set(digits[3:-3]) if len(digits) >= 7 else set(digits[:-2])
+    return "".join("*" if i in hide else ch for i, ch in enumerate(phone))
 
 
 def is_organisation(party: Party) -> bool:
