@@ -98,7 +98,9 @@ def new_case(at: AppTest, name: str) -> AppTest:
 
 def shown(at: AppTest) -> str:
     parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
-    parts += [a.value for kind in ("error", "warning", "info", "success") for a in getattr(at, kind)]
+    parts += [
+        a.value for kind in ("error", "warning", "info", "success") for a in getattr(at, kind)
+    ]
     return "\n".join(parts).replace("\\", "")
 
 

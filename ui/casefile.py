@@ -15,7 +15,15 @@ import streamlit as st
 from ingest.cases.precedents import PrecedentDraft
 from ingest.records import Article
 from ui.document import ExportError
-from ui.drafts import TITLES, DraftKind, mask_id, mask_phone, party_line
+from ui.drafts import (
+    TITLES,
+    DraftKind,
+    draft_blocks,
+    draft_notice,
+    mask_id,
+    mask_phone,
+    party_line,
+)
 from ui.export import MIME, Format, draft_file_name, export_collection, export_draft, file_name
 from ui.protocols import KnowledgeService
 from ui.quoting import RecordSource
@@ -255,11 +263,17 @@ def exports(
     )
     title = st.radio("文书", list(DRAFTS), horizontal=True, key="draft-kind")
     kind = DRAFTS[title]
+    basis = basis_picker(service, cid, items) if kind == "agreement" else None
     if owner:
         mask = st.checkbox("隐去身份证号码和电话（对外提供时）", key="draft-mask")
     else:
         mask = True
         st.caption("身份证号码和电话已隐去：只有案卷所有者可以导出完整号码。")
+    notice = draft_notice(draft_blocks(kind, name, details, items, service, basis=basis))
+    if notice:
+        with st.expander("草稿说明（只在屏幕和 Word 稿中显示，PDF 中没有）"):
+            for line in notice.split("\n"):
+                st.markdown(md(line))
     draft_formats: tuple[Format, ...] = ("docx", "pdf")
     with st.container(horizontal=True):
         for dfmt in draft_formats:
@@ -268,8 +282,18 @@ def exports(
                 f"dl-draft-{dfmt}",
                 draft_file_name(kind, name, dfmt),
                 dfmt,
-                (*base, kind, dfmt, mask),
-                partial(export_draft, kind, name, details, items, service, dfmt, mask_ids=mask),
+                (*base, kind, dfmt, mask, basis),
+                partial(
+                    export_draft,
+                    kind,
+                    name,
+                    details,
+                    items,
+                    service,
+                    dfmt,
+                    mask_ids=mask,
+                    basis=basis,
+                ),
                 on_export,
             )
     st.markdown("##### 案卷与教学集", anchors=False)
@@ -303,6 +327,29 @@ def exports(
                 partial(export_collection, name, items, service, fmt, teaching=version),
                 on_export,
             )
+
+
+def basis_picker(service: KnowledgeService, cid: int, items: Sequence[Item]) -> tuple[str, ...]:
+    """The 案卷's articles the mediator puts under 调解依据 (all of them unless unticked)."""
+    refs = [i.ref for i in items if i.kind == "article"]
+    if not refs:
+        return ()
+    names: dict[str, str] = {}
+    for ref in refs:
+        record = service.article(ref)
+        names[ref] = (
+            record.citation if isinstance(record, Article) else f"{ref}（知识库中已找不到）"
+        )
+    chosen = st.multiselect(
+        "调解依据引用的法条",
+        refs,
+        default=refs,
+        format_func=lambda r: names.get(r, r),
+        key=_key(cid, "basis"),
+        help="协议书“调解依据”一节按原文引用这里选中的法条；没有选中的不写入协议书。",
+        placeholder="不引用法条",
+    )
+    return tuple(r for r in refs if r in chosen)
 
 
 def precedent_draft(
