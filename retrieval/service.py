@@ -634,6 +634,10 @@ class Service:
     def freshness_notice(self) -> Notice | None:
         return self.catalogue.freshness_notice()
 
+    def stale_as_of(self) -> str:
+        """The data date when the statute data is over a year old (status badges name it)."""
+        return self.catalogue.stale_as_of()
+
     def article_page(self, article_id: str) -> ArticlePage | None:
         """The citation page of an article: versions, successors, neighbours, who cites it."""
         found = self.catalogue.article(article_id)

@@ -370,23 +370,39 @@ def _query(args: argparse.Namespace) -> int:
 
     service = _open(args)
     answered = service.ask(args.question, k=args.k, k_cases=args.cases_k)
-    if args.json:
-        print(json.dumps(answered_json(answered), ensure_ascii=False, indent=1))
-        return 0
-    _print_answered(answered)
     fresh = service.freshness_notice()
+    stale = service.stale_as_of()
+    if args.json:
+        out = answered_json(answered)
+        out["freshness"] = {
+            "data_as_of": service.catalogue.data_as_of,
+            "stale": bool(stale),
+            "text": fresh.text if fresh is not None else "",
+        }
+        print(json.dumps(out, ensure_ascii=False, indent=1))
+        return 0
+    _print_answered(answered, stale)
     if fresh is not None:
         print(f"\n【数据】{fresh.text}")
     return 0
 
 
-def _print_answered(answered: Answered) -> None:
+def _print_answered(answered: Answered, stale_as_of: str = "") -> None:
+    """The answer as text; with ``stale_as_of`` every status names the data date."""
+    from retrieval.catalogue import dated_status
+
     result = answered.result
     for notice in result.notices:
         print(f"【提示】{notice.text}")
     for cited in answered.cited:
         if cited.article is not None:
-            print(f"【引用】{cited.article.citation}（{cited.article.status}）")
+            status = dated_status(cited.article.status, stale_as_of)
+            print(f"【引用】{cited.article.citation}（{status}）")
+    if stale_as_of:
+        print(
+            f"【注意】效力状态以 {stale_as_of} 的法规数据为准，距今已超过一年；"
+            "此后修订或废止的法律法规未反映在这里，使用前请核对最新法律文本。"
+        )
     if answered.answer.quotes:
         print("答案要点（法条原文摘录）")
         for n, quote in enumerate(answered.answer.quotes, 1):
@@ -396,7 +412,10 @@ def _print_answered(answered: Answered) -> None:
     print(f"适用法条（{len(result.articles)}）")
     for hit in result.articles:
         a = hit.record
-        print(f"\n{hit.rank}. {a.citation}  [{a.status}]  {' / '.join(a.path)}")
+        print(
+            f"\n{hit.rank}. {a.citation}  [{dated_status(a.status, stale_as_of)}]  "
+            f"{' / '.join(a.path)}"
+        )
         print(f"   {a.text}".replace("\n", "\n   "))
     if result.cases:
         print(f"\n类似案例（{len(result.cases)}）")

@@ -11,6 +11,7 @@ import streamlit as st
 
 from ingest.records import Article, Case
 from retrieval.answer import Quote, clause_spans
+from retrieval.catalogue import dated_status
 from retrieval.hits import Why
 from retrieval.service import Matched
 from ui.protocols import KnowledgeService
@@ -105,9 +106,30 @@ def brief(text: str, n: int) -> str:
     return text if len(text) <= n else text[:n] + "……"
 
 
-def badge(status: str) -> str:
-    """A status badge (Markdown): 现行有效 in green, never red."""
-    return f":{STATUS_COLOURS.get(status, 'gray')}-badge[{md(status)}]"
+def badge(status: str, stale_as_of: str = "") -> str:
+    """A status badge (Markdown): 现行有效 in green, never red.
+
+    With ``stale_as_of`` (``service.stale_as_of()``: the data date, once over a year old)
+    it reads 现行有效（数据截至 2025-01-15）: the status is what the data said on that day.
+    """
+    text = dated_status(status, stale_as_of)
+    return f":{STATUS_COLOURS.get(status, 'gray')}-badge[{md(text)}]"
+
+
+def freshness_line(service: KnowledgeService) -> None:
+    """One plain line under an answer: the date the validity shown rests on."""
+    stale = service.stale_as_of()
+    if stale:
+        st.markdown(
+            md(
+                f"注意：效力状态以 {stale} 的法规数据为准，距今已超过一年；"
+                "此后修订或废止的法律法规未反映在这里，使用前请核对最新法律文本。"
+            ).join((":orange[", "]"))
+        )
+        return
+    notice = service.freshness_notice()
+    if notice is not None:
+        st.caption(md(notice.text))
 
 
 def kind_badge(case: Case) -> str:
@@ -368,7 +390,9 @@ def article_card(
     spans = service.highlight_spans(article.text, matched.all) if matched.all else []
     with st.container(border=True):
         prefix = f"{rank}. " if rank else ""
-        st.markdown(f"**{prefix}{md(article.citation)}**　{badge(article.status)}")
+        st.markdown(
+            f"**{prefix}{md(article.citation)}**　{badge(article.status, service.stale_as_of())}"
+        )
         st.caption(md(article_meta(article)))
         st.markdown(snippet_html(article, spans, quote), unsafe_allow_html=True)
         st.caption(md(why_text(why, matched)))

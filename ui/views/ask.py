@@ -21,6 +21,7 @@ from ui.widgets import (
     collection_refs,
     data_freshness,
     esc,
+    freshness_line,
     highlight,
     md,
     short_citation,
@@ -136,6 +137,7 @@ def answer_panel(service: KnowledgeService, answered: Answered, question: str) -
             else:
                 st.caption(md(f"——{quote.citation}"))
         st.caption("以上是知识库中法条原文的摘录，未作改写；请以完整条文为准。")
+        freshness_line(service)
         if answer.outcomes:
             st.markdown("**类似案例的处理结果**")
             for o in answer.outcomes:

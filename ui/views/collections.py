@@ -112,7 +112,8 @@ def item_view(
     record = service.article(item.ref) if item.kind == "article" else service.case(item.ref)
     with st.container(border=True):
         if isinstance(record, Article):
-            st.markdown(f"**{n}. {md(record.citation)}**　{badge(record.status)}")
+            status = badge(record.status, service.stale_as_of())
+            st.markdown(f"**{n}. {md(record.citation)}**　{status}")
             st.caption(md(article_meta(record)))
             with st.expander("条文"):
                 st.markdown(esc(record.text), unsafe_allow_html=True)
