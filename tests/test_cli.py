@@ -206,3 +206,41 @@ def test_build_output_has_no_library_debug_lines() -> None:
 
     BM25Index().index([["离婚"], ["噪声"]])
     assert logging.getLogger("bm25s").getEffectiveLevel() >= logging.WARNING
+
+
+def test_serve_says_in_chinese_which_address_to_open(
+    fake_model: None,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Never "http://0.0.0.0:…" (no browser opens it) and no English welcome from Streamlit."""
+    import re
+
+    from ui.accounts import Accounts
+
+    kb = tmp_path / "kb"
+    _run(capsys, "build", "--statutes", str(DATA / "statutes"), "--kb", str(kb))
+    calls: list[list[str]] = []
+
+    def execve(path: str, argv: list[str], env: dict[str, str]) -> None:
+        calls.append(list(argv))
+        raise SystemExit(0)
+
+    monkeypatch.setattr(cli.os, "execve", execve)
+    monkeypatch.setattr(cli, "lan_address", lambda: "192.168.1.20")
+    with pytest.raises(SystemExit):
+        cli.main(["serve", "--kb", str(kb), "--port", "8612"])
+    out = capsys.readouterr().out
+    assert "http://127.0.0.1:8612" in out and "0.0.0.0" not in out
+    Accounts.in_kb(kb).add("王主任", "admin pass 12345", "admin")
+    with pytest.raises(SystemExit):
+        cli.main(["serve", "--kb", str(kb), "--port", "8612", "--host", "0.0.0.0"])
+    out = capsys.readouterr().out
+    assert "http://192.168.1.20:8612" in out and "http://127.0.0.1:8612" in out
+    assert "0.0.0.0" not in out
+    # the words around the addresses are Chinese (Ctrl+C is the key's name)
+    words = re.findall(r"[A-Za-z]{2,}", re.sub(r"http://\S+|Ctrl\+C", "", out))
+    assert not words, words
+    cmd = calls[-1]
+    assert cmd[cmd.index("--logger.hideWelcomeMessage") + 1] == "true"

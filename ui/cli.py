@@ -481,11 +481,54 @@ def streamlit_options(host: str, port: int) -> list[str]:
         "runner.postScriptGC": "false",
         "global.developmentMode": "false",
         "browser.gatherUsageStats": "false",
+        # Streamlit's own English "You can now view…" with http://0.0.0.0 (and, headless, a
+        # look-up of this computer's public address over the internet): we print our own
+        "logger.hideWelcomeMessage": "true",
         "client.toolbarMode": "minimal",
         # tracebacks name files and code: only for the person at this computer
         "client.showErrorDetails": "full" if is_loopback(host) else "none",
     }
     return [arg for key, value in options.items() for arg in (f"--{key}", value)]
+
+
+WILDCARDS = ("0.0.0.0", "::", "")
+
+
+def lan_address() -> str:
+    """This computer's address on the office network (its host name when none is found).
+
+    Connecting a UDP socket sends nothing: it only asks the system which interface would
+    be used, so this works offline and never reaches the internet.
+    """
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("10.255.255.255", 1))
+            address = str(probe.getsockname()[0])
+    except OSError:
+        address = ""
+    if address and not address.startswith("127.") and address != "0.0.0.0":
+        return address
+    return socket.gethostname() or LOOPBACK
+
+
+def started_message(host: str, port: int) -> str:
+    """What `serve` prints: in Chinese, with addresses a browser can open (never 0.0.0.0)."""
+    from ui.accounts import is_loopback
+
+    if is_loopback(host):
+        return (
+            f"枫桥已启动。请在本机的浏览器中打开 http://{LOOPBACK}:{port}\n"
+            "（只有本机可以访问；按 Ctrl+C 停止）"
+        )
+    where = lan_address() if host.strip().strip("[]") in WILDCARDS else host
+    return (
+        f"枫桥已启动（办公室其他电脑需要登录）。请在浏览器中打开 http://{where}:{port}\n"
+        f"本机也可以打开 http://{LOOPBACK}:{port} （按 Ctrl+C 停止）"
+        if host.strip().strip("[]") in WILDCARDS
+        else f"枫桥已启动（需要登录）。请在浏览器中打开 http://{where}:{port} （按 Ctrl+C 停止）"
+    )
 
 
 def check_can_serve(kb: Path, host: str) -> None:
@@ -526,12 +569,7 @@ def _serve(args: argparse.Namespace) -> int:
         str(APP),
         *streamlit_options(args.host, args.port),
     ]
-    where = "localhost" if args.host == LOOPBACK else args.host
-    note = "" if args.host == LOOPBACK else "（需要登录）"
-    print(
-        f"枫桥已启动{note}：在浏览器中打开 http://{where}:{args.port} （按 Ctrl+C 退出）",
-        flush=True,
-    )
+    print(started_message(args.host, args.port), flush=True)
     sys.stderr.flush()
     os.execve(sys.executable, cmd, env)  # does not return
 

@@ -15,11 +15,12 @@ from retrieval.catalogue import dated_status
 from retrieval.hits import Why
 from retrieval.service import Matched
 from ui.protocols import KnowledgeService
+from ui.quoting import source_line
 from ui.store import Collection, StoreError, Viewer, is_owner
 from ui.views import PAGE_FILES, get_store
 
 STATUS_COLOURS = {"现行有效": "green", "尚未施行": "blue", "已修改": "orange", "已废止": "red"}
-KIND_COLOURS = {
+KIND_COLOURS = {  # by Case.kind (the badge shows Case.label)
     "调解案例": "green",
     "法院典型案例": "blue",
     "法律咨询解答": "gray",
@@ -446,8 +447,7 @@ def case_card(
             for name, body in case.sections:
                 st.markdown(f"**{esc(name)}**　{esc(body)}", unsafe_allow_html=True)
             cited_list(service, case)
-            if case.provenance:
-                st.caption(md(f"来源：{case.provenance}"))
+            st.caption(md(source_line(case)))
 
 
 def cited_list(service: KnowledgeService, case: Case) -> None:
