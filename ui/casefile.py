@@ -22,7 +22,6 @@ from ui.drafts import (
     draft_notice,
     mask_id,
     mask_phone,
-    party_line,
 )
 from ui.export import MIME, Format, draft_file_name, export_collection, export_draft, file_name
 from ui.protocols import KnowledgeService
@@ -192,8 +191,14 @@ def details_view(details: CaseDetails) -> None:
     st.caption("这是他人的案卷，只能查看。当事人的身份证号码和电话已隐去，只有案卷所有者可以看到。")
     if not details.parties:
         st.caption("（未填写当事人）")
-    for party in details.parties:
-        st.markdown(md(party_line(party, mask=True)))
+    for party in masked(details).parties:
+        shown = [
+            f"{label}：{getattr(party, f).strip()}"
+            for f, label in PARTY_FIELDS[1:]
+            if getattr(party, f).strip()
+        ]
+        who = f"{party.role or '当事人'}：{party.name.strip() or '（未填写姓名）'}"
+        st.markdown(md("；".join([who, *shown])))
     for f, label, _, _ in CASE_FIELDS:
         value = getattr(details, f).strip()
         if value:

@@ -372,11 +372,16 @@ class CollectionStore:
     )
 
     @staticmethod
-    def _with_shares(db: sqlite3.Connection, rows: list[tuple]) -> list[Collection]:
+    def _with_shares(
+        db: sqlite3.Connection, rows: list[tuple[int, str, str, int, str, str]]
+    ) -> list[Collection]:
         shares: dict[int, list[str]] = {}
         for cid, user in db.execute("SELECT collection_id, user FROM shares ORDER BY user"):
             shares.setdefault(cid, []).append(user)
-        return [Collection(*row, shared_with=tuple(shares.get(row[0], ()))) for row in rows]
+        return [
+            Collection(cid, name, created, size, owner, sharing, tuple(shares.get(cid, ())))
+            for cid, name, created, size, owner, sharing in rows
+        ]
 
     def collections(self) -> list[Collection]:
         """Every 案卷, whoever owns it (pages list ``visible(viewer)`` instead)."""
