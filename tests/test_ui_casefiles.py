@@ -233,3 +233,33 @@ def test_audit_log_is_append_only(tmp_path: Path) -> None:
         ("李调解", "delete"),
         ("李调解", "open"),
     ]
+
+
+def test_the_mediator_picks_the_basis_and_reads_the_draft_note_on_screen(
+    service: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, downloads: dict[str, bytes]
+) -> None:
+    """Local mode (no accounts): 调解依据 holds the articles ticked; the note is on screen."""
+    monkeypatch.setenv("FENGQIAO_KB", str(tmp_path))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state[SERVICE_OVERRIDE] = service
+    at.run()
+    new_case(at, "王家离婚")
+    at.text_input(key="q").input("男方不同意离婚，女方可以怎么办？").run()
+    at.button(key="a1-add").click().run()
+    at.button(key="a2-add").click().run()
+    store = CollectionStore.in_kb(tmp_path)
+    (case,) = store.collections()
+    first, second = (service.article(i.ref) for i in store.items(case.id))
+    open_page(at)
+    basis = at.multiselect(key=f"d{case.id}-basis")
+    assert basis.value == [first.id, second.id]  # every article of the 案卷 by default
+    draft = docx_text(downloads["人民调解协议书-王家离婚.docx"])
+    assert first.citation in draft and second.citation in draft
+    basis.set_value([second.id]).run()
+    draft = docx_text(downloads["人民调解协议书-王家离婚.docx"])
+    assert second.citation in draft and first.citation not in draft
+    # the note about the draft: on screen and in the DOCX, never in the PDF
+    note = " ".join(e.label for e in at.expander)
+    assert "草稿说明（只在屏幕和 Word 稿中显示，PDF 中没有）" in note
+    assert "以下栏目在案卷中未填写" in shown(at)
+    assert "草稿说明" in draft
