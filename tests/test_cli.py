@@ -244,3 +244,4 @@ def test_serve_says_in_chinese_which_address_to_open(
     assert not words, words
     cmd = calls[-1]
     assert cmd[cmd.index("--logger.hideWelcomeMessage") + 1] == "true"
+    assert cmd[cmd.index("--logger.level") + 1] == "warning"

@@ -484,6 +484,8 @@ def streamlit_options(host: str, port: int) -> list[str]:
         # Streamlit's own English "You can now view…" with http://0.0.0.0 (and, headless, a
         # look-up of this computer's public address over the internet): we print our own
         "logger.hideWelcomeMessage": "true",
+        # and its English info lines ("Uvicorn server started on …"); warnings still show
+        "logger.level": "warning",
         "client.toolbarMode": "minimal",
         # tracebacks name files and code: only for the person at this computer
         "client.showErrorDetails": "full" if is_loopback(host) else "none",
