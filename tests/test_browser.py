@@ -431,7 +431,7 @@ def test_recorded_precedent_is_found_by_the_next_question(
     cases = _similar_cases(page)
     card = _card(cases, masked)
     expect(card).to_be_visible()
-    expect(card.get_by_text("调解案例", exact=True)).to_be_visible()
+    expect(card.get_by_text("调解案例（本委员会记录）", exact=True)).to_be_visible()
     card.scroll_into_view_if_needed()
     _no_sideways_scroll(page, viewport)
     _shot(page, f"23-precedent-found-{width}")
