@@ -28,6 +28,14 @@ AI_ANSWER: str = "AI 生成解答（未经核实）"
 LABELLED: str = "标注问题"
 # The kinds a user sees and filters by (labelled questions are never shown).
 CASE_KINDS: tuple[str, ...] = (MEDIATION, TYPICAL, CONSULTATION, AI_ANSWER)
+# What a mediator reads on a case's badge: who wrote it and whether anyone checked it, in
+# plain words (datasets, licences and models are named in docs/sources.md, not on cards).
+KIND_LABELS: dict[str, str] = {
+    MEDIATION: "调解案例（本委员会记录）",
+    TYPICAL: "法院典型案例（官方公布）",
+    CONSULTATION: "法律咨询问答（公开数据集，未经核实）",
+    AI_ANSWER: "AI 生成解答（未经核实）",
+}
 LEGACY_KINDS: dict[str, str] = {"典型案例": TYPICAL, "法律咨询": CONSULTATION}
 
 # How far a case's resolution can be relied on:
@@ -326,8 +334,10 @@ class Case:
 
     @property
     def label(self) -> str:
-        """Badge text: the kind, marked when the record is a project-written sample."""
-        return f"{self.kind}（样例）" if self.sample else self.kind
+        """Badge text: the kind in plain words, marked when the record is a project sample."""
+        if self.sample:
+            return f"{self.kind}（样例）"
+        return KIND_LABELS.get(self.kind, self.kind)
 
     @property
     def verified(self) -> bool:

@@ -654,6 +654,10 @@ class Service:
         """办理提示 rules not shown: their article is missing here or no longer says the quote."""
         return tuple(d.line() for d in self.guides.get().dropped)
 
+    def stale_as_of(self) -> str:
+        """The data date when the statute data is over a year old (status badges name it)."""
+        return self.catalogue.stale_as_of()
+
     def article_page(self, article_id: str) -> ArticlePage | None:
         """The citation page of an article: versions, successors, neighbours, who cites it."""
         found = self.catalogue.article(article_id)

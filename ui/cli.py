@@ -375,24 +375,40 @@ def _query(args: argparse.Namespace) -> int:
 
     service = _open(args)
     answered = service.ask(args.question, k=args.k, k_cases=args.cases_k)
-    if args.json:
-        print(json.dumps(answered_json(answered), ensure_ascii=False, indent=1))
-        return 0
-    _print_answered(answered)
     fresh = service.freshness_notice()
+    stale = service.stale_as_of()
+    if args.json:
+        out = answered_json(answered)
+        out["freshness"] = {
+            "data_as_of": service.catalogue.data_as_of,
+            "stale": bool(stale),
+            "text": fresh.text if fresh is not None else "",
+        }
+        print(json.dumps(out, ensure_ascii=False, indent=1))
+        return 0
+    _print_answered(answered, stale)
     if fresh is not None:
         print(f"\n【数据】{fresh.text}")
     return 0
 
 
-def _print_answered(answered: Answered) -> None:
+def _print_answered(answered: Answered, stale_as_of: str = "") -> None:
+    """The answer as text; with ``stale_as_of`` every status names the data date."""
+    from retrieval.catalogue import dated_status
+
     result = answered.result
     _print_guidance(answered, risk=True)  # risk signs first: they may call for action now
     for notice in result.notices:
         print(f"【提示】{notice.text}")
     for cited in answered.cited:
         if cited.article is not None:
-            print(f"【引用】{cited.article.citation}（{cited.article.status}）")
+            status = dated_status(cited.article.status, stale_as_of)
+            print(f"【引用】{cited.article.citation}（{status}）")
+    if stale_as_of:
+        print(
+            f"【注意】效力状态以 {stale_as_of} 的法规数据为准，距今已超过一年；"
+            "此后修订或废止的法律法规未反映在这里，使用前请核对最新法律文本。"
+        )
     if answered.answer.quotes:
         print("答案要点（法条原文摘录）")
         for n, quote in enumerate(answered.answer.quotes, 1):
@@ -403,7 +419,10 @@ def _print_answered(answered: Answered) -> None:
     print(f"适用法条（{len(result.articles)}）")
     for hit in result.articles:
         a = hit.record
-        print(f"\n{hit.rank}. {a.citation}  [{a.status}]  {' / '.join(a.path)}")
+        print(
+            f"\n{hit.rank}. {a.citation}  [{dated_status(a.status, stale_as_of)}]  "
+            f"{' / '.join(a.path)}"
+        )
         print(f"   {a.text}".replace("\n", "\n   "))
     if result.cases:
         print(f"\n类似案例（{len(result.cases)}）")
@@ -492,11 +511,56 @@ def streamlit_options(host: str, port: int) -> list[str]:
         "runner.postScriptGC": "false",
         "global.developmentMode": "false",
         "browser.gatherUsageStats": "false",
+        # Streamlit's own English "You can now view…" with http://0.0.0.0 (and, headless, a
+        # look-up of this computer's public address over the internet): we print our own
+        "logger.hideWelcomeMessage": "true",
+        # and its English info lines ("Uvicorn server started on …"); warnings still show
+        "logger.level": "warning",
         "client.toolbarMode": "minimal",
         # tracebacks name files and code: only for the person at this computer
         "client.showErrorDetails": "full" if is_loopback(host) else "none",
     }
     return [arg for key, value in options.items() for arg in (f"--{key}", value)]
+
+
+WILDCARDS = ("0.0.0.0", "::", "")
+
+
+def lan_address() -> str:
+    """This computer's address on the office network (its host name when none is found).
+
+    Connecting a UDP socket sends nothing: it only asks the system which interface would
+    be used, so this works offline and never reaches the internet.
+    """
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("10.255.255.255", 1))
+            address = str(probe.getsockname()[0])
+    except OSError:
+        address = ""
+    if address and not address.startswith("127.") and address != "0.0.0.0":
+        return address
+    return socket.gethostname() or LOOPBACK
+
+
+def started_message(host: str, port: int) -> str:
+    """What `serve` prints: in Chinese, with addresses a browser can open (never 0.0.0.0)."""
+    from ui.accounts import is_loopback
+
+    if is_loopback(host):
+        return (
+            f"枫桥已启动。请在本机的浏览器中打开 http://{LOOPBACK}:{port}\n"
+            "（只有本机可以访问；按 Ctrl+C 停止）"
+        )
+    where = lan_address() if host.strip().strip("[]") in WILDCARDS else host
+    return (
+        f"枫桥已启动（办公室其他电脑需要登录）。请在浏览器中打开 http://{where}:{port}\n"
+        f"本机也可以打开 http://{LOOPBACK}:{port} （按 Ctrl+C 停止）"
+        if host.strip().strip("[]") in WILDCARDS
+        else f"枫桥已启动（需要登录）。请在浏览器中打开 http://{where}:{port} （按 Ctrl+C 停止）"
+    )
 
 
 def check_can_serve(kb: Path, host: str) -> None:
@@ -537,12 +601,7 @@ def _serve(args: argparse.Namespace) -> int:
         str(APP),
         *streamlit_options(args.host, args.port),
     ]
-    where = "localhost" if args.host == LOOPBACK else args.host
-    note = "" if args.host == LOOPBACK else "（需要登录）"
-    print(
-        f"枫桥已启动{note}：在浏览器中打开 http://{where}:{args.port} （按 Ctrl+C 退出）",
-        flush=True,
-    )
+    print(started_message(args.host, args.port), flush=True)
     sys.stderr.flush()
     os.execve(sys.executable, cmd, env)  # does not return
 

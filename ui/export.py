@@ -8,7 +8,7 @@ from typing import Literal
 
 from ingest.records import Article, Case
 from ui.document import Block, ExportError, Layout, to_markdown
-from ui.drafts import TITLES, DraftKind, draft_blocks
+from ui.drafts import TITLES, DraftKind, draft_blocks, printable
 from ui.guidance_blocks import guidance_blocks
 from ui.quoting import (
     Entry,
@@ -148,6 +148,7 @@ def export_draft(
     fmt: Format,
     *,
     mask_ids: bool = False,
+    basis: Sequence[str] | None = None,
 ) -> bytes:
     """A 调解协议书 (``"agreement"``) or 调解笔录 (``"record"``) draft of a collection.
 
@@ -156,8 +157,13 @@ def export_draft(
         details: the collection's case details (``CollectionStore.details``).
         items: its items; the articles among them are quoted as the law relied on.
         mask_ids: print ID and phone numbers masked (for a copy shared outside the committee).
+        basis: the article refs chosen for 调解依据 (None: all the 案卷's articles).
+
+    The note about the draft (草稿说明) goes into the DOCX and Markdown, which can be
+    edited; a PDF is printed as it is, so it never carries it (the page shows it instead).
     """
-    return render(draft_blocks(kind, name, details, items, kb, mask_ids=mask_ids), fmt, "official")
+    blocks = draft_blocks(kind, name, details, items, kb, mask_ids=mask_ids, basis=basis)
+    return render(printable(blocks) if fmt == "pdf" else blocks, fmt, "official")
 
 
 def _safe(name: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ingest.errors import FengqiaoError
-from ingest.records import CASE_KINDS, DISPUTE_TYPES, STATUSES
+from ingest.records import CASE_KINDS, DISPUTE_TYPES, KIND_LABELS, STATUSES
 from retrieval.answer import Quote, question_terms
 from retrieval.cite import without_citations
 from retrieval.hits import Filters
@@ -22,6 +22,7 @@ from ui.widgets import (
     collection_refs,
     data_freshness,
     esc,
+    freshness_line,
     highlight,
     md,
     short_citation,
@@ -66,7 +67,12 @@ def sidebar_filters(service: KnowledgeService) -> tuple[Filters, int]:
         "纠纷类型", DISPUTE_TYPES, key="f_types", persist_state="session", placeholder="全部"
     )
     kinds = sb.multiselect(
-        "案例类型", CASE_KINDS, key="f_kinds", persist_state="session", placeholder="全部"
+        "案例类型",
+        CASE_KINDS,
+        key="f_kinds",
+        persist_state="session",
+        placeholder="全部",
+        format_func=lambda kind: KIND_LABELS.get(kind, kind),
     )
     k = sb.slider("法条数量", 3, 30, 10, key="f_k", persist_state="session")
     old = bool(set(statuses) & {"已修改", "已废止"}) or not statuses
@@ -137,6 +143,7 @@ def answer_panel(service: KnowledgeService, answered: Answered, question: str) -
             else:
                 st.caption(md(f"——{quote.citation}"))
         st.caption("以上是知识库中法条原文的摘录，未作改写；请以完整条文为准。")
+        freshness_line(service)
         if answer.outcomes:
             st.markdown("**类似案例的处理结果**")
             for o in answer.outcomes:

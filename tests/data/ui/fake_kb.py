@@ -259,6 +259,9 @@ class FakeService:
     def guidance_dropped(self) -> tuple[str, ...]:
         return ()
 
+    def stale_as_of(self) -> str:
+        return ""
+
     def article(self, article_id: str) -> Article | None:
         return self.articles.get(article_id)
 
