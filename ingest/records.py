@@ -20,7 +20,9 @@ STATUSES: tuple[str, ...] = ("现行有效", "已修改", "已废止", "尚未�
 #   标注问题                     a lay question with the articles people marked as governing
 #                                it (a query file in the shared format): evidence for ranking
 #                                articles only, never shown as a case
-CaseKind = Literal["调解案例", "法院典型案例", "法律咨询解答", "AI 生成解答（未经核实）", "标注问题"]
+CaseKind = Literal[
+    "调解案例", "法院典型案例", "法律咨询解答", "AI 生成解答（未经核实）", "标注问题"
+]
 MEDIATION: str = "调解案例"
 TYPICAL: str = "法院典型案例"
 CONSULTATION: str = "法律咨询解答"
