@@ -208,6 +208,10 @@ def _parser() -> argparse.ArgumentParser:
             )
         kb_arg(up)
         up.set_defaults(handler=_user)
+
+    from ui import county_cli  # fengqiao sync: the county record store (issue 24)
+
+    county_cli.register(sub, kb_arg)
     return p
 
 
