@@ -183,31 +183,39 @@ def top_articles(
     return dict(out)
 
 
-def history(conn: psycopg.Connection, scope: Scope, end: date) -> dict[str, dict[date, int]]:
-    """Records per type and month up to ``end``, over all years (the warning's baseline)."""
+def history(
+    conn: psycopg.Connection, scope: Scope, end: date, by_region: bool = False
+) -> dict[tuple[str, str], dict[date, int]]:
+    """Records per (region, type) and month up to ``end``, over all years (the warning's
+    baseline); region is "" for the scope as a whole, else its towns or committees."""
     where, params = scope.where()
+    region = scope.region_column if by_region else "''"
     rows = conn.execute(
-        "SELECT dispute_type, month, sum(n) FROM monthly_stats "  # type: ignore[arg-type]
-        f"WHERE month <= %s{where} GROUP BY 1, 2",
+        f"SELECT {region}, dispute_type, month, sum(n) FROM monthly_stats "  # type: ignore[arg-type]
+        f"WHERE month <= %s{where} GROUP BY 1, 2, 3",
         [end, *params],
     ).fetchall()
-    out: dict[str, dict[date, int]] = defaultdict(dict)
-    for t, m, n in rows:
-        out[t][m] = int(n)
+    out: dict[tuple[str, str], dict[date, int]] = defaultdict(dict)
+    for r, t, m, n in rows:
+        out[(r, t)][m] = int(n)
     return dict(out)
 
 
 def signals(conn: psycopg.Connection, scope: Scope, month: date, rule: Rule = RULE) -> list[Signal]:
-    """The rule's verdict for every type in ``month``, warnings first (see ``warning``)."""
+    """The rule's verdict for every type in ``month``, for the scope and for each of its towns
+    (or committees), warnings first (see ``retrieval.county.warning``)."""
     span = month_span(conn, Scope())
     if span is None:
         return []
     found = []
-    for t, counts in history(conn, scope, month).items():
-        s = evaluate(t, counts, month, span[0], rule)
-        if s is not None:
-            found.append(s)
-    return sorted(found, key=lambda s: (not s.warn, s.p_value, s.dispute_type))
+    for by_region in (False, True):
+        if by_region and scope.committee:
+            break  # a committee has no smaller regions
+        for (region, t), counts in history(conn, scope, month, by_region).items():
+            s = evaluate(t, counts, month, span[0], rule, region)
+            if s is not None:
+                found.append(s)
+    return sorted(found, key=lambda s: (not s.warn, s.p_value, s.region, s.dispute_type))
 
 
 def overview(

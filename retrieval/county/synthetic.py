@@ -111,7 +111,7 @@ def demo_trends(end: date) -> tuple[Trend, ...]:
     """What the demo plants in its last month: one county-wide rise and one in a single town."""
     return (
         Trend("土地承包", end, 2.2),
-        Trend("物业服务", end, 3.5, town="东湖街道"),
+        Trend("物业服务", end, 5.0, town="东湖街道"),
     )
 
 

@@ -65,6 +65,7 @@ class Signal:
     p_value: float
     years_used: int
     warn: bool
+    region: str = ""  # the town or committee tested; "" for the whole scope
 
     @property
     def ratio(self) -> float:
@@ -120,6 +121,7 @@ def evaluate(
     month: date,
     data_start: date,
     rule: Rule = RULE,
+    region: str = "",
 ) -> Signal | None:
     """The rule for ``dispute_type`` in ``month``; None without 12 months of history before it.
 
@@ -154,4 +156,4 @@ def evaluate(
         share = index / (12 + index)
         p = binomial_upper_tail(x, x + n12, share) if n12 else poisson_upper_tail(x, lam)
     warn = x >= rule.min_count and p < rule.p_value
-    return Signal(dispute_type, month, x, trailing, index, lam, p, used, warn)
+    return Signal(dispute_type, month, x, trailing, index, lam, p, used, warn, region)
