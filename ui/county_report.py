@@ -154,12 +154,13 @@ def to_pdf(report: Report) -> bytes:
             ]
         )
     )
-    story += [grid, Paragraph("四、图表", h2)]
-    for caption, data in report.charts:
+    story.append(grid)
+    for i, (caption, data) in enumerate(report.charts):
         img = Image(io.BytesIO(data))
         scale = 16 * cm / img.drawWidth
         img.drawWidth, img.drawHeight = img.drawWidth * scale, img.drawHeight * scale
-        story.append(KeepTogether([img, Paragraph(escape(caption), small), Spacer(1, 8)]))
+        head = [Paragraph("四、图表", h2)] if i == 0 else []  # never alone at a page's foot
+        story.append(KeepTogether([*head, img, Paragraph(escape(caption), small), Spacer(1, 8)]))
     out = io.BytesIO()
     SimpleDocTemplate(
         out, pagesize=A4, title=report.title, leftMargin=2 * cm, rightMargin=2 * cm
