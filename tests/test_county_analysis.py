@@ -151,3 +151,25 @@ def test_a_mediator_sees_only_their_own_committee(
         everyone = sum(r.n for r in an.rates(conn, an.Scope(), syn.add_months(end, -11), end))
     assert own < everyone
     assert at.metric[0].value == f"{own} 件"
+
+
+def test_the_monthly_report_embeds_both_charts_in_docx_and_pdf(demo_uri: str) -> None:
+    import io
+
+    from docx import Document
+    from pypdf import PdfReader
+
+    from ui import county_report
+
+    with an.open_store(demo_uri, demo=True) as conn:
+        ov = an.overview(conn, an.Scope(), syn.add_months(END, -11), END)
+    report = county_report.build(ov, "枫桥县（合成）", "乡镇")
+    assert all(png.startswith(b"\x89PNG") and len(png) > 20_000 for _, png in report.charts)
+    pdf = PdfReader(io.BytesIO(county_report.to_pdf(report)))
+    text = "".join(p.extract_text() for p in pdf.pages)
+    assert "枫桥县（合成）矛盾纠纷研判报告（2026年10月）" in text
+    assert "【合成数据】" in text and "土地承包" in text
+    assert sum(len(p.images) for p in pdf.pages) == 2
+    doc = Document(io.BytesIO(county_report.to_docx(report)))
+    assert len(doc.inline_shapes) == 2
+    assert doc.tables[0].rows[0].cells[0].text == "纠纷类型"

@@ -273,3 +273,15 @@ def test_cli_remembers_the_committee_and_resyncs(
     bad = cli.main(["sync", "--kb", str(kb), "--to", "postgresql://nobody@127.0.0.1:1/x"])
     err = capsys.readouterr().err
     assert bad == 1 and err.startswith("错误：无法连接县级数据库") and err.count("\n") == 1
+
+
+def test_demo_fills_only_the_separate_synthetic_store(
+    uri: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["sync", "--demo", "--to", uri, "--records", "400"]) == 0
+    assert "合成记录" in capsys.readouterr().out
+    with schema.connect(uri, schema.DEMO_SCHEMA) as conn:
+        rows = conn.execute("SELECT count(*), bool_and(synthetic) FROM records").fetchone()
+    assert rows is not None and rows[0] > 300 and rows[1] is True
+    schema.migrate(uri)
+    assert county_rows(uri) == {}  # the real store holds none of them

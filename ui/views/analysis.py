@@ -78,9 +78,9 @@ def _warnings(signals: list[Signal], scope_label: str) -> None:
     if not warns:
         st.success("本月没有纠纷类型超过其季节基线。")
         return
-    for s in warns:
+    for i, s in enumerate(warns):
         where = s.region or scope_label
-        box = st.container(border=True)
+        box = st.container(border=True, key=f"an-warning-{i}")
         box.markdown(
             md(
                 f"**{where} · {s.dispute_type}**：{s.month:%Y年%m月} {s.count} 件，"
