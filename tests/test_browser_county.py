@@ -104,10 +104,17 @@ def test_analyst_follows_a_warning_to_cases_and_downloads_the_report(
     page.get_by_role("button", name="登录").click()
     expect(page.get_by_role("heading", name="问答检索")).to_be_visible()
     nav = page.get_by_test_id("stSidebarNav").get_by_text("研判", exact=True)
-    if not nav.is_visible():  # a phone starts with the sidebar closed
+    box = page.get_by_test_id("stSidebar").bounding_box()
+    if box is None or box["x"] < 0:  # a phone starts with the sidebar closed (off screen)
         page.get_by_test_id("stExpandSidebarButton").click()
+        page.wait_for_timeout(800)
     nav.click()
     expect(page.get_by_role("heading", name="矛盾纠纷研判")).to_be_visible()
+    page.wait_for_timeout(800)
+    box = page.get_by_test_id("stSidebar").bounding_box()
+    if width < 500 and box is not None and box["x"] >= 0:  # close it again on a phone
+        page.get_by_test_id("stSidebarCollapseButton").get_by_role("button").click()
+        page.wait_for_timeout(800)
     page.get_by_text("演示数据（合成）").click()
     expect(page.get_by_text("合成数据 · 仅供演示").first).to_be_visible()
     _idle(page)
@@ -118,12 +125,17 @@ def test_analyst_follows_a_warning_to_cases_and_downloads_the_report(
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width + 1
     assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
     _shot(page, f"county-01-page-{width}")
+    charts.nth(0).scroll_into_view_if_needed()
+    _shot(page, f"county-01b-trend-{width}")
+    charts.nth(1).scroll_into_view_if_needed()
+    _shot(page, f"county-01c-heatmap-{width}")
 
     # the county-wide warning (each town's 邻里关系 is warned as well)
     warning = page.locator(
         "[class*='st-key-an-warning-']", has_text="枫桥县（合成） · 邻里关系"
     ).first
-    expect(page.get_by_text("季节基线 λ").first).to_be_visible()
+    expect(warning).to_contain_text("季节基线 λ")
+    warning.scroll_into_view_if_needed()
     warning.get_by_role("button", name="查看这些案件").click()
     expect(page.get_by_role("heading", name="案件：全部 · 邻里关系 · 2026年10月")).to_be_visible()
     _shot(page, f"county-02-cases-{width}")

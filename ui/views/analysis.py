@@ -82,8 +82,9 @@ def _warnings(signals: list[Signal], scope_label: str) -> None:
         where = s.region or scope_label
         box = st.container(border=True, key=f"an-warning-{i}")
         box.markdown(
-            md(
-                f"**{where} · {s.dispute_type}**：{s.month:%Y年%m月} {s.count} 件，"
+            f"**{md(f'{where} · {s.dispute_type}')}**："
+            + md(
+                f"{s.month:%Y年%m月} {s.count} 件，"
                 f"季节基线 λ = {s.expected:.1f}（前 12 个月月均 {s.trailing_mean:.1f} × "
                 f"季节指数 {s.seasonal_index:.2f}，{s.years_used} 年同期），"
                 f"为基线的 {s.ratio:.1f} 倍，p = {s.p_value:.2g}"
