@@ -66,6 +66,13 @@ def page_queries(uri: str, records: int) -> None:
             ("drill-down: one type, one month, one town", lambda: an.cases(conn, town, "物业服务", END)),
             ("drill-down by article", lambda: an.cases(conn, an.Scope(), "劳动劳务", END, article="劳动合同法:30")),
         ]  # fmt: skip
+        rows += [
+            ("  part: counts by type × month", lambda: an.counts_by_month(conn, an.Scope(), start, END)),
+            ("  part: counts by type × town", lambda: an.counts_by_region(conn, an.Scope(), start, END)),
+            ("  part: rates by type", lambda: an.rates(conn, an.Scope(), start, END)),
+            ("  part: top articles per type", lambda: an.top_articles(conn, an.Scope(), start, END)),
+            ("  part: warnings (history + 91 tests)", lambda: an.signals(conn, an.Scope(), END)),
+        ]  # fmt: skip
         print(f"\n| query ({n:,} records) | median ms | max ms |\n|---|---|---|")
         for name, fn in rows:
             med, worst = timed(fn)

@@ -285,3 +285,15 @@ def test_demo_fills_only_the_separate_synthetic_store(
     assert rows is not None and rows[0] > 300 and rows[1] is True
     schema.migrate(uri)
     assert county_rows(uri) == {}  # the real store holds none of them
+
+
+def test_a_record_moved_to_another_month_is_recounted_in_both(uri: str, tmp_path: Path) -> None:
+    precedents = committee_kb(tmp_path / "east", 3)
+    county_sync.sync(tmp_path / "east", uri, EAST)
+    old = precedents.get("2024-003")
+    assert old is not None
+    precedents.update("2024-003", replace(old.to_draft(), date="2024-05-02"))
+    county_sync.sync(tmp_path / "east", uri, EAST)
+    with schema.connect(uri) as conn:
+        months = conn.execute("SELECT month, n FROM monthly_stats ORDER BY month").fetchall()
+    assert [(m.month, n) for m, n in months] == [(3, 2), (5, 1)]

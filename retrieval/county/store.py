@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 import psycopg
 
 from retrieval.county.records import CountyRecord
+from retrieval.county.warning import add_months
 
 # Columns written from a CountyRecord, in COPY order.
 COLUMNS = (
@@ -83,31 +85,63 @@ def withdraw(conn: psycopg.Connection, committee: str, numbers: Iterable[str]) -
     )
 
 
-def refresh_aggregates(conn: psycopg.Connection, committees: Iterable[str]) -> None:
-    """Recount the monthly aggregates of ``committees`` from their records (same transaction)."""
+def months_of(conn: psycopg.Connection, committee: str, numbers: Sequence[str]) -> set[date]:
+    """The months the county now files these records under (their aggregates change with them)."""
+    if not numbers:
+        return set()
+    rows = conn.execute(
+        "SELECT DISTINCT date_trunc('month', settled)::date FROM records "
+        "WHERE committee = %s AND number = ANY(%s) AND settled IS NOT NULL",
+        (committee, list(numbers)),
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def refresh_aggregates(
+    conn: psycopg.Connection, committees: Iterable[str], months: Iterable[date] | None = None
+) -> None:
+    """Recount the monthly aggregates of ``committees`` from their records (same transaction).
+
+    Args:
+        months: only these months (first of month); None recounts every month. A sync
+            sends records in date order, so each batch recounts a month or two.
+    """
     names = sorted(set(committees))
     if not names:
         return
-    conn.execute("DELETE FROM monthly_stats WHERE committee = ANY(%s)", (names,))
-    conn.execute("DELETE FROM monthly_articles WHERE committee = ANY(%s)", (names,))
+    only = sorted(set(months)) if months is not None else None
+    if only == []:
+        return
+    cond = "committee = ANY(%s)"
+    params: list[object] = [names]
+    month_cond = ""
+    if only is not None:
+        month_cond = " AND month = ANY(%s)"
+        cond += (
+            " AND settled >= %s AND settled < %s AND date_trunc('month', settled)::date = ANY(%s)"
+        )
+        params += [only[0], add_months(only[-1], 1), only]
+    drop: list[object] = [names, only] if only is not None else [names]
+    conn.execute(f"DELETE FROM monthly_stats WHERE committee = ANY(%s){month_cond}", drop)  # type: ignore[arg-type]
+    conn.execute(f"DELETE FROM monthly_articles WHERE committee = ANY(%s){month_cond}", drop)  # type: ignore[arg-type]
     conn.execute(
-        "INSERT INTO monthly_stats "
+        "INSERT INTO monthly_stats "  # type: ignore[arg-type]
         "SELECT county, town, committee, dispute_type, date_trunc('month', settled)::date, count(*), "
         "count(*) FILTER (WHERE outcome = 'success'), "
         "count(*) FILTER (WHERE outcome = 'success' AND performance_status <> 'unknown'), "
         "count(*) FILTER (WHERE outcome = 'success' AND performance_status = 'performed'), "
         "count(received), COALESCE(sum(settled - received) FILTER (WHERE received IS NOT NULL), 0) "
-        "FROM records WHERE committee = ANY(%s) AND NOT withdrawn AND settled IS NOT NULL "
+        f"FROM records WHERE {cond} AND NOT withdrawn AND settled IS NOT NULL "
         "GROUP BY county, town, committee, dispute_type, date_trunc('month', settled)",
-        (names,),
+        params,
     )
     conn.execute(
-        "INSERT INTO monthly_articles "
+        "INSERT INTO monthly_articles "  # type: ignore[arg-type]
         "SELECT county, town, committee, dispute_type, date_trunc('month', settled)::date, a, count(*) "
         "FROM records, unnest(cited) AS a "
-        "WHERE committee = ANY(%s) AND NOT withdrawn AND settled IS NOT NULL AND outcome = 'success' "
+        f"WHERE {cond} AND NOT withdrawn AND settled IS NOT NULL AND outcome = 'success' "
         "GROUP BY county, town, committee, dispute_type, date_trunc('month', settled), a",
-        (names,),
+        params,
     )
 
 

@@ -141,6 +141,8 @@ def _reconcile(
             push.append(r)
             updated += 1
     gone = sorted(n for n, h in have.items() if not h.withdrawn and n not in wanted)
+    # In date order, so each batch touches a month or two of the aggregates.
+    push.sort(key=lambda r: (r.settled, r.number))
     unchanged = len(records) - len(push)
     state = store.token(conn, who.committee)
     batches = [push[i : i + batch_size] for i in range(0, len(push), batch_size)] or [[]]
@@ -149,13 +151,16 @@ def _reconcile(
     for i, batch in enumerate(batches, start=1):
         last = i == len(batches)
         with conn.transaction():
+            numbers = [r.number for r in batch] + (gone if last else [])
+            months = store.months_of(conn, who.committee, numbers)  # before: where they were
             store.copy_records(conn, batch)
             if last:
                 store.withdraw(conn, who.committee, gone)
                 store.set_state(
                     conn, who.committee, county=who.county, town=who.town, token=token, route=route
                 )
-            store.refresh_aggregates(conn, [who.committee])
+            months |= store.months_of(conn, who.committee, numbers)  # after: where they are
+            store.refresh_aggregates(conn, [who.committee], months)
             new = sum(1 for r in batch if r.number not in have)
             store.log_batch(
                 conn,

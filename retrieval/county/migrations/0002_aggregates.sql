@@ -1,6 +1,7 @@
 -- Version 2: indexes and per-month aggregates, so the 研判 page answers from small tables.
 CREATE INDEX records_type_settled ON records (dispute_type, settled) WHERE NOT withdrawn;
 CREATE INDEX records_town_settled ON records (town, settled) WHERE NOT withdrawn;
+CREATE INDEX records_committee_settled ON records (committee, settled);
 
 CREATE TABLE monthly_stats (
     county text NOT NULL,
