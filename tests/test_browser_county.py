@@ -137,7 +137,9 @@ def test_analyst_follows_a_warning_to_cases_and_downloads_the_report(
     expect(warning).to_contain_text("季节基线 λ")
     warning.scroll_into_view_if_needed()
     warning.get_by_role("button", name="查看这些案件").click()
-    expect(page.get_by_role("heading", name="案件：全部 · 邻里关系 · 2026年10月")).to_be_visible()
+    heading = page.get_by_role("heading", name="案件：全部 · 邻里关系 · 2026年10月")
+    expect(heading).to_be_visible()
+    heading.scroll_into_view_if_needed()
     _shot(page, f"county-02-cases-{width}")
 
     page.get_by_role("button", name="生成本月研判报告").click()

@@ -28,7 +28,7 @@ def trend(cells: Sequence[Cell], top: int = 6, width: int | str = "container") -
             color=alt.Color("类型:N", legend=alt.Legend(orient="bottom", columns=3)),
             tooltip=["类型", "月份", "件数"],
         )
-        .properties(width=width, height=300)
+        .properties(width=width, height=420)  # the whole chart: legend and labels take ~200
         .configure(font=FONT)
     )
 
@@ -43,23 +43,24 @@ def heat(cells: Sequence[Cell], region_name: str, width: int | str = "container"
         .mark_rect()
         .encode(
             x=alt.X(f"{region_name}:N", axis=alt.Axis(labelAngle=-45, labelLimit=90)),
-            y=alt.Y("类型:N", axis=alt.Axis(labelLimit=80)),
+            y=alt.Y("类型:N", axis=alt.Axis(labelLimit=80, labelOverlap=False)),
             color=alt.Color(
                 "件数:Q", scale=alt.Scale(scheme="orangered"), legend=alt.Legend(orient="bottom")
             ),
             tooltip=["类型", region_name, "件数"],
         )
-        .properties(width=width, height=360)
+        .properties(width=width, height=520)  # 13 readable rows plus labels and legend
         .configure(font=FONT)
     )
 
 
-def png(chart: alt.Chart, width: int = 640) -> bytes:
+def png(chart: alt.Chart, width: int = 640, height: int = 300) -> bytes:
     """The chart as a PNG (vl-convert, Chinese fonts from the system) for the report."""
     import vl_convert as vlc
 
     _register_fonts(vlc)
-    spec = chart.properties(width=width).to_dict()
+    # vl-convert sizes the plot area (Streamlit the whole chart): a page's height is too tall here
+    spec = chart.properties(width=width, height=height).to_dict()
     return bytes(vlc.vegalite_to_png(spec, scale=2))
 
 

@@ -70,7 +70,7 @@ def build(ov: Overview, scope_label: str, region_name: str) -> Report:
         ("各类纠纷月度件数", county_charts.png(county_charts.trend(ov.by_month, width=600))),
         (
             f"纠纷类型 × {region_name}",
-            county_charts.png(county_charts.heat(ov.by_region, region_name, width=600)),
+            county_charts.png(county_charts.heat(ov.by_region, region_name, width=600), height=340),
         ),
     )
     return Report(

@@ -101,18 +101,34 @@ def poisson_upper_tail(x: int, lam: float) -> float:
 
 
 def binomial_upper_tail(x: int, n: int, p: float) -> float:
-    """P(X ≥ x) for X ~ Binomial(n, p), summed in log space."""
+    """P(X ≥ x) for X ~ Binomial(n, p), summed in log space from ``x`` away from the mean.
+
+    Only the terms that matter are summed (they fall off geometrically past a few standard
+    deviations), so a county-wide count in the thousands costs a few hundred terms.
+    """
     if x <= 0:
         return 1.0
     if x > n:
         return 0.0
     log_p, log_q = math.log(p), math.log1p(-p)
-    lg = math.lgamma
-    terms = [
-        lg(n + 1) - lg(k + 1) - lg(n - k + 1) + k * log_p + (n - k) * log_q for k in range(x, n + 1)
-    ]
-    top = max(terms)
-    return min(1.0, math.exp(top) * math.fsum(math.exp(t - top) for t in terms))
+    base = math.lgamma(n + 1)
+
+    def log_pmf(k: int) -> float:
+        return base - math.lgamma(k + 1) - math.lgamma(n - k + 1) + k * log_p + (n - k) * log_q
+
+    upper = x > n * p
+    k = x if upper else x - 1  # sum the tail that lies away from the mean, then complement
+    step = 1 if upper else -1
+    top = log_pmf(k)
+    total = 0.0
+    while 0 <= k <= n:
+        t = math.exp(log_pmf(k) - top)
+        total += t
+        if t < 1e-17 * total:
+            break
+        k += step
+    tail = math.exp(top) * total
+    return min(1.0, tail) if upper else max(0.0, 1.0 - tail)
 
 
 def evaluate(
