@@ -297,3 +297,58 @@ def test_a_record_moved_to_another_month_is_recounted_in_both(uri: str, tmp_path
     with schema.connect(uri) as conn:
         months = conn.execute("SELECT month, n FROM monthly_stats ORDER BY month").fetchall()
     assert [(m.month, n) for m, n in months] == [(3, 2), (5, 1)]
+
+
+def test_a_sync_process_killed_in_the_middle_of_a_batch_resumes(uri: str, tmp_path: Path) -> None:
+    """A real `fengqiao sync` process, SIGKILLed while a batch's transaction is open."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    kb = tmp_path / "east"
+    committee_kb(kb, 150)  # dates 2024-03-10 … 24; sent in date order, one record a batch
+    schema.migrate(uri)
+    # A row the sync will update about halfway through (2024-008 is dated 2024-03-17),
+    # locked here: that batch's transaction waits on it, and is killed while it waits.
+    blocker = psycopg.connect(uri, options="-c search_path=county")
+    blocker.execute(
+        "INSERT INTO records (committee, number, revision, digest, dispute_type, outcome, "
+        "performance_status) VALUES (%s, '2024-008', 1, 'old', '邻里关系', 'success', 'unknown')",
+        (EAST.committee,),
+    )
+    blocker.commit()
+    blocker.execute("SELECT 1 FROM records WHERE number = '2024-008' FOR UPDATE")
+    who = ["--committee", EAST.committee, "--town", EAST.town, "--county", EAST.county]
+    cmd = [sys.executable, "-m", "ui.cli", "sync", "--kb", str(kb), "--to", uri, "--batch", "1"]
+    proc = subprocess.Popen(cmd + who, cwd=Path(__file__).resolve().parents[1])
+    watch = psycopg.connect(uri, autocommit=True)
+    deadline = time.monotonic() + 120
+    waiting = 0
+    while not waiting and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+        row = watch.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+        ).fetchone()
+        waiting = row[0] if row else 0
+    os.kill(proc.pid, signal.SIGKILL)  # the power goes: no clean-up of any kind
+    proc.wait()
+    blocker.rollback()
+    blocker.close()
+    assert waiting and proc.returncode == -signal.SIGKILL
+    time.sleep(0.5)  # the killed client's server process ends its open transaction
+    partial = county_rows(uri)[EAST.committee] - 1  # the blocker row is not one of them
+    assert 30 <= partial < 140  # whole batches before 2024-03-17, none of the killed one
+    with schema.connect(uri) as conn:
+        assert store.token(conn, EAST.committee) == 0  # not marked finished
+        assert conn.execute("SELECT sum(n) FROM monthly_stats").fetchone() == (partial,)
+        assert conn.execute("SELECT digest FROM records WHERE number = '2024-008'").fetchone() == (
+            "old",
+        )
+    watch.close()
+    resumed = county_sync.sync(kb, uri, EAST, batch_size=7)
+    assert (resumed.added, resumed.updated, resumed.unchanged) == (149 - partial, 1, partial)
+    assert county_rows(uri) == {EAST.committee: 150}
+    with schema.connect(uri) as conn:
+        assert conn.execute("SELECT sum(n) FROM monthly_stats").fetchone() == (150,)

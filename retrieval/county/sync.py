@@ -102,13 +102,17 @@ def reconcile(
     progress: Callable[[int, int], None] | None = None,
 ) -> SyncReport:
     """Make the county's copy of ``who``'s records equal ``records``; see the module docstring."""
+    # Each batch must commit on its own: inside an open transaction psycopg's
+    # conn.transaction() is only a savepoint, and a killed sync would lose them all.
+    if not conn.autocommit:
+        conn.commit()
+        conn.autocommit = True
     # One sync per committee at a time: a second one waits, then finds nothing left to do.
     conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (who.committee,))
     try:
         return _reconcile(conn, who, records, token, route, batch_size, bundle_sha256, progress)
     finally:
         conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (who.committee,))
-        conn.commit()
 
 
 def _reconcile(
@@ -121,7 +125,6 @@ def _reconcile(
     bundle_sha256: str,
     progress: Callable[[int, int], None] | None,
 ) -> SyncReport:
-    conn.commit()  # the lock is held by the session; each batch is its own transaction
     have = store.held(conn, who.committee)
     wanted = {r.number: r for r in records}
     if len(wanted) != len(records):

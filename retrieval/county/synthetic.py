@@ -178,6 +178,8 @@ def load(uri: str, model: Model, *, seed: int = 7, batch: int = 5000) -> int:
     total = 0
     with schema.connect(uri, schema.DEMO_SCHEMA) as conn:
         schema.check_kind(conn, "synthetic")
+        conn.commit()
+        conn.autocommit = True  # one real transaction per committee, not savepoints of one
         with conn.transaction():
             for table in ("records", "monthly_stats", "monthly_articles", "sync_state", "sync_log"):
                 conn.execute(f"TRUNCATE {table}")  # type: ignore[arg-type]
