@@ -352,3 +352,18 @@ def test_a_sync_process_killed_in_the_middle_of_a_batch_resumes(uri: str, tmp_pa
     assert county_rows(uri) == {EAST.committee: 150}
     with schema.connect(uri) as conn:
         assert conn.execute("SELECT sum(n) FROM monthly_stats").fetchone() == (150,)
+
+
+def test_outcome_performance_and_dates_are_read_from_what_the_committee_wrote() -> None:
+    from retrieval.county.records import outcome_of, performance_of, received_of, settled_date
+
+    assert outcome_of("双方达成协议", "李某赔偿 500 元") == "success"
+    assert outcome_of("调解不成，告知当事人可向法院起诉", "") == "failed"
+    assert performance_of("已当场履行完毕") == "performed"
+    assert performance_of("已付 2000 元，剩余分期支付") == "partial"
+    assert performance_of("李某反悔，未履行") == "breached"
+    assert performance_of("") == "unknown"
+    assert settled_date("2024-03") == "2024-03-01" and settled_date("") == ""
+    facts = "2024年2月20日，张某申请调解；2023年1月5日曾发生争执。"
+    assert received_of("2024-03-05", facts) == "2024-02-20"  # over a year before: not the intake
+    assert received_of("2024-03-05", "2024年4月1日回访") == ""  # after the settlement: not it
