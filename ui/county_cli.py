@@ -33,10 +33,16 @@ def register(
             "--demo --to … 生成合成演示数据（单独存放，不与真实记录混合）。"
         ),
     )
-    sp.add_argument("--to", default=None, help=f"县级 PostgreSQL 地址（默认环境变量 {URI_ENV}）")
+    sp.add_argument(
+        "--to", default=None, metavar="URI", help=f"县级 PostgreSQL 地址（默认环境变量 {URI_ENV}）"
+    )
     route = sp.add_mutually_exclusive_group()
-    route.add_argument("--export", type=Path, default=None, help="导出同步包（.zip）")
-    route.add_argument("--import", dest="import_", type=Path, default=None, help="导入同步包")
+    route.add_argument(
+        "--export", type=Path, default=None, metavar="BUNDLE", help="导出同步包（.zip）"
+    )
+    route.add_argument(
+        "--import", dest="import_", type=Path, default=None, metavar="BUNDLE", help="导入同步包"
+    )
     route.add_argument("--demo", action="store_true", help="向演示库写入合成数据")
     sp.add_argument("--committee", default="", help="调委会名称（第一次同步时填写，之后记住）")
     sp.add_argument("--town", default="", help="所在乡镇")
