@@ -13,6 +13,7 @@ usage: nice -n 10 python bench/bench_county.py [--records 100000] [--sync 20000]
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import sys
 import tempfile
@@ -184,6 +185,7 @@ def main() -> None:
     finally:
         if folder is not None:
             pgserver.stop(folder)
+            shutil.rmtree(folder, ignore_errors=True)  # a million records: gigabytes
 
 
 if __name__ == "__main__":
