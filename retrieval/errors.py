@@ -8,6 +8,7 @@ from ingest.errors import FengqiaoError
 
 __all__ = [
     "BuildError",
+    "CountyError",
     "EvalError",
     "FengqiaoError",
     "KBError",
@@ -42,3 +43,7 @@ class StoreWriteError(FengqiaoError):
     def __init__(self, message: str, hint: str, failed: Sequence[str]) -> None:
         super().__init__(message, hint)
         self.failed = tuple(failed)
+
+
+class CountyError(FengqiaoError):
+    """The county record store cannot be reached, is of another version, or refuses a sync."""

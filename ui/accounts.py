@@ -25,9 +25,10 @@ from typing import Literal, cast
 from ingest.atomic import replacing
 from ingest.errors import FengqiaoError
 
-Role = Literal["admin", "mediator"]
-ROLES: tuple[Role, ...] = ("admin", "mediator")
-ROLE_NAMES: dict[Role, str] = {"admin": "管理员", "mediator": "调解员"}
+# analyst: a town's or county's 研判 staff, for whom the county analysis page is made
+Role = Literal["admin", "mediator", "analyst"]
+ROLES: tuple[Role, ...] = ("admin", "mediator", "analyst")
+ROLE_NAMES: dict[Role, str] = {"admin": "管理员", "mediator": "调解员", "analyst": "研判员"}
 FILENAME = "users.json"
 FORMAT = 1
 MIN_PASSWORD = 8
@@ -149,7 +150,9 @@ def check_password(password: str) -> str:
 
 def check_role(role: str) -> Role:
     if role not in ROLES:
-        raise AccountError(f"没有“{role}”这个角色", "用 admin（管理员）或 mediator（调解员）")
+        raise AccountError(
+            f"没有“{role}”这个角色", "用 admin（管理员）、mediator（调解员）或 analyst（研判员）"
+        )
     return cast(Role, role)
 
 

@@ -41,6 +41,7 @@ def main() -> None:
             PAGE_FILES["precedents"], title="调解案例", icon=":material/handshake:"
         ),
         "knowledge": st.Page(PAGE_FILES["knowledge"], title="知识库", icon=":material/database:"),
+        "analysis": st.Page(PAGE_FILES["analysis"], title="研判", icon=":material/monitoring:"),
     }
     page = st.navigation(list(pages.values()))
     # A shared citation link may point at the root: /?law=民法典&article=1079 opens 法规浏览.

@@ -191,7 +191,9 @@ def _parser() -> argparse.ArgumentParser:
     store_arg(sp)
     sp.set_defaults(handler=_run)
 
-    sp = sub.add_parser("user", help="网页账户：管理员（admin）和调解员（mediator）")
+    sp = sub.add_parser(
+        "user", help="网页账户：管理员（admin）、调解员（mediator）和研判员（analyst）"
+    )
     users = sp.add_subparsers(dest="action", required=True, metavar="ACTION")
     for action, text in (
         ("add", "添加账户（提示输入两次密码）"),
@@ -205,7 +207,10 @@ def _parser() -> argparse.ArgumentParser:
             up.add_argument("name", help="用户名（姓名或工号）")
         if action in ("add", "role"):
             up.add_argument(
-                "--role", choices=["admin", "mediator"], required=True, help="admin 或 mediator"
+                "--role",
+                choices=["admin", "mediator", "analyst"],
+                required=True,
+                help="admin、mediator 或 analyst（研判员）",
             )
         if action in ("add", "passwd"):
             up.add_argument(
@@ -213,6 +218,10 @@ def _parser() -> argparse.ArgumentParser:
             )
         kb_arg(up)
         up.set_defaults(handler=_user)
+
+    from ui import county_cli  # fengqiao sync: the county record store (issue 24)
+
+    county_cli.register(sub, kb_arg)
     return p
 
 

@@ -23,6 +23,7 @@ __all__ = ["REPO", "get_service", "get_store", "kb_dir", "reload_service"]
 # Tests may put a ready KnowledgeService here instead of loading a folder.
 SERVICE_OVERRIDE = "fengqiao_service_override"
 PAGE_FILES = {
+    "analysis": "views/analysis.py",
     "ask": "views/ask.py",
     "browse": "views/browse.py",
     "collections": "views/collections.py",

@@ -1,0 +1,192 @@
+"""County store at scale: load N synthetic records, time the 研判 page's queries, sync throughput,
+and the early-warning rule's detection and false-alarm rates.
+
+Runs against ``--uri`` (a PostgreSQL server) or starts a throwaway one (``tests/pgserver.py``).
+Synthetic records go to the demo schema only (``county_demo``); the sync throughput
+run uses a fresh database of its own.
+
+usage: nice -n 10 python bench/bench_county.py [--records 100000] [--sync 20000]
+                                               [--warnings 200] [--uri postgresql://…]
+       1 M by hand: --records 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from retrieval.county import analysis as an  # noqa: E402
+from retrieval.county import schema  # noqa: E402
+from retrieval.county import synthetic as syn  # noqa: E402
+from retrieval.county.sync import Identity, reconcile  # noqa: E402
+from retrieval.county.warning import Rule, evaluate  # noqa: E402
+from tests import pgserver  # noqa: E402
+
+END = date(2026, 10, 1)
+
+
+def timed(fn: Callable[[], object], runs: int = 5) -> tuple[float, float]:
+    """Median and max wall time of ``runs`` calls, in milliseconds (first call included)."""
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times), max(times)
+
+
+def page_queries(uri: str, records: int) -> None:
+    t = time.perf_counter()
+    n = syn.load(uri, syn.model_for(records, end=END, trends=syn.demo_trends(END)))
+    load_s = time.perf_counter() - t
+    print(
+        f"loaded {n:,} synthetic records in {load_s:.1f} s ({n / load_s:,.0f} records/s, COPY + aggregates)"
+    )
+    with an.open_store(uri, demo=True) as conn:
+        agg = conn.execute("SELECT count(*) FROM monthly_stats").fetchone()
+        print(f"monthly_stats rows: {agg[0] if agg else 0:,}")
+        start = syn.add_months(END, -11)
+        town = an.Scope(town="东湖街道")
+        rows = [
+            ("overview, whole county (all charts, rates, articles, 91 warning tests)", lambda: an.overview(conn, an.Scope(), start, END)),
+            ("overview, one town", lambda: an.overview(conn, town, start, END)),
+            ("overview, one committee", lambda: an.overview(conn, an.Scope(committee="东湖社区人民调解委员会"), start, END)),
+            ("drill-down: one type, one month, county", lambda: an.cases(conn, an.Scope(), "土地承包", END)),
+            ("drill-down: one type, one month, one town", lambda: an.cases(conn, town, "物业服务", END)),
+            ("drill-down by article", lambda: an.cases(conn, an.Scope(), "劳动劳务", END, article="劳动合同法:30")),
+        ]  # fmt: skip
+        rows += [
+            ("  part: counts by type × month", lambda: an.counts_by_month(conn, an.Scope(), start, END)),
+            ("  part: counts by type × town", lambda: an.counts_by_region(conn, an.Scope(), start, END)),
+            ("  part: rates by type", lambda: an.rates(conn, an.Scope(), start, END)),
+            ("  part: top articles per type", lambda: an.top_articles(conn, an.Scope(), start, END)),
+            ("  part: warnings (history + 91 tests)", lambda: an.signals(conn, an.Scope(), END)),
+        ]  # fmt: skip
+        print(f"\n| query ({n:,} records) | median ms | max ms |\n|---|---|---|")
+        for name, fn in rows:
+            med, worst = timed(fn)
+            print(f"| {name} | {med:.0f} | {worst:.0f} |")
+
+
+def sync_throughput(server: str, n: int) -> None:
+    uri = pgserver.fresh_database(server)
+    schema.migrate(uri)
+    who = Identity("压测村人民调解委员会", "压测镇", "压测县")
+    model = syn.model_for(n * 30, end=END)  # one committee's share of 30 is about n
+    records = [replace(r, committee=who.committee, town=who.town, county=who.county, synthetic=False) for _, rs in syn.generate(model) for r in rs][:n]  # fmt: skip
+    with schema.connect(uri) as conn:
+        for label, recs, token in (
+            ("first sync", records, 1),
+            ("re-sync, nothing changed", records, 1),
+            ("10 % edited", [replace(r, revision=2, performance="已履行完毕") if i % 10 == 0 else r for i, r in enumerate(records)], 2),
+        ):  # fmt: skip
+            t = time.perf_counter()
+            rep = reconcile(conn, who, recs, token=token, route="network", batch_size=500)
+            s = time.perf_counter() - t
+            print(
+                f"| {label} | {len(recs):,} | {rep.added + rep.updated:,} | {s:.2f} | {len(recs) / s:,.0f} |"
+            )
+
+
+def warnings(trials: int, records: int) -> None:
+    """Detection and false alarms on simulated monthly counts from the generator's own model."""
+    rng = np.random.default_rng(1)
+    types, towns = list(syn.TYPES), list(syn.TOWNS)
+    print("\n| rule | records / 4 years | per-test false alarms | months with any false alarm (91 tests) | county ×2 found | town ×3 found | town ×5 found |\n|---|---|---|---|---|---|---|")  # fmt: skip
+    for rule_name, rule in (("conditional, p<0.001 (default)", Rule()), ("conditional, p<0.01", Rule(p_value=0.01)), ("Poisson, p<0.01", Rule(p_value=0.01, test="poisson"))):  # fmt: skip
+        fa = tests = pages = 0
+        found = {"c2": 0, "t3": 0, "t5": 0}
+        for i in range(trials):
+            end = date(2025, 1 + i % 12, 1)
+            pt, town, pt2 = types[int(rng.integers(len(types)))], towns[int(rng.integers(len(towns)))], types[int(rng.integers(len(types)))]  # fmt: skip
+            null = syn.model_for(records, end=end)
+            any_warn = False
+            for scope in ["", *towns]:
+                for t in types:
+                    counts = {
+                        m: int(rng.poisson(v))
+                        for m, v in syn.expected_counts(null, t, scope).items()
+                    }
+                    s = evaluate(t, counts, end, null.start, rule)
+                    assert s is not None
+                    tests += 1
+                    fa += s.warn
+                    any_warn |= s.warn
+            pages += any_warn
+            for key, trend, scope, typ in (
+                ("c2", syn.Trend(pt, end, 2.0), "", pt),
+                ("t3", syn.Trend(pt2, end, 3.0, town=town), town, pt2),
+                ("t5", syn.Trend(pt2, end, 5.0, town=town), town, pt2),
+            ):
+                m = syn.model_for(records, end=end, trends=(trend,))
+                counts = {
+                    k: int(rng.poisson(v)) for k, v in syn.expected_counts(m, typ, scope).items()
+                }
+                s = evaluate(typ, counts, end, m.start, rule)
+                found[key] += bool(s and s.warn)
+        print(
+            f"| {rule_name} | {records:,} | {fa}/{tests} = {fa / tests:.2%} | {pages}/{trials} | "
+            f"{found['c2']}/{trials} | {found['t3']}/{trials} | {found['t5']}/{trials} |"
+        )
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--uri", default="", help="PostgreSQL server (default: start a throwaway one)")
+    p.add_argument(
+        "--records",
+        type=int,
+        default=100_000,
+        help="synthetic records for the page queries (0: skip)",
+    )
+    p.add_argument(
+        "--sync", type=int, default=20_000, help="records for the sync throughput run (0: skip)"
+    )
+    p.add_argument(
+        "--warnings", type=int, default=200, help="trials for the warning rule (0: skip)"
+    )
+    p.add_argument(
+        "--warning-records",
+        type=int,
+        default=20_000,
+        help="county size the warning trials simulate",
+    )
+    args = p.parse_args()
+    if args.warnings:
+        warnings(args.warnings, args.warning_records)
+    if not (args.records or args.sync):
+        return
+    folder = None
+    server = args.uri
+    if not server:
+        folder = Path(tempfile.mkdtemp(prefix="fengqiao-bench-pg-"))
+        server = pgserver.start(folder)
+    try:
+        if args.records:
+            print()
+            page_queries(pgserver.fresh_database(server), args.records)
+        if args.sync:
+            print(
+                "\n| sync (one committee, batches of 500) | records | written | s | records/s |\n|---|---|---|---|---|"
+            )
+            sync_throughput(server, args.sync)
+    finally:
+        if folder is not None:
+            pgserver.stop(folder)
+            shutil.rmtree(folder, ignore_errors=True)  # a million records: gigabytes
+
+
+if __name__ == "__main__":
+    main()
