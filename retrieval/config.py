@@ -40,6 +40,9 @@ class SearchConfig:
         similar_same_type: show only cases of the question's dispute type (when known).
         trust_bonus: added to a committee's or a court's case, so at equal relevance a
             real resolution ranks above a consultation or a machine-written answer.
+        interpretation_lift: an interpretation article linked to a top article (by number
+            or subject, ``retrieval.interpretations.lift``) gains this share of its score.
+            0 = off (the default until the retrieval owner measures it).
     """
 
     name: str = "hybrid"
@@ -72,6 +75,7 @@ class SearchConfig:
     similar_floor_untyped: float = 0.89
     similar_same_type: bool = True
     trust_bonus: float = 0.05
+    interpretation_lift: float = 0.0
 
 
 CONFIGS: dict[str, SearchConfig] = {

@@ -10,7 +10,7 @@ import numpy as np
 
 from ingest.cases.classify import classify
 from ingest.records import TRUST_LEVELS, Article, Citation
-from retrieval import cite, fusion, vocab
+from retrieval import cite, fusion, interpretations, vocab
 from retrieval.catalogue import Catalogue
 from retrieval.config import DEFAULT_CONFIG, SearchConfig
 from retrieval.corpus import CaseCorpus, Corpus
@@ -146,6 +146,9 @@ class Searcher:
         if cfg.w_law and fused:
             law_of = {d: self._article(d).law for d in fused}
             fused = fusion.route(fused, law_of, cfg.w_law, cfg.law_top)
+
+        if cfg.interpretation_lift:  # issue 21: interpretations beside the articles they refine
+            fused = interpretations.lift(fused, self.catalogue.interpretation_links(), cfg.interpretation_lift, flt.allows_article)  # fmt: skip
 
         pinned, notices, cited = cite.resolve(
             cited,

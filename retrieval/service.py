@@ -133,6 +133,9 @@ class ArticlePage:
         neighbours: nearby articles of the same 编/章/节, in order (the article included).
         citing: articles of other laws citing it.
         cases: cases in the knowledge base citing it.
+        interpretations: interpretation articles about it that do not cite its number,
+            linked by subject (``retrieval.interpretations``), best first.
+        refines: for an interpretation article, the general article it refines by subject.
     """
 
     article: Article
@@ -144,6 +147,8 @@ class ArticlePage:
     neighbours: tuple[Article, ...] = ()
     citing: tuple[Citing, ...] = ()
     cases: tuple[Case, ...] = ()
+    interpretations: tuple[Article, ...] = ()
+    refines: tuple[Article, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -212,6 +217,14 @@ def make_article_page(
         ),
         citing=citing,
         cases=tuple(cases),
+        interpretations=tuple(
+            r.article for r in catalogue.related_interpretations(article.id) if r.via == "subject"
+        ),
+        refines=tuple(
+            found
+            for aid in catalogue.interpretation_links().refines(article.id)
+            if (found := catalogue.article(aid)) is not None
+        ),
     )
 
 
