@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from ingest.records import Article, Case, Citation
+from retrieval import answer_bar, vocab
 from retrieval.cite import without_citations
 from retrieval.config import DEFAULT_ANSWER, AnswerConfig
 from retrieval.hits import ArticleHit, CaseHit
+from retrieval.interpretations import is_interpretation
 
 # Clause boundaries inside an article: full stops, semicolons, question marks and 款 breaks.
 _CLAUSE_END = re.compile(r"[。；;！？!?\n]")
@@ -26,6 +28,13 @@ STOP_BIGRAMS: frozenset[str] = frozenset(
     "自己 这个 那个 没有 有没 还是 或者 以及 这种 情况 问题 吗？ 了吗 怎样 多少 哪些 为什 "
     "么样 处理 办法".split()
 )
+
+
+NO_POINT = (
+    "检索到的条文都不能直接回答这个问题，因此不列答案要点。"
+    "下面“适用法条”中的条文供参考，请结合案情逐条核对。"
+)
+"""What the panel says when articles were found but none cleared the bar."""
 
 
 @dataclass(frozen=True)
@@ -68,8 +77,16 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Answer:
+    """The answer panel: verbatim clauses, best first, and case outcome lines.
+
+    ``withheld`` counts clauses that matched the question's words but not the bar (another
+    dispute's article, a condition the question rules out): when no quote is shown and
+    ``withheld`` > 0, the panel says no article answers the question directly.
+    """
+
     quotes: tuple[Quote, ...] = ()
     outcomes: tuple[Outcome, ...] = ()
+    withheld: int = 0
 
     @property
     def empty(self) -> bool:
@@ -287,6 +304,10 @@ def _repeats(a: Quote, b: Quote) -> bool:
     return a.article_id == b.article_id and a.start < b.end and b.start < a.end
 
 
+def is_interpretation_id(article_id: str, governing: Sequence[Quote]) -> bool:
+    return any(g.article_id == article_id for g in governing)
+
+
 def extract_answer(
     question: str,
     articles: Sequence[ArticleHit],
@@ -294,6 +315,7 @@ def extract_answer(
     *,
     cited: Sequence[Citation] = (),
     config: AnswerConfig = DEFAULT_ANSWER,
+    related: Callable[[str], Sequence[Article]] | None = None,
 ) -> Answer:
     """Pick 2-3 verbatim clauses from the top articles and one-line outcomes of the top cases.
 
@@ -302,41 +324,117 @@ def extract_answer(
     second clauses if room is left. Nothing is paraphrased: every ``Quote.text`` is
     ``article.text[start:end]``.
 
+    With ``config.bar`` (the default) a clause must clear the bar of
+    ``retrieval.answer_bar``: its article's subject is the question's dispute, it rests
+    on no condition the question rules out, and an interpretation clause that speaks of
+    the same legal term and adds a word of the question takes a general clause's place.
+    Nothing shown is then better than a wrong point (``Answer.withheld`` counts the
+    clauses held back).
+
     Args:
         question: the user's question.
         articles: ranked article hits.
         cases: ranked case hits.
         cited: citations found in the question; their words are not matched, and a
             question that is only a citation gets no quotes (the article itself is shown).
-        config: how many points, and how clauses are weighed.
+        config: how many points, how clauses are weighed, whether the bar applies.
+        related: interpretation articles linked to an article id (by number or subject,
+            ``Catalogue.related_interpretations``); candidates to replace its clauses.
     """
     if cited:
         question = without_citations(question, cited)
         if not question_terms(question):
             articles = ()
+    bar = config.bar
+    types = answer_bar.question_types(question) if bar else frozenset()
+    absent = answer_bar.ruled_out(question) if bar else ()
+    expansions = tuple(vocab.expand(question)) if bar else ()
     firsts: list[Quote] = []
     seconds: list[Quote] = []
+    governing: list[Quote] = []  # interpretation clauses that may replace a general one
+    withheld = 0
+
+    def clears(quote: Quote) -> bool:
+        return not answer_bar.assumes(quote.lead + quote.text, absent)
+
     for hit in list(articles)[: config.top_articles]:
         article = hit.record
         prior = 1.0 / (1.0 + config.rank_decay * (hit.rank - 1))
         found = best_clauses(
             question,
             article,
-            extra_terms=hit.why.matched_terms,
-            limit=2,
+            extra_terms=hit.why.matched_terms + expansions,
+            limit=4 if bar else 2,
             clause_length=config.clause_length,
         )
+        if bar:
+            kept = [q for q in found if clears(q)]
+            if found and not answer_bar.subject_agrees(types, article):
+                kept = []
+            withheld += len(found[:2]) - len(kept[:2])
+            found = kept
         weighted = [replace(q, score=q.score * prior) for q in found]
+        if bar and is_interpretation(article):
+            governing.extend(weighted[:1])
         firsts.extend(weighted[:1])
-        seconds.extend(weighted[1:])
+        seconds.extend(weighted[1:2])
+    if bar and related is not None:
+        hit_ids = {h.record.id for h in articles}
+        for hit in list(articles)[: config.related_from]:
+            prior = 1.0 / (1.0 + config.rank_decay * (hit.rank - 1))
+            for interp in related(hit.record.id):
+                if interp.id in hit_ids or not answer_bar.subject_agrees(types, interp):
+                    continue
+                hit_ids.add(interp.id)
+                best = [
+                    q
+                    for q in best_clauses(
+                        question,
+                        interp,
+                        extra_terms=hit.why.matched_terms + expansions,
+                        limit=3,
+                        clause_length=config.clause_length,
+                    )
+                    if clears(q)
+                ]
+                governing.extend(replace(q, score=q.score * prior) for q in best[:1])
     firsts.sort(key=lambda q: -q.score)
     seconds.sort(key=lambda q: -q.score)
+    governing.sort(key=lambda q: -q.score)
+    # words of the question the general articles never use (赌博): what an interpretation adds
+    general_text = "".join(
+        h.record.text
+        for h in list(articles)[: config.top_articles]
+        if not is_interpretation(h.record)
+    )
     quotes: list[Quote] = []
+    ruling: list[Quote] = []  # interpretation clauses shown in a general clause's place
     for q in firsts + seconds:
+        if len(quotes) >= config.max_quotes:
+            break
+        if bar and not is_interpretation_id(q.article_id, governing):
+            # a governing interpretation speaking of the same term, and adding a word of
+            # the question the general articles lack, takes the general clause's place
+            better = next(
+                (
+                    g
+                    for g in governing
+                    if answer_bar.supersedes(g.text, q.text)
+                    and any(t not in general_text for t in g.terms)
+                    and all(not _repeats(g, other) for other in quotes)
+                ),
+                None,
+            )
+            if better is not None:
+                quotes.append(replace(better, score=max(better.score, q.score)))
+                ruling.append(better)
+                continue
+            if any(answer_bar.supersedes(g.text, q.text) for g in ruling):
+                continue  # already replaced by the interpretation shown
         # The same sentence in two laws (民法典 and 妇女权益保障法 often agree) is quoted once.
-        if len(quotes) < config.max_quotes and all(not _repeats(q, other) for other in quotes):
+        if all(not _repeats(q, other) for other in quotes):
             quotes.append(q)
-    if not quotes and articles:
+    if not quotes and articles and not bar:
         # Nothing matched word for word (a purely semantic hit): quote the top article's first clause.
         top = articles[0].record
         spans = _candidates(top.text)
@@ -352,7 +450,8 @@ def extract_answer(
                         lead_end=lead[1],
                     )
                 ]
-    quotes.sort(key=lambda q: -q.score)
+    if not bar:
+        quotes.sort(key=lambda q: -q.score)
     outcomes: list[Outcome] = []
     for case_hit in cases:
         if len(outcomes) >= config.max_outcomes:
@@ -360,4 +459,4 @@ def extract_answer(
         line = outcome_line(case_hit.record, config.outcome_chars)
         if line:
             outcomes.append(line)
-    return Answer(tuple(quotes), tuple(outcomes))
+    return Answer(tuple(quotes), tuple(outcomes), withheld)

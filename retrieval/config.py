@@ -103,6 +103,10 @@ class AnswerConfig:
         clause_length: long clauses are penalised by ``1 + len / clause_length`` so a
             focused sentence beats a list that happens to mention everything.
         outcome_chars: an outcome line is cut after this many characters.
+        bar: a clause is shown only when it clears ``retrieval.answer_bar`` (subject,
+            ruled-out conditions, governing interpretations); off = the panel before
+            issue 21, for benchmarks.
+        related_from: the top articles whose linked interpretations may replace a clause.
     """
 
     max_quotes: int = 3
@@ -111,6 +115,8 @@ class AnswerConfig:
     rank_decay: float = 0.35
     clause_length: float = 120.0
     outcome_chars: int = 90
+    bar: bool = True
+    related_from: int = 10
 
 
 DEFAULT_ANSWER = AnswerConfig()

@@ -590,7 +590,12 @@ class Service:
             question, k=k, k_cases=k_cases, filters=filters, config=config or self.config
         )
         answer = extract_answer(
-            question, result.articles, result.cases, cited=result.cited, config=answer_config
+            question,
+            result.articles,
+            result.cases,
+            cited=result.cited,
+            config=answer_config,
+            related=self.related_interpretations,
         )
         cited = tuple(CitedArticle(c, self._cited(c)) for c in result.cited)
         return Answered(result, answer, cited, round((time.perf_counter() - start) * 1000, 1))
@@ -643,6 +648,11 @@ class Service:
 
     def cases_citing(self, article_id: str) -> list[Case]:
         return self.cases.citing(article_id)
+
+    def related_interpretations(self, article_id: str) -> list[Article]:
+        """Interpretation articles about an article: citing its number, then linked by
+        subject (``retrieval.interpretations``)."""
+        return [r.article for r in self.catalogue.related_interpretations(article_id)]
 
     def freshness_notice(self) -> Notice | None:
         return self.catalogue.freshness_notice()

@@ -381,6 +381,8 @@ def _query(args: argparse.Namespace) -> int:
 
 
 def _print_answered(answered: Answered) -> None:
+    from retrieval.answer import NO_POINT
+
     result = answered.result
     for notice in result.notices:
         print(f"【提示】{notice.text}")
@@ -393,6 +395,8 @@ def _print_answered(answered: Answered) -> None:
             lead = f"{quote.lead}{'' if quote.adjacent else '……'}" if quote.lead else ""
             print(f"{n}. “{lead}{quote.text}”——{quote.citation}")
         print()
+    elif result.articles and not answered.cited:
+        print(f"答案要点：{NO_POINT}\n")
     print(f"适用法条（{len(result.articles)}）")
     for hit in result.articles:
         a = hit.record

@@ -6,7 +6,7 @@ import streamlit as st
 
 from ingest.errors import FengqiaoError
 from ingest.records import CASE_KINDS, DISPUTE_TYPES, STATUSES
-from retrieval.answer import Quote, question_terms
+from retrieval.answer import NO_POINT, Quote, question_terms
 from retrieval.cite import without_citations
 from retrieval.hits import Filters
 from retrieval.service import Answered
@@ -118,7 +118,9 @@ def answer_panel(service: KnowledgeService, answered: Answered, question: str) -
     answer = answered.answer
     with st.container(border=True):
         st.markdown("#### 答案要点", anchors=False)
-        if not answer.quotes:
+        if not answer.quotes and answered.result.articles:
+            st.info(NO_POINT)
+        elif not answer.quotes:
             st.info("没有找到与问题直接相关的条文。建议：换个说法，或放宽左侧的筛选条件。")
         for n, quote in enumerate(answer.quotes, 1):
             article = service.article(quote.article_id)
