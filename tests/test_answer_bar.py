@@ -17,6 +17,7 @@ from retrieval.hits import Hit, Why
 DATA = Path(__file__).parent / "data" / "answer" / "articles.jsonl"
 MARRIAGE = "最高人民法院关于适用民法典婚姻家庭编的解释（一）"
 OLD = AnswerConfig(bar=False)
+NEW = AnswerConfig()
 
 
 @pytest.fixture(scope="module")
@@ -36,9 +37,7 @@ def _hits(catalogue: Catalogue, ids: list[str]) -> list[Hit[Article]]:
     return hits
 
 
-def _answer(
-    catalogue: Catalogue, question: str, ids: list[str], config: AnswerConfig = AnswerConfig()
-):  # type: ignore[no-untyped-def]
+def _answer(catalogue: Catalogue, question: str, ids: list[str], config: AnswerConfig = NEW):  # type: ignore[no-untyped-def]
     def related(aid: str) -> list[Article]:
         return [r.article for r in catalogue.related_interpretations(aid)]
 
