@@ -304,10 +304,6 @@ def _repeats(a: Quote, b: Quote) -> bool:
     return a.article_id == b.article_id and a.start < b.end and b.start < a.end
 
 
-def is_interpretation_id(article_id: str, governing: Sequence[Quote]) -> bool:
-    return any(g.article_id == article_id for g in governing)
-
-
 def extract_answer(
     question: str,
     articles: Sequence[ArticleHit],
@@ -316,6 +312,7 @@ def extract_answer(
     cited: Sequence[Citation] = (),
     config: AnswerConfig = DEFAULT_ANSWER,
     related: Callable[[str], Sequence[Article]] | None = None,
+    term_share: Callable[[str], float] | None = None,
 ) -> Answer:
     """Pick 2-3 verbatim clauses from the top articles and one-line outcomes of the top cases.
 
@@ -325,11 +322,13 @@ def extract_answer(
     ``article.text[start:end]``.
 
     With ``config.bar`` (the default) a clause must clear the bar of
-    ``retrieval.answer_bar``: its article's subject is the question's dispute, it rests
-    on no condition the question rules out, and an interpretation clause that speaks of
-    the same legal term and adds a word of the question takes a general clause's place.
-    Nothing shown is then better than a wrong point (``Answer.withheld`` counts the
-    clauses held back).
+    ``retrieval.answer_bar``: its article's subject is the question's dispute and it rests
+    on no condition the question rules out. A governing interpretation wins over the
+    general article it refines: an interpretation article linked to a top article
+    (``related``) whose clause matches a rare word of the question that the general
+    article never uses (赌博 beside 夫妻共同债务) is shown first, in that article's place.
+    Nothing shown is better than a wrong point (``Answer.withheld`` counts the clauses
+    held back).
 
     Args:
         question: the user's question.
@@ -339,7 +338,9 @@ def extract_answer(
             question that is only a citation gets no quotes (the article itself is shown).
         config: how many points, how clauses are weighed, whether the bar applies.
         related: interpretation articles linked to an article id (by number or subject,
-            ``Catalogue.related_interpretations``); candidates to replace its clauses.
+            ``Catalogue.related_interpretations``).
+        term_share: the share of the knowledge base's articles using a term
+            (``Catalogue.term_share``); without it no interpretation takes a place.
     """
     if cited:
         question = without_citations(question, cited)
@@ -351,13 +352,17 @@ def extract_answer(
     expansions = tuple(vocab.expand(question)) if bar else ()
     firsts: list[Quote] = []
     seconds: list[Quote] = []
-    governing: list[Quote] = []  # interpretation clauses that may replace a general one
     withheld = 0
 
+    parties = answer_bar.party_terms(question) if bar else ()
+
     def clears(quote: Quote) -> bool:
+        if answer_bar.only_parties(quote.terms, question, parties, expansions):
+            return False
         return not answer_bar.assumes(quote.lead + quote.text, absent)
 
-    for hit in list(articles)[: config.top_articles]:
+    top = list(articles)[: config.top_articles]
+    for hit in top:
         article = hit.record
         prior = 1.0 / (1.0 + config.rank_decay * (hit.rank - 1))
         found = best_clauses(
@@ -374,66 +379,56 @@ def extract_answer(
             withheld += len(found[:2]) - len(kept[:2])
             found = kept
         weighted = [replace(q, score=q.score * prior) for q in found]
-        if bar and is_interpretation(article):
-            governing.extend(weighted[:1])
         firsts.extend(weighted[:1])
         seconds.extend(weighted[1:2])
-    if bar and related is not None:
-        hit_ids = {h.record.id for h in articles}
-        for hit in list(articles)[: config.related_from]:
-            prior = 1.0 / (1.0 + config.rank_decay * (hit.rank - 1))
+    governing: dict[str, Quote] = {}  # general article id → the interpretation clause ruling it
+    if bar and related is not None and term_share is not None:
+        candidates = {q.article_id for q in firsts + seconds}
+        for hit in top:
+            if hit.record.id not in candidates or is_interpretation(hit.record):
+                continue
+            best: Quote | None = None
             for interp in related(hit.record.id):
-                if interp.id in hit_ids or not answer_bar.subject_agrees(types, interp):
+                if not answer_bar.subject_agrees(types, interp):
                     continue
-                hit_ids.add(interp.id)
-                best = [
-                    q
-                    for q in best_clauses(
-                        question,
-                        interp,
-                        extra_terms=hit.why.matched_terms + expansions,
-                        limit=3,
-                        clause_length=config.clause_length,
-                    )
-                    if clears(q)
-                ]
-                governing.extend(replace(q, score=q.score * prior) for q in best[:1])
+                for q in best_clauses(
+                    question,
+                    interp,
+                    extra_terms=hit.why.matched_terms + expansions,
+                    limit=3,
+                    clause_length=config.clause_length,
+                ):
+                    # whole words only (a vocabulary term, a word of the keyword
+                    # query), never a bigram straddling two words (婚时 of 离婚时)
+                    novel = [
+                        t
+                        for t in q.terms
+                        if (t in expansions or t in hit.why.matched_terms)
+                        and t not in hit.record.text
+                        and term_share(t) <= config.rare_share
+                    ]
+                    if novel and clears(q) and (best is None or q.score > best.score):
+                        best = q
+            if best is not None:
+                governing[hit.record.id] = best
     firsts.sort(key=lambda q: -q.score)
     seconds.sort(key=lambda q: -q.score)
-    governing.sort(key=lambda q: -q.score)
-    # words of the question the general articles never use (赌博): what an interpretation adds
-    general_text = "".join(
-        h.record.text
-        for h in list(articles)[: config.top_articles]
-        if not is_interpretation(h.record)
-    )
+    # governing interpretations first, each in place of the general article it refines;
+    # a general clause speaking of the same term (夫妻共同债务) no longer stands alone
+    ruling: list[Quote] = []
+    for rule in sorted(governing.values(), key=lambda q: -q.score):
+        if len(ruling) < config.max_quotes and all(not _repeats(rule, o) for o in ruling):
+            ruling.append(rule)
     quotes: list[Quote] = []
-    ruling: list[Quote] = []  # interpretation clauses shown in a general clause's place
     for q in firsts + seconds:
-        if len(quotes) >= config.max_quotes:
+        if len(ruling) + len(quotes) >= config.max_quotes:
             break
-        if bar and not is_interpretation_id(q.article_id, governing):
-            # a governing interpretation speaking of the same term, and adding a word of
-            # the question the general articles lack, takes the general clause's place
-            better = next(
-                (
-                    g
-                    for g in governing
-                    if answer_bar.supersedes(g.text, q.text)
-                    and any(t not in general_text for t in g.terms)
-                    and all(not _repeats(g, other) for other in quotes)
-                ),
-                None,
-            )
-            if better is not None:
-                quotes.append(replace(better, score=max(better.score, q.score)))
-                ruling.append(better)
-                continue
-            if any(answer_bar.supersedes(g.text, q.text) for g in ruling):
-                continue  # already replaced by the interpretation shown
+        if q.article_id in governing or any(answer_bar.supersedes(r.text, q.text) for r in ruling):
+            continue
         # The same sentence in two laws (民法典 and 妇女权益保障法 often agree) is quoted once.
-        if all(not _repeats(q, other) for other in quotes):
+        if all(not _repeats(q, other) for other in ruling + quotes):
             quotes.append(q)
+    quotes = ruling + quotes
     if not quotes and articles and not bar:
         # Nothing matched word for word (a purely semantic hit): quote the top article's first clause.
         top = articles[0].record

@@ -4,7 +4,8 @@ A search hit may share a word with the question and still be about something els
 (邻居 → 相邻关系 for a dog bite). A point is shown only when
 1. its subject is the question's dispute: the dispute type of the article (its law, or
    its 民法典 chapter) is one of the question's, or a general part that answers it
-   (侵权责任 for a road accident);
+   (侵权责任 for a road accident); and it matches more than a party: a clause whose only
+   matched words are the statute words for 邻居 or 公司 (相邻, 用人单位) is held back;
 2. it does not rest on a condition the question rules out ("父亲去世没留遗嘱" never gets
    "有遗嘱的，按照遗嘱继承"): a clause naming what the question says is absent
    (没有/没/无/未 + X) is about that X being there, unless it negates X itself
@@ -57,6 +58,35 @@ _STOP_OBJECTS = frozenset("办法 关系 问题 时间 什么 怎么 想到 钱 
 _PUNCT = re.compile(r"[，。；！？、,.;!?\s]")
 # A negation shortly before a word, in the same phrase: 未与劳动者订立书面(劳动合同).
 _NEGATED_BEFORE = re.compile(r"(?:未|没有|没|无|不|非)[^，。；：、,;:]{0,9}$")
+
+
+# Who the question is about, not what: a clause matching only the statute words these
+# stand for (邻居 → 相邻, 不动产权利人; 公司 → 用人单位) shares a party, not a subject.
+PARTY_WORDS: tuple[str, ...] = tuple(
+    "邻居 丈夫 妻子 老公 老婆 媳妇 男方 女方 公司 单位 老板 厂里 房东 租客 商家 卖家 买家 医院".split()
+)
+
+
+def party_terms(question: str) -> tuple[str, ...]:
+    """Statute terms standing for the parties the question names (邻居 → 相邻 …)."""
+    from retrieval import vocab
+
+    return tuple(dict.fromkeys(t for w in PARTY_WORDS if w in question for t in vocab.expand(w)))
+
+
+def only_parties(
+    terms: Iterable[str], question: str, parties: Iterable[str], others: Iterable[str]
+) -> bool:
+    """Whether every matched term is a party's statute term (or a piece of one: 不动 of
+    不动产权利人) that neither the question itself nor another of its words supplies."""
+    parties, others = tuple(parties), tuple(others)
+    found = tuple(terms)
+    return bool(found) and all(
+        t not in question
+        and any(t in p for p in parties)
+        and not any(t in o for o in others if o not in parties)
+        for t in found
+    )
 
 
 def question_types(question: str) -> frozenset[str]:

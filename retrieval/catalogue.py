@@ -272,6 +272,18 @@ class Catalogue:
         5,500 articles)."""
         return self.interpretation_links().related(article_id)
 
+    def term_share(self, term: str) -> float:
+        """The share of current articles whose text uses ``term`` (cached per term)."""
+        cache: dict[str, float] = self.__dict__.setdefault("_term_share", {})
+        found = cache.get(term)
+        if found is None:
+            current = [a for a in self._articles if a.current] or self._articles
+            found = sum(term in a.text for a in current) / max(1, len(current))
+            if len(cache) > 50_000:
+                cache.clear()
+            cache[term] = found
+        return found
+
     def interpretation_links(self) -> InterpretationLinks:
         links = self.__dict__.get("_interpretations")
         if links is None:

@@ -10,7 +10,7 @@ import numpy as np
 
 from ingest.cases.classify import classify
 from ingest.records import TRUST_LEVELS, Article, Citation
-from retrieval import cite, fusion, interpretations, vocab
+from retrieval import cite, fusion, interpretations, similar, vocab
 from retrieval.catalogue import Catalogue
 from retrieval.config import DEFAULT_CONFIG, SearchConfig
 from retrieval.corpus import CaseCorpus, Corpus
@@ -190,7 +190,9 @@ class Searcher:
             hits.append(Hit(art, round(float(score), 6), rank, why))
         t = time.perf_counter()
         shown = (
-            self._similar(question, cited, pinned, hits, case_hits, case_cos, k_cases, cfg, flt)
+            self._similar(
+                question, cited, pinned, hits, case_hits, case_cos, k_cases, cfg, flt, qvec
+            )
             if k_cases
             else []
         )
@@ -278,15 +280,16 @@ class Searcher:
         k: int,
         cfg: SearchConfig,
         flt: Filters,
+        qvec: np.ndarray | None = None,
     ) -> list[CaseHit]:
         """The cases worth showing as similar: fewer, or none, rather than unrelated ones.
 
         A question that is only a citation gets the cases that cite the article. Otherwise
         the question's dispute type is classified (its words and the laws of its top
-        articles); cases of another type are not shown, and each shown case must be close
-        enough to the question (a cosine floor). At equal relevance a committee's or a
-        court's resolution ranks above a consultation or a machine-written answer. When
-        the user chose dispute types in the filters, that choice replaces the classifier's.
+        articles); the choice and order are ``retrieval.similar.choose``'s: cases of the
+        type (or of a neighbouring one citing a top article), close enough to the question
+        (a cosine floor), resolutions first. When the user chose dispute types in the
+        filters, that choice replaces the classifier's.
         """
         if pinned and not cite.question_terms_left(question, cited):
             citing = [c for c in self.cases.citing(pinned[0].id) if flt.allows_case(c)]
@@ -297,16 +300,8 @@ class Searcher:
             ]
         top = [h.record for h in articles[:3]]
         qtype = classify(question, [Citation(a.citation, a.law, a.key) for a in top]).dispute_type
-        typed = qtype != "其他" and not flt.dispute_types
-        floor = cfg.similar_floor if typed or flt.dispute_types else cfg.similar_floor_untyped
-        kept = [
-            h
-            for h in pool
-            if cos.get(h.record.id, 0.0) >= floor
-            and (not typed or not cfg.similar_same_type or h.record.dispute_type == qtype)
-        ]
-        kept.sort(key=lambda h: -(h.score + (cfg.trust_bonus if h.record.verified else 0.0)))
-        return [replace(h, rank=i) for i, h in enumerate(kept[:k], 1)]
+        # issue 21: resolutions first, cases found by their dispute too (retrieval/similar.py)
+        return similar.choose(pool, cos, qtype, articles, k, cfg, flt, citing=self.cases.citing, cosine_of=lambda ids: {c: s.score for c, s in self.cases.store.dense_of(qvec, ids).items()} if qvec is not None else {})  # fmt: skip
 
     def _case_hits(
         self,

@@ -596,6 +596,7 @@ class Service:
             cited=result.cited,
             config=answer_config,
             related=self.related_interpretations,
+            term_share=self.catalogue.term_share,
         )
         cited = tuple(CitedArticle(c, self._cited(c)) for c in result.cited)
         return Answered(result, answer, cited, round((time.perf_counter() - start) * 1000, 1))
