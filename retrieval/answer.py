@@ -431,16 +431,16 @@ def extract_answer(
     quotes = ruling + quotes
     if not quotes and articles and not bar:
         # Nothing matched word for word (a purely semantic hit): quote the top article's first clause.
-        top = articles[0].record
-        spans = _candidates(top.text)
+        first = articles[0].record
+        spans = _candidates(first.text)
         if spans:
             a, b, lead = spans[0]
-            quotes = [Quote(top.id, top.citation, top.text[a:b], a, b, 0.0)]
+            quotes = [Quote(first.id, first.citation, first.text[a:b], a, b, 0.0)]
             if lead is not None:
                 quotes = [
                     replace(
                         quotes[0],
-                        lead=top.text[lead[0] : lead[1]],
+                        lead=first.text[lead[0] : lead[1]],
                         lead_start=lead[0],
                         lead_end=lead[1],
                     )

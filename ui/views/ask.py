@@ -5,11 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from ingest.errors import FengqiaoError
-from ingest.records import CASE_KINDS, DISPUTE_TYPES, STATUSES
+from ingest.records import AI_ANSWER, CASE_KINDS, DISPUTE_TYPES, STATUSES
 from retrieval.answer import NO_POINT, Quote, question_terms
 from retrieval.cite import without_citations
-from retrieval.hits import Filters
+from retrieval.hits import CaseHit, Filters
 from retrieval.service import Answered
+from ui import auth
 from ui.citation import opened_citation
 from ui.protocols import KnowledgeService
 from ui.views import get_service
@@ -222,9 +223,12 @@ def results(service: KnowledgeService, answered: Answered, question: str) -> Non
             )
         more_button("more-a", len(result.articles), question, "条法条")
     with tab_c:
+        # issue 21: answers a language model wrote are folded under their own heading
+        people = [h for h in result.cases if h.record.kind != AI_ANSWER]
+        machine = [h for h in result.cases if h.record.kind == AI_ANSWER]
         if not result.cases:
             st.info("没有找到类似案例。建议：放宽左侧的“纠纷类型”“案例类型”筛选。")
-        for case_hit in result.cases[: first_few("more-c", len(result.cases), question)]:
+        for case_hit in people[: first_few("more-c", len(people), question)]:
             case_card(
                 service,
                 case_hit.record,
@@ -234,7 +238,40 @@ def results(service: KnowledgeService, answered: Answered, question: str) -> Non
                 why=case_hit.why,
                 in_collection=refs,
             )
-        more_button("more-c", len(result.cases), question, "个案例")
+        more_button("more-c", len(people), question, "个案例")
+        machine_answers(service, machine, question, refs)
+
+
+def machine_answers(
+    service: KnowledgeService,
+    hits: list[CaseHit],
+    question: str,
+    refs: set[tuple[str, str]],
+) -> None:
+    """AI 生成解答 under their own folded heading; in office mode (accounts) off by default."""
+    if not hits:
+        return
+    label = f"AI 生成解答（未经核实，{len(hits)} 条）"
+    session = auth.current()
+    if (
+        session is not None
+        and not session.local
+        and not st.toggle(f"显示{label}", key="show-machine-answers", value=False)
+    ):
+        st.caption(f"另有 {len(hits)} 条 AI 生成解答（未经核实），默认不显示。")
+        return
+    with st.expander(label, expanded=False):
+        st.caption("由语言模型写成，没有经过人工核实，只能帮助理解问题，不能作为调解依据。")
+        for case_hit in hits:
+            case_card(
+                service,
+                case_hit.record,
+                key=f"c{case_hit.rank}",
+                rank=case_hit.rank,
+                question=question,
+                why=case_hit.why,
+                in_collection=refs,
+            )
 
 
 def render() -> None:
