@@ -100,6 +100,7 @@ def main() -> int:
                 cited=result.cited,
                 config=cfg,
                 related=service.related_interpretations,
+                term_share=service.catalogue.term_share,
             )
             verdicts = [verdict(q, row) for q in answer.quotes]
             tallies[name].add(verdicts)

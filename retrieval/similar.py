@@ -4,8 +4,8 @@ Issue 21 found the list thin and off-topic: machine-written answers above a cour
 case, and the committee's own recorded leak case missed when the question said 物业
 instead of 楼上漏水. Here a case is relevant when it is close enough to the question
 (its best section's cosine above a floor) and of the question's dispute type; a case
-of a neighbouring type (物业服务 beside 邻里关系) is relevant too when it cites one of
-the question's top articles: the same rule settled it. Resolutions by an accountable
+of a neighbouring type (物业服务 beside 邻里关系) is relevant too when it is a
+resolution citing one of the question's top articles: the same rule settled it. Resolutions by an accountable
 body (调解案例, 法院典型案例) come first whenever relevant; consultations next; answers a
 language model wrote last (the page folds them under their own heading).
 """
@@ -47,9 +47,13 @@ def tier(case: Case) -> int:
 
 
 def relevant_type(case: Case, qtype: str, top_ids: frozenset[str]) -> bool:
-    """Of the question's type, or of a neighbouring type and citing one of its top articles."""
+    """Of the question's type; or a resolution (调解案例, 法院典型案例) of a neighbouring type
+    citing one of its top articles. A consultation of another type stays out: citing a
+    general article (1179 人身损害赔偿) is all a car accident shares with a dog bite."""
     if case.dispute_type == qtype:
         return True
+    if not case.verified:
+        return False
     near = NEAR_TYPES.get(qtype, frozenset()) | frozenset(
         t for t, also in ANSWERS_ALSO.items() if qtype in also
     )
