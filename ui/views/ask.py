@@ -138,7 +138,8 @@ def answer_panel(service: KnowledgeService, answered: Answered, question: str) -
                 article_link(article, f"——{short_citation(article)}")
             else:
                 st.caption(md(f"——{quote.citation}"))
-        st.caption("以上是知识库中法条原文的摘录，未作改写；请以完整条文为准。")
+        if answer.quotes:
+            st.caption("以上是知识库中法条原文的摘录，未作改写；请以完整条文为准。")
         if answer.outcomes:
             st.markdown("**类似案例的处理结果**")
             for o in answer.outcomes:
