@@ -17,12 +17,27 @@ STATUSES: tuple[str, ...] = ("现行有效", "已修改", "已废止", "尚未�
 #   法院典型案例                 ← 典型案例   a typical case published officially
 #   法律咨询解答                 ← 法律咨询   a consultation answered by a person (LawBench 3-8)
 #   AI 生成解答（未经核实）      ← 法律咨询   an answer a language model wrote (lawyer-llama)
-CaseKind = Literal["调解案例", "法院典型案例", "法律咨询解答", "AI 生成解答（未经核实）"]
+#   标注问题                     a lay question with the articles people marked as governing
+#                                it (a query file in the shared format): evidence for ranking
+#                                articles only, never shown as a case
+CaseKind = Literal[
+    "调解案例", "法院典型案例", "法律咨询解答", "AI 生成解答（未经核实）", "标注问题"
+]
 MEDIATION: str = "调解案例"
 TYPICAL: str = "法院典型案例"
 CONSULTATION: str = "法律咨询解答"
 AI_ANSWER: str = "AI 生成解答（未经核实）"
+LABELLED: str = "标注问题"
+# The kinds a user sees and filters by (labelled questions are never shown).
 CASE_KINDS: tuple[str, ...] = (MEDIATION, TYPICAL, CONSULTATION, AI_ANSWER)
+# What a mediator reads on a case's badge: who wrote it and whether anyone checked it, in
+# plain words (datasets, licences and models are named in docs/sources.md, not on cards).
+KIND_LABELS: dict[str, str] = {
+    MEDIATION: "调解案例（本委员会记录）",
+    TYPICAL: "法院典型案例（官方公布）",
+    CONSULTATION: "法律咨询问答（公开数据集，未经核实）",
+    AI_ANSWER: "AI 生成解答（未经核实）",
+}
 LEGACY_KINDS: dict[str, str] = {"典型案例": TYPICAL, "法律咨询": CONSULTATION}
 
 # How far a case's resolution can be relied on:
@@ -37,6 +52,7 @@ _KIND_TRUST: dict[str, Trust] = {
     TYPICAL: "official",
     CONSULTATION: "unverified",
     AI_ANSWER: "generated",
+    LABELLED: "unverified",
 }
 
 # A citation inside a case checked against the knowledge base (``ingest.cases.verdicts``):
@@ -328,8 +344,10 @@ class Case:
 
     @property
     def label(self) -> str:
-        """Badge text: the kind, marked when the record is a project-written sample."""
-        return f"{self.kind}（样例）" if self.sample else self.kind
+        """Badge text: the kind in plain words, marked when the record is a project sample."""
+        if self.sample:
+            return f"{self.kind}（样例）"
+        return KIND_LABELS.get(self.kind, self.kind)
 
     @property
     def verified(self) -> bool:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from ingest.records import Article, Case, FileReport, IngestReport, Problem
+from ingest.records import LABELLED, Article, Case, FileReport, IngestReport, Problem
 from retrieval import vocab
 from retrieval.bm25 import BM25Index
 from retrieval.corpus import article_rows, case_rows
@@ -58,7 +58,8 @@ class BuildReport:
     index_dir: Path
     articles: int = 0
     laws: int = 0
-    cases: int = 0
+    cases: int = 0  # cases a user can see (labelled questions not counted)
+    questions: int = 0  # labelled questions kept as precedent evidence
     units: int = 0
     embedded: int = 0  # vectors computed now
     reused: int = 0  # vectors taken from the embedding cache
@@ -78,11 +79,16 @@ class BuildReport:
         return next((f for f in self.files if Path(f.path) == Path(path)), None)
 
     def summary(self) -> str:
+        questions = f"，{self.questions} 个标注问题" if self.questions else ""
         if self.up_to_date:
-            return f"知识库已是最新（{self.articles} 条法条，{self.cases} 个案例），用时 {self.seconds:.1f} 秒"
+            return (
+                f"知识库已是最新（{self.articles} 条法条，{self.cases} 个案例{questions}），"
+                f"用时 {self.seconds:.1f} 秒"
+            )
         return (
-            f"已构建知识库：{self.laws} 部法律法规，{self.articles} 条法条，{self.cases} 个案例，"
-            f"新计算向量 {self.embedded} 个、复用 {self.reused} 个，用时 {self.seconds:.1f} 秒"
+            f"已构建知识库：{self.laws} 部法律法规，{self.articles} 条法条，{self.cases} 个案例"
+            f"{questions}，新计算向量 {self.embedded} 个、复用 {self.reused} 个，"
+            f"用时 {self.seconds:.1f} 秒"
         )
 
 
@@ -217,7 +223,10 @@ def embed_units(
 
 
 def _shrinks(kb_dir: Path, articles: int, cases: int) -> str:
-    """Why this build would lose most of the live knowledge base ("" when it would not)."""
+    """Why this build would lose most of the live knowledge base ("" when it would not).
+
+    ``cases`` counts cases and labelled questions together, as the manifest does.
+    """
     folder = IndexFolder.of(kb_dir)
     if not folder.exists:
         return ""
@@ -227,7 +236,7 @@ def _shrinks(kb_dir: Path, articles: int, cases: int) -> str:
         return ""
     for name, now, before in (
         ("法条", articles, int(old.get("articles", 0))),
-        ("案例", cases, int(old.get("cases", 0))),
+        ("案例", cases, int(old.get("cases", 0)) + int(old.get("questions", 0))),
     ):
         if before and now < before * KEEP_SHARE:
             return f"这次构建只得到 {now} 条{name}，现有知识库有 {before} 条"
@@ -336,7 +345,8 @@ def _build(
     case_list = _load_cases(
         [*src.cases, *src.dropin_cases], articles, kb_dir / "cache", report, show_progress
     ) + list(case_records)
-    report.articles, report.cases = len(articles), len(case_list)
+    report.questions = sum(c.kind == LABELLED for c in case_list)
+    report.articles, report.cases = len(articles), len(case_list) - report.questions
     report.laws = len({a.law for a in articles if a.current})
     shrink = _shrinks(kb_dir, len(articles), len(case_list))
     if shrink and not force:
@@ -408,7 +418,8 @@ def _build(
                 "articles": len(articles),
                 "current_articles": sum(a.current for a in articles),
                 "laws": report.laws,
-                "cases": len(case_list),
+                "cases": report.cases,
+                "questions": report.questions,
                 "units": report.units,
                 "article_units": len(a_units),
                 "case_units": len(c_units),

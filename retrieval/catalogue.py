@@ -16,6 +16,21 @@ from retrieval.interpretations import InterpretationLinks, Related
 STALE_AFTER_DAYS = 365
 """Statute data older than this (newest 公布日期) gets a warning that newer law may exist."""
 
+
+def clock_today() -> datetime.date:
+    """Today's date, the one clock every freshness check reads (tests replace it)."""
+    return datetime.date.today()
+
+
+def dated_status(status: str, stale_as_of: str) -> str:
+    """A validity status as shown: ``现行有效（数据截至 2025-01-15）`` once the data is old.
+
+    The status is what the data said on its date; once that date is over a year back, a
+    law may have been revised or repealed since, so the status names the date it rests on.
+    """
+    return f"{status}（数据截至 {stale_as_of}）" if stale_as_of and status else status
+
+
 SAME = 0.5
 """Bigram similarity at or above which two article texts are taken as the same provision."""
 
@@ -194,7 +209,12 @@ class Catalogue:
         if not self.data_as_of:
             return None
         as_of = datetime.date.fromisoformat(self.data_as_of)
-        return ((today or datetime.date.today()) - as_of).days
+        return ((today or clock_today()) - as_of).days
+
+    def stale_as_of(self, today: datetime.date | None = None) -> str:
+        """``data_as_of`` when it is over STALE_AFTER_DAYS before ``today``, else ""."""
+        age = self.data_age_days(today)
+        return self.data_as_of if age is not None and age > STALE_AFTER_DAYS else ""
 
     def freshness_notice(self, today: datetime.date | None = None) -> Notice | None:
         """What the validity shown is based on; a warning once the data is over a year old.

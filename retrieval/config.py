@@ -17,11 +17,21 @@ class SearchConfig:
         w_keyword / w_semantic / w_precedent: fusion weights.
         expand: add lay→legal vocabulary terms to the keyword query.
         expand_dense: also to the text the query encoder sees.
+        expand_weight: below 1, the vocabulary terms are a keyword run of their own
+            weighted ``w_keyword × expand_weight`` beside the question's own words
+            (1 = appended to the question's words, one run).
         depth: candidates kept per run before fusion.
         precedent_cases: nearest cases whose cited articles are lifted.
         precedent_floor: a case lifts its articles by ``(cos - floor) / (1 - floor)``
             of its question's cosine with the query, so distant cases lift nothing.
-        precedent_trust: per case-source prefix, a factor on its lift.
+        precedent_trust: per case-source key prefix (``ingest.cases.link.source_key``:
+            lawyer-llama, equals, zixun …), a factor on its lift.
+        labelled_trust: the factor on a labelled question's lift when its source has no
+            entry in ``precedent_trust`` (a question with marked articles is weaker
+            evidence than a resolved case: it lifts the articles, not a resolution).
+        precedent_cap: the most precedent evidence one article can gather (0 = no cap),
+            i.e. about two near cases' worth: a committee's own records, or many near
+            questions citing one frequent article, cannot bury the law for the rest.
         w_law / law_top: law routing; every article is lifted by ``w_law`` times its
             law's evidence (the sum of the law's ``law_top`` best fused scores) relative
             to the best law's, so the few laws a question belongs to rise together.
@@ -62,11 +72,16 @@ class SearchConfig:
     rrf_k: int = 60
     expand: bool = True
     expand_dense: bool = False
+    expand_weight: float = 0.5
     depth: int = 300
     precedent_cases: int = 20
     precedent_floor: float = 0.88
     # lawyer-llama's article labels were picked by that data set's own retriever (silver)
     precedent_trust: tuple[tuple[str, float], ...] = (("lawyer-llama", 0.25),)
+    # labelled questions (equals, zixun, lawbench-3-2 …): chosen leave-source-out
+    # (bench/tune_evidence.py, docs/quality.md "Labelled questions as evidence")
+    labelled_trust: float = 0.25
+    precedent_cap: float = 2.0
     w_law: float = 0.5
     law_top: int = 3
     case_depth: int = 50

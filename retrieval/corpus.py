@@ -8,7 +8,7 @@ from typing import Generic
 import numpy as np
 
 from ingest.cases.link import source_key
-from ingest.records import Article, Case
+from ingest.records import LABELLED, Article, Case
 from retrieval.hits import R
 from retrieval.store import UnitRow, UnitStore
 from retrieval.units import Unit
@@ -114,6 +114,8 @@ class CaseCorpus(Corpus[Case]):
         super()._reindex()
         self._citing: dict[str, list[Case]] = {}
         for c in self.records:
+            if c.kind == LABELLED:  # evidence for ranking only, never listed as a case
+                continue
             for aid in dict.fromkeys(c.cited_ids):
                 self._citing.setdefault(aid, []).append(c)
 

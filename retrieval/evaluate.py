@@ -60,11 +60,26 @@ def query_source(query_id: str) -> str:
     return re.sub(r"-\d+$", "", query_id)
 
 
+# Query sets labelled by one process count as one source: the lawyer-llama consultations
+# and the zixun questions got their articles from the same data set's retriever, so a
+# zixun question helped by lawyer-llama precedents would be helped by its own labeller.
+SOURCE_FAMILIES: tuple[tuple[str, ...], ...] = (("lawyer-llama", "zixun"),)
+
+
+def source_family(source: str) -> tuple[str, ...]:
+    """Every source left out together with ``source`` (itself first)."""
+    for family in SOURCE_FAMILIES:
+        if source in family:
+            return (source, *(s for s in family if s != source))
+    return (source,)
+
+
 def leave_out(query: Query, leave: Leave) -> Filters:
-    """Case filters for a query: ``source`` hides every case of its query set, ``one`` only
+    """Case filters for a query: ``source`` hides every case and labelled question of its
+    query set (and of the sets labelled the same way, ``SOURCE_FAMILIES``), ``one`` only
     the case with its own id, ``none`` nothing."""
     if leave == "source":
-        return Filters(exclude_case_sources=(query.source,))
+        return Filters(exclude_case_sources=source_family(query.source))
     if leave == "one":
         return Filters(exclude_case_ids=(query.id,))
     return Filters()

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from ingest.cases.classify import classify
-from ingest.records import TRUST_LEVELS, Article, Citation
+from ingest.cases.link import source_key
+from ingest.records import LABELLED, TRUST_LEVELS, Article, Citation
 from retrieval import cite, fusion, interpretations, similar, vocab
 from retrieval.catalogue import Catalogue
 from retrieval.config import DEFAULT_CONFIG, SearchConfig
@@ -20,6 +21,22 @@ from retrieval.store import Scored
 from retrieval.tokenizer import JiebaTokenizer
 
 DEFAULT_FILTERS = Filters()
+
+
+@dataclass
+class FirstStage:
+    """The retrievers' runs for one question, before fusion: parent id → score per run
+    (``None`` when the configuration leaves that retriever out), the nearest cases with
+    their best cosine, and the milliseconds each step took."""
+
+    cited: list[Citation]
+    tokens: list[str]
+    keyword: dict[str, float] | None
+    semantic: dict[str, float] | None
+    case_hits: list[CaseHit]
+    case_cos: dict[str, float]
+    timings: dict[str, float] = field(default_factory=dict)
+    expansion: dict[str, float] | None = None  # vocabulary terms' own run (expand_weight < 1)
 
 
 def _run(scored: Sequence[Scored]) -> dict[str, float]:
@@ -82,70 +99,18 @@ class Searcher:
         """Ranked articles (with Why), similar cases and notices for ``question``."""
         cfg = config or DEFAULT_CONFIG
         flt = filters or DEFAULT_FILTERS
-        timings: dict[str, float] = {}
-        t = time.perf_counter()
-
-        cited = cite.find_citations(question, self.catalogue.law_names)
-        timings["citations"] = _ms(t)
-        t = time.perf_counter()
-        qvec = (
-            self.embedder.encode_queries([question])[0]
-            if (cfg.semantic or cfg.precedent or k_cases)
-            else None
-        )
-        qtext = vocab.expand_text(question) if cfg.expand else question
-        # cases are questions too: they are matched with the plain question's vector
-        avec = qvec
-        if cfg.expand_dense and cfg.semantic and qtext != question:
-            avec = self.embedder.encode_queries([qtext])[0]
-        timings["encode"] = _ms(t)
-        t = time.perf_counter()
-        tokens = self.tokenizer(qtext)
-        runs: list[dict[str, float]] = []
-        weights: list[float] = []
-        kw_rank: dict[str, int] = {}
-        sem_rank: dict[str, int] = {}
-        store = self.articles.store
-        if cfg.keyword:
-            run = _run(store.keyword(tokens, flt, cfg.depth))
-            kw_rank = _ranks(run)
-            runs.append(run)
-            weights.append(cfg.w_keyword)
-        if cfg.semantic and avec is not None:
-            run = _run(store.dense(avec, flt, cfg.depth))
-            sem_rank = _ranks(run)
-            runs.append(run)
-            weights.append(cfg.w_semantic)
-        timings["articles"] = _ms(t)
-
-        t = time.perf_counter()
         n_cases = max(k_cases, cfg.precedent_cases if cfg.precedent else 0)
         if k_cases:
             n_cases = max(n_cases, cfg.similar_pool)
-        case_hits, case_cos = self._case_hits(tokens, qvec, flt, n_cases, cfg)
-        timings["cases"] = _ms(t)
+        first = self.first_stage(question, flt=flt, cfg=cfg, n_cases=n_cases, encode=k_cases > 0)
+        timings = first.timings
+        case_hits, case_cos = first.case_hits, first.case_cos
+        kw_rank = _ranks(first.keyword) if first.keyword is not None else {}
+        sem_rank = _ranks(first.semantic) if first.semantic is not None else {}
+        tokens = first.tokens
         via: dict[str, list[str]] = {}
-        calibrated = [True] * len(runs)
-        if cfg.precedent and case_hits:
-            prec = self._precedent_run(case_hits[: cfg.precedent_cases], case_cos, cfg, flt, via)
-            if prec:
-                runs.append(prec)
-                weights.append(cfg.w_precedent)
-                calibrated.append(cfg.fusion == "rrf")
-
-        if cfg.fusion == "rrf":
-            fused = fusion.rrf(runs, k=cfg.rrf_k, weights=weights)
-        elif cfg.fusion == "rrf+precedent":
-            # rank fusion of the retrievers, then calibrated precedent evidence on top
-            n = 2 if cfg.keyword and cfg.semantic else 1
-            base = fusion.minmax(fusion.rrf(runs[:n], k=cfg.rrf_k, weights=weights[:n]))
-            fused = fusion.weighted([base, *runs[n:]], [1.0, *weights[n:]], normalise=False)
-        else:
-            fused = fusion.weighted(runs, weights, normalise=calibrated)
-
-        if cfg.w_law and fused:
-            law_of = {d: self._article(d).law for d in fused}
-            fused = fusion.route(fused, law_of, cfg.w_law, cfg.law_top)
+        fused = self.fuse(first, cfg, flt, via)
+        cited = first.cited
 
         if cfg.interpretation_lift:  # issue 21: interpretations beside the articles they refine
             fused = interpretations.lift(fused, self.catalogue.interpretation_links(), cfg.interpretation_lift, flt.allows_article)  # fmt: skip
@@ -190,9 +155,7 @@ class Searcher:
             hits.append(Hit(art, round(float(score), 6), rank, why))
         t = time.perf_counter()
         shown = (
-            self._similar(
-                question, cited, pinned, hits, case_hits, case_cos, k_cases, cfg, flt, qvec
-            )
+            self._similar(question, cited, pinned, hits, case_hits, case_cos, k_cases, cfg, flt)
             if k_cases
             else []
         )
@@ -205,6 +168,98 @@ class Searcher:
             cited=cited,
             timings_ms=timings,
         )
+
+    def first_stage(
+        self, question: str, *, flt: Filters, cfg: SearchConfig, n_cases: int, encode: bool = False
+    ) -> FirstStage:
+        """What the retrievers find for ``question`` before fusion (the studies reuse it).
+
+        ``n_cases`` nearest cases are fetched for precedent evidence and similar cases;
+        ``encode`` asks for the question's vector even when no run needs it.
+        """
+        timings: dict[str, float] = {}
+        t = time.perf_counter()
+        cited = cite.find_citations(question, self.catalogue.law_names)
+        timings["citations"] = _ms(t)
+        t = time.perf_counter()
+        qvec = (
+            self.embedder.encode_queries([question])[0]
+            if (cfg.semantic or cfg.precedent or encode)
+            else None
+        )
+        qtext = vocab.expand_text(question) if cfg.expand else question
+        # cases are questions too: they are matched with the plain question's vector
+        avec = qvec
+        if cfg.expand_dense and cfg.semantic and qtext != question:
+            avec = self.embedder.encode_queries([qtext])[0]
+        timings["encode"] = _ms(t)
+        t = time.perf_counter()
+        tokens = self.tokenizer(qtext)
+        store = self.articles.store
+        # Vocabulary terms are evidence of their own: a run beside the question's words
+        # with a smaller weight, so a lay word's statute terms (邻居 → 相邻关系) cannot
+        # outvote what the question is about (the dog that bit the child).
+        split = cfg.keyword and cfg.expand and cfg.expand_weight < 1.0 and qtext != question
+        plain = self.tokenizer(question) if split else tokens
+        keyword = _run(store.keyword(plain, flt, cfg.depth)) if cfg.keyword else None
+        expansion = None
+        if split:
+            added = [w for w in tokens if w not in set(plain)]
+            expansion = _run(store.keyword(added, flt, cfg.depth)) if added else None
+        semantic = (
+            _run(store.dense(avec, flt, cfg.depth)) if cfg.semantic and avec is not None else None
+        )
+        timings["articles"] = _ms(t)
+        t = time.perf_counter()
+        case_hits, case_cos = self._case_hits(tokens, qvec, flt, n_cases, cfg)
+        timings["cases"] = _ms(t)
+        return FirstStage(cited, tokens, keyword, semantic, case_hits, case_cos, timings, expansion)
+
+    def fuse(
+        self,
+        first: FirstStage,
+        cfg: SearchConfig,
+        flt: Filters,
+        via: dict[str, list[str]] | None = None,
+    ) -> dict[str, float]:
+        """One score per article from the first stage's runs, precedent evidence and law
+        routing; ``via`` collects the cases that lifted each article."""
+        via = {} if via is None else via
+        runs: list[dict[str, float]] = []
+        weights: list[float] = []
+        if first.keyword is not None:
+            runs.append(first.keyword)
+            weights.append(cfg.w_keyword)
+        if first.semantic is not None:
+            runs.append(first.semantic)
+            weights.append(cfg.w_semantic)
+        if first.expansion is not None:
+            runs.append(first.expansion)
+            weights.append(cfg.w_keyword * cfg.expand_weight)
+        calibrated = [True] * len(runs)
+        n = len(runs)  # the retrievers' runs; precedent evidence follows
+        if cfg.precedent and first.case_hits:
+            prec = self._precedent_run(
+                first.case_hits[: cfg.precedent_cases], first.case_cos, cfg, flt, via
+            )
+            if prec:
+                runs.append(prec)
+                weights.append(cfg.w_precedent)
+                calibrated.append(cfg.fusion == "rrf")
+
+        if cfg.fusion == "rrf":
+            fused = fusion.rrf(runs, k=cfg.rrf_k, weights=weights)
+        elif cfg.fusion == "rrf+precedent":
+            # rank fusion of the retrievers, then calibrated precedent evidence on top
+            base = fusion.minmax(fusion.rrf(runs[:n], k=cfg.rrf_k, weights=weights[:n]))
+            fused = fusion.weighted([base, *runs[n:]], [1.0, *weights[n:]], normalise=False)
+        else:
+            fused = fusion.weighted(runs, weights, normalise=calibrated)
+
+        if cfg.w_law and fused:
+            law_of = {d: self._article(d).law for d in fused}
+            fused = fusion.route(fused, law_of, cfg.w_law, cfg.law_top)
+        return fused
 
     def article_terms(self, article_id: str) -> tuple[str, ...]:
         """Keyword tokens of an article (cached), for Why.matched_terms."""
@@ -256,7 +311,9 @@ class Searcher:
         for h in case_hits:
             case = h.record
             lift = max(0.0, case_cos.get(case.id, 0.0) - floor) / (1.0 - floor)
-            lift *= next((f for p, f in cfg.precedent_trust if case.source.startswith(p)), 1.0)
+            key = source_key(case)
+            default = cfg.labelled_trust if case.kind == LABELLED else 1.0
+            lift *= next((f for p, f in cfg.precedent_trust if key.startswith(p)), default)
             if lift <= 0:
                 continue
             for aid in dict.fromkeys(case.cited_ids):
@@ -265,6 +322,8 @@ class Searcher:
                     continue
                 run[aid] = run.get(aid, 0.0) + lift
                 via.setdefault(aid, []).append(case.id)
+        if cfg.precedent_cap:
+            run = {aid: min(v, cfg.precedent_cap) for aid, v in run.items()}
         return run
 
     # ---- cases ---------------------------------------------------------------
@@ -280,16 +339,15 @@ class Searcher:
         k: int,
         cfg: SearchConfig,
         flt: Filters,
-        qvec: np.ndarray | None = None,
     ) -> list[CaseHit]:
         """The cases worth showing as similar: fewer, or none, rather than unrelated ones.
 
         A question that is only a citation gets the cases that cite the article. Otherwise
         the question's dispute type is classified (its words and the laws of its top
         articles); the choice and order are ``retrieval.similar.choose``'s: cases of the
-        type (or of a neighbouring one citing a top article), close enough to the question
-        (a cosine floor), resolutions first. When the user chose dispute types in the
-        filters, that choice replaces the classifier's.
+        type (or resolutions of a neighbouring one citing a top article), close enough to
+        the question (a cosine floor), resolutions first; labelled questions never. When
+        the user chose dispute types in the filters, that choice replaces the classifier's.
         """
         if pinned and not cite.question_terms_left(question, cited):
             citing = [c for c in self.cases.citing(pinned[0].id) if flt.allows_case(c)]
@@ -301,7 +359,7 @@ class Searcher:
         top = [h.record for h in articles[:3]]
         qtype = classify(question, [Citation(a.citation, a.law, a.key) for a in top]).dispute_type
         # issue 21: resolutions first, cases found by their dispute too (retrieval/similar.py)
-        return similar.choose(pool, cos, qtype, articles, k, cfg, flt, citing=self.cases.citing, cosine_of=lambda ids: {c: s.score for c, s in self.cases.store.dense_of(qvec, ids).items()} if qvec is not None else {})  # fmt: skip
+        return similar.choose(pool, cos, qtype, articles, k, cfg, flt, citing=self.cases.citing, cosine_of=lambda ids: {c: s.score for c, s in self.cases.store.dense_of(self.embedder.encode_queries([question])[0], ids).items()})  # fmt: skip
 
     def _case_hits(
         self,

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
+from ingest.records import Article
 from retrieval.answer import Answer
+from retrieval.guidance import Guidance, Point
 from retrieval.hits import ArticleHit, CaseHit, Notice, SearchResult, Why
 from retrieval.service import Answered
 
@@ -92,6 +95,49 @@ def answer_json(answer: Answer) -> list[dict[str, Any]]:
     ]
 
 
+def article_link(article: Article) -> str:
+    """The article's citation page in the web UI, relative to its root: ``/browse?law=…``."""
+    params = {"law": article.law, "article": article.key}
+    if not article.current and article.version:
+        params["version"] = article.version
+    return f"/browse?{urlencode(params)}"
+
+
+def point_json(point: Point) -> dict[str, Any]:
+    """One 办理提示 point: ``section`` is the short key (受理/时效/风险/转介/证据/协议)."""
+    a = point.article
+    period = point.period
+    return {
+        "section": point.section,
+        "section_title": point.title,
+        "text": point.text,
+        "article_id": a.id,
+        "citation": a.citation,
+        "law": a.law,
+        "article": a.key,
+        "label": a.label,
+        "quote": point.quote,
+        "link": article_link(a),
+        "period": (
+            {
+                "years": period.years,
+                "months": period.months,
+                "days": period.days,
+                "label": period.label,
+                "start": period.start,
+            }
+            if period
+            else None
+        ),
+        "rule": point.rule.id,
+    }
+
+
+def guidance_json(guidance: Guidance) -> list[dict[str, Any]]:
+    """The 办理提示 points, risk points first (see the README's ``guidance`` shape)."""
+    return [point_json(p) for p in guidance.points]
+
+
 def result_json(result: SearchResult) -> dict[str, Any]:
     return {
         "query": result.query,
@@ -122,4 +168,9 @@ def answered_json(answered: Answered) -> dict[str, Any]:
             {"citation": c.citation.raw, "article_id": c.article.id if c.article else None}
             for c in answered.cited
         ],
+        "guidance": guidance_json(answered.guidance),
+        "guidance_context": {
+            "dispute_types": list(answered.guidance.dispute_types),
+            "risks": [{"kind": r.kind, "word": r.word} for r in answered.guidance.risks],
+        },
     }

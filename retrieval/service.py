@@ -21,6 +21,7 @@ import numpy as np
 
 from ingest.names import RepealedLaw, article_label, canonical_law, repealed
 from ingest.records import Article, Case, Citation, Problem
+from retrieval import cite
 from retrieval.answer import Answer, extract_answer
 from retrieval.bm25 import BM25Index
 from retrieval.build import BuildReport, build_kb, model_of
@@ -29,6 +30,7 @@ from retrieval.config import DEFAULT_ANSWER, DEFAULT_CONFIG, AnswerConfig, Searc
 from retrieval.corpus import CaseCorpus, Corpus, article_rows, case_rows
 from retrieval.embedder import Embedder, load_embedder
 from retrieval.errors import FengqiaoError
+from retrieval.guidance import Guidance, GuideCache, question_type
 from retrieval.hits import Filters, Notice, SearchResult
 from retrieval.index_folder import (
     ARTICLE_BM25,
@@ -79,6 +81,7 @@ class Answered:
     answer: Answer
     cited: tuple[CitedArticle, ...] = ()
     ms: float = 0.0
+    guidance: Guidance = Guidance()  # 办理提示 (retrieval/guidance.py)
 
     @property
     def question(self) -> str:
@@ -341,6 +344,7 @@ class Service:
         self.manifest = manifest or {}
         self.config = config
         self.searcher = Searcher(articles, cases, catalogue, tokenizer, embedder)
+        self.guides = GuideCache(catalogue.lookup)
         self._precedents: PrecedentStore | None = None
         self._precedent_token = 0
         self._sync_lock = threading.Lock()
@@ -599,7 +603,19 @@ class Service:
             term_share=self.catalogue.term_share,
         )
         cited = tuple(CitedArticle(c, self._cited(c)) for c in result.cited)
-        return Answered(result, answer, cited, round((time.perf_counter() - start) * 1000, 1))
+        guidance = self.guidance(question, result, filters)
+        ms = round((time.perf_counter() - start) * 1000, 1)
+        return Answered(result, answer, cited, ms, guidance)
+
+    def guidance(
+        self, question: str, result: SearchResult, filters: Filters | None = None
+    ) -> Guidance:
+        """办理提示 for a question (none for a question that is only citations)."""
+        if result.cited and not cite.question_terms_left(question, result.cited):
+            return Guidance()
+        chosen = filters.dispute_types if filters else ()
+        qtype = question_type(question, [h.record for h in result.articles], chosen)
+        return self.guides.get().advise(question, qtype)
 
     def search(
         self,
@@ -657,6 +673,14 @@ class Service:
 
     def freshness_notice(self) -> Notice | None:
         return self.catalogue.freshness_notice()
+
+    def guidance_dropped(self) -> tuple[str, ...]:
+        """办理提示 rules not shown: their article is missing here or no longer says the quote."""
+        return tuple(d.line() for d in self.guides.get().dropped)
+
+    def stale_as_of(self) -> str:
+        """The data date when the statute data is over a year old (status badges name it)."""
+        return self.catalogue.stale_as_of()
 
     def article_page(self, article_id: str) -> ArticlePage | None:
         """The citation page of an article: versions, successors, neighbours, who cites it."""

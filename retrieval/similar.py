@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from ingest.records import AI_ANSWER, Case
+from ingest.records import AI_ANSWER, LABELLED, Case
 from retrieval.answer_bar import ANSWERS_ALSO
 from retrieval.config import SearchConfig
 from retrieval.hits import ArticleHit, CaseHit, Filters, Hit, Why
@@ -98,7 +98,13 @@ def choose(
             return relevant_type(case, qtype, top_ids)
         return case.dispute_type == qtype
 
-    kept = [h for h in pool if cos.get(h.record.id, 0.0) >= floor and fits(h.record)]
+    kept = [
+        h
+        for h in pool
+        if h.record.kind != LABELLED  # evidence only: a question with no answer
+        and cos.get(h.record.id, 0.0) >= floor
+        and fits(h.record)
+    ]
     if by_dispute:
         kept += _found_by_dispute(kept, pool, qtype, top_ids, cfg, flt, citing, cosine_of)
     if cfg.similar_verified_first:

@@ -6,7 +6,9 @@ every citation verbatim) and PDF (text extracted). Then at 390×844 (a phone): t
 answer on the first screen, citations never cut, a short results page. At both widths:
 a 调解案例 recorded through the form (a citation the KB lacks refused first) is found
 by the next question, and a case card lists its citations with their verdicts, flagged
-ones included. Screenshots go to test-artifacts/browser/.
+ones included. In office mode (accounts) at both widths: a mediator's private 案卷 stays
+hidden from a second mediator, a shared one shows its parties' numbers masked, and the
+second mediator is given no way to delete it. Screenshots go to test-artifacts/browser/.
 """
 
 from __future__ import annotations
@@ -429,7 +431,7 @@ def test_recorded_precedent_is_found_by_the_next_question(
     cases = _similar_cases(page)
     card = _card(cases, masked)
     expect(card).to_be_visible()
-    expect(card.get_by_text("调解案例", exact=True)).to_be_visible()
+    expect(card.get_by_text("调解案例（本委员会记录）", exact=True)).to_be_visible()
     card.scroll_into_view_if_needed()
     _no_sideways_scroll(page, viewport)
     _shot(page, f"23-precedent-found-{width}")
@@ -463,3 +465,139 @@ def test_case_card_lists_citations_with_verdicts(server: str, browser: Any, widt
     expect(page.get_by_role("heading", name="法规浏览")).to_be_visible()
     expect(page.get_by_text("不动产的相邻权利人应当按照有利生产").first).to_be_visible()
     page.close()
+
+
+# ---- office mode: 案卷 belong to people ---------------------------------------------
+
+OFFICE_USERS = {"李调解": "mediator pass 123", "赵调解": "mediator pass 456"}
+OFFICE_ID = "330681198807154312"
+OFFICE_PHONE = "13957512345"
+
+
+@pytest.fixture(scope="module")
+def office_server(kb_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The fixture kb with two mediators' accounts: everybody signs in, here too."""
+    import shutil
+
+    from fixture_server import running
+
+    from ui.accounts import Accounts
+
+    office = tmp_path_factory.mktemp("office") / "kb"
+    shutil.copytree(kb_dir, office, ignore=shutil.ignore_patterns("collections.sqlite3*"))
+    users = Accounts.in_kb(office)
+    for name, password in OFFICE_USERS.items():
+        users.add(name, password, "mediator")
+    log = tmp_path_factory.mktemp("office-log") / "streamlit.log"
+    with running(office, log, timeout=60) as url:
+        yield url
+
+
+def _sign_in(page: Any, url: str, name: str, viewport: dict[str, int]) -> None:
+    """Sign in (a reload signs out: every later step stays in this page's session)."""
+    from playwright.sync_api import expect
+
+    page.goto(url)
+    expect(page.get_by_role("heading", name="枫桥 · 登录")).to_be_visible()
+    page.get_by_label("用户名").fill(name)
+    page.get_by_label("密码").fill(OFFICE_USERS[name])
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("heading", name="问答检索")).to_be_visible()
+    _idle(page)
+    _open_sidebar(page, viewport)
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="案卷与教学集").click()
+    expect(page.get_by_role("heading", name="案卷与教学集")).to_be_visible()
+    _idle(page)
+    _close_sidebar(page, viewport)
+
+
+def _open_sidebar(page: Any, viewport: dict[str, int]) -> None:
+    if viewport is PHONE and not _sidebar_open(page):
+        page.get_by_test_id("stExpandSidebarButton").click()
+        _idle(page)
+
+
+def _sidebar_open(page: Any) -> bool:
+    box = page.get_by_test_id("stSidebar").bounding_box()
+    return box is not None and box["x"] >= 0
+
+
+def _close_sidebar(page: Any, viewport: dict[str, int]) -> None:
+    if viewport is PHONE and _sidebar_open(page):
+        page.get_by_test_id("stSidebar").hover()
+        page.get_by_test_id("stSidebarCollapseButton").click()
+        _idle(page)
+
+
+@pytest.mark.parametrize("width", ["1400", "390"])
+def test_office_case_files_private_shared_masked_delete_refused(
+    office_server: str, browser: Any, width: str
+) -> None:
+    from playwright.sync_api import expect
+
+    viewport = WIDTHS[width]
+    private, shared = f"王家宅基地纠纷{width}", f"李家赡养纠纷{width}"
+    url = f"{office_server}/collections"
+
+    owner = _page(browser, viewport)
+    _sign_in(owner, url, "李调解", viewport)
+    for name in (private, shared):
+        _open_sidebar(owner, viewport)
+        _new_case(owner, name)
+        _close_sidebar(owner, viewport)
+    # the shared one is current: its parties, then share it with 赵调解
+    owner.get_by_role("tab", name="案情与当事人").click()
+    owner.get_by_label("姓名或名称").nth(0).fill("王某")
+    owner.get_by_label("身份证号码").nth(0).fill(OFFICE_ID)
+    owner.get_by_label("联系电话").nth(0).fill(OFFICE_PHONE)
+    owner.get_by_label("姓名或名称").nth(1).fill("李某")
+    owner.get_by_role("button", name="保存案情").click()
+    expect(owner.get_by_text("已保存")).to_be_visible()
+    _idle(owner)
+    owner.get_by_text("共享设置", exact=True).click()
+    owner.get_by_text("指定的同事", exact=True).first.click()
+    owner.get_by_test_id("stMultiSelect").filter(has_text="指定的同事").click()
+    owner.get_by_role("option", name="赵调解").click()
+    owner.keyboard.press("Escape")
+    owner.get_by_role("button", name="保存共享设置").click()
+    expect(owner.get_by_text("共享设置已保存：指定的同事")).to_be_visible()
+    expect(owner.get_by_text("已共享给：赵调解").first).to_be_visible()
+    _no_sideways_scroll(owner, viewport)
+    _shot(owner, f"30-office-owner-shares-{width}")
+
+    colleague = _page(browser, viewport)
+    _sign_in(colleague, url, "赵调解", viewport)
+    main = colleague.get_by_test_id("stMain")
+    # only the shared 案卷 is offered, named with its owner
+    chooser = main.get_by_test_id("stSelectbox").first
+    chooser.click()
+    options = colleague.get_by_role("option")
+    expect(options.filter(has_text=shared)).to_have_count(1)
+    expect(options.filter(has_text=private)).to_have_count(0)
+    colleague.get_by_role("option", name=f"{shared}（李调解的案卷）").click()
+    _idle(colleague)
+    colleague.get_by_role("tab", name="案情与当事人").click()
+    _idle(colleague)
+    text = main.inner_text()
+    assert "330681********4312" in text and "139****2345" in text, text
+    assert OFFICE_ID not in text and OFFICE_PHONE not in text
+    # no form holding the numbers, nothing to delete: only who can
+    expect(main.get_by_role("button", name="保存案情")).to_have_count(0)
+    expect(main.get_by_role("button", name="删除案卷")).to_have_count(0)
+    expect(
+        main.get_by_text("只有所有者（李调解）或管理员可以重命名、共享或删除这个案卷")
+    ).to_be_visible()
+    main.get_by_text("330681********4312").scroll_into_view_if_needed()
+    _no_sideways_scroll(colleague, viewport)
+    _shot(colleague, f"31-office-colleague-masked-{width}")
+
+    # the owner, meanwhile, still sees the numbers as typed
+    owner.reload()
+    _sign_in(owner, url, "李调解", viewport)
+    owner.get_by_test_id("stMain").get_by_test_id("stSelectbox").first.click()
+    owner.get_by_role("option", name=shared).click()
+    _idle(owner)
+    owner.get_by_role("tab", name="案情与当事人").click()
+    expect(owner.get_by_label("身份证号码").nth(0)).to_have_value(OFFICE_ID)
+    owner.close()
+    colleague.close()

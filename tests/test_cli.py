@@ -102,10 +102,40 @@ def test_plain_query_prints_citation_and_verbatim_text(
     _run(capsys, "build", "--statutes", str(DATA / "statutes"), "--kb", str(kb))
     code, out, _ = _run(capsys, "query", "民法典第一千零七十九条", "--kb", str(kb))
     assert code == 0
-    assert "1. 《中华人民共和国民法典》第一千零七十九条  [现行有效]" in out
+    assert "1. 《中华人民共和国民法典》第一千零七十九条  [现行有效" in out
     assert "夫妻一方要求离婚的，可以由有关组织进行调解" in out
     # the last line says which date the validity shown rests on
     assert out.rstrip().splitlines()[-1].startswith("【数据】条文和效力状态以知识库数据为准")
+
+
+def test_query_names_the_data_date_once_the_data_is_over_a_year_old(
+    fake_model: None,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import datetime
+
+    kb = tmp_path / "kb"
+    _run(capsys, "build", "--statutes", str(DATA / "statutes"), "--kb", str(kb))
+    _, out, _ = _run(capsys, "query", "民法典第一千零七十九条", "--kb", str(kb), "--json")
+    as_of = json.loads(out)["freshness"]["data_as_of"]
+    day = datetime.date.fromisoformat(as_of)
+    monkeypatch.setattr(
+        "retrieval.catalogue.clock_today", lambda: day + datetime.timedelta(days=30)
+    )
+    _, out, _ = _run(capsys, "query", "民法典第一千零七十九条", "--kb", str(kb))
+    assert "第一千零七十九条  [现行有效]" in out and "【注意】" not in out
+    monkeypatch.setattr(
+        "retrieval.catalogue.clock_today", lambda: day + datetime.timedelta(days=400)
+    )
+    _, out, _ = _run(capsys, "query", "民法典第一千零七十九条", "--kb", str(kb))
+    assert f"第一千零七十九条  [现行有效（数据截至 {as_of}）]" in out
+    assert f"【注意】效力状态以 {as_of} 的法规数据为准" in out.splitlines()[0] + out
+    _, out, _ = _run(capsys, "query", "民法典第一千零七十九条", "--kb", str(kb), "--json")
+    data = json.loads(out)
+    assert data["freshness"]["stale"] is True and as_of in data["freshness"]["text"]
+    assert data["articles"][0]["status"] == "现行有效"  # the old key keeps its value
 
 
 def test_added_docx_and_pdf_are_found_after_incremental_build(
@@ -176,3 +206,42 @@ def test_build_output_has_no_library_debug_lines() -> None:
 
     BM25Index().index([["离婚"], ["噪声"]])
     assert logging.getLogger("bm25s").getEffectiveLevel() >= logging.WARNING
+
+
+def test_serve_says_in_chinese_which_address_to_open(
+    fake_model: None,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Never "http://0.0.0.0:…" (no browser opens it) and no English welcome from Streamlit."""
+    import re
+
+    from ui.accounts import Accounts
+
+    kb = tmp_path / "kb"
+    _run(capsys, "build", "--statutes", str(DATA / "statutes"), "--kb", str(kb))
+    calls: list[list[str]] = []
+
+    def execve(path: str, argv: list[str], env: dict[str, str]) -> None:
+        calls.append(list(argv))
+        raise SystemExit(0)
+
+    monkeypatch.setattr(cli.os, "execve", execve)
+    monkeypatch.setattr(cli, "lan_address", lambda: "192.168.1.20")
+    with pytest.raises(SystemExit):
+        cli.main(["serve", "--kb", str(kb), "--port", "8612"])
+    out = capsys.readouterr().out
+    assert "http://127.0.0.1:8612" in out and "0.0.0.0" not in out
+    Accounts.in_kb(kb).add("王主任", "admin pass 12345", "admin")
+    with pytest.raises(SystemExit):
+        cli.main(["serve", "--kb", str(kb), "--port", "8612", "--host", "0.0.0.0"])
+    out = capsys.readouterr().out
+    assert "http://192.168.1.20:8612" in out and "http://127.0.0.1:8612" in out
+    assert "0.0.0.0" not in out
+    # the words around the addresses are Chinese (Ctrl+C is the key's name)
+    words = re.findall(r"[A-Za-z]{2,}", re.sub(r"http://\S+|Ctrl\+C", "", out))
+    assert not words, words
+    cmd = calls[-1]
+    assert cmd[cmd.index("--logger.hideWelcomeMessage") + 1] == "true"
+    assert cmd[cmd.index("--logger.level") + 1] == "warning"

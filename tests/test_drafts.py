@@ -321,3 +321,74 @@ def test_procedure_articles_resolve_in_the_shipped_corpus() -> None:
     for q in lookup(JUDICIAL_CONFIRMATION + RIGHTS_AND_DUTIES, kb):
         assert q.article is not None, q.problem
         assert cite(q.article) == q.statute.citation
+
+
+def _pdf_pages(data: bytes) -> list[str]:
+    return [re.sub(r"\s", "", page.extract_text()) for page in PdfReader(io.BytesIO(data)).pages]
+
+
+def test_the_pdf_never_carries_the_draft_note_the_docx_does(items: list[Item]) -> None:
+    """A PDF cannot have a paragraph deleted before printing: the note is left out of it."""
+    for kind in ("agreement", "record"):
+        pdf = "".join(_pdf_pages(export_draft(kind, "王某与李某", DETAILS, items, KB(), "pdf")))
+        assert "草稿说明" not in pdf and "打印前请删除" not in pdf
+        assert "人民调解员" in pdf  # the draft itself is there
+        docx = "\n".join(
+            p.text
+            for p in _paragraphs(export_draft(kind, "王某与李某", DETAILS, items, KB(), "docx"))
+        )
+        assert "草稿说明（打印前请删除本段）" in docx
+
+
+def test_the_mediator_chooses_the_articles_of_the_basis(tmp_path: Path) -> None:
+    store = CollectionStore.in_kb(tmp_path)
+    c = store.create("王家")
+    store.add(c.id, "article", "民法典:1079")
+    store.add(c.id, "article", "人民调解法:23")
+    items = store.items(c.id)
+    kb = KB()
+    every = "\n".join(
+        p.text for p in _paragraphs(export_draft("agreement", "王家", DETAILS, items, kb, "docx"))
+    )
+    assert cite(kb.article("民法典:1079")) in every and cite(kb.article("人民调解法:23")) in every
+    one = "\n".join(
+        p.text
+        for p in _paragraphs(
+            export_draft("agreement", "王家", DETAILS, items, kb, "docx", basis=("人民调解法:23",))
+        )
+    )
+    basis = one[one.index("五、调解依据") : one.index("六、其他")]
+    assert cite(kb.article("人民调解法:23")) in basis
+    assert cite(kb.article("民法典:1079")) not in one
+    none = "\n".join(
+        p.text
+        for p in _paragraphs(
+            export_draft("agreement", "王家", DETAILS, items, kb, "docx", basis=())
+        )
+    )
+    assert "五、调解依据" not in none and "没有选择法条" in none
+
+
+@pytest.mark.parametrize("kind", ["record", "agreement"])
+def test_the_signature_block_never_falls_alone_on_a_page(kind: str) -> None:
+    """At every length of the text before it, the signatures share a page with that text."""
+    lead = "以上笔录已经当事人阅读" if kind == "record" else "本协议书一式"
+    seen_break = False
+    for n in range(1, 26):
+        details = CaseDetails(
+            **{
+                **{f: getattr(DETAILS, f) for f in ("number", "committee", "mediator", "date")},
+                "parties": DETAILS.parties,
+                "process" if kind == "record" else "agreement": "\n".join(
+                    f"{i}、调解员向双方释明相关法律规定，双方陈述各自意见并相互让步。"
+                    for i in range(1, n + 1)
+                ),
+            }
+        )
+        pages = _pdf_pages(export_draft(kind, "王家", details, [], KB(), "pdf"))
+        signed = next(i for i, p in enumerate(pages) if "记录人（签名）" in p)
+        # the signatures' page starts with them or holds the text that leads into them
+        assert lead in pages[signed], (n, pages[signed][:200])
+        assert "人民调解员陈某（签名）" in pages[signed]
+        seen_break = seen_break or signed > 0 and lead not in pages[signed - 1]
+    assert seen_break  # some length did push the closing block onto a new page

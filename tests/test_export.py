@@ -14,7 +14,15 @@ from docx import Document
 from pypdf import PdfReader
 
 from ingest.cases.link import ArticleIndex, link_cases
-from ingest.records import AI_ANSWER, CONSULTATION, MEDIATION, TYPICAL, Case, Citation
+from ingest.records import (
+    AI_ANSWER,
+    CONSULTATION,
+    KIND_LABELS,
+    MEDIATION,
+    TYPICAL,
+    Case,
+    Citation,
+)
 from ui import fonts
 from ui.document import Block
 from ui.export import ExportError, export_collection, file_name, render
@@ -321,7 +329,7 @@ def test_exported_cases_carry_kind_source_and_citation_verdicts(
     for fmt, text in _export_texts(checked_items, teaching=teaching).items():
         flat = "".join(text.split()).replace("\\", "")
         for kind in (MEDIATION, TYPICAL, CONSULTATION, AI_ANSWER):
-            assert "".join(kind.split()) in flat, (fmt, kind)
+            assert "".join(KIND_LABELS[kind].split()) in flat, (fmt, kind)
         assert "来源：本委员会记录（枫源村人民调解委员会）" in flat, fmt
         assert "来源：最高人民法院公布的典型案例" in flat, fmt
         # each verdict, as the case card says it

@@ -246,3 +246,39 @@ def test_crash_in_the_middle_of_a_save_keeps_the_previous_details(tmp_path: Path
     assert done.returncode == 7, done.stderr
     after = CollectionStore.in_kb(tmp_path).details(c.id)
     assert after == before
+
+
+def test_case_files_saved_before_accounts_belong_to_the_administrators(tmp_path: Path) -> None:
+    """Migrating to owners loses nothing; an owner-less 案卷 is the administrators'."""
+    from ui.store import Viewer, can_delete, can_see, is_owner
+
+    path = tmp_path / "collections.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.executescript(SCHEMA_V0)
+        db.execute("PRAGMA user_version = 0")
+    old = CollectionStore(path)  # v0 → current, then pretend it was v1 with data
+    c = old.create("旧案卷")
+    old.add(c.id, "article", "民法典:1079")
+    old.save_details(c.id, DETAILS)
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TRIGGER audit_no_update")
+        db.execute("DROP TRIGGER audit_no_delete")
+        db.execute("DROP TABLE audit")
+        db.execute("DROP TABLE shares")
+        db.execute("ALTER TABLE collections DROP COLUMN owner")
+        db.execute("ALTER TABLE collections DROP COLUMN sharing")
+        db.execute("PRAGMA user_version = 1")
+    db.close()
+    store = CollectionStore(path)
+    assert store.schema_version() == SCHEMA_VERSION
+    (got,) = store.collections()
+    assert (got.name, got.size, got.owner, got.sharing) == ("旧案卷", 1, "", "private")
+    assert store.details(got.id).parties[0].id_number == "110105198504021234"
+    admin, mediator, local = (
+        Viewer("王主任", admin=True),
+        Viewer("李调解"),
+        Viewer("本机", local=True),
+    )
+    assert is_owner(got, admin) and is_owner(got, local) and not is_owner(got, mediator)
+    assert not can_see(got, mediator) and not can_delete(got, mediator)
+    assert store.visible(mediator) == [] and store.visible(admin) == [got]

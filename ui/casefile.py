@@ -7,6 +7,7 @@ every save names the 案卷 it writes to (``CollectionStore.save_details``).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from functools import partial
 
 import streamlit as st
@@ -14,7 +15,14 @@ import streamlit as st
 from ingest.cases.precedents import PrecedentDraft
 from ingest.records import Article
 from ui.document import ExportError
-from ui.drafts import TITLES, DraftKind
+from ui.drafts import (
+    TITLES,
+    DraftKind,
+    draft_blocks,
+    draft_notice,
+    mask_id,
+    mask_phone,
+)
 from ui.export import MIME, Format, draft_file_name, export_collection, export_draft, file_name
 from ui.protocols import KnowledgeService
 from ui.quoting import RecordSource
@@ -174,6 +182,40 @@ def _memo(key: tuple[object, ...], make: Callable[[], bytes]) -> bytes:
     return memo[key]
 
 
+def details_view(details: CaseDetails) -> None:
+    """Someone else's 案卷, read only: parties with ID and phone numbers masked.
+
+    Only the owner sees and edits the numbers (the form above); a colleague it is shared
+    with reads the case, and a masked value can never be saved back over the real one.
+    """
+    st.caption("这是他人的案卷，只能查看。当事人的身份证号码和电话已隐去，只有案卷所有者可以看到。")
+    if not details.parties:
+        st.caption("（未填写当事人）")
+    for party in masked(details).parties:
+        shown = [
+            f"{label}：{getattr(party, f).strip()}"
+            for f, label in PARTY_FIELDS[1:]
+            if getattr(party, f).strip()
+        ]
+        who = f"{party.role or '当事人'}：{party.name.strip() or '（未填写姓名）'}"
+        st.markdown(md("；".join([who, *shown])))
+    for f, label, _, _ in CASE_FIELDS:
+        value = getattr(details, f).strip()
+        if value:
+            st.markdown(f"**{md(label)}：** {md(value)}")
+
+
+def masked(details: CaseDetails) -> CaseDetails:
+    """The case details with every party's ID and phone number masked."""
+    return replace(
+        details,
+        parties=tuple(
+            replace(p, id_number=mask_id(p.id_number), phone=mask_phone(p.phone))
+            for p in details.parties
+        ),
+    )
+
+
 def _download(
     label: str,
     key: str,
@@ -181,6 +223,7 @@ def _download(
     fmt: Format,
     memo_key: tuple[object, ...],
     make: Callable[[], bytes],
+    on_export: Callable[[str], None] | None = None,
 ) -> None:
     try:
         data = _memo(memo_key, make)
@@ -194,14 +237,29 @@ def _download(
         mime=MIME[fmt],
         key=key,
         icon=":material/download:",
-        on_click="ignore",
+        # the audit log records the click: the file is only handed out on it
+        on_click=partial(on_export, name) if on_export is not None else "ignore",
     )
 
 
 def exports(
-    service: KnowledgeService, cid: int, name: str, details: CaseDetails, items: Sequence[Item]
+    service: KnowledgeService,
+    cid: int,
+    name: str,
+    details: CaseDetails,
+    items: Sequence[Item],
+    *,
+    owner: bool = True,
+    on_export: Callable[[str], None] | None = None,
 ) -> None:
-    """调解协议书 / 调解笔录 drafts, the 案卷 itself and its teaching set."""
+    """调解协议书 / 调解笔录 drafts, the 案卷 itself and its teaching set.
+
+    Args:
+        owner: whether the reader owns the 案卷; anyone else's drafts carry masked numbers.
+        on_export: called with the file name when a file is downloaded (the audit log).
+    """
+    if not owner:
+        details = masked(details)  # never hand the real numbers to a non-owner
     base = (service.version, cid, name, details, tuple(items))
     st.markdown("##### 调解文书草稿", anchors=False)
     st.caption(
@@ -210,7 +268,17 @@ def exports(
     )
     title = st.radio("文书", list(DRAFTS), horizontal=True, key="draft-kind")
     kind = DRAFTS[title]
-    mask = st.checkbox("隐去身份证号码和电话（对外提供时）", key="draft-mask")
+    basis = basis_picker(service, cid, items) if kind == "agreement" else None
+    if owner:
+        mask = st.checkbox("隐去身份证号码和电话（对外提供时）", key="draft-mask")
+    else:
+        mask = True
+        st.caption("身份证号码和电话已隐去：只有案卷所有者可以导出完整号码。")
+    notice = draft_notice(draft_blocks(kind, name, details, items, service, basis=basis))
+    if notice:
+        with st.expander("草稿说明（只在屏幕和 Word 稿中显示，PDF 中没有）"):
+            for line in notice.split("\n"):
+                st.markdown(md(line))
     draft_formats: tuple[Format, ...] = ("docx", "pdf")
     with st.container(horizontal=True):
         for dfmt in draft_formats:
@@ -219,8 +287,19 @@ def exports(
                 f"dl-draft-{dfmt}",
                 draft_file_name(kind, name, dfmt),
                 dfmt,
-                (*base, kind, dfmt, mask),
-                partial(export_draft, kind, name, details, items, service, dfmt, mask_ids=mask),
+                (*base, kind, dfmt, mask, basis),
+                partial(
+                    export_draft,
+                    kind,
+                    name,
+                    details,
+                    items,
+                    service,
+                    dfmt,
+                    mask_ids=mask,
+                    basis=basis,
+                ),
+                on_export,
             )
     st.markdown("##### 案卷与教学集", anchors=False)
     label = st.radio(
@@ -233,7 +312,8 @@ def exports(
         file_name(name, fmt),
         fmt,
         (*base, "file", fmt),
-        partial(export_collection, name, items, service, fmt),
+        partial(export_collection, name, items, service, fmt, details=details),
+        on_export,
     )
     if not any(i.kind == "case" for i in items):
         st.caption(
@@ -250,7 +330,31 @@ def exports(
                 fmt,
                 (*base, "teach", version, fmt),
                 partial(export_collection, name, items, service, fmt, teaching=version),
+                on_export,
             )
+
+
+def basis_picker(service: KnowledgeService, cid: int, items: Sequence[Item]) -> tuple[str, ...]:
+    """The 案卷's articles the mediator puts under 调解依据 (all of them unless unticked)."""
+    refs = [i.ref for i in items if i.kind == "article"]
+    if not refs:
+        return ()
+    names: dict[str, str] = {}
+    for ref in refs:
+        record = service.article(ref)
+        names[ref] = (
+            record.citation if isinstance(record, Article) else f"{ref}（知识库中已找不到）"
+        )
+    chosen = st.multiselect(
+        "调解依据引用的法条",
+        refs,
+        default=refs,
+        format_func=lambda r: names.get(r, r),
+        key=_key(cid, "basis"),
+        help="协议书“调解依据”一节按原文引用这里选中的法条；没有选中的不写入协议书。",
+        placeholder="不引用法条",
+    )
+    return tuple(r for r in refs if r in chosen)
 
 
 def precedent_draft(

@@ -118,7 +118,7 @@ def citation_view(
     a = page.article
     with st.container(border=True):
         st.markdown(f"#### {md(a.citation)}", anchors=False)
-        st.markdown(badge(a.status) + "　" + md(article_meta(a)))
+        st.markdown(badge(a.status, service.stale_as_of()) + "　" + md(article_meta(a)))
         st.caption(md(article_dates(a)))
         st.markdown(f'<div class="fq-quote">{esc(a.text)}</div>', unsafe_allow_html=True)
         st.code(a.citation, language=None, wrap_lines=True)
@@ -142,7 +142,8 @@ def citation_view(
     shown = _more(f"{key}-more-citing", len(page.citing))
     for c in page.citing[:shown]:
         with st.container(border=True):
-            st.markdown(f"**{md(c.article.citation)}**　{badge(c.article.status)}")
+            status = badge(c.article.status, service.stale_as_of())
+            st.markdown(f"**{md(c.article.citation)}**　{status}")
             st.markdown(
                 f'<div class="fq-snippet">{esc(citing_sentence(c.article.text, a))}</div>',
                 unsafe_allow_html=True,

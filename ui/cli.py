@@ -168,6 +168,11 @@ def _parser() -> argparse.ArgumentParser:
         help="查询不能使用哪些案例：source=同一查询集的全部案例（默认），one=只排除自身，none=不排除",
     )
     sp.add_argument("--limit", type=_positive, default=None, help="只评估前 N 条查询")
+    sp.add_argument(
+        "--configs",
+        default="",
+        help="只评估这些检索配置，逗号分隔（如 hybrid,bm25；默认全部）",
+    )
     sp.add_argument("--json", action="store_true")
     kb_arg(sp)
     store_arg(sp)
@@ -370,25 +375,41 @@ def _query(args: argparse.Namespace) -> int:
 
     service = _open(args)
     answered = service.ask(args.question, k=args.k, k_cases=args.cases_k)
-    if args.json:
-        print(json.dumps(answered_json(answered), ensure_ascii=False, indent=1))
-        return 0
-    _print_answered(answered)
     fresh = service.freshness_notice()
+    stale = service.stale_as_of()
+    if args.json:
+        out = answered_json(answered)
+        out["freshness"] = {
+            "data_as_of": service.catalogue.data_as_of,
+            "stale": bool(stale),
+            "text": fresh.text if fresh is not None else "",
+        }
+        print(json.dumps(out, ensure_ascii=False, indent=1))
+        return 0
+    _print_answered(answered, stale)
     if fresh is not None:
         print(f"\n【数据】{fresh.text}")
     return 0
 
 
-def _print_answered(answered: Answered) -> None:
+def _print_answered(answered: Answered, stale_as_of: str = "") -> None:
+    """The answer as text; with ``stale_as_of`` every status names the data date."""
     from retrieval.answer import NO_POINT
+    from retrieval.catalogue import dated_status
 
     result = answered.result
+    _print_guidance(answered, risk=True)  # risk signs first: they may call for action now
     for notice in result.notices:
         print(f"【提示】{notice.text}")
     for cited in answered.cited:
         if cited.article is not None:
-            print(f"【引用】{cited.article.citation}（{cited.article.status}）")
+            status = dated_status(cited.article.status, stale_as_of)
+            print(f"【引用】{cited.article.citation}（{status}）")
+    if stale_as_of:
+        print(
+            f"【注意】效力状态以 {stale_as_of} 的法规数据为准，距今已超过一年；"
+            "此后修订或废止的法律法规未反映在这里，使用前请核对最新法律文本。"
+        )
     if answered.answer.quotes:
         print("答案要点（法条原文摘录）")
         for n, quote in enumerate(answered.answer.quotes, 1):
@@ -397,10 +418,14 @@ def _print_answered(answered: Answered) -> None:
         print()
     elif result.articles and not answered.cited:
         print(f"答案要点：{NO_POINT}\n")
+    _print_guidance(answered, risk=False)
     print(f"适用法条（{len(result.articles)}）")
     for hit in result.articles:
         a = hit.record
-        print(f"\n{hit.rank}. {a.citation}  [{a.status}]  {' / '.join(a.path)}")
+        print(
+            f"\n{hit.rank}. {a.citation}  [{dated_status(a.status, stale_as_of)}]  "
+            f"{' / '.join(a.path)}"
+        )
         print(f"   {a.text}".replace("\n", "\n   "))
     if result.cases:
         print(f"\n类似案例（{len(result.cases)}）")
@@ -415,15 +440,38 @@ def _print_answered(answered: Answered) -> None:
             print(f"   引用待核：{cit.raw} {cit.verdict_note}")
 
 
+def _print_guidance(answered: Answered, *, risk: bool) -> None:
+    """办理提示: the risk section (``risk``) or the others, each point with its quote."""
+    from retrieval.guidance import SECTIONS
+    from ui.guidance_text import guidance_lines
+
+    g = answered.guidance
+    lines = guidance_lines(g, sections=("风险",) if risk else SECTIONS[1:])
+    if lines:
+        title = "办理提示 · 风险" if risk else f"办理提示（{'、'.join(g.dispute_types)}）"
+        print(f"{title}（每条附所依据的法条原文）")
+        print("\n".join(lines))
+        print()
+
+
 def _eval(args: argparse.Namespace) -> int:
+    from retrieval.config import CONFIGS
+    from retrieval.errors import EvalError
     from retrieval.evaluate import evaluate
 
+    configs = [c.strip() for c in args.configs.split(",") if c.strip()] or None
+    unknown = [c for c in configs or () if c not in CONFIGS]
+    if unknown:
+        raise EvalError(
+            f"未知的检索配置：{'、'.join(unknown)}", f"可用的配置：{'、'.join(CONFIGS)}"
+        )
     service = _open(args)
     for path in args.queries:
         result = evaluate(
             service,
             path,
             tier=args.tier,
+            configs=configs,
             leave=args.leave,
             limit=args.limit,
             show_progress=not args.json,
@@ -466,11 +514,56 @@ def streamlit_options(host: str, port: int) -> list[str]:
         "runner.postScriptGC": "false",
         "global.developmentMode": "false",
         "browser.gatherUsageStats": "false",
+        # Streamlit's own English "You can now view…" with http://0.0.0.0 (and, headless, a
+        # look-up of this computer's public address over the internet): we print our own
+        "logger.hideWelcomeMessage": "true",
+        # and its English info lines ("Uvicorn server started on …"); warnings still show
+        "logger.level": "warning",
         "client.toolbarMode": "minimal",
         # tracebacks name files and code: only for the person at this computer
         "client.showErrorDetails": "full" if is_loopback(host) else "none",
     }
     return [arg for key, value in options.items() for arg in (f"--{key}", value)]
+
+
+WILDCARDS = ("0.0.0.0", "::", "")
+
+
+def lan_address() -> str:
+    """This computer's address on the office network (its host name when none is found).
+
+    Connecting a UDP socket sends nothing: it only asks the system which interface would
+    be used, so this works offline and never reaches the internet.
+    """
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("10.255.255.255", 1))
+            address = str(probe.getsockname()[0])
+    except OSError:
+        address = ""
+    if address and not address.startswith("127.") and address != "0.0.0.0":
+        return address
+    return socket.gethostname() or LOOPBACK
+
+
+def started_message(host: str, port: int) -> str:
+    """What `serve` prints: in Chinese, with addresses a browser can open (never 0.0.0.0)."""
+    from ui.accounts import is_loopback
+
+    if is_loopback(host):
+        return (
+            f"枫桥已启动。请在本机的浏览器中打开 http://{LOOPBACK}:{port}\n"
+            "（只有本机可以访问；按 Ctrl+C 停止）"
+        )
+    where = lan_address() if host.strip().strip("[]") in WILDCARDS else host
+    return (
+        f"枫桥已启动（办公室其他电脑需要登录）。请在浏览器中打开 http://{where}:{port}\n"
+        f"本机也可以打开 http://{LOOPBACK}:{port} （按 Ctrl+C 停止）"
+        if host.strip().strip("[]") in WILDCARDS
+        else f"枫桥已启动（需要登录）。请在浏览器中打开 http://{where}:{port} （按 Ctrl+C 停止）"
+    )
 
 
 def check_can_serve(kb: Path, host: str) -> None:
@@ -511,12 +604,7 @@ def _serve(args: argparse.Namespace) -> int:
         str(APP),
         *streamlit_options(args.host, args.port),
     ]
-    where = "localhost" if args.host == LOOPBACK else args.host
-    note = "" if args.host == LOOPBACK else "（需要登录）"
-    print(
-        f"枫桥已启动{note}：在浏览器中打开 http://{where}:{args.port} （按 Ctrl+C 退出）",
-        flush=True,
-    )
+    print(started_message(args.host, args.port), flush=True)
     sys.stderr.flush()
     os.execve(sys.executable, cmd, env)  # does not return
 

@@ -74,6 +74,7 @@ class Block:
     text: str = ""
     label: str = ""  # field: the printed label before the value or the ruled line
     lines: int = 1  # blank: how many ruled lines to leave
+    keep: bool = False  # keep on one page with the next block (a signature block and its lead-in)
 
     def __post_init__(self) -> None:
         # Frozen, so assign through object: cleaning here means no renderer can see raw text.

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
 from ingest.records import Article
 from ui.document import Block, paragraphs
+from ui.guidance_blocks import guidance_blocks
 from ui.quoting import Entry, RecordSource, cite, quote_blocks, resolve
 from ui.store import CaseDetails, Item, Party
 
 DraftKind = Literal["agreement", "record"]
 TITLES: dict[str, str] = {"agreement": "人民调解协议书", "record": "调解笔录"}
 
+NOTICE_HEAD = "草稿说明（打印前请删除本段）："
+"""Opens the note about the draft itself: in the DOCX (editable) and on screen, never in a PDF."""
 BLANK = "＿＿＿＿＿＿"
 BLANK_DATE = "＿＿＿＿年＿＿月＿＿日"
 
@@ -115,13 +118,21 @@ def id_checksum_ok(number: str) -> bool:
 
 
 def mask_id(number: str) -> str:
+    """An ID number with its middle hidden: 110105********0021 (a short one: all but 2)."""
     number = number.strip()
-    return number[:6] + "*" * (len(number) - 10) + number[-4:] if len(number) > 10 else number
+    if len(number) > 10:
+        return number[:6] + "*" * (len(number) - 10) + number[-4:]
+    return "*" * max(0, len(number) - 2) + number[-2:] if len(number) > 2 else "*" * len(number)
 
 
 def mask_phone(phone: str) -> str:
-    digits = phone.strip()
-    return digits[:3] + "****" + digits[7:] if len(digits) == 11 and digits.isdigit() else digits
+    """A phone number with its middle digits hidden: 138****5678, 0575-8****321."""
+    phone = phone.strip()
+    if len(phone) == 11 and phone.isdigit():
+        return phone[:3] + "****" + phone[7:]
+    digits = [i for i, ch in enumerate(phone) if ch.isdigit()]
+    hide = set(digits[3:-3]) if len(digits) >= 7 else set(digits[:-2])
+    return "".join("*" if i in hide else ch for i, ch in enumerate(phone))
 
 
 def is_organisation(party: Party) -> bool:
@@ -207,7 +218,7 @@ def _notice(
     appendix: Sequence[Quoted],
 ) -> Block:
     lines = [
-        f"草稿说明（打印前请删除本段）：本稿由枫桥根据案卷“{name}”中调解员录入的内容生成"
+        f"{NOTICE_HEAD}本稿由枫桥根据案卷“{name}”中调解员录入的内容生成"
         f"（{datetime.now():%Y-%m-%d %H:%M}），未录入的内容一律留空，没有替您填写或推测。"
     ]
     missing = _missing(details, kind)
@@ -229,7 +240,7 @@ def _notice(
         if isinstance(e.record, Article) and e.record.status != "现行有效":
             lines.append(f"{cite(e.record)}的状态为“{e.record.status}”，请确认是否仍应作为依据。")
     if kind == "agreement" and not any(isinstance(e.record, Article) for e in entries):
-        lines.append("案卷中没有加入法条，“调解依据”一节未列条文。")
+        lines.append("没有选择法条（或案卷中没有法条），“调解依据”一节未列条文。")
     lines.extend(f"{q.problem}，附录中未引用，请查阅正式文本。" for q in appendix if q.problem)
     return Block("notice", "\n".join(lines))
 
@@ -247,6 +258,15 @@ def _signatures(details: CaseDetails, *, label: str) -> list[Block]:
     recorder = details.recorder.strip()
     blocks.append(Block("field", "", label=f"记录人{(' ' + recorder) if recorder else ''}（签名）"))
     return blocks
+
+
+def _kept(blocks: Sequence[Block]) -> list[Block]:
+    """The blocks on one page: the signature block never starts a page on its own.
+
+    Every block but the last is kept with the next (``Block.keep``); the caller passes the
+    paragraph before the signatures too, so a page break falls before that text instead.
+    """
+    return [replace(b, keep=True) for b in blocks[:-1]] + list(blocks[-1:])
 
 
 def _statute_blocks(quoted: Sequence[Quoted]) -> list[Block]:
@@ -316,15 +336,16 @@ def agreement_blocks(
     copies = details.copies or (len(details.parties) + 1 if details.parties else 0)
     blocks.append(Block("heading", "六、其他" if articles else "五、其他"))
     blocks.append(Block("text", EFFECT))
-    blocks.append(
+    closing = [
         Block(
             "text",
             f"本协议书一式{copies if copies else BLANK}份，当事人各执一份，人民调解委员会留存一份。",
-        )
-    )
-    blocks.extend(_signatures(details, label="签名、盖章或者按指印"))
-    blocks.append(Block("right", f"{_committee(details)}（印章）"))
-    blocks.append(Block("right", details.date.strip() or BLANK_DATE))
+        ),
+        *_signatures(details, label="签名、盖章或者按指印"),
+        Block("right", f"{_committee(details)}（印章）"),
+        Block("right", details.date.strip() or BLANK_DATE),
+    ]
+    blocks.extend(_kept(closing))
     blocks.append(Block("break"))
     blocks.append(Block("heading", "附：申请司法确认须知（法律条文原文）"))
     blocks.append(
@@ -335,6 +356,7 @@ def agreement_blocks(
     )
     blocks.extend(_statute_blocks(appendix))
     blocks.extend(_renumbering_note(appendix))
+    blocks.extend(guidance_blocks(kb, details, entries, "agreement"))
     return blocks
 
 
@@ -375,9 +397,13 @@ def record_blocks(
     blocks.extend(_text_or_blank(details.process, 8))
     blocks.append(Block("heading", "调解结果"))
     blocks.extend(_text_or_blank(details.agreement, 3))
-    blocks.append(Block("text", "以上笔录已经当事人阅读（或已向当事人宣读），确认无误。"))
-    blocks.extend(_signatures(details, label="签名或者按指印"))
-    blocks.append(Block("right", details.date.strip() or BLANK_DATE))
+    closing = [
+        Block("text", "以上笔录已经当事人阅读（或已向当事人宣读），确认无误。"),
+        *_signatures(details, label="签名或者按指印"),
+        Block("right", details.date.strip() or BLANK_DATE),
+    ]
+    blocks.extend(_kept(closing))
+    blocks.extend(guidance_blocks(kb, details, entries, "record"))
     return blocks
 
 
@@ -389,8 +415,30 @@ def draft_blocks(
     kb: RecordSource,
     *,
     mask_ids: bool = False,
+    basis: Sequence[str] | None = None,
 ) -> list[Block]:
-    """The blocks of a draft; render them with ``ui.export.render(blocks, fmt, "official")``."""
+    """The blocks of a draft; render them with ``ui.export.render(blocks, fmt, "official")``.
+
+    Args:
+        basis: the article refs the mediator chose for 调解依据 (None: every article of the
+            案卷); cases and unchosen articles are left out of the draft.
+    """
+    if basis is not None:
+        chosen = set(basis)
+        items = [i for i in items if i.kind == "article" and i.ref in chosen]
     entries = resolve(items, kb)
     make = agreement_blocks if kind == "agreement" else record_blocks
     return make(name, details, entries, kb, mask_ids=mask_ids)
+
+
+def draft_notice(blocks: Sequence[Block]) -> str:
+    """The note about the draft (what was left blank, checks), for the screen; "" if none."""
+    for b in blocks:
+        if b.kind == "notice" and b.text.startswith(NOTICE_HEAD):
+            return b.text[len(NOTICE_HEAD) :]
+    return ""
+
+
+def printable(blocks: Sequence[Block]) -> list[Block]:
+    """The blocks of a draft for a PDF: the note about the draft (which a PDF cannot lose) out."""
+    return [b for b in blocks if not (b.kind == "notice" and b.text.startswith(NOTICE_HEAD))]

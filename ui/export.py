@@ -8,7 +8,8 @@ from typing import Literal
 
 from ingest.records import Article, Case
 from ui.document import Block, ExportError, Layout, to_markdown
-from ui.drafts import TITLES, DraftKind, draft_blocks
+from ui.drafts import TITLES, DraftKind, draft_blocks, printable
+from ui.guidance_blocks import guidance_blocks
 from ui.quoting import (
     Entry,
     RecordSource,
@@ -55,8 +56,11 @@ __all__ = [
 ]
 
 
-def collection_blocks(name: str, entries: Sequence[Entry], kb: RecordSource) -> list[Block]:
-    """A case file: every article with its citation and text, every case summarised, with notes."""
+def collection_blocks(
+    name: str, entries: Sequence[Entry], kb: RecordSource, details: CaseDetails | None = None
+) -> list[Block]:
+    """A case file: every article with its citation and text, every case summarised, with
+    notes, then the 办理提示 for its dispute (``ui.guidance_blocks``)."""
     blocks = [
         Block("title", f"案卷：{name}"),
         Block("meta", f"导出时间：{datetime.now():%Y-%m-%d %H:%M} · 共 {len(entries)} 项 · 枫桥"),
@@ -89,6 +93,7 @@ def collection_blocks(name: str, entries: Sequence[Entry], kb: RecordSource) -> 
             blocks.append(Block("meta", "知识库中已找不到此项（可能已重建索引）。"))
         if entry.item.note.strip():
             blocks.append(Block("note", f"笔记：{entry.item.note.strip()}"))
+    blocks.extend(guidance_blocks(kb, details, entries, "casefile"))
     return blocks
 
 
@@ -120,15 +125,17 @@ def export_collection(
     fmt: Format,
     *,
     teaching: bool | Version = False,
+    details: CaseDetails | None = None,
 ) -> bytes:
     """Export a collection as a case file, or as a teaching set.
 
     ``teaching``: ``"student"`` (questions only), ``"teacher"`` or ``True`` (with answer keys).
+    ``details``: the 案卷's case details, whose text chooses the 办理提示 a case file carries.
     """
     entries = resolve(items, kb)
     version = _version(teaching)
     if version is None:
-        return render(collection_blocks(name, entries, kb), fmt)
+        return render(collection_blocks(name, entries, kb, details), fmt)
     return render(teaching_blocks(name, entries, kb, version), fmt)
 
 
@@ -141,6 +148,7 @@ def export_draft(
     fmt: Format,
     *,
     mask_ids: bool = False,
+    basis: Sequence[str] | None = None,
 ) -> bytes:
     """A 调解协议书 (``"agreement"``) or 调解笔录 (``"record"``) draft of a collection.
 
@@ -149,8 +157,13 @@ def export_draft(
         details: the collection's case details (``CollectionStore.details``).
         items: its items; the articles among them are quoted as the law relied on.
         mask_ids: print ID and phone numbers masked (for a copy shared outside the committee).
+        basis: the article refs chosen for 调解依据 (None: all the 案卷's articles).
+
+    The note about the draft (草稿说明) goes into the DOCX and Markdown, which can be
+    edited; a PDF is printed as it is, so it never carries it (the page shows it instead).
     """
-    return render(draft_blocks(kind, name, details, items, kb, mask_ids=mask_ids), fmt, "official")
+    blocks = draft_blocks(kind, name, details, items, kb, mask_ids=mask_ids, basis=basis)
+    return render(printable(blocks) if fmt == "pdf" else blocks, fmt, "official")
 
 
 def _safe(name: str) -> str:

@@ -52,6 +52,14 @@ class KnowledgeService(Protocol):
 
     def freshness_notice(self) -> Notice | None: ...
 
+    def guidance_dropped(self) -> tuple[str, ...]:
+        """办理提示 rules not shown against this knowledge base, one line each."""
+        ...
+
+    def stale_as_of(self) -> str:
+        """The data date when the statute data is over a year old, else "" (status badges)."""
+        ...
+
     def article_page(self, article_id: str) -> ArticlePage | None:
         """The citation page: versions, successors, neighbours, who cites the article."""
         ...

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from ingest.records import Article, Case
+from ingest.records import AI_ANSWER, CONSULTATION, KIND_LABELS, TYPICAL, Article, Case
 from ui.document import Block, BlockKind, paragraphs
 from ui.store import Item
 
@@ -74,7 +75,7 @@ def quote_blocks(article: Article, head: BlockKind = "text") -> list[Block]:
 
 
 def case_meta(case: Case) -> str:
-    parts = [case.kind, case.dispute_type, case.region, case.date]
+    parts = [case.label, case.dispute_type, case.region, case.date]
     return " · ".join(p for p in parts if p)
 
 
@@ -148,6 +149,32 @@ def cited_lines(case: Case, kb: RecordSource) -> list[str]:
     return lines
 
 
+_COLLECTION = re.compile(r"案例集(“[^”]{1,40}”)")
+# What a provenance line names that a mediator need not read: datasets, licences, models.
+_DATASET_WORDS = re.compile(
+    r"LawBench|LawRefBook|lawyer-llama|legal_counsel|open-compass|Apache|GPT|许可|仅限学术"
+)
+
+
 def source_line(case: Case) -> str:
-    """来源：who wrote the case and where it comes from (its provenance)."""
-    return f"来源：{case.provenance or case.source or case.kind}"
+    """来源：who wrote the case and whether anyone checked it, in words a mediator reads.
+
+    A provenance naming a public dataset, its licence or the model behind an AI answer is
+    said in plain words here (those details are in docs/sources.md); any other provenance
+    (the committee's own records, a named court) is shown as recorded. The full
+    ``provenance`` stays in the data and in ``--json``.
+    """
+    provenance = case.provenance or case.source or case.kind
+    if not _DATASET_WORDS.search(provenance):
+        return f"来源：{provenance}"
+    if case.kind == TYPICAL:
+        found = _COLLECTION.search(provenance)
+        named = found is not None and any("\u4e00" <= ch <= "\u9fff" for ch in found.group(1))
+        where = f"，收录于公开的法规案例合集{found.group(1)}" if found and named else ""
+        return f"来源：官方公布的法院典型案例{where}（原文未注明发布机关）"
+    if case.kind == CONSULTATION:
+        lawyer = "，回答自称“律师解答”" if "律师解答" in provenance else ""
+        return f"来源：公开数据集中的法律咨询问答，回答者未具名{lawyer}，未经核实"
+    if case.kind == AI_ANSWER:
+        return "来源：人工智能根据所附法条生成的回答，未经核实，不能当作处理结果"
+    return f"来源：{KIND_LABELS.get(case.kind, case.kind)}（公开数据集）"

@@ -204,5 +204,9 @@ def to_docx(blocks: Sequence[Block], layout: Layout = "plain") -> bytes:
     """An editable A4 document; paragraphs, not text boxes, so mediators can change anything."""
     writer = _Writer(layout)
     for b in blocks:
+        before = len(writer.doc.paragraphs)
         writer.block(b)
+        if b.keep:  # Word keeps the signature block on the page of its lead-in too
+            for p in writer.doc.paragraphs[before:]:
+                p.paragraph_format.keep_with_next = True
     return writer.bytes(next((b.text for b in blocks if b.kind == "title"), "枫桥导出"))

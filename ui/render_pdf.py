@@ -90,23 +90,33 @@ def missing_glyphs(blocks: Sequence[Block], fonts: PdfFonts) -> str:
 
 
 def _flowables(blocks: Sequence[Block], layout: Layout, fonts: PdfFonts) -> list[Any]:
-    from reportlab.platypus import PageBreak
+    from reportlab.platypus import KeepTogether, PageBreak
 
     from ui.pdf_flowables import CJKPara, RuledLines
 
     styles = _styles(layout)
     story: list[Any] = []
+    group: list[Any] = []  # blocks marked ``keep`` and the one after them: one page
     for b in blocks:
         if b.kind == "break":
-            story.append(PageBreak())
+            flowable: Any = PageBreak()
         elif b.kind == "blank":
-            story.append(RuledLines(max(1, b.lines), styles["text"]))
+            flowable = RuledLines(max(1, b.lines), styles["text"])
         elif b.kind == "field":
             text = f"{b.label}：{b.text}"
-            story.append(CJKPara(text, styles["field"], fonts, rule=not b.text))
+            flowable = CJKPara(text, styles["field"], fonts, rule=not b.text)
         else:
             text = "\n".join(p.strip() for p in b.text.split("\n") if p.strip())
-            story.append(CJKPara(text, styles.get(b.kind, styles["text"]), fonts))
+            flowable = CJKPara(text, styles.get(b.kind, styles["text"]), fonts)
+        if b.keep or group:
+            group.append(flowable)
+            if not b.keep:  # the last of the run: the whole run moves to a new page if need be
+                story.append(KeepTogether(group))
+                group = []
+        else:
+            story.append(flowable)
+    if group:
+        story.append(KeepTogether(group))
     return story
 
 

@@ -1,4 +1,5 @@
-"""Named collections (案卷/教学集) of articles and cases, and each 案卷's case details, in SQLite."""
+"""Named collections (案卷/教学集) of articles and cases, each 案卷's case details, who owns
+and may see it, and an append-only log of who opened, exported and deleted which 案卷 (SQLite)."""
 
 from __future__ import annotations
 
@@ -73,14 +74,74 @@ CREATE TABLE IF NOT EXISTS parties (
 CREATE INDEX IF NOT EXISTS parties_by_collection ON parties (collection_id, position);
 """
 
+# Version 2: each 案卷 has an owner and a sharing choice, and an audit log. 案卷 saved before
+# accounts keep owner '' and belong to the administrators (``is_owner``). The log refuses
+# UPDATE and DELETE (triggers): an entry, once written, stays as written.
+_SCHEMA_V2 = (
+    "ALTER TABLE collections ADD COLUMN owner TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE collections ADD COLUMN sharing TEXT NOT NULL DEFAULT 'private'",
+    """CREATE TABLE IF NOT EXISTS shares (
+        collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+        user TEXT NOT NULL,
+        PRIMARY KEY (collection_id, user)
+    )""",
+    """CREATE TABLE IF NOT EXISTS audit (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        user TEXT NOT NULL,
+        action TEXT NOT NULL,
+        collection_id INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT ''
+    )""",
+    """CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END""",
+    """CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END""",
+)
+
+
+def _statements(script: str) -> tuple[str, ...]:
+    return tuple(s for s in script.split(";") if s.strip())
+
+
 # Each entry migrates from the version before it; a database's PRAGMA user_version says
 # how many have run. Existing files of version 0 keep their collections and items.
-_MIGRATIONS: tuple[str, ...] = (_SCHEMA_V0, _SCHEMA_V1)
+_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    _statements(_SCHEMA_V0),
+    _statements(_SCHEMA_V1),
+    _SCHEMA_V2,
+)
 SCHEMA_VERSION = len(_MIGRATIONS)
+
+Sharing = Literal["private", "committee", "named"]
+SHARING_NAMES: dict[str, str] = {
+    "private": "仅自己",
+    "named": "指定的同事",
+    "committee": "本委员会所有人",
+}
+AuditAction = Literal["open", "export", "delete", "share"]
+AUDIT_NAMES: dict[str, str] = {
+    "open": "打开",
+    "export": "导出",
+    "delete": "删除",
+    "share": "共享设置",
+}
+ADMINS = "管理员"
+"""How an owner-less 案卷 (saved before accounts, or on the local computer) names its owner."""
 
 
 class StoreError(Exception):
     """A collection operation the user asked for cannot be done (message in Chinese)."""
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is looking: a signed-in user, or the person at the server's keyboard (``local``)."""
+
+    user: str
+    admin: bool = False
+    local: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,6 +150,55 @@ class Collection:
     name: str
     created: str
     size: int = 0
+    owner: str = ""  # the account that created it; "" = the administrators (before accounts)
+    sharing: str = "private"  # one of Sharing
+    shared_with: tuple[str, ...] = ()  # account names, when sharing is "named"
+
+    @property
+    def owner_name(self) -> str:
+        return self.owner or ADMINS
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One line of the audit log: who did what to which 案卷, when (local time, ISO)."""
+
+    at: str
+    user: str
+    action: str  # one of AuditAction
+    collection_id: int
+    name: str
+    detail: str = ""
+
+    @property
+    def action_name(self) -> str:
+        return AUDIT_NAMES.get(self.action, self.action)
+
+
+def is_owner(collection: Collection, viewer: Viewer) -> bool:
+    """Whether ``viewer`` owns the 案卷: sees its parties' numbers, edits it, shares it.
+
+    The person at the server's keyboard (no accounts) owns every 案卷, as before accounts
+    existed; an owner-less 案卷 belongs to the administrators.
+    """
+    if viewer.local:
+        return True
+    if not collection.owner:
+        return viewer.admin
+    return collection.owner == viewer.user
+
+
+def can_see(collection: Collection, viewer: Viewer) -> bool:
+    """Owner, administrators, and whoever the owner shared it with (by name or the committee)."""
+    if is_owner(collection, viewer) or viewer.admin:
+        return True
+    if collection.sharing == "committee":
+        return True
+    return collection.sharing == "named" and viewer.user in collection.shared_with
+
+
+def can_delete(collection: Collection, viewer: Viewer) -> bool:
+    return is_owner(collection, viewer) or viewer.admin
 
 
 @dataclass(frozen=True)
@@ -199,10 +309,9 @@ class CollectionStore:
                     f"案卷数据库 {self.path} 的版本（{version}）比本程序支持的（{SCHEMA_VERSION}）新。"
                     "建议：升级枫桥后再打开。"
                 )
-            for script in _MIGRATIONS[version:]:
-                for statement in script.split(";"):
-                    if statement.strip():
-                        db.execute(statement)
+            for statements in _MIGRATIONS[version:]:
+                for statement in statements:
+                    db.execute(statement)
             if version < SCHEMA_VERSION:
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
@@ -222,8 +331,8 @@ class CollectionStore:
 
     # ---- collections ------------------------------------------------------
 
-    def create(self, name: str) -> Collection:
-        """Create a new, empty collection.
+    def create(self, name: str, owner: str = "") -> Collection:
+        """Create a new, empty collection, private to ``owner`` ("" = the administrators).
 
         A name already in use is refused rather than returning the existing collection:
         two families' disputes given the same name must never share one 案卷.
@@ -240,7 +349,8 @@ class CollectionStore:
                     "或在案卷列表中选择它。"
                 )
             cur = db.execute(
-                "INSERT INTO collections (name, created) VALUES (?, ?)", (name, _now())
+                "INSERT INTO collections (name, created, owner) VALUES (?, ?, ?)",
+                (name, _now(), owner.strip()),
             )
             new_id = cur.lastrowid
         found = self.get(int(new_id or 0))
@@ -256,22 +366,40 @@ class CollectionStore:
             )
         return found
 
+    _SELECT = (
+        "SELECT c.id, c.name, c.created, COUNT(i.id), c.owner, c.sharing FROM collections c "
+        "LEFT JOIN items i ON i.collection_id = c.id"
+    )
+
+    @staticmethod
+    def _with_shares(
+        db: sqlite3.Connection, rows: list[tuple[int, str, str, int, str, str]]
+    ) -> list[Collection]:
+        shares: dict[int, list[str]] = {}
+        for cid, user in db.execute("SELECT collection_id, user FROM shares ORDER BY user"):
+            shares.setdefault(cid, []).append(user)
+        return [
+            Collection(cid, name, created, size, owner, sharing, tuple(shares.get(cid, ())))
+            for cid, name, created, size, owner, sharing in rows
+        ]
+
     def collections(self) -> list[Collection]:
+        """Every 案卷, whoever owns it (pages list ``visible(viewer)`` instead)."""
         with self._connect() as db:
-            rows = db.execute(
-                "SELECT c.id, c.name, c.created, COUNT(i.id) FROM collections c "
-                "LEFT JOIN items i ON i.collection_id = c.id GROUP BY c.id ORDER BY c.id"
-            ).fetchall()
-        return [Collection(*row) for row in rows]
+            rows = db.execute(f"{self._SELECT} GROUP BY c.id ORDER BY c.id").fetchall()
+            return self._with_shares(db, rows)
+
+    def visible(self, viewer: Viewer) -> list[Collection]:
+        """The 案卷 ``viewer`` may open: their own, those shared with them, all for an admin."""
+        return [c for c in self.collections() if can_see(c, viewer)]
 
     def get(self, collection_id: int) -> Collection | None:
         with self._connect() as db:
-            row = db.execute(
-                "SELECT c.id, c.name, c.created, COUNT(i.id) FROM collections c "
-                "LEFT JOIN items i ON i.collection_id = c.id WHERE c.id = ? GROUP BY c.id",
-                (collection_id,),
-            ).fetchone()
-        return Collection(*row) if row else None
+            rows = db.execute(
+                f"{self._SELECT} WHERE c.id = ? GROUP BY c.id", (collection_id,)
+            ).fetchall()
+            found = self._with_shares(db, rows)
+        return found[0] if found else None
 
     def by_name(self, name: str) -> Collection | None:
         return next((c for c in self.collections() if c.name == name.strip()), None)
@@ -287,12 +415,92 @@ class CollectionStore:
         except sqlite3.IntegrityError as exc:
             raise StoreError(f"已有名为“{name}”的案卷。建议：换一个名称。") from exc
 
-    def delete(self, collection_id: int) -> None:
-        """Delete a collection with its items, case details and parties, in one transaction."""
+    def delete(self, collection_id: int, by: Viewer | None = None) -> None:
+        """Delete a collection with its items, case details and parties, in one transaction.
+
+        With ``by`` (a page's user), only the owner or an administrator may delete, and the
+        deletion is logged in the same transaction: either both happen or neither.
+        """
+        if by is not None:
+            found = self.get(collection_id)
+            if found is None:
+                return
+            if not can_delete(found, by):
+                raise StoreError(
+                    f"案卷“{found.name}”属于{found.owner_name}，只有所有者或管理员可以删除。"
+                    "建议：请所有者或管理员删除。"
+                )
         with self._write() as db:
-            for table in ("items", "parties", "case_details"):
+            if by is not None and not by.local:
+                row = db.execute(
+                    "SELECT name FROM collections WHERE id = ?", (collection_id,)
+                ).fetchone()
+                if row is not None:
+                    self._log(db, by.user, "delete", collection_id, row[0], "")
+            for table in ("items", "parties", "case_details", "shares"):
                 db.execute(f"DELETE FROM {table} WHERE collection_id = ?", (collection_id,))
             db.execute("DELETE FROM collections WHERE id = ?", (collection_id,))
+
+    # ---- sharing and the audit log ------------------------------------------
+
+    def share(
+        self, collection_id: int, sharing: Sharing, names: tuple[str, ...], by: Viewer
+    ) -> Collection:
+        """Set who besides the owner may open the 案卷; only its owner may (logged)."""
+        found = self.require(collection_id)
+        if not is_owner(found, by):
+            raise StoreError(
+                f"案卷“{found.name}”属于{found.owner_name}，只有所有者可以更改共享。"
+                "建议：请所有者更改。"
+            )
+        if sharing not in SHARING_NAMES:
+            raise ValueError(f"unknown sharing {sharing!r}")
+        names = tuple(sorted({n.strip() for n in names if n.strip() and n.strip() != by.user}))
+        if sharing == "named" and not names:
+            raise StoreError("没有选择同事。建议：选择要共享的同事，或改为“仅自己”。")
+        if sharing != "named":
+            names = ()
+        with self._write() as db:
+            self._exists(db, collection_id)
+            db.execute("UPDATE collections SET sharing = ? WHERE id = ?", (sharing, collection_id))
+            db.execute("DELETE FROM shares WHERE collection_id = ?", (collection_id,))
+            db.executemany(
+                "INSERT INTO shares (collection_id, user) VALUES (?, ?)",
+                [(collection_id, n) for n in names],
+            )
+            if not by.local:
+                detail = SHARING_NAMES[sharing] + (f"：{'、'.join(names)}" if names else "")
+                self._log(db, by.user, "share", collection_id, found.name, detail)
+        return self.require(collection_id)
+
+    @staticmethod
+    def _log(
+        db: sqlite3.Connection, user: str, action: str, cid: int, name: str, detail: str
+    ) -> None:
+        db.execute(
+            "INSERT INTO audit (at, user, action, collection_id, name, detail) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (_now(), user, action, cid, name, detail),
+        )
+
+    def log(
+        self, by: Viewer, action: AuditAction, collection: Collection, detail: str = ""
+    ) -> None:
+        """Append one entry (one transaction). The local single user is not logged."""
+        if by.local:
+            return
+        with self._write() as db:
+            self._log(db, by.user, action, collection.id, collection.name, detail)
+
+    def audit(self, limit: int = 500) -> list[AuditEntry]:
+        """The newest ``limit`` audit entries, newest first."""
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT at, user, action, collection_id, name, detail FROM audit "
+                "ORDER BY id DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [AuditEntry(*row) for row in rows]
 
     @staticmethod
     def _exists(db: sqlite3.Connection, collection_id: int) -> None:

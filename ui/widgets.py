@@ -11,14 +11,16 @@ import streamlit as st
 
 from ingest.records import Article, Case
 from retrieval.answer import Quote, clause_spans
+from retrieval.catalogue import dated_status
 from retrieval.hits import Why
 from retrieval.service import Matched
 from ui.protocols import KnowledgeService
-from ui.store import StoreError
+from ui.quoting import source_line
+from ui.store import Collection, StoreError, Viewer, is_owner
 from ui.views import PAGE_FILES, get_store
 
 STATUS_COLOURS = {"现行有效": "green", "尚未施行": "blue", "已修改": "orange", "已废止": "red"}
-KIND_COLOURS = {
+KIND_COLOURS = {  # by Case.kind (the badge shows Case.label)
     "调解案例": "green",
     "法院典型案例": "blue",
     "法律咨询解答": "gray",
@@ -105,9 +107,30 @@ def brief(text: str, n: int) -> str:
     return text if len(text) <= n else text[:n] + "……"
 
 
-def badge(status: str) -> str:
-    """A status badge (Markdown): 现行有效 in green, never red."""
-    return f":{STATUS_COLOURS.get(status, 'gray')}-badge[{md(status)}]"
+def badge(status: str, stale_as_of: str = "") -> str:
+    """A status badge (Markdown): 现行有效 in green, never red.
+
+    With ``stale_as_of`` (``service.stale_as_of()``: the data date, once over a year old)
+    it reads 现行有效（数据截至 2025-01-15）: the status is what the data said on that day.
+    """
+    text = dated_status(status, stale_as_of)
+    return f":{STATUS_COLOURS.get(status, 'gray')}-badge[{md(text)}]"
+
+
+def freshness_line(service: KnowledgeService) -> None:
+    """One plain line under an answer: the date the validity shown rests on."""
+    stale = service.stale_as_of()
+    if stale:
+        st.markdown(
+            md(
+                f"注意：效力状态以 {stale} 的法规数据为准，距今已超过一年；"
+                "此后修订或废止的法律法规未反映在这里，使用前请核对最新法律文本。"
+            ).join((":orange[", "]"))
+        )
+        return
+    notice = service.freshness_notice()
+    if notice is not None:
+        st.caption(md(notice.text))
 
 
 def kind_badge(case: Case) -> str:
@@ -174,14 +197,41 @@ def current_case_id() -> int | None:
     return st.session_state.get(CASE_ID)  # type: ignore[no-any-return]
 
 
+def current_viewer() -> Viewer | None:
+    """Who this browser session is, for 案卷 ownership (None where no sign-in gate ran)."""
+    from ui import auth
+
+    session = auth.current()
+    if session is None:
+        return None
+    return Viewer(session.user, admin=session.is_admin, local=session.local)
+
+
+def visible_collections() -> list[Collection]:
+    """The 案卷 this session may open (none without a session)."""
+    viewer = current_viewer()
+    return get_store().visible(viewer) if viewer is not None else []
+
+
+def collection_label(collection: Collection, viewer: Viewer | None) -> str:
+    """A 案卷's name, with its owner when it is someone else's (a shared 案卷)."""
+    if viewer is None or is_owner(collection, viewer):
+        return collection.name
+    return f"{collection.name}（{collection.owner_name}的案卷）"
+
+
 def _picked() -> None:
     st.session_state[CASE_ID] = st.session_state.get(_PICK)
 
 
 def _create() -> None:
     name = st.session_state.get("new_case_name", "")
+    viewer = current_viewer()
     try:
-        created = get_store().create(name)
+        if viewer is None:
+            raise StoreError("登录后才能新建案卷。建议：请用管理员分配的账户登录。")
+        # the local single user's 案卷 belong to the administrators once accounts exist
+        created = get_store().create(name, owner="" if viewer.local else viewer.user)
     except StoreError as exc:
         st.session_state["_create_error"] = str(exc)
         return
@@ -198,15 +248,15 @@ def collection_picker() -> None:
     widget's state on pages that do not draw it, and the label shows the name only, so
     the option never changes under the mediator's hand.
     """
-    store = get_store()
-    cols = store.collections()
+    viewer = current_viewer()
+    cols = visible_collections()
     ids = [c.id for c in cols]
     if current_case_id() not in ids:
         st.session_state.pop(CASE_ID, None)
     sb = st.sidebar
     sb.markdown("**当前案卷**")
     if cols:
-        names = {c.id: c.name for c in cols}
+        names = {c.id: collection_label(c, viewer) for c in cols}
         st.session_state[_PICK] = current_case_id()
         sb.selectbox(
             "当前案卷",
@@ -233,8 +283,14 @@ def collection_picker() -> None:
 
 def _add(kind: str, ref: str) -> None:
     store = get_store()
+    viewer = current_viewer()
     try:
         case_file = store.require(current_case_id())
+        if viewer is None or not is_owner(case_file, viewer):
+            raise StoreError(
+                f"案卷“{case_file.name}”属于{case_file.owner_name}，只有所有者可以加入法条和案例。"
+                "建议：在左侧选择自己的案卷，或新建一个。"
+            )
         store.add(case_file.id, kind, ref)  # type: ignore[arg-type]
     except StoreError as exc:
         st.session_state[_STORE_ERROR] = str(exc)
@@ -337,7 +393,9 @@ def article_card(
     spans = service.highlight_spans(article.text, matched.all) if matched.all else []
     with st.container(border=True):
         prefix = f"{rank}. " if rank else ""
-        st.markdown(f"**{prefix}{md(article.citation)}**　{badge(article.status)}")
+        st.markdown(
+            f"**{prefix}{md(article.citation)}**　{badge(article.status, service.stale_as_of())}"
+        )
         st.caption(md(article_meta(article)))
         st.markdown(snippet_html(article, spans, quote), unsafe_allow_html=True)
         st.caption(md(why_text(why, matched)))
@@ -391,8 +449,7 @@ def case_card(
             for name, body in case.sections:
                 st.markdown(f"**{esc(name)}**　{esc(body)}", unsafe_allow_html=True)
             cited_list(service, case)
-            if case.provenance:
-                st.caption(md(f"来源：{case.provenance}"))
+            st.caption(md(source_line(case)))
 
 
 def cited_list(service: KnowledgeService, case: Case) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ingest.anonymise import Anonymiser
 from ingest.cachekey import code_digest
-from ingest.cases import committee, consultations, lawrefbook
+from ingest.cases import committee, consultations, lawrefbook, questions
 from ingest.cases.classify import classify
 from ingest.cases.link import ArticleIndex, LinkReport, Unresolved, link_cases, source_key
 from ingest.cases.sections import SECTION_NAMES, ParsedCase
@@ -35,6 +35,7 @@ from ingest.paths import (
 from ingest.records import (
     AI_ANSWER,
     CONSULTATION,
+    LABELLED,
     Case,
     Citation,
     FileReport,
@@ -60,6 +61,7 @@ _CASE_SUFFIXES = _COMMITTEE_SUFFIXES | {".json"}
 # What a file report counts as read, by reader.
 _UNITS = {"docx": "份", "pdf": "份", "lawbench-3-8": "条记录", "lawyer-llama": "条记录"}
 _UNITS["lawrefbook"] = "个文件"
+_UNITS["questions"] = "个标注问题"
 # Sections holding statute text: nothing personal to mask there, and masking it
 # would be slow and could only do harm.
 _NO_MASK = {"法律依据", "相关法条"}
@@ -123,6 +125,8 @@ def _plan(paths: Sequence[Path], report: IngestReport) -> list[tuple[str, Path]]
                     "调解记录请用 JSONL（每行一条），格式见 kb/templates/调解记录格式说明.md",
                     kind="unknown",
                 )
+        elif suffix == ".jsonl" and questions.is_question_file(p):
+            add("questions", p)
         elif suffix in _COMMITTEE_SUFFIXES:
             add(suffix[1:], p)
         elif suffix in (".md", ".txt"):
@@ -152,6 +156,8 @@ def _iter_parsed(kind: str, path: Path, report: IngestReport) -> Iterator[Parsed
         yield from consultations.iter_lawbench(path, report)
     elif kind == "lawyer-llama":
         yield from consultations.iter_lawyer_llama(path, report)
+    elif kind == "questions":
+        yield from questions.iter_questions(path, report)
     elif kind == "csv":
         yield from committee.iter_csv(path, report)
     elif kind == "jsonl":
@@ -284,8 +290,11 @@ def load_cases(
             ``cache_dir/cases/`` keyed by the input's content and this code's
             version, so an unchanged input is not parsed again.
     """
-    plan = _plan(list(paths), report)
+    # Labelled questions last: a question that is also a consultation case (same id)
+    # is evidence already, and the case is kept.
+    plan = sorted(_plan(list(paths), report), key=lambda item: item[0] == "questions")
     cases: list[Case] = []
+    already_cases = 0
     # Every case id taken: where it was read and a fingerprint of its content.
     ids: dict[str, tuple[str, str]] = {}
     masked: Counter[str] = Counter()
@@ -309,6 +318,9 @@ def load_cases(
         masked.update(item.masked)
         imported = 0
         for case, where in item.cases:
+            if case.kind == LABELLED and case.id in ids:
+                already_cases += 1
+                continue
             fingerprint = _fingerprint(case)
             clash = _clash(case, fingerprint, where, ids)
             if clash is not None:
@@ -333,6 +345,8 @@ def load_cases(
     report.cases += len(cases)
     if per_source:
         report.note("案例来源：" + "，".join(f"{k} {v} 件" for k, v in per_source.items()))
+    if already_cases:
+        report.note(f"标注问题：{already_cases} 条已作为咨询案例收录（编号相同），未重复收录")
     if reused:
         report.note(f"案例缓存：{reused} 个输入未变化，未重新解析")
     if +masked:

@@ -7,9 +7,10 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from ingest.cases.questions import question_source
 from ingest.cases.verdicts import Vocabulary, judge
 from ingest.names import canonical_law, normalise_law, repealed
-from ingest.records import VERDICTS, Article, Case, Citation
+from ingest.records import LABELLED, VERDICTS, Article, Case, Citation
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,10 @@ class LinkReport:
 
 
 def source_key(case: Case) -> str:
-    """Which source a case came from: lawrefbook / lawbench-3-8 / lawyer-llama / precedent / committee."""
+    """Which source a case came from: lawrefbook / lawbench-3-8 / lawyer-llama / precedent /
+    committee, or for a labelled question its query set (equals, zixun …)."""
+    if case.kind == LABELLED:
+        return question_source(case.id)
     for prefix in ("lawrefbook", "lawbench-3-8", "lawyer-llama", "precedent"):
         if case.id.startswith(prefix):
             return prefix

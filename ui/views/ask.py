@@ -5,13 +5,14 @@ from __future__ import annotations
 import streamlit as st
 
 from ingest.errors import FengqiaoError
-from ingest.records import AI_ANSWER, CASE_KINDS, DISPUTE_TYPES, STATUSES
+from ingest.records import AI_ANSWER, CASE_KINDS, DISPUTE_TYPES, KIND_LABELS, STATUSES
 from retrieval.answer import NO_POINT, Quote, question_terms
 from retrieval.cite import without_citations
 from retrieval.hits import CaseHit, Filters
 from retrieval.service import Answered
 from ui import auth
 from ui.citation import opened_citation
+from ui.guidance_panel import guidance_panel, risk_banner
 from ui.protocols import KnowledgeService
 from ui.views import get_service
 from ui.widgets import (
@@ -22,6 +23,7 @@ from ui.widgets import (
     collection_refs,
     data_freshness,
     esc,
+    freshness_line,
     highlight,
     md,
     short_citation,
@@ -66,7 +68,12 @@ def sidebar_filters(service: KnowledgeService) -> tuple[Filters, int]:
         "纠纷类型", DISPUTE_TYPES, key="f_types", persist_state="session", placeholder="全部"
     )
     kinds = sb.multiselect(
-        "案例类型", CASE_KINDS, key="f_kinds", persist_state="session", placeholder="全部"
+        "案例类型",
+        CASE_KINDS,
+        key="f_kinds",
+        persist_state="session",
+        placeholder="全部",
+        format_func=lambda kind: KIND_LABELS.get(kind, kind),
     )
     k = sb.slider("法条数量", 3, 30, 10, key="f_k", persist_state="session")
     old = bool(set(statuses) & {"已修改", "已废止"}) or not statuses
@@ -140,6 +147,7 @@ def answer_panel(service: KnowledgeService, answered: Answered, question: str) -
                 st.caption(md(f"——{quote.citation}"))
         if answer.quotes:
             st.caption("以上是知识库中法条原文的摘录，未作改写；请以完整条文为准。")
+        freshness_line(service)
         if answer.outcomes:
             st.markdown("**类似案例的处理结果**")
             for o in answer.outcomes:
@@ -201,7 +209,12 @@ def results(service: KnowledgeService, answered: Answered, question: str) -> Non
                 )
         elif cited.article.id not in shown:
             article_link(cited.article, f"问题中引用的条文：{short_citation(cited.article)}")
-    answer_panel(service, answered, question)
+    risk_banner(answered.guidance)  # risk signs above all, on a phone too
+    main, side = st.columns([3, 2], gap="medium")
+    with main:
+        answer_panel(service, answered, question)
+    with side:
+        guidance_panel(answered.guidance)
     quotes: dict[str, Quote] = {}
     for q in answer.quotes:
         quotes.setdefault(q.article_id, q)

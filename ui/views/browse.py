@@ -84,7 +84,8 @@ def law_browser(service: KnowledgeService, infos: list[LawInfo], info: LawInfo |
     if not version and not info.current:
         version = info.version  # a law no longer in force has only dated versions
     articles: list[Article] = service.law_articles(law, version)
-    st.markdown(f"{badge(info.status)}　{md(info.law_title)}　{md(info.level)}")
+    status = badge(info.status, service.stale_as_of())
+    st.markdown(f"{status}　{md(info.law_title)}　{md(info.level)}")
     refs = collection_refs()
     query = st.text_input(
         "在本法中查找", key="browse_find", placeholder="输入词语或条号，如：调解 或 1079"

@@ -46,6 +46,14 @@ def stats_view(service: KnowledgeService) -> None:
     if notice is not None and notice.level == "warning":
         # The mediators' pages only say "ask the administrator"; here is what to run.
         st.warning(md(notice.text.split("建议：")[0]) + "  \n" + md(UPDATE_HOWTO))
+    dropped = service.guidance_dropped()
+    if dropped:  # a hint is never shown without its law: say which ones are held back
+        with st.expander(
+            f"办理提示：{len(dropped)} 条要点因条文对不上未显示", icon=":material/rule:"
+        ):
+            st.caption("规则文件在 kb/guidance/；条文修改后请按现行文本更新引文。")
+            for line in dropped:
+                st.text(line)
     tables = {
         name: table
         for name, table in (

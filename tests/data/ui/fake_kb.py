@@ -256,6 +256,12 @@ class FakeService:
     def freshness_notice(self) -> Notice | None:
         return Notice("info", "条文和效力状态以知识库数据为准：收录的法规最新公布于 2020-05-28。")
 
+    def guidance_dropped(self) -> tuple[str, ...]:
+        return ()
+
+    def stale_as_of(self) -> str:
+        return ""
+
     def article(self, article_id: str) -> Article | None:
         return self.articles.get(article_id)
 

@@ -1,0 +1,212 @@
+"""Leave-source-out study of precedent evidence: trust per source, floor, weight and cap.
+
+usage: python bench/tune_evidence.py --kb KB [--grid small|full] [--out FILE.json]
+
+The knowledge base should hold the labelled question files as cases (build it with
+``--cases ../shared/corpus/cases ../shared/eval/equals.jsonl
+../shared/eval/lawyer-llama-zixun.jsonl ../shared/eval/lawbench-3-2.jsonl``). Every
+query is searched once by the shipped first stage (``Searcher.first_stage``) with the
+filter ``fengqiao eval --leave source`` gives it (no case or labelled question of its
+own source family), then re-fused by the shipped ``Searcher.fuse`` under every setting
+of the grid, so a setting's figures are those ``fengqiao eval`` would print.
+
+Folds: equals, lawbench-3-8, lawbench-3-2, and lawyer-llama + zixun as one family (the
+same retriever labelled both). A setting is chosen for each fold on the other folds
+only (its figures on the fold are then held out), and the shipped setting on all folds
+together, by the mean over folds of (Hit@1 + MRR@10 + R@10) / 3. The everyday set
+(tests/data/eval/everyday.jsonl) is reported and never used to choose.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import sys
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from retrieval import fusion  # noqa: E402
+from retrieval.config import DEFAULT_CONFIG, SearchConfig  # noqa: E402
+from retrieval.evaluate import (  # noqa: E402
+    Query,
+    leave_out,
+    mean_metrics,
+    query_metrics,
+    read_queries,
+)
+from retrieval.hits import Filters  # noqa: E402
+from retrieval.search import FirstStage  # noqa: E402
+
+CORPUS = Path(os.environ.get("FENGQIAO_CORPUS") or REPO.parent / "shared" / "corpus")
+EVAL = CORPUS.parent / "eval"
+SETS = {
+    "equals": EVAL / "equals.jsonl",
+    "lawbench-3-8": EVAL / "lawbench-3-8.jsonl",
+    "lawbench-3-2": EVAL / "lawbench-3-2.jsonl",
+    "lawyer-llama": EVAL / "lawyer-llama.jsonl",
+    "zixun": EVAL / "lawyer-llama-zixun.jsonl",
+    "everyday": REPO / "tests" / "data" / "eval" / "everyday.jsonl",
+}
+FOLDS = {
+    "equals": ("equals",),
+    "lawbench-3-8": ("lawbench-3-8",),
+    "lawbench-3-2": ("lawbench-3-2",),
+    "llama+zixun": ("lawyer-llama", "zixun"),
+}
+COLS = ("R@10", "R@100", "Hit@1", "MRR@10")
+N_CASES = 30
+
+
+def objective(m: dict[str, float]) -> float:
+    return (m["Hit@1"] + m["MRR@10"] + m["R@10"]) / 3
+
+
+def _trust(t_eq: float, t_zx: float, t_32: float) -> tuple[tuple[str, float], ...]:
+    return (("lawyer-llama", 0.25), ("zixun", t_zx), ("equals", t_eq), ("lawbench-3-2", t_32))
+
+
+def grid(kind: str, base: SearchConfig) -> list[SearchConfig]:
+    """Settings to compare; the first is ``base``.
+
+    ``trust``: trust of each labelled-question source (equals, zixun, lawbench-3-2) ×
+    a cap on an article's precedent evidence. ``shape``: floor, weight and the number
+    of nearest cases around ``base``. ``expand``: the weight of the vocabulary's own
+    keyword run (1 = appended to the question, the old way).
+    """
+    out = [base]
+    if kind == "trust":
+        values = (0.0, 0.25, 0.5, 1.0)
+        for t_eq, t_zx, t_32, cap in itertools.product(values, values, values, (0.0, 1.0)):
+            name = f"eq{t_eq}-zx{t_zx}-32{t_32}-cap{cap}"
+            out.append(
+                replace(
+                    base, name=name, precedent_trust=_trust(t_eq, t_zx, t_32), precedent_cap=cap
+                )
+            )
+    elif kind == "shape":
+        for floor, w, n, cap in itertools.product(
+            (0.86, 0.87, 0.88, 0.89), (1.5, 2.0, 3.0), (10, 20, 30), (0.0, 1.0, 2.0)
+        ):
+            name = f"{base.name}|f{floor}-w{w}-n{n}-cap{cap}"
+            out.append(
+                replace(
+                    base,
+                    name=name,
+                    precedent_floor=floor,
+                    w_precedent=w,
+                    precedent_cases=n,
+                    precedent_cap=cap,
+                )
+            )
+    else:
+        for e in (0.0, 0.25, 0.5, 0.75):
+            out.append(replace(base, name=f"{base.name}|expand{e}", expand_weight=e))
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--kb", required=True)
+    ap.add_argument("--grid", choices=("trust", "shape", "expand"), default="trust")
+    ap.add_argument(
+        "--base",
+        default="",
+        help="JSON of SearchConfig fields the grid starts from (default: shipped)",
+    )
+    ap.add_argument("--out", type=Path)
+    ap.add_argument("--limit", type=int, default=0, help="queries per set (0 = all)")
+    args = ap.parse_args()
+
+    from retrieval.service import Service
+
+    t0 = time.time()
+    service = Service.load(Path(args.kb))
+    searcher = service.searcher
+    base = DEFAULT_CONFIG
+    if args.base:
+        fields = json.loads(args.base)
+        if "precedent_trust" in fields:
+            fields["precedent_trust"] = tuple(map(tuple, fields["precedent_trust"]))
+        base = replace(base, name="base", **fields)
+    cfgs = grid(args.grid, base)
+    split = replace(base, expand_weight=0.5)
+    firsts: dict[str, list[tuple[Query, FirstStage, FirstStage | None, Filters]]] = {}
+    for name, path in SETS.items():
+        qs = read_queries(path, "curated")
+        if args.limit:
+            qs = qs[: args.limit]
+        rows = []
+        for q in qs:
+            flt = leave_out(q, "source")
+            first = searcher.first_stage(q.query, flt=flt, cfg=base, n_cases=N_CASES)
+            other = (
+                searcher.first_stage(q.query, flt=flt, cfg=split, n_cases=N_CASES)
+                if args.grid == "expand"
+                else None
+            )
+            rows.append((q, first, other, flt))
+        firsts[name] = rows
+        print(f"{name}: {len(rows)} first stages, {(time.time() - t0) / 60:.1f} min", flush=True)
+
+    def score(cfg: SearchConfig, name: str) -> dict[str, float]:
+        out = []
+        for q, first, other, flt in firsts[name]:
+            use = other if cfg.expand_weight < 1.0 and other is not None else first
+            fused = searcher.fuse(use, cfg, flt)
+            out.append(query_metrics(fusion.ranked(fused)[:100], q.gold))
+        return mean_metrics(out)
+
+    def fold_metrics(cfg: SearchConfig) -> dict[str, dict[str, float]]:
+        per_set = {n: score(cfg, n) for n in SETS}
+        out = {}
+        for fold, members in FOLDS.items():
+            n = sum(len(firsts[m]) for m in members)
+            out[fold] = {
+                c: sum(per_set[m][c] * len(firsts[m]) for m in members) / n
+                for c in per_set[members[0]]
+            }
+        out["everyday"] = per_set["everyday"]
+        for name in SETS:
+            out[f"set:{name}"] = per_set[name]
+        return out
+
+    results = {}
+    for i, cfg in enumerate(cfgs):
+        results[cfg.name] = fold_metrics(cfg)
+        if i % 10 == 0:
+            print(f"{i + 1}/{len(cfgs)} settings, {(time.time() - t0) / 60:.1f} min", flush=True)
+
+    def mean_obj(name: str, folds: list[str]) -> float:
+        return sum(objective(results[name][f]) for f in folds) / len(folds)
+
+    base_name = cfgs[0].name
+    report: dict[str, object] = {"folds": {}}
+    print("\nfold | chosen on the other folds | " + " | ".join(COLS) + " (base → chosen)")
+    for fold in FOLDS:
+        others = [f for f in FOLDS if f != fold]
+        best = max(results, key=lambda n: mean_obj(n, others))
+        b, c = results[base_name][fold], results[best][fold]
+        cells = " | ".join(f"{b[k]:.3f} → {c[k]:.3f}" for k in COLS)
+        print(f"{fold} | {best} | {cells}")
+        report["folds"][fold] = {"chosen": best, "base": b, "after": c}  # type: ignore[index]
+    best = max(results, key=lambda n: mean_obj(n, list(FOLDS)))
+    print(f"\nchosen on all folds: {best}")
+    for name in [*FOLDS, "everyday"]:
+        b, c = results[base_name][name], results[best][name]
+        print(f"  {name}: " + " | ".join(f"{k} {b[k]:.3f} → {c[k]:.3f}" for k in COLS))
+    report["chosen"] = best
+    report["settings"] = {c.name: asdict(c) for c in cfgs if c.name in (base_name, best)}
+    report["minutes"] = round((time.time() - t0) / 60, 1)
+    if args.out:
+        args.out.write_text(json.dumps({**report, "all": results}, ensure_ascii=False, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
