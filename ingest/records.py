@@ -58,16 +58,22 @@ _KIND_TRUST: dict[str, Trust] = {
 # A citation inside a case checked against the knowledge base (``ingest.cases.verdicts``):
 #   ok               resolves to an article (its status is in ``Citation.status``)
 #   repealed         names a law no longer in force (``Citation.successor`` governs now)
-#   unknown_law      the knowledge base holds no law of that name: 可能有误
+#   unknown_law      the knowledge base holds no law of that name, and the name is no real
+#                    title (or a variant of a held law's): 可能有误
+#   not_held         a real law or regulation the knowledge base does not hold:
+#                    知识库未收录此法规 (not 可能有误; ``ingest.cases.verdicts.real_law``)
 #   unknown_article  the law is held but has no such article: 可能有误
 #   misquoted        the text the case quotes does not match the article
 #   older_version    it does not match, but the case predates the text the knowledge base
 #                    holds: the case quoted the version in force then (not 可能有误)
-Verdict = Literal["ok", "repealed", "unknown_law", "unknown_article", "misquoted", "older_version"]
+Verdict = Literal[
+    "ok", "repealed", "unknown_law", "not_held", "unknown_article", "misquoted", "older_version"
+]
 VERDICTS: tuple[str, ...] = (
     "ok",
     "repealed",
     "unknown_law",
+    "not_held",
     "unknown_article",
     "misquoted",
     "older_version",
@@ -205,6 +211,8 @@ class Citation:
             return f"{law}已废止{now}"
         if self.verdict == "unknown_law":
             return f"知识库中没有{law}，可能有误"
+        if self.verdict == "not_held":
+            return f"知识库未收录此法规（{law}），请查阅官方文本核对"
         if self.verdict == "unknown_article":
             return f"{law}没有第{self.article}条，可能有误"
         if self.verdict == "misquoted":

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from ingest.records import Article, Case, Citation
+from retrieval import answer_bar, vocab
 from retrieval.cite import without_citations
 from retrieval.config import DEFAULT_ANSWER, AnswerConfig
 from retrieval.hits import ArticleHit, CaseHit
+from retrieval.interpretations import is_interpretation
 
 # Clause boundaries inside an article: full stops, semicolons, question marks and 款 breaks.
 _CLAUSE_END = re.compile(r"[。；;！？!?\n]")
@@ -26,6 +28,13 @@ STOP_BIGRAMS: frozenset[str] = frozenset(
     "自己 这个 那个 没有 有没 还是 或者 以及 这种 情况 问题 吗？ 了吗 怎样 多少 哪些 为什 "
     "么样 处理 办法".split()
 )
+
+
+NO_POINT = (
+    "检索到的条文都不能直接回答这个问题，因此不列答案要点。"
+    "下面“适用法条”中的条文供参考，请结合案情逐条核对。"
+)
+"""What the panel says when articles were found but none cleared the bar."""
 
 
 @dataclass(frozen=True)
@@ -68,8 +77,16 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Answer:
+    """The answer panel: verbatim clauses, best first, and case outcome lines.
+
+    ``withheld`` counts clauses that matched the question's words but not the bar (another
+    dispute's article, a condition the question rules out): when no quote is shown and
+    ``withheld`` > 0, the panel says no article answers the question directly.
+    """
+
     quotes: tuple[Quote, ...] = ()
     outcomes: tuple[Outcome, ...] = ()
+    withheld: int = 0
 
     @property
     def empty(self) -> bool:
@@ -294,6 +311,8 @@ def extract_answer(
     *,
     cited: Sequence[Citation] = (),
     config: AnswerConfig = DEFAULT_ANSWER,
+    related: Callable[[str], Sequence[Article]] | None = None,
+    term_share: Callable[[str], float] | None = None,
 ) -> Answer:
     """Pick 2-3 verbatim clauses from the top articles and one-line outcomes of the top cases.
 
@@ -302,57 +321,132 @@ def extract_answer(
     second clauses if room is left. Nothing is paraphrased: every ``Quote.text`` is
     ``article.text[start:end]``.
 
+    With ``config.bar`` (the default) a clause must clear the bar of
+    ``retrieval.answer_bar``: its article's subject is the question's dispute and it rests
+    on no condition the question rules out. A governing interpretation wins over the
+    general article it refines: an interpretation article linked to a top article
+    (``related``) whose clause matches a rare word of the question that the general
+    article never uses (赌博 beside 夫妻共同债务) is shown first, in that article's place.
+    Nothing shown is better than a wrong point (``Answer.withheld`` counts the clauses
+    held back).
+
     Args:
         question: the user's question.
         articles: ranked article hits.
         cases: ranked case hits.
         cited: citations found in the question; their words are not matched, and a
             question that is only a citation gets no quotes (the article itself is shown).
-        config: how many points, and how clauses are weighed.
+        config: how many points, how clauses are weighed, whether the bar applies.
+        related: interpretation articles linked to an article id (by number or subject,
+            ``Catalogue.related_interpretations``).
+        term_share: the share of the knowledge base's articles using a term
+            (``Catalogue.term_share``); without it no interpretation takes a place.
     """
     if cited:
         question = without_citations(question, cited)
         if not question_terms(question):
             articles = ()
+    bar = config.bar
+    types = answer_bar.question_types(question) if bar else frozenset()
+    absent = answer_bar.ruled_out(question) if bar else ()
+    expansions = tuple(vocab.expand(question)) if bar else ()
     firsts: list[Quote] = []
     seconds: list[Quote] = []
-    for hit in list(articles)[: config.top_articles]:
+    withheld = 0
+
+    parties = answer_bar.party_terms(question) if bar else ()
+
+    def clears(quote: Quote) -> bool:
+        if answer_bar.only_parties(quote.terms, question, parties, expansions):
+            return False
+        return not answer_bar.assumes(quote.lead + quote.text, absent)
+
+    top = list(articles)[: config.top_articles]
+    for hit in top:
         article = hit.record
         prior = 1.0 / (1.0 + config.rank_decay * (hit.rank - 1))
         found = best_clauses(
             question,
             article,
-            extra_terms=hit.why.matched_terms,
-            limit=2,
+            extra_terms=hit.why.matched_terms + expansions,
+            limit=4 if bar else 2,
             clause_length=config.clause_length,
         )
+        if bar:
+            kept = [q for q in found if clears(q)]
+            if found and not answer_bar.subject_agrees(types, article):
+                kept = []
+            withheld += len(found[:2]) - len(kept[:2])
+            found = kept
         weighted = [replace(q, score=q.score * prior) for q in found]
         firsts.extend(weighted[:1])
-        seconds.extend(weighted[1:])
+        seconds.extend(weighted[1:2])
+    governing: dict[str, Quote] = {}  # general article id → the interpretation clause ruling it
+    if bar and related is not None and term_share is not None:
+        candidates = {q.article_id for q in firsts + seconds}
+        for hit in top:
+            if hit.record.id not in candidates or is_interpretation(hit.record):
+                continue
+            best: Quote | None = None
+            for interp in related(hit.record.id):
+                if not answer_bar.subject_agrees(types, interp):
+                    continue
+                for q in best_clauses(
+                    question,
+                    interp,
+                    extra_terms=hit.why.matched_terms + expansions,
+                    limit=3,
+                    clause_length=config.clause_length,
+                ):
+                    # whole words only (a vocabulary term, a word of the keyword
+                    # query), never a bigram straddling two words (婚时 of 离婚时)
+                    novel = [
+                        t
+                        for t in q.terms
+                        if (t in expansions or t in hit.why.matched_terms)
+                        and t not in hit.record.text
+                        and term_share(t) <= config.rare_share
+                    ]
+                    if novel and clears(q) and (best is None or q.score > best.score):
+                        best = q
+            if best is not None:
+                governing[hit.record.id] = best
     firsts.sort(key=lambda q: -q.score)
     seconds.sort(key=lambda q: -q.score)
+    # governing interpretations first, each in place of the general article it refines;
+    # a general clause speaking of the same term (夫妻共同债务) no longer stands alone
+    ruling: list[Quote] = []
+    for rule in sorted(governing.values(), key=lambda q: -q.score):
+        if len(ruling) < config.max_quotes and all(not _repeats(rule, o) for o in ruling):
+            ruling.append(rule)
     quotes: list[Quote] = []
     for q in firsts + seconds:
+        if len(ruling) + len(quotes) >= config.max_quotes:
+            break
+        if q.article_id in governing or any(answer_bar.supersedes(r.text, q.text) for r in ruling):
+            continue
         # The same sentence in two laws (民法典 and 妇女权益保障法 often agree) is quoted once.
-        if len(quotes) < config.max_quotes and all(not _repeats(q, other) for other in quotes):
+        if all(not _repeats(q, other) for other in ruling + quotes):
             quotes.append(q)
-    if not quotes and articles:
+    quotes = ruling + quotes
+    if not quotes and articles and not bar:
         # Nothing matched word for word (a purely semantic hit): quote the top article's first clause.
-        top = articles[0].record
-        spans = _candidates(top.text)
+        first = articles[0].record
+        spans = _candidates(first.text)
         if spans:
             a, b, lead = spans[0]
-            quotes = [Quote(top.id, top.citation, top.text[a:b], a, b, 0.0)]
+            quotes = [Quote(first.id, first.citation, first.text[a:b], a, b, 0.0)]
             if lead is not None:
                 quotes = [
                     replace(
                         quotes[0],
-                        lead=top.text[lead[0] : lead[1]],
+                        lead=first.text[lead[0] : lead[1]],
                         lead_start=lead[0],
                         lead_end=lead[1],
                     )
                 ]
-    quotes.sort(key=lambda q: -q.score)
+    if not bar:
+        quotes.sort(key=lambda q: -q.score)
     outcomes: list[Outcome] = []
     for case_hit in cases:
         if len(outcomes) >= config.max_outcomes:
@@ -360,4 +454,4 @@ def extract_answer(
         line = outcome_line(case_hit.record, config.outcome_chars)
         if line:
             outcomes.append(line)
-    return Answer(tuple(quotes), tuple(outcomes))
+    return Answer(tuple(quotes), tuple(outcomes), withheld)

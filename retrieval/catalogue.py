@@ -11,6 +11,7 @@ from functools import cached_property
 from ingest.names import canonical_law, parse_label
 from ingest.records import Article
 from retrieval.hits import Notice
+from retrieval.interpretations import InterpretationLinks, Related
 
 STALE_AFTER_DAYS = 365
 """Statute data older than this (newest 公布日期) gets a warning that newer law may exist."""
@@ -284,6 +285,32 @@ class Catalogue:
             index = self._citing_index()
             self.__dict__["_citing"] = index  # built twice at worst by two threads: same result
         return [self._by_id[i] for i in index.get(article_id, ())]
+
+    def related_interpretations(self, article_id: str) -> list[Related]:
+        """Interpretation articles about this article: citing its number, then by subject
+        (``retrieval.interpretations``; the links are built once, on first use, ~1 s for
+        5,500 articles)."""
+        return self.interpretation_links().related(article_id)
+
+    def term_share(self, term: str) -> float:
+        """The share of current articles whose text uses ``term`` (cached per term)."""
+        cache: dict[str, float] = self.__dict__.setdefault("_term_share", {})
+        found = cache.get(term)
+        if found is None:
+            current = [a for a in self._articles if a.current] or self._articles
+            found = sum(term in a.text for a in current) / max(1, len(current))
+            if len(cache) > 50_000:
+                cache.clear()
+            cache[term] = found
+        return found
+
+    def interpretation_links(self) -> InterpretationLinks:
+        links = self.__dict__.get("_interpretations")
+        if links is None:
+            self.citing_articles("")  # builds the by-number index
+            links = InterpretationLinks(self._articles, self.__dict__["_citing"])
+            self.__dict__["_interpretations"] = links
+        return links  # type: ignore[no-any-return]
 
     def _citing_index(self) -> dict[str, tuple[str, ...]]:
         from ingest.citations import extract_citations

@@ -50,6 +50,15 @@ class SearchConfig:
         similar_same_type: show only cases of the question's dispute type (when known).
         trust_bonus: added to a committee's or a court's case, so at equal relevance a
             real resolution ranks above a consultation or a machine-written answer.
+        similar_verified_first: resolutions (调解案例, 法院典型案例) above every other
+            relevant case, consultations next, machine-written answers last
+            (``retrieval.similar``); off = the ``trust_bonus`` ordering before issue 21.
+        similar_by_dispute: a case of a neighbouring dispute type is relevant when it
+            cites one of the question's top articles, and resolutions citing them are
+            found outside the text pool (cosine at least ``similar_dispute_floor``).
+        interpretation_lift: an interpretation article linked to a top article (by number
+            or subject, ``retrieval.interpretations.lift``) gains this share of its score.
+            0 = off (the default until the retrieval owner measures it).
     """
 
     name: str = "hybrid"
@@ -87,6 +96,10 @@ class SearchConfig:
     similar_floor_untyped: float = 0.89
     similar_same_type: bool = True
     trust_bonus: float = 0.05
+    similar_verified_first: bool = True
+    similar_by_dispute: bool = True
+    similar_dispute_floor: float = 0.80
+    interpretation_lift: float = 0.0
 
 
 CONFIGS: dict[str, SearchConfig] = {
@@ -114,6 +127,13 @@ class AnswerConfig:
         clause_length: long clauses are penalised by ``1 + len / clause_length`` so a
             focused sentence beats a list that happens to mention everything.
         outcome_chars: an outcome line is cut after this many characters.
+        bar: a clause is shown only when it clears ``retrieval.answer_bar`` (subject,
+            ruled-out conditions, governing interpretations); off = the panel before
+            issue 21, for benchmarks.
+        rare_share: a word of the question used by at most this share of the articles is
+            rare: an interpretation clause matching one its general article never uses
+            takes that article's place (赌博: 9 of 5,533 current articles of the curated
+            base; 配偶 36, 夫妻 80 are not rare).
     """
 
     max_quotes: int = 3
@@ -122,6 +142,8 @@ class AnswerConfig:
     rank_decay: float = 0.35
     clause_length: float = 120.0
     outcome_chars: int = 90
+    bar: bool = True
+    rare_share: float = 0.002
 
 
 DEFAULT_ANSWER = AnswerConfig()

@@ -11,7 +11,7 @@ import numpy as np
 from ingest.cases.classify import classify
 from ingest.cases.link import source_key
 from ingest.records import LABELLED, TRUST_LEVELS, Article, Citation
-from retrieval import cite, fusion, vocab
+from retrieval import cite, fusion, interpretations, similar, vocab
 from retrieval.catalogue import Catalogue
 from retrieval.config import DEFAULT_CONFIG, SearchConfig
 from retrieval.corpus import CaseCorpus, Corpus
@@ -111,6 +111,9 @@ class Searcher:
         via: dict[str, list[str]] = {}
         fused = self.fuse(first, cfg, flt, via)
         cited = first.cited
+
+        if cfg.interpretation_lift:  # issue 21: interpretations beside the articles they refine
+            fused = interpretations.lift(fused, self.catalogue.interpretation_links(), cfg.interpretation_lift, flt.allows_article)  # fmt: skip
 
         pinned, notices, cited = cite.resolve(
             cited,
@@ -341,9 +344,9 @@ class Searcher:
 
         A question that is only a citation gets the cases that cite the article. Otherwise
         the question's dispute type is classified (its words and the laws of its top
-        articles); cases of another type are not shown, and each shown case must be close
-        enough to the question (a cosine floor). At equal relevance a committee's or a
-        court's resolution ranks above a consultation or a machine-written answer. When
+        articles); the choice and order are ``retrieval.similar.choose``'s: cases of the
+        type (or resolutions of a neighbouring one citing a top article), close enough to
+        the question (a cosine floor), resolutions first; labelled questions never. When
         the user chose dispute types in the filters, that choice replaces the classifier's.
         """
         if pinned and not cite.question_terms_left(question, cited):
@@ -355,17 +358,8 @@ class Searcher:
             ]
         top = [h.record for h in articles[:3]]
         qtype = classify(question, [Citation(a.citation, a.law, a.key) for a in top]).dispute_type
-        typed = qtype != "其他" and not flt.dispute_types
-        floor = cfg.similar_floor if typed or flt.dispute_types else cfg.similar_floor_untyped
-        kept = [
-            h
-            for h in pool
-            if h.record.kind != LABELLED  # evidence only: a question with no answer
-            and cos.get(h.record.id, 0.0) >= floor
-            and (not typed or not cfg.similar_same_type or h.record.dispute_type == qtype)
-        ]
-        kept.sort(key=lambda h: -(h.score + (cfg.trust_bonus if h.record.verified else 0.0)))
-        return [replace(h, rank=i) for i, h in enumerate(kept[:k], 1)]
+        # issue 21: resolutions first, cases found by their dispute too (retrieval/similar.py)
+        return similar.choose(pool, cos, qtype, articles, k, cfg, flt, citing=self.cases.citing, cosine_of=lambda ids: {c: s.score for c, s in self.cases.store.dense_of(self.embedder.encode_queries([question])[0], ids).items()})  # fmt: skip
 
     def _case_hits(
         self,

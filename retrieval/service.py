@@ -136,6 +136,9 @@ class ArticlePage:
         neighbours: nearby articles of the same 编/章/节, in order (the article included).
         citing: articles of other laws citing it.
         cases: cases in the knowledge base citing it.
+        interpretations: interpretation articles about it that do not cite its number,
+            linked by subject (``retrieval.interpretations``), best first.
+        refines: for an interpretation article, the general article it refines by subject.
     """
 
     article: Article
@@ -147,6 +150,8 @@ class ArticlePage:
     neighbours: tuple[Article, ...] = ()
     citing: tuple[Citing, ...] = ()
     cases: tuple[Case, ...] = ()
+    interpretations: tuple[Article, ...] = ()
+    refines: tuple[Article, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -215,6 +220,14 @@ def make_article_page(
         ),
         citing=citing,
         cases=tuple(cases),
+        interpretations=tuple(
+            r.article for r in catalogue.related_interpretations(article.id) if r.via == "subject"
+        ),
+        refines=tuple(
+            found
+            for aid in catalogue.interpretation_links().refines(article.id)
+            if (found := catalogue.article(aid)) is not None
+        ),
     )
 
 
@@ -581,7 +594,13 @@ class Service:
             question, k=k, k_cases=k_cases, filters=filters, config=config or self.config
         )
         answer = extract_answer(
-            question, result.articles, result.cases, cited=result.cited, config=answer_config
+            question,
+            result.articles,
+            result.cases,
+            cited=result.cited,
+            config=answer_config,
+            related=self.related_interpretations,
+            term_share=self.catalogue.term_share,
         )
         cited = tuple(CitedArticle(c, self._cited(c)) for c in result.cited)
         guidance = self.guidance(question, result, filters)
@@ -646,6 +665,11 @@ class Service:
 
     def cases_citing(self, article_id: str) -> list[Case]:
         return self.cases.citing(article_id)
+
+    def related_interpretations(self, article_id: str) -> list[Article]:
+        """Interpretation articles about an article: citing its number, then linked by
+        subject (``retrieval.interpretations``)."""
+        return [r.article for r in self.catalogue.related_interpretations(article_id)]
 
     def freshness_notice(self) -> Notice | None:
         return self.catalogue.freshness_notice()

@@ -18,6 +18,7 @@ from retrieval.answer import (
     term_spans,
     without_citations,
 )
+from retrieval.config import AnswerConfig
 from retrieval.hits import Hit, Why
 
 sys.path.insert(0, str(Path(__file__).parent / "data" / "ui"))
@@ -87,10 +88,13 @@ def test_one_clause_per_article_first() -> None:
     assert len(set(ids)) == len(ids)
 
 
-def test_semantic_only_hit_falls_back_to_first_clause() -> None:
+def test_semantic_only_hit_is_no_answer_point() -> None:
+    """A clause sharing no word with the question is no point (before issue 21 the top
+    article's first clause was quoted anyway; still so with the bar off)."""
     art = Article("x:1", "x", "某法", 1, "", "第一条", "甲乙丙丁。戊己庚辛。")
-    answer = extract_answer("完全不相干", [Hit(art, 0.5, 1)])
-    assert [q.text for q in answer.quotes] == ["甲乙丙丁。"]
+    assert extract_answer("完全不相干", [Hit(art, 0.5, 1)]).quotes == ()
+    old = extract_answer("完全不相干", [Hit(art, 0.5, 1)], config=AnswerConfig(bar=False))
+    assert [q.text for q in old.quotes] == ["甲乙丙丁。"]
 
 
 def test_outcome_line_cuts_long_sentences() -> None:

@@ -108,10 +108,39 @@ def test_unresolved_reasons() -> None:
     assert report.total["lawrefbook"] == 2 and report.rate("lawrefbook") == 0.0
     assert report.lines() == [
         "lawrefbook: 引用 2 条，解析 0 条（0.0%），引用已废止法律 0 条；"
-        "核对：相符 0，已废止 0，知识库无此法律 1，无此条 1，引文不符 0，引自旧版本 0（比对引文 0 条）"
+        "核对：相符 0，已废止 0，知识库无此法律 1，未收录的法规 0，无此条 1，引文不符 0，引自旧版本 0（比对引文 0 条）"
     ]
     assert [c.verdict for c in case.cited] == ["unknown_article", "unknown_law"]
     assert all(c.flagged and "可能有误" in c.verdict_note for c in case.cited)
+
+
+def test_a_real_law_not_held_is_not_flagged() -> None:
+    """Issue 21: real regulations missing from the knowledge base read 知识库未收录此法规,
+    while a misnamed law (no such title, or a variant of a held law's name) stays 可能有误."""
+    text = "《最低工资规定》第十二条；《刑法》第二百三十四条；《户籍法》第三条；《劳动合同法实施细则》第五条"
+    (case,), report = link_cases([case_citing(text)], ARTICLES)
+    verdicts = {c.law: c.verdict for c in case.cited}
+    assert verdicts == {
+        "最低工资规定": "not_held",
+        "刑法": "not_held",
+        "户籍法": "unknown_law",
+        "劳动合同法实施细则": "unknown_law",
+    }
+    held = next(c for c in case.cited if c.law == "最低工资规定")
+    assert not held.flagged and held.verdict_note.startswith("知识库未收录此法规")
+    assert "可能有误" not in held.verdict_note
+    assert report.count("committee", "not_held") == 2
+
+
+def test_real_law_reads_titles_and_their_form() -> None:
+    from ingest.cases.verdicts import real_law
+
+    held = ["民法典", "劳动合同法", "劳动合同法实施条例"]
+    assert real_law("国务院令第174号", held)
+    assert real_law("行政诉讼法", held) and real_law("最低工资规定", held)
+    assert not real_law("宅基地条例", held)  # short, and no such title
+    assert not real_law("</span><span>民法典", held)
+    assert not real_law("民法典婚姻家庭篇", held)  # a variant of a held law
 
 
 def test_repealed_law_does_not_fall_back_to_a_similar_name() -> None:

@@ -90,6 +90,23 @@ def status_notes(page: ArticlePage) -> None:
                 article_link(v, f"{when}（{v.status}）：{v.label}", icon=False)
 
 
+def related_interpretations(page: ArticlePage) -> None:
+    """Interpretations linked by subject (no number cited), and what an interpretation refines."""
+    if page.interpretations:
+        st.markdown(f"##### 相关司法解释（按内容关联，{len(page.interpretations)}）", anchors=False)
+        st.caption("这些司法解释条文没有直接写明本条条号，是按条文内容关联的，适用前请核对原文。")
+        for related in page.interpretations:
+            with st.container(border=True):
+                st.markdown(f"**{md(related.citation)}**　{badge(related.status)}")
+                st.markdown(
+                    f'<div class="fq-snippet">{esc(brief(related.text, 120))}</div>',
+                    unsafe_allow_html=True,
+                )
+                article_link(related, "打开这一条", icon=False)
+    for general in page.refines:
+        article_link(general, f"本条细化的一般规定（按内容关联）：{short_citation(general)}")
+
+
 def citation_view(
     service: KnowledgeService,
     page: ArticlePage,
@@ -140,6 +157,7 @@ def citation_view(
                 )
             article_link(c.article, "打开这一条", icon=False)
     _more_button(f"{key}-more-citing", len(page.citing), "条")
+    related_interpretations(page)
 
     cases = sorted_cases(page.cases)
     st.markdown(f"##### 引用本条的案例（{len(cases)}）", anchors=False)

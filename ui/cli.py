@@ -403,6 +403,7 @@ def _query(args: argparse.Namespace) -> int:
 
 def _print_answered(answered: Answered, stale_as_of: str = "") -> None:
     """The answer as text; with ``stale_as_of`` every status names the data date."""
+    from retrieval.answer import NO_POINT
     from retrieval.catalogue import dated_status
 
     result = answered.result
@@ -424,6 +425,8 @@ def _print_answered(answered: Answered, stale_as_of: str = "") -> None:
             lead = f"{quote.lead}{'' if quote.adjacent else '……'}" if quote.lead else ""
             print(f"{n}. “{lead}{quote.text}”——{quote.citation}")
         print()
+    elif result.articles and not answered.cited:
+        print(f"答案要点：{NO_POINT}\n")
     _print_guidance(answered, risk=False)
     print(f"适用法条（{len(result.articles)}）")
     for hit in result.articles:

@@ -159,6 +159,8 @@ def why_text(why: Why | None, matched: Matched, *, case: bool = False) -> str:
         parts.append(f"与问题中的{quoted_words(matched.words)}相符")
     if matched.legal_words:
         parts.append(f"相关的法律用语：{quoted_words(matched.legal_words)}")
+    if "dispute" in sources:
+        parts.append("同类纠纷，且引用了与问题相关的同一条文")
     if why is not None and "precedent" in sources and why.via_cases:
         parts.append(f"{len(why.via_cases)} 个类似案例引用了这一条")
     if not parts and "semantic" in sources:

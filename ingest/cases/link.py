@@ -52,6 +52,7 @@ class LinkReport:
                 f"{src}: 引用 {self.total[src]} 条，解析 {self.resolved[src]} 条"
                 f"（{self.rate(src):.1%}），引用已废止法律 {self.repealed[src]} 条；"
                 f"核对：相符 {v['ok']}，已废止 {v['repealed']}，知识库无此法律 {v['unknown_law']}，"
+                f"未收录的法规 {v['not_held']}，"
                 f"无此条 {v['unknown_article']}，引文不符 {v['misquoted']}，"
                 f"引自旧版本 {v['older_version']}"
                 f"（比对引文 {self.quoted[src]} 条）"

@@ -8,9 +8,11 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ingest.names import int_to_cn, repealed
+from ingest.names import int_to_cn, normalise_law, repealed
 from ingest.records import Article, Citation, Verdict
 
 if TYPE_CHECKING:
@@ -240,7 +242,7 @@ def judge(c: Citation, index: ArticleIndex, *, case_date: str = "") -> Citation:
         if gone is not None:
             verdict = "repealed"
         elif index.law_name(c.law) is None:
-            verdict = "unknown_law"
+            verdict = "not_held" if real_law(c.law, index.laws) else "unknown_law"
         else:
             verdict = "unknown_article"
         return dataclasses.replace(base, verdict=verdict)
@@ -261,6 +263,58 @@ def judge(c: Citation, index: ArticleIndex, *, case_date: str = "") -> Citation:
         similarity=None if worst is None else round(worst, 3),
         quotes=quotes,
     )
+
+
+_TITLE_FORM = re.compile(
+    r"(?:规定|办法|细则|意见|决定|规则|条例|解释|批复|通知|规程|准则)(?:（[^）]*）)?$"
+)
+MIN_TITLE_FORM = 6
+"""A name of this many characters ending in 规定/办法/条例… reads as a real title (最低工资规定);
+shorter ones (宅基地条例, 户籍法) must be in the list of titles."""
+SAME_AS_HELD = 0.5
+"""Bigram Jaccard similarity to a held law's name above which a name is a misquote of it."""
+
+
+@lru_cache(maxsize=1)
+def law_titles() -> frozenset[str]:
+    """Short titles of real laws (``law_titles.txt``, from the national LawRefBook list)."""
+    path = Path(__file__).with_name("law_titles.txt")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(x.strip() for x in lines if x.strip() and not x.startswith("#"))
+
+
+def real_law(law: str, held: Iterable[str]) -> bool:
+    """Whether a law the knowledge base does not hold is a real one (知识库未收录此法规) rather
+    than a misquote (可能有误): a known title or a title's form (最低工资规定,
+    国务院令第174号), and not a variant of a law that is held (劳动合同法实施细则 when
+    劳动合同法实施条例 is held, 婚姻家庭法 beside 民法典 … is still 可能有误)."""
+    name = normalise_law(law)
+    if not re.fullmatch(r"[\u4e00-\u9fff0-9（）、〈〉《》<>·]+", name):
+        return False  # markup or stray characters: not a title
+    if "某" in name:
+        return False  # 杭州市某某条例: a name left vague (or masked) cannot be checked
+    if name in law_titles():
+        return True
+    if any(
+        name != h and (_name_similarity(name, h) >= SAME_AS_HELD or h in name or name in h)
+        for h in held
+    ):
+        return False
+    if re.fullmatch(
+        r"(?:国务院|[\u4e00-\u9fff]{1,12}部)令第[〇一二三四五六七八九十百千零\d]+号", name
+    ):
+        return True
+    return len(name) >= MIN_TITLE_FORM and _TITLE_FORM.search(name) is not None
+
+
+_NAME_BOILERPLATE = re.compile(r"最高人民法院|关于|审理|适用|法律|若干问题|的|案件|纠纷|解释|规定")
+
+
+def _name_similarity(a: str, b: str) -> float:
+    """Bigram Jaccard of two law names without the words every interpretation's name has."""
+    a, b = _NAME_BOILERPLATE.sub("", a), _NAME_BOILERPLATE.sub("", b)
+    ga, gb = set(_bigrams(a)), set(_bigrams(b))
+    return len(ga & gb) / len(ga | gb) if ga or gb else 1.0
 
 
 def _predates(case_date: str, article: Article) -> bool:

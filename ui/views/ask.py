@@ -5,11 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from ingest.errors import FengqiaoError
-from ingest.records import CASE_KINDS, DISPUTE_TYPES, KIND_LABELS, STATUSES
-from retrieval.answer import Quote, question_terms
+from ingest.records import AI_ANSWER, CASE_KINDS, DISPUTE_TYPES, KIND_LABELS, STATUSES
+from retrieval.answer import NO_POINT, Quote, question_terms
 from retrieval.cite import without_citations
-from retrieval.hits import Filters
+from retrieval.hits import CaseHit, Filters
 from retrieval.service import Answered
+from ui import auth
 from ui.citation import opened_citation
 from ui.guidance_panel import guidance_panel, risk_banner
 from ui.protocols import KnowledgeService
@@ -125,7 +126,9 @@ def answer_panel(service: KnowledgeService, answered: Answered, question: str) -
     answer = answered.answer
     with st.container(border=True):
         st.markdown("#### 答案要点", anchors=False)
-        if not answer.quotes:
+        if not answer.quotes and answered.result.articles:
+            st.info(NO_POINT)
+        elif not answer.quotes:
             st.info("没有找到与问题直接相关的条文。建议：换个说法，或放宽左侧的筛选条件。")
         for n, quote in enumerate(answer.quotes, 1):
             article = service.article(quote.article_id)
@@ -142,7 +145,8 @@ def answer_panel(service: KnowledgeService, answered: Answered, question: str) -
                 article_link(article, f"——{short_citation(article)}")
             else:
                 st.caption(md(f"——{quote.citation}"))
-        st.caption("以上是知识库中法条原文的摘录，未作改写；请以完整条文为准。")
+        if answer.quotes:
+            st.caption("以上是知识库中法条原文的摘录，未作改写；请以完整条文为准。")
         freshness_line(service)
         if answer.outcomes:
             st.markdown("**类似案例的处理结果**")
@@ -233,9 +237,12 @@ def results(service: KnowledgeService, answered: Answered, question: str) -> Non
             )
         more_button("more-a", len(result.articles), question, "条法条")
     with tab_c:
+        # issue 21: answers a language model wrote are folded under their own heading
+        people = [h for h in result.cases if h.record.kind != AI_ANSWER]
+        machine = [h for h in result.cases if h.record.kind == AI_ANSWER]
         if not result.cases:
             st.info("没有找到类似案例。建议：放宽左侧的“纠纷类型”“案例类型”筛选。")
-        for case_hit in result.cases[: first_few("more-c", len(result.cases), question)]:
+        for case_hit in people[: first_few("more-c", len(people), question)]:
             case_card(
                 service,
                 case_hit.record,
@@ -245,7 +252,40 @@ def results(service: KnowledgeService, answered: Answered, question: str) -> Non
                 why=case_hit.why,
                 in_collection=refs,
             )
-        more_button("more-c", len(result.cases), question, "个案例")
+        more_button("more-c", len(people), question, "个案例")
+        machine_answers(service, machine, question, refs)
+
+
+def machine_answers(
+    service: KnowledgeService,
+    hits: list[CaseHit],
+    question: str,
+    refs: set[tuple[str, str]],
+) -> None:
+    """AI 生成解答 under their own folded heading; in office mode (accounts) off by default."""
+    if not hits:
+        return
+    label = f"AI 生成解答（未经核实，{len(hits)} 条）"
+    session = auth.current()
+    if (
+        session is not None
+        and not session.local
+        and not st.toggle(f"显示{label}", key="show-machine-answers", value=False)
+    ):
+        st.caption(f"另有 {len(hits)} 条 AI 生成解答（未经核实），默认不显示。")
+        return
+    with st.expander(label, expanded=False):
+        st.caption("由语言模型写成，没有经过人工核实，只能帮助理解问题，不能作为调解依据。")
+        for case_hit in hits:
+            case_card(
+                service,
+                case_hit.record,
+                key=f"c{case_hit.rank}",
+                rank=case_hit.rank,
+                question=question,
+                why=case_hit.why,
+                in_collection=refs,
+            )
 
 
 def render() -> None:
