@@ -77,7 +77,8 @@ def grid(kind: str, base: SearchConfig) -> list[SearchConfig]:
     ``trust``: trust of each labelled-question source (equals, zixun, lawbench-3-2) ×
     a cap on an article's precedent evidence. ``shape``: floor, weight and the number
     of nearest cases around ``base``. ``expand``: the weight of the vocabulary's own
-    keyword run (1 = appended to the question, the old way).
+    keyword scores (1 = appended to the question, the old way) × the lift of
+    interpretation articles linked to the top articles (``interpretation_lift``).
     """
     out = [base]
     if kind == "trust":
@@ -105,8 +106,9 @@ def grid(kind: str, base: SearchConfig) -> list[SearchConfig]:
                 )
             )
     else:
-        for e in (0.0, 0.25, 0.5, 0.75):
-            out.append(replace(base, name=f"{base.name}|expand{e}", expand_weight=e))
+        for e, lift in itertools.product((1.0, 0.75, 0.5, 0.25), (0.0, 0.25, 0.5)):
+            name = f"{base.name}|expand{e}-interp{lift}"
+            out.append(replace(base, name=name, expand_weight=e, interpretation_lift=lift))
     return out
 
 
@@ -135,7 +137,10 @@ def main() -> int:
             fields["precedent_trust"] = tuple(map(tuple, fields["precedent_trust"]))
         base = replace(base, name="base", **fields)
     cfgs = grid(args.grid, base)
-    split = replace(base, expand_weight=0.5)
+    # a first stage keeps the vocabulary's BM25 run apart when expand_weight < 1 (any
+    # weight below 1 fuses from the same one); 1 appends the terms to the question
+    union, split = replace(base, expand_weight=1.0), replace(base, expand_weight=0.5)
+    both = args.grid == "expand"
     firsts: dict[str, list[tuple[Query, FirstStage, FirstStage | None, Filters]]] = {}
     for name, path in SETS.items():
         qs = read_queries(path, "curated")
@@ -145,11 +150,10 @@ def main() -> int:
         for q in qs:
             flt = leave_out(q, "source")
             first = searcher.first_stage(q.query, flt=flt, cfg=base, n_cases=N_CASES)
-            other = (
-                searcher.first_stage(q.query, flt=flt, cfg=split, n_cases=N_CASES)
-                if args.grid == "expand"
-                else None
-            )
+            other = None
+            if both:
+                alt = union if base.expand_weight < 1.0 else split
+                other = searcher.first_stage(q.query, flt=flt, cfg=alt, n_cases=N_CASES)
             rows.append((q, first, other, flt))
         firsts[name] = rows
         print(f"{name}: {len(rows)} first stages, {(time.time() - t0) / 60:.1f} min", flush=True)
@@ -157,7 +161,8 @@ def main() -> int:
     def score(cfg: SearchConfig, name: str) -> dict[str, float]:
         out = []
         for q, first, other, flt in firsts[name]:
-            use = other if cfg.expand_weight < 1.0 and other is not None else first
+            same = (cfg.expand_weight < 1.0) == (base.expand_weight < 1.0)
+            use = first if same or other is None else other
             fused = searcher.fuse(use, cfg, flt)
             out.append(query_metrics(fusion.ranked(fused)[:100], q.gold))
         return mean_metrics(out)

@@ -17,9 +17,8 @@ class SearchConfig:
         w_keyword / w_semantic / w_precedent: fusion weights.
         expand: add lay→legal vocabulary terms to the keyword query.
         expand_dense: also to the text the query encoder sees.
-        expand_weight: below 1, the vocabulary terms are a keyword run of their own
-            weighted ``w_keyword × expand_weight`` beside the question's own words
-            (1 = appended to the question's words, one run).
+        expand_weight: below 1, the vocabulary terms' BM25 scores count this many times
+            beside the question's own words' (1 = appended to the question's words).
         depth: candidates kept per run before fusion.
         precedent_cases: nearest cases whose cited articles are lifted.
         precedent_floor: a case lifts its articles by ``(cos - floor) / (1 - floor)``
@@ -72,7 +71,7 @@ class SearchConfig:
     rrf_k: int = 60
     expand: bool = True
     expand_dense: bool = False
-    expand_weight: float = 0.5
+    expand_weight: float = 0.25
     depth: int = 300
     precedent_cases: int = 20
     precedent_floor: float = 0.88

@@ -36,7 +36,7 @@ class FirstStage:
     case_hits: list[CaseHit]
     case_cos: dict[str, float]
     timings: dict[str, float] = field(default_factory=dict)
-    expansion: dict[str, float] | None = None  # vocabulary terms' own run (expand_weight < 1)
+    expansion: dict[str, float] | None = None  # vocabulary terms' BM25 run (expand_weight < 1)
 
 
 def _run(scored: Sequence[Scored]) -> dict[str, float]:
@@ -53,6 +53,18 @@ def _rank(run: dict[str, float], doc: str) -> int | None:
         return None
     s = run[doc]
     return 1 + sum(1 for v in run.values() if v > s)
+
+
+def _keyword_run(first: FirstStage, cfg: SearchConfig) -> dict[str, float] | None:
+    """The question's BM25 run with the vocabulary terms' scores added ``expand_weight``
+    times, on the same scale before any normalising: a weak match of the question's own
+    words keeps its place beside a strong match of the vocabulary's."""
+    if first.keyword is None or first.expansion is None:
+        return first.keyword
+    run = dict(first.keyword)
+    for d, v in first.expansion.items():
+        run[d] = run.get(d, 0.0) + cfg.expand_weight * v
+    return run
 
 
 def _ms(t: float) -> float:
@@ -105,15 +117,13 @@ class Searcher:
         first = self.first_stage(question, flt=flt, cfg=cfg, n_cases=n_cases, encode=k_cases > 0)
         timings = first.timings
         case_hits, case_cos = first.case_hits, first.case_cos
-        kw_rank = _ranks(first.keyword) if first.keyword is not None else {}
+        keyword = _keyword_run(first, cfg)
+        kw_rank = _ranks(keyword) if keyword is not None else {}
         sem_rank = _ranks(first.semantic) if first.semantic is not None else {}
         tokens = first.tokens
         via: dict[str, list[str]] = {}
         fused = self.fuse(first, cfg, flt, via)
         cited = first.cited
-
-        if cfg.interpretation_lift:  # issue 21: interpretations beside the articles they refine
-            fused = interpretations.lift(fused, self.catalogue.interpretation_links(), cfg.interpretation_lift, flt.allows_article)  # fmt: skip
 
         pinned, notices, cited = cite.resolve(
             cited,
@@ -196,9 +206,9 @@ class Searcher:
         t = time.perf_counter()
         tokens = self.tokenizer(qtext)
         store = self.articles.store
-        # Vocabulary terms are evidence of their own: a run beside the question's words
-        # with a smaller weight, so a lay word's statute terms (邻居 → 相邻关系) cannot
-        # outvote what the question is about (the dog that bit the child).
+        # Vocabulary terms are weaker evidence than the question's own words: their BM25
+        # scores count ``expand_weight`` times, so a lay word's statute terms (邻居 →
+        # 相邻关系) cannot outvote what the question is about (the dog that bit the child).
         split = cfg.keyword and cfg.expand and cfg.expand_weight < 1.0 and qtext != question
         plain = self.tokenizer(question) if split else tokens
         keyword = _run(store.keyword(plain, flt, cfg.depth)) if cfg.keyword else None
@@ -227,15 +237,13 @@ class Searcher:
         via = {} if via is None else via
         runs: list[dict[str, float]] = []
         weights: list[float] = []
-        if first.keyword is not None:
-            runs.append(first.keyword)
+        keyword = _keyword_run(first, cfg)
+        if keyword is not None:
+            runs.append(keyword)
             weights.append(cfg.w_keyword)
         if first.semantic is not None:
             runs.append(first.semantic)
             weights.append(cfg.w_semantic)
-        if first.expansion is not None:
-            runs.append(first.expansion)
-            weights.append(cfg.w_keyword * cfg.expand_weight)
         calibrated = [True] * len(runs)
         n = len(runs)  # the retrievers' runs; precedent evidence follows
         if cfg.precedent and first.case_hits:
@@ -259,6 +267,9 @@ class Searcher:
         if cfg.w_law and fused:
             law_of = {d: self._article(d).law for d in fused}
             fused = fusion.route(fused, law_of, cfg.w_law, cfg.law_top)
+        if cfg.interpretation_lift:  # interpretations beside the articles they refine
+            links = self.catalogue.interpretation_links()
+            fused = interpretations.lift(fused, links, cfg.interpretation_lift, flt.allows_article)
         return fused
 
     def article_terms(self, article_id: str) -> tuple[str, ...]:
