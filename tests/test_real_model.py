@@ -135,10 +135,10 @@ def test_query_process_never_imports_torch(real_kb):
 
 
 # Floors for the fixed subset below, leave-source-out (see docs/quality.md); a change
-# that drops the default retriever below them fails CI. Measured R@10 0.569, MRR@10 0.620,
-# Hit@1 0.493 with EQUALS as labelled evidence and the vocabulary as its own run (issue 19;
+# that drops the default retriever below them fails CI. Measured R@10 0.580, MRR@10 0.618,
+# Hit@1 0.493 with EQUALS as labelled evidence and the vocabulary weighted 0.25 (issue 19;
 # before: 0.584 / 0.611 / 0.460 without them).
-SUBSET_FLOORS = {"R@10": 0.55, "MRR@10": 0.60, "Hit@1": 0.47}
+SUBSET_FLOORS = {"R@10": 0.56, "MRR@10": 0.60, "Hit@1": 0.47}
 
 
 def test_quality_has_not_dropped_on_a_fixed_subset(real_kb, tmp_path):
