@@ -30,6 +30,7 @@ from ui.accounts import (
     Session,
     Throttle,
     local_session,
+    sign_in,
     start_session,
     touch,
 )
@@ -43,7 +44,7 @@ _PASSWORD = "fengqiao-login-password"
 _PROXY_HEADERS = ("X-Forwarded-For", "X-Real-Ip", "Forwarded", "X-Forwarded-Host")
 FIRST_ADMIN = "fengqiao user add 姓名 --role admin"
 
-# One per server process, shared by every session: failures counted per name and address.
+# One per server process, shared by every session (each a thread): see ui.accounts.Throttle.
 THROTTLE = Throttle()
 
 
@@ -123,25 +124,25 @@ def _sign_in(client: str | None) -> None:
     name = str(st.session_state.get(_NAME) or "").strip()
     password = str(st.session_state.get(_PASSWORD) or "")
     st.session_state[_PASSWORD] = ""  # not kept in the session beyond this check
-    keys = (f"user:{name}", f"addr:{client or '本机'}")
-    wait = THROTTLE.wait_seconds(keys)
-    if wait > 0:
-        st.session_state[_FAILED] = f"登录失败次数过多，请 {int(wait) + 1} 秒后再试。"
-        return
+    address = client or "本机"
     if not name or not password:
-        st.session_state[_FAILED] = "请输入用户名和密码。"
+        wait = THROTTLE.wait_seconds(name, address)
+        st.session_state[_FAILED] = (
+            f"登录失败次数过多，请 {int(wait) + 1} 秒后再试。" if wait > 0 else "请输入用户名和密码。"
+        )
         return
     try:
-        account = _accounts().authenticate(name, password)
+        result = sign_in(_accounts(), THROTTLE, name, password, address)
     except AccountError as exc:
         st.session_state[_FAILED] = exc.line()
         return
-    if account is None:
-        THROTTLE.failed(keys)
+    if result.wait > 0:
+        st.session_state[_FAILED] = f"登录失败次数过多，请 {int(result.wait) + 1} 秒后再试。"
+        return
+    if result.account is None:
         st.session_state[_FAILED] = "用户名或密码不正确。"
         return
-    THROTTLE.succeeded(keys)
-    st.session_state[_SESSION] = start_session(account, time.time())
+    st.session_state[_SESSION] = start_session(result.account, time.time())
 
 
 def _sidebar(session: Session) -> None:
