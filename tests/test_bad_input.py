@@ -612,6 +612,26 @@ def test_zip_bomb_docx_is_refused_before_parsing(
         assert "解压" in problems[0].reason and problems[0].where.endswith("炸弹.docx")
 
 
+def test_routing_a_dropped_in_zip_bomb_never_opens_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Routing decides statute or case by a DOCX's first lines: the size guard comes
+    before python-docx, as it does before the parsers (a 2 MB bomb took 4.3 GB here)."""
+    import docx
+
+    from ingest.route import split_files
+
+    bomb = tmp_path / "炸弹.docx"
+    bomb.write_bytes(zip_bomb_docx(60))
+    good = tmp_path / "调解书.docx"
+    good.write_bytes(make_bad_inputs.docx(["调解书", "基本案情：甲。", "调解结果：乙。"]))
+    opened: list[object] = []
+    real = docx.Document
+    monkeypatch.setattr(docx, "Document", lambda *a, **k: opened.append(a) or real(*a, **k))
+    assert split_files([bomb, good]) == ([bomb], [good])  # the statute reader reports the bomb
+    assert len(opened) == 1  # the good file only
+
+
 def test_control_characters_are_stripped_from_fields(tmp_path: Path) -> None:
     from ui.export import Block, to_docx
 
