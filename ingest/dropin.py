@@ -18,6 +18,7 @@ from ingest.printable import printable
 
 ALLOWED = ("pdf", "docx", "md", "txt", "json", "jsonl", "csv")
 MAX_BYTES = 50 * 1024 * 1024
+README = "readme.md"  # the folder's own note (any case): never read as a source
 _UNSAFE = re.compile(r"[^\w\u3400-\u9fff（）()《》〈〉\-.，、 ]")
 
 
@@ -40,6 +41,11 @@ def safe_name(name: str) -> str:
     ext = ext.lower()
     if ext not in ALLOWED:
         raise DropInError(f"不支持 .{ext} 文件（{name}）", f"使用 {'/'.join(ALLOWED).upper()} 格式")
+    if f"{stem}.{ext}".lower() == README:
+        # the folder's own note: every build skips it, so it would be "saved" and never read
+        raise DropInError(
+            f"文件名“{name}”留给 drop-in 文件夹的说明，不会被导入", "改名后再导入，如“物业条例.md”"
+        )
     return f"{stem[:100]}.{ext}"
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
+from ingest.dropin import README
 from ingest.records import Article, Case, FileReport, IngestReport, Problem
 from retrieval import vocab
 from retrieval.bm25 import BM25Index
@@ -104,7 +105,7 @@ def dropin_files(kb_dir: Path) -> list[Path]:
     return sorted(
         p
         for p in folder.iterdir()
-        if p.is_file() and not p.name.startswith(".") and p.name.lower() != "readme.md"
+        if p.is_file() and not p.name.startswith(".") and p.name.lower() != README
     )
 
 

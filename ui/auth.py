@@ -128,7 +128,9 @@ def _sign_in(client: str | None) -> None:
     if not name or not password:
         wait = THROTTLE.wait_seconds(name, address)
         st.session_state[_FAILED] = (
-            f"登录失败次数过多，请 {int(wait) + 1} 秒后再试。" if wait > 0 else "请输入用户名和密码。"
+            f"登录失败次数过多，请 {int(wait) + 1} 秒后再试。"
+            if wait > 0
+            else "请输入用户名和密码。"
         )
         return
     try:
