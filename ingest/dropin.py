@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from ingest.atomic import disk_full
 from ingest.errors import DropInError, IngestError
 from ingest.paths import is_hidden
 from ingest.printable import printable
@@ -93,7 +94,15 @@ def deposit(folder: Path, name: str, data: bytes, *, max_bytes: int = MAX_BYTES)
     if same is not None:
         return SavedFile(name, same, "present")
     tmp = base / f".{wanted.name}.{os.getpid()}.part"
-    tmp.write_bytes(data)
+    try:
+        tmp.write_bytes(data)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        if disk_full(exc):
+            raise DropInError(
+                f"磁盘已满，“{printable(name)}”没有保存", "腾出磁盘空间后重新导入"
+            ) from None
+        raise
     try:
         for n in range(1, 1000):
             target = wanted if n == 1 else wanted.with_name(f"{wanted.stem} ({n}){wanted.suffix}")

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
+from ingest.atomic import disk_full, remove_stale
 from ingest.dropin import README
 from ingest.records import Article, Case, FileReport, IngestReport, Problem
 from retrieval import vocab
@@ -35,7 +36,7 @@ from retrieval.index_folder import (
     build_lock,
     corpus_checksum,
     make_manifest,
-    new_folder,
+    new_index,
     remembered_sources,
     remove_orphans,
     swap_in,
@@ -279,22 +280,34 @@ def build_kb(
     kb_dir = Path(kb_dir)
     kb_dir.mkdir(parents=True, exist_ok=True)
     with build_lock(kb_dir):
-        for gone in remove_orphans(kb_dir):
-            log.info("removed %s left by an interrupted build", gone)
-        return _build(
-            kb_dir,
-            plan_sources(kb_dir, statutes, cases),
-            t0=t0,
-            model=model,
-            show_progress=show_progress,
-            embedder=embedder,
-            batch_size=batch_size,
-            max_tokens=max_tokens,
-            case_records=case_records,
-            force=force,
-            device=device,
-            ray=ray,
-        )
+        for gone in [
+            *remove_orphans(kb_dir),
+            *remove_stale(kb_dir),
+            *remove_stale(kb_dir / DROP_IN),
+        ]:
+            log.info("removed %s left by an interrupted writer", gone)
+        try:
+            return _build(
+                kb_dir,
+                plan_sources(kb_dir, statutes, cases),
+                t0=t0,
+                model=model,
+                show_progress=show_progress,
+                embedder=embedder,
+                batch_size=batch_size,
+                max_tokens=max_tokens,
+                case_records=case_records,
+                force=force,
+                device=device,
+                ray=ray,
+            )
+        except (OSError, RuntimeError) as exc:  # faiss reports a failed write as RuntimeError
+            if not disk_full(exc):
+                raise
+            raise BuildError(
+                f"磁盘已满，新索引没有写完（{kb_dir}），已删除写了一半的文件；正在使用的知识库未改动",
+                "腾出磁盘空间（至少与 index 文件夹一样大）后重新运行",
+            ) from None
 
 
 def _build(
@@ -390,34 +403,35 @@ def _build(
     )
     cache.compact()
 
-    tmp = new_folder(kb_dir)
-    tmp.write_records(Records(articles, case_list, a_units, c_units))
-    for kind, rows, units, vectors, vec_file, bm25_file in (
-        ("articles", article_rows(articles, a_units), a_units, vecs[: len(a_units)], ARTICLE_VECTORS, ARTICLE_BM25),
-        ("cases", case_rows(case_list, c_units), c_units, vecs[len(a_units) :], CASE_VECTORS, CASE_BM25),
-    ):  # fmt: skip
-        bm25 = BM25Index().index(tokenizer.tokenize_many(u.keywords for u in units))
-        FlatStore(kind, emb.dim, rows, vectors, bm25).save(tmp.file(vec_file), tmp.file(bm25_file))  # type: ignore[arg-type]
-    tokenizer.save(tmp.file(TOKENIZER))
-    tmp.write_manifest(
-        make_manifest(
-            model={"name": emb.name, "key": emb.key, "dim": emb.dim, **_device_of(emb)},
-            tokenizer={**tokenizer.settings(), "digest": tokenizer.digest},
-            chunking={"max_tokens": max_tokens, "by": "款"},
-            corpus={
-                "checksum": checksum,
-                "articles": len(articles),
-                "current_articles": sum(a.current for a in articles),
-                "laws": report.laws,
-                "cases": len(case_list),
-                "units": report.units,
-                "article_units": len(a_units),
-                "case_units": len(c_units),
-            },
-            sources={"statutes": list(report.statutes), "cases": list(report.case_sources)},
+    with new_index(kb_dir) as tmp:  # removed again if anything below fails
+        tmp.write_records(Records(articles, case_list, a_units, c_units))
+        for kind, rows, units, vectors, vec_file, bm25_file in (
+            ("articles", article_rows(articles, a_units), a_units, vecs[: len(a_units)], ARTICLE_VECTORS, ARTICLE_BM25),
+            ("cases", case_rows(case_list, c_units), c_units, vecs[len(a_units) :], CASE_VECTORS, CASE_BM25),
+        ):  # fmt: skip
+            bm25 = BM25Index().index(tokenizer.tokenize_many(u.keywords for u in units))
+            store = FlatStore(kind, emb.dim, rows, vectors, bm25)  # type: ignore[arg-type]
+            store.save(tmp.file(vec_file), tmp.file(bm25_file))
+        tokenizer.save(tmp.file(TOKENIZER))
+        tmp.write_manifest(
+            make_manifest(
+                model={"name": emb.name, "key": emb.key, "dim": emb.dim, **_device_of(emb)},
+                tokenizer={**tokenizer.settings(), "digest": tokenizer.digest},
+                chunking={"max_tokens": max_tokens, "by": "款"},
+                corpus={
+                    "checksum": checksum,
+                    "articles": len(articles),
+                    "current_articles": sum(a.current for a in articles),
+                    "laws": report.laws,
+                    "cases": len(case_list),
+                    "units": report.units,
+                    "article_units": len(a_units),
+                    "case_units": len(c_units),
+                },
+                sources={"statutes": list(report.statutes), "cases": list(report.case_sources)},
+            )
         )
-    )
-    swap_in(tmp, kb_dir)
+        swap_in(tmp, kb_dir)
     report.seconds = time.perf_counter() - t0
     log.info("%s", report.summary())
     return report

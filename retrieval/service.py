@@ -869,10 +869,12 @@ def add_files(
     the same bytes are recognised), so nothing a user gave the tool is lost.
     The rebuild reads every drop-in file, routed to statutes or cases by ``ingest.route``.
     """
+    from ingest.atomic import remove_stale
     from ingest.dropin import MAX_BYTES, deposit, dropin_dir
     from ingest.errors import IngestError
 
     report = AddReport()
+    remove_stale(dropin_dir(Path(kb_dir)))  # half-written files of an add that was killed
     for up in uploads:
         try:
             report.saved.append(

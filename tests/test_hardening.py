@@ -89,3 +89,159 @@ def test_the_drop_in_note_name_is_refused_at_add_not_saved_and_skipped(
     assert not (kb / "drop-in").exists() or not any(
         p.name.lower() == "readme.md" for p in (kb / "drop-in").iterdir()
     )
+
+
+# ---- a full disk: one line, nothing left behind, the old index answering -----------------
+# (simulated here by making the writers fail as on a full disk; the same on a real 20 MB
+# tmpfs is in the closing note)
+
+FAISS_FULL = (
+    "Error in void faiss::write_index(const Index*, IOWriter*, int) at index_write.cpp:499: "
+    "Error: 'ret == (size * 4)' failed: write error in x.faiss: 4051 != 512000 "
+    "(No space left on device)"
+)
+
+
+def _dead_pid() -> int:
+    import os
+
+    pid = 4_000_000
+    while True:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return pid
+        except PermissionError:
+            pass
+        pid += 1
+
+
+def test_a_full_disk_during_a_build_is_one_line_and_leaves_no_half_index(
+    kb: Path,
+    tmp_path: Path,
+    fake_model: None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from retrieval.stores.flat import FlatStore
+
+    before = _laws(kb)
+    src = tmp_path / "村规民约.md"
+    src.write_text(STATUTE, encoding="utf-8")
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise RuntimeError(FAISS_FULL)
+
+    monkeypatch.setattr(FlatStore, "save", full)
+    code, out, err = _run(capsys, "add", str(src), "--kb", str(kb))
+    assert code == 1 and "Traceback" not in err and "Error" not in err
+    (line,) = [ln for ln in err.splitlines() if "错误" in ln]  # the rest: progress bars
+    assert line.startswith("错误：磁盘已满") and "正在使用的知识库未改动" in line and "建议" in line
+    assert not list(kb.glob(".index-new-*"))
+    assert _laws(kb) == before  # the old index answers
+    Service.load(kb, embedder=FakeEmbedder(), config=FAKE_CONFIG).ask("楼道堆物", k=1, k_cases=0)
+    monkeypatch.undo()
+
+
+def test_a_full_disk_while_saving_an_upload_is_one_line(
+    kb: Path, tmp_path: Path, fake_model: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from retrieval.service import Upload, add_files
+
+    real = Path.write_bytes
+
+    def full(self: Path, data: bytes) -> int:
+        if self.name.endswith(".part"):
+            real(self, data[:10])
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    report = add_files(kb, [Upload("村规民约.md", STATUTE.encode())], embedder=FakeEmbedder())
+    ((name, reason),) = report.refused
+    assert reason.startswith("错误：磁盘已满") and "村规民约.md" in reason
+    assert not any(p.name.endswith(".part") for p in (kb / "drop-in").iterdir())
+
+
+def test_every_writer_removes_what_killed_writers_left(
+    kb: Path, tmp_path: Path, fake_model: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import os
+
+    dead = _dead_pid()
+    drop = kb / "drop-in"
+    drop.mkdir(exist_ok=True)
+    stale = [
+        kb / f".index-new-{dead}",
+        drop / f".村规.md.{dead}.part",
+        kb / f".users.json.{dead}.part",
+    ]
+    alive = [drop / f".另一个.md.{os.getpid()}.part", drop / ".说明.md.1.part"]  # pid 1 runs
+    stale[0].mkdir()
+    (stale[0] / "articles.faiss").write_bytes(b"\0" * 1000)
+    for p in [*stale[1:], *alive]:
+        p.write_bytes(b"half")
+    src = tmp_path / "村规民约.md"
+    src.write_text(STATUTE, encoding="utf-8")
+    assert _run(capsys, "add", str(src), "--kb", str(kb))[0] == 0
+    assert [p for p in stale if p.exists()] == []
+    assert all(p.exists() for p in alive)
+
+
+def test_fetch_removes_folders_of_killed_fetches_and_says_when_the_disk_is_full(
+    tmp_path: Path, server: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import tarfile
+
+    from ingest.errors import FetchError
+    from ingest.fetch import fetch
+
+    kb = tmp_path / "kb"
+    left = kb / "fetched" / f".fetch-{_dead_pid()}-abcd"
+    left.mkdir(parents=True)
+    (left / "archive").write_bytes(b"\0" * 1000)
+    archive = tmp_path / "www" / "laws.tar.gz"
+    with tarfile.open(archive, "w:gz") as tf:
+        tf.add(Path(__file__).parent / "data" / "statutes", arcname="Laws")
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(tarfile.TarFile, "extractall", full)
+    with pytest.raises(FetchError, match="磁盘已满") as info:
+        fetch(kb, url=server.url("laws.tar.gz"))  # type: ignore[attr-defined]
+    assert "\n" not in info.value.line() and "建议" in info.value.line()
+    assert [p.name for p in (kb / "fetched").iterdir()] == []
+
+
+def test_fetch_index_cleans_up_after_killed_installs_and_a_full_disk(
+    kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import hashlib
+
+    from retrieval import archive as arch
+
+    out = arch.export_index(kb, tmp_path / "pub" / "index.tar.gz")
+    (kb / ".index-new-1").mkdir()  # a killed install's folder (whatever its pid says)
+    (kb / ".index-new-1" / "articles.faiss").write_bytes(b"\0" * 1000)
+    other = kb / f".download-{'0' * 16}.part"  # an earlier install, given up
+    other.write_bytes(b"\0" * 1000)
+    before = _laws(kb)
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(arch, "_copy_checked", full)
+    digest = hashlib.sha256(out.path.read_bytes()).hexdigest()
+    with pytest.raises(arch.ArchiveError, match="磁盘已满") as info:
+        arch.install_index(str(out.path), digest, kb)
+    assert "\n" not in info.value.line()
+    assert not list(kb.glob(".index-new-*")) and not other.exists()
+    assert _laws(kb) == before
+    monkeypatch.undo()
+    arch.install_index(str(out.path), digest, kb)
+    assert _laws(kb) == before and not list(kb.glob(".index-new-*"))
