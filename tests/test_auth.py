@@ -303,6 +303,67 @@ def test_serve_defaults_to_this_computer_with_hardened_settings(
     assert _option(cmd, "browser.gatherUsageStats") == "false"
     assert _option(cmd, "runner.postScriptGC") == "false"
     assert _option(cmd, "server.fileWatcherType") == "none"
+    # the one person at this computer, no accounts, no proxy: tracebacks help them
+    assert _option(cmd, "client.showErrorDetails") == "full"
+    assert "--browser.serverAddress" not in cmd
+
+
+def test_error_details_only_for_the_local_single_user(
+    built_kb: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A traceback names server paths: never shown once accounts exist (a shared computer,
+    or a proxy in front) nor behind a proxy, where every visitor is another computer."""
+    from ui.auth import BEHIND_PROXY_ENV
+
+    calls: list[tuple[list[str], dict[str, str]]] = []
+
+    def fake_exec(path: str, argv: list[str], env: dict[str, str]) -> None:
+        calls.append((list(argv), dict(env)))
+        raise SystemExit(0)
+
+    monkeypatch.setattr(cli.os, "execve", fake_exec)
+    kb = str(built_kb)
+    assert cli.main(["serve", "--kb", kb, "--behind-proxy"]) == 1  # no administrator yet
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--behind-proxy" in err[0] and "--role admin" in err[0]
+    Accounts.in_kb(built_kb).add("王主任", ADMIN_PW, "admin")
+    for argv, proxy in (
+        (["serve", "--kb", kb], "0"),
+        (["serve", "--kb", kb, "--behind-proxy"], "1"),
+    ):
+        with pytest.raises(SystemExit):
+            cli.main(argv)
+        cmd, env = calls[-1]
+        assert _option(cmd, "client.showErrorDetails") == "none", argv
+        assert env[BEHIND_PROXY_ENV] == proxy
+
+
+def test_behind_a_proxy_nobody_is_this_computer() -> None:
+    from ui.auth import client_address
+
+    xff = {"X-Forwarded-For": "203.0.113.9, 192.168.1.20"}
+    assert client_address(None, {}, behind_proxy=False) is None  # this computer's browser
+    assert client_address(None, xff, behind_proxy=False) == "代理"
+    # a proxy that adds no forwarding header: LAN users must not look local
+    assert client_address(None, {}, behind_proxy=True) == "代理"
+    assert client_address(None, {"X-Forwarded-For": ""}, behind_proxy=True) == "代理"
+    assert client_address(None, xff, behind_proxy=True) == "192.168.1.20"  # the proxy's own hop
+    assert client_address("10.0.0.5", {}, behind_proxy=False) == "10.0.0.5"
+
+
+def test_a_damaged_users_file_shows_its_path_only_at_this_computer(
+    make_app: Callable[[], AppTest], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ui import auth
+
+    (tmp_path / "users.json").write_text("{not json", encoding="utf-8")
+    at = make_app().run()
+    assert any(str(tmp_path) in e.value for e in at.error)  # the administrator's keyboard
+    monkeypatch.setattr(auth, "_client", lambda: "192.168.1.20")
+    at = make_app().run()
+    (shown,) = [e.value for e in at.error]
+    assert "账户文件无法读取" in shown and str(tmp_path) not in shown and "users.json" not in shown
+    assert "问答检索" not in _headings(at)
 
 
 def test_serving_the_office_network_needs_an_administrator(
@@ -319,6 +380,8 @@ def test_serving_the_office_network_needs_an_administrator(
         cli.main(["serve", "--kb", str(built_kb), "--host", "0.0.0.0"])
     assert _option(exec_calls[0], "server.address") == "0.0.0.0"
     assert _option(exec_calls[0], "client.showErrorDetails") == "none"
+    # set, so Streamlit does not ask checkip.amazonaws.com for this computer's address
+    assert _option(exec_calls[0], "browser.serverAddress") not in ("", "0.0.0.0")
 
 
 def test_run_refuses_before_building(

@@ -98,6 +98,12 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument(
             "--host", default=LOOPBACK, help="监听地址（默认只允许本机访问：127.0.0.1）"
         )
+        sp.add_argument(
+            "--behind-proxy",
+            action="store_true",
+            help="经由本机的反向代理（Caddy、nginx 等加 HTTPS）访问：每个访问者都须登录，"
+            "访问者地址取自代理加的 X-Forwarded-For；需要先有管理员账户",
+        )
 
     sp = sub.add_parser("fetch", help="下载法规合集，或安装发布的预建索引（需要联网）")
     what = sp.add_mutually_exclusive_group()
@@ -442,8 +448,12 @@ def _print_eval(path: Path, result: EvalResult) -> None:
         print(f"{config + mark:<16}" + "".join(f"{metrics.get(n, 0.0):>9.3f}" for n in names))
 
 
-def streamlit_options(host: str, port: int) -> list[str]:
-    """The Streamlit settings `serve` and `run` start the server with (`--key value` pairs)."""
+def streamlit_options(host: str, port: int, *, error_details: bool = False) -> list[str]:
+    """The Streamlit settings `serve` and `run` start the server with (`--key value` pairs).
+
+    ``error_details``: tracebacks (they name files and code) in the page, for the one
+    person at this computer only (``show_error_details``).
+    """
     from ui.accounts import is_loopback
 
     options = {
@@ -463,21 +473,53 @@ def streamlit_options(host: str, port: int) -> list[str]:
         "global.developmentMode": "false",
         "browser.gatherUsageStats": "false",
         "client.toolbarMode": "minimal",
-        # tracebacks name files and code: only for the person at this computer
-        "client.showErrorDetails": "full" if is_loopback(host) else "none",
+        "client.showErrorDetails": "full" if error_details else "none",
     }
+    if not is_loopback(host):
+        # Listening on 0.0.0.0 without it, Streamlit asks checkip.amazonaws.com for this
+        # computer's internet address at every start (streamlit/web/bootstrap.py
+        # _print_url, and as a fallback in server_util.is_url_from_allowed_origins)
+        options["browser.serverAddress"] = lan_address(host)
     return [arg for key, value in options.items() for arg in (f"--{key}", value)]
 
 
-def check_can_serve(kb: Path, host: str) -> None:
+def lan_address(host: str) -> str:
+    """The address office computers reach this one at: ``host`` itself unless it is a
+    wildcard, else the address of the interface with the default route (no packet sent)."""
+    import socket
+
+    if host not in ("0.0.0.0", "::", ""):
+        return host
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("10.255.255.255", 1))  # UDP connect: picks a route, sends nothing
+            return str(s.getsockname()[0])
+        except OSError:
+            return socket.gethostname()
+
+
+def show_error_details(kb: Path, host: str, behind_proxy: bool) -> bool:
+    """Tracebacks only in the local single-user mode: listening on loopback, no proxy in
+    front, no accounts (with accounts, several people share the computer or a proxy)."""
+    from ui.accounts import Accounts, is_loopback
+
+    return is_loopback(host) and not behind_proxy and not Accounts.in_kb(kb).any()
+
+
+def check_can_serve(kb: Path, host: str, behind_proxy: bool = False) -> None:
     """Refuse to listen beyond this computer while nobody can sign in as administrator."""
     from ui.accounts import Accounts, is_loopback
 
-    if is_loopback(host):
+    if is_loopback(host) and not behind_proxy:
         return
     if not Accounts.in_kb(kb).has_admin():
+        how = (
+            "经由反向代理提供服务（--behind-proxy）"
+            if behind_proxy
+            else f"在办公网络上提供服务（--host {host}）"
+        )
         raise FengqiaoError(
-            f"在办公网络上提供服务（--host {host}）需要登录，但知识库 {kb} 还没有管理员账户",
+            f"{how}需要登录，但知识库 {kb} 还没有管理员账户",
             f"先运行 fengqiao user add 姓名 --role admin --kb {kb}，再启动",
         )
 
@@ -489,7 +531,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     kb = _kb(args).resolve()
     IndexFolder.of(kb).check()  # a missing index fails here, in one line, not in the browser
-    check_can_serve(kb, args.host)
+    check_can_serve(kb, args.host, args.behind_proxy)
     store = store_uri(args.store if args.store is not None else os.environ.get(STORE_ENV))
     # reachable and filled now, in one line on failure, not in the browser
     bars = _FillBars()
@@ -498,17 +540,21 @@ def _serve(args: argparse.Namespace) -> int:
     finally:
         bars.close()
     # the web app reads both from the environment (the Milvus token stays there too)
+    from ui.auth import BEHIND_PROXY_ENV
+
     env = dict(os.environ, FENGQIAO_KB=str(kb), **{STORE_ENV: store})
+    env[BEHIND_PROXY_ENV] = "1" if args.behind_proxy else "0"
+    details = show_error_details(kb, args.host, args.behind_proxy)
     cmd = [
         sys.executable,
         "-m",
         "streamlit",
         "run",
         str(APP),
-        *streamlit_options(args.host, args.port),
+        *streamlit_options(args.host, args.port, error_details=details),
     ]
-    where = "localhost" if args.host == LOOPBACK else args.host
-    note = "" if args.host == LOOPBACK else "（需要登录）"
+    where = "localhost" if args.host == LOOPBACK else lan_address(args.host)
+    note = "" if args.host == LOOPBACK and not args.behind_proxy else "（需要登录）"
     print(
         f"枫桥已启动{note}：在浏览器中打开 http://{where}:{args.port} （按 Ctrl+C 退出）",
         flush=True,
@@ -525,7 +571,7 @@ def _run(args: argparse.Namespace) -> int:
     is all returned when the child ends, and ``_serve`` then replaces this process with
     the server, which loads only the index (254 MB in all).
     """
-    check_can_serve(_kb(args).resolve(), args.host)  # before a long build, not after it
+    check_can_serve(_kb(args).resolve(), args.host, args.behind_proxy)  # before a long build
     cmd = [sys.executable, "-m", "ui.cli", "build", "--kb", str(_kb(args))]
     for flag, paths in (("--statutes", args.statutes), ("--cases", args.cases)):
         if paths:
