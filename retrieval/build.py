@@ -110,6 +110,35 @@ def dropin_files(kb_dir: Path) -> list[Path]:
     )
 
 
+def check_sources(
+    kb_dir: Path, statutes: Sequence[Path] = (), cases: Sequence[Path] = ()
+) -> tuple[list[Path], list[Path]]:
+    """The statute and case sources a build of ``kb_dir`` reads (given, else remembered),
+    drop-in aside; BuildError when one is missing, before anything is read or saved.
+
+    An index installed with ``fengqiao fetch --index`` remembers the publisher's folders,
+    which are not on this computer: it cannot be rebuilt here, so neither can a file be
+    added to it (``add`` asks this before saving a file it could not bring in).
+    """
+    kb_dir = Path(kb_dir)
+    given = bool(statutes or cases)
+    st, cs = (list(statutes), list(cases)) if given else remembered_sources(kb_dir)
+    drop = (kb_dir / DROP_IN).resolve()
+    st = [p for p in st if Path(p).resolve() != drop]  # older manifests remembered drop-in
+    for kind, paths in (("法规", st), ("案例", cs)):
+        missing = [str(p) for p in paths if not Path(p).exists()]
+        if missing:
+            how = "指定的" if given else "知识库记住的"
+            raise BuildError(
+                f"{how}{kind}来源不存在：{'、'.join(missing)}（知识库未改动）",
+                "检查路径，或用 --statutes/--cases 重新指定来源；预建索引（fetch --index）"
+                "不带来源，要加入本机文件请用 fengqiao build --statutes 本机法规文件夹 重建"
+                if not given
+                else "检查路径拼写",
+            )
+    return [Path(p) for p in st], [Path(p) for p in cs]
+
+
 def plan_sources(
     kb_dir: Path, statutes: Sequence[Path] = (), cases: Sequence[Path] = ()
 ) -> Sources:
@@ -126,18 +155,7 @@ def plan_sources(
     from ingest.route import split_files
 
     kb_dir = Path(kb_dir)
-    given = bool(statutes or cases)
-    st, cs = (list(statutes), list(cases)) if given else remembered_sources(kb_dir)
-    drop = (kb_dir / DROP_IN).resolve()
-    st = [p for p in st if Path(p).resolve() != drop]  # older manifests remembered drop-in
-    for kind, paths in (("法规", st), ("案例", cs)):
-        missing = [str(p) for p in paths if not Path(p).exists()]
-        if missing:
-            how = "指定的" if given else "知识库记住的"
-            raise BuildError(
-                f"{how}{kind}来源不存在：{'、'.join(missing)}（知识库未改动）",
-                "检查路径，或用 --statutes/--cases 重新指定来源" if not given else "检查路径拼写",
-            )
+    st, cs = check_sources(kb_dir, statutes, cases)
     d_st, d_cs = split_files(dropin_files(kb_dir))
     return Sources(
         tuple(Path(p).resolve() for p in st),

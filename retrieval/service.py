@@ -24,7 +24,7 @@ from ingest.printable import printable
 from ingest.records import Article, Case, Citation, Problem
 from retrieval.answer import Answer, extract_answer
 from retrieval.bm25 import BM25Index
-from retrieval.build import BuildReport, build_kb, model_of
+from retrieval.build import BuildReport, build_kb, check_sources, model_of
 from retrieval.catalogue import Catalogue, LawInfo
 from retrieval.config import DEFAULT_ANSWER, DEFAULT_CONFIG, AnswerConfig, SearchConfig
 from retrieval.corpus import CaseCorpus, Corpus, article_rows, case_rows
@@ -875,6 +875,11 @@ def add_files(
 
     report = AddReport()
     remove_stale(dropin_dir(Path(kb_dir)))  # half-written files of an add that was killed
+    if build:
+        try:  # a knowledge base that cannot be rebuilt here takes no file it cannot bring in
+            check_sources(Path(kb_dir))
+        except FengqiaoError as exc:
+            raise BuildError(f"{exc.message}；文件未保存", exc.hint) from exc
     for up in uploads:
         try:
             report.saved.append(

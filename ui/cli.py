@@ -266,8 +266,27 @@ def _fetch_index(args: argparse.Namespace) -> int:
             f"{corpus.get('cases', 0)} 个案例，模型 {got.model.get('name', '')}）"
         )
     )
+    _warn_dropin_left_out(kb)
     print(f"下一步：fengqiao serve --kb {kb}")
     return 0
+
+
+def _warn_dropin_left_out(kb: Path) -> None:
+    """A prebuilt index holds only the publisher's sources: say which of this computer's
+    drop-in files are no longer searchable, and how to bring them back."""
+    from retrieval.build import dropin_files
+
+    left = dropin_files(kb)
+    if left:
+        names = "、".join(p.name for p in left[:10]) + ("等" if len(left) > 10 else "")
+        print(
+            printable(
+                f"注意：drop-in 中的 {len(left)} 个文件（{names}）不在安装的预建索引中，现在检索不到。"
+                f"建议：用 fengqiao build --statutes 本机法规文件夹 --kb {kb} 重建（会读入 drop-in），"
+                "或请索引发布方把这些文件加入后重新发布"
+            ),
+            file=sys.stderr,
+        )
 
 
 def _build(args: argparse.Namespace) -> int:
