@@ -285,3 +285,33 @@ def test_exported_precedents_csv_has_no_formulas_and_imports_back_unchanged(
         hostile["title"],
         hostile["process"],
     )
+
+
+# ---- citations in questions and links: a notice, never a crash, never 125 times ------------
+
+
+@pytest.fixture(scope="module")
+def service(built: Path) -> Service:
+    return Service.load(built, embedder=FakeEmbedder(), config=FAKE_CONFIG)
+
+
+def test_a_17_digit_article_number_in_a_link_is_no_such_article(service: Service) -> None:
+    opened = service.open_citation("民法典", "10000000000000000")  # cn2an: 最长支持 16 位
+    assert opened.page is None
+    assert "中没有第10000000000000000条" in (opened.problem or "")
+    opened = service.open_citation("民法典", "第一千零七十九条之一")
+    assert opened.page is None and opened.problem
+
+
+@pytest.mark.parametrize("number", ["10790", "10000000000000000", "99999999999999999999"])
+def test_an_article_number_of_five_digits_or_more_gets_a_notice(
+    service: Service, number: str
+) -> None:
+    notices = service.ask(f"民法典第{number}条是怎么规定的", k=3, k_cases=0).result.notices
+    assert [n.text for n in notices if "没有找到《民法典》" in n.text], notices
+
+
+def test_the_same_citation_repeated_gives_one_notice(service: Service) -> None:
+    question = "婚姻法第32条" * 125
+    notices = service.ask(question, k=3, k_cases=0).result.notices
+    assert len([n for n in notices if "婚姻法" in n.text]) == 1
