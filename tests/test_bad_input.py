@@ -798,3 +798,12 @@ def test_whole_corpus_one_line_per_bad_file_and_the_rest_ingested(tmp_path: Path
     assert len(cases) == sum(e.imported or 0 for e in expected if e.path.startswith("cases/"))
     for line in statutes.report.lines(every_file=True) + case_report.lines(every_file=True):
         assert not re.search(r"[\x00-\x1f\x7f]", line), line
+
+
+def test_one_bad_dispute_type_per_row_is_one_warning_for_the_file(tmp_path: Path) -> None:
+    src = CORPUS / "cases" / "纠纷类型都不对.csv"
+    cases, report = load(src)
+    assert len(cases) == 149
+    (problem,) = report.problems
+    assert problem.where == str(src) and "等 149 行" in problem.reason
+    assert "“类型1”“类型2”“类型0”" in problem.reason and "分类器" in problem.reason
