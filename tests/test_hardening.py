@@ -315,3 +315,28 @@ def test_the_same_citation_repeated_gives_one_notice(service: Service) -> None:
     question = "婚姻法第32条" * 125
     notices = service.ask(question, k=3, k_cases=0).result.notices
     assert len([n for n in notices if "婚姻法" in n.text]) == 1
+
+
+# ---- masking: names with a space, in pinyin, with a compound surname ------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "names", "gone"),
+    [
+        ("原告张 三向被告李四借款五万元。", (), ["张 三", "三向"]),
+        ("原告张　三称，张三借款未还。", (), ["三称", "张三"]),
+        ("申请人张 三与被申请人协商。", ("张 三",), ["张 三"]),
+        ("原告Zhang San与被告李四发生纠纷，Zhang  San称借款已还。", (), ["San"]),
+        ("当事人：ZHANG Wei、Li Xiaoming。", ("Li Xiaoming",), ["Wei", "Xiaoming"]),
+        ("原告欧阳娜娜与被告司马光明发生纠纷，欧阳娜娜称", (), ["娜娜", "光明"]),
+        ("邻居上官婉儿与诸葛亮发生争执。", (), ["婉儿", "亮"]),
+    ],
+)
+def test_names_with_a_space_in_pinyin_or_a_compound_surname_are_masked(
+    text: str, names: tuple[str, ...], gone: list[str]
+) -> None:
+    from ingest.anonymise import anonymise
+
+    masked, counts = anonymise(text, names=names)
+    assert counts["姓名"] >= 1
+    assert not [g for g in gone if g in masked], masked
