@@ -130,6 +130,36 @@ def admin_prefix(run: str) -> int:
 
 
 _PROTECTED = re.compile(r"(《[^《》\n]{1,80}》)")
+# A space (ASCII or full-width) typed between the characters of a Chinese name.
+_SPACE_IN_NAME = re.compile(r"(?<=[\u4e00-\u9fff])[ \u3000]{1,2}(?=[\u4e00-\u9fff])")
+_WHITE = re.compile(r"[ \u3000]+")
+# Common surnames in Hanyu Pinyin, for names written in Latin letters (Zhang San).
+PINYIN_SURNAMES = (
+    "Wang Li Zhang Liu Chen Yang Huang Zhao Wu Zhou Xu Sun Ma Zhu Hu Guo He Gao Lin Luo "
+    "Zheng Liang Xie Song Tang Han Feng Deng Cao Peng Zeng Xiao Tian Dong Yuan Pan Yu Jiang "
+    "Cai Du Ye Cheng Su Wei Lü Lv Ding Ren Shen Yao Lu Cui Zhong Tan Fan Jin Shi Liao Jia "
+    "Xia Fu Fang Bai Zou Meng Xiong Qin Qiu Yin Xue Yan Duan Lei Hou Long Tao Kong Mao Qian "
+    "Qi Wen Kang Niu Hao Gu Gong Shao Mo Chang Dai Ouyang Sima Zhuge Shangguan Situ"
+).split()
+_PINYIN_NAME = re.compile(
+    r"(?<![A-Za-z])(?P<sur>"
+    + "|".join(sorted(PINYIN_SURNAMES, key=len, reverse=True))
+    + r"|"
+    + "|".join(s.upper() for s in sorted(PINYIN_SURNAMES, key=len, reverse=True))
+    + r")[ \u3000]+(?P<given>[A-Z][a-z]{1,12}(?:[- ]?[A-Za-z][a-z]{1,12})?)(?![A-Za-z])"
+)
+
+
+def _canon(name: str) -> str:
+    """One spelling of a name: no spaces inside a Chinese name, one between pinyin words."""
+    return _SPACE_IN_NAME.sub("", _WHITE.sub(" ", name))
+
+
+def _spaced(name: str) -> str:
+    """A pattern for ``name`` that also matches it with spaces between its characters."""
+    if _PINYIN_NAME.fullmatch(name):
+        return r"[ \u3000]+".join(map(re.escape, name.split()))
+    return r"[ \u3000]{0,2}".join(map(re.escape, name))
 
 
 class Anonymiser:
@@ -143,15 +173,19 @@ class Anonymiser:
         self.mapping: dict[str, str] = {}
         self.counts: Counter[str] = Counter()
         for name in names:
-            name = name.strip()
-            if _NAME_CHARS.match(name) and "某" not in name:
+            name = _canon(name.strip())  # 张 三 (the parties column)
+            if (_NAME_CHARS.match(name) and "某" not in name) or _PINYIN_NAME.fullmatch(name):
                 self._mask_for(name)
 
     def _mask_for(self, name: str) -> str:
         if name in self.mapping:
             return self.mapping[name]
-        sur = name[:2] if name[:2] in COMPOUND_SURNAMES else name[0]
-        mask = sur + "某" * max(1, len(name) - len(sur))
+        pinyin = _PINYIN_NAME.fullmatch(name)
+        if pinyin:  # Zhang San → Zhang某
+            sur, mask = pinyin.group("sur"), pinyin.group("sur") + "某"
+        else:
+            sur = name[:2] if name[:2] in COMPOUND_SURNAMES else name[0]
+            mask = sur + "某" * max(1, len(name) - len(sur))
         taken = set(self.mapping.values())
         if mask in taken:
             for extra in "乙丙丁戊己庚辛壬癸":
@@ -175,8 +209,12 @@ class Anonymiser:
         parts = _PROTECTED.split(text)
         for i in range(0, len(parts), 2):
             part = self._mask_addresses(self._mask_numbers(parts[i]))
-            for name in find_names(part) if find else ():
-                self._mask_for(name)
+            if find:
+                # 张 三: a space typed inside a name hides it from the segmenter
+                for name in find_names(_SPACE_IN_NAME.sub("", part)):
+                    self._mask_for(name)
+                for m in _PINYIN_NAME.finditer(part):
+                    self._mask_for(_canon(m.group(0)))
             parts[i] = part
         for i in range(0, len(parts), 2):
             parts[i] = self._mask_names(parts[i])
@@ -243,11 +281,12 @@ class Anonymiser:
         if not self.mapping:
             return text
         names = sorted(self.mapping, key=len, reverse=True)
-        pattern = re.compile("|".join(map(re.escape, names)))
+        # each name also with spaces between its characters (张 三, 张　三)
+        pattern = re.compile("|".join(_spaced(n) for n in names))
 
         def repl(m: re.Match[str]) -> str:
             self.counts["姓名"] += 1
-            return self.mapping[m.group(0)]
+            return self.mapping[_canon(m.group(0))]
 
         return pattern.sub(repl, text)
 
@@ -449,13 +488,19 @@ def find_names(text: str) -> list[str]:
             after = text[start + len(cand) : start + len(cand) + 2]
             if after[:1] in _PLACE_AFTER or after[:1] == "某":
                 continue  # 吴中区 is a place; 向宁某某 is a preposition before a masked name
-            given = len(cand) - (2 if cand[:2] in COMPOUND_SURNAMES else 1)
+            compound = cand[:2] in COMPOUND_SURNAMES
+            given = len(cand) - (2 if compound else 1)
+            cjk_next = len(after) == 2 and "\u4e00" <= after[0] <= "\u9fff"
             if (
                 given == 1
-                and len(after) == 2
-                and "\u4e00" <= after[0] <= "\u9fff"
+                and cjk_next
                 and after[0] not in _FOLLOW
-                and after[1] in _FOLLOW
+                and (
+                    after[1] in _FOLLOW
+                    # 司马光|明: a compound surname's two-character given name, split
+                    # because jieba knows the historical 司马光
+                    or (compound and after[0] not in _NON_NAME_CHARS and nxt == after[0])
+                )
             ):
                 cand += after[0]
                 if cand in _NOT_NAMES:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -63,3 +66,57 @@ def replace_folder(new: Path, dest: Path) -> None:
         shutil.rmtree(dest)
     os.replace(new, dest)
     fsync_dir(dest.parent)
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` says the disk (or the user's quota) is full, whoever raised it: an
+    OSError, faiss' RuntimeError ("… (No space left on device)") or SQLite's."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    text = str(exc)
+    return any(
+        s in text for s in ("No space left on device", "Disk quota exceeded", "disk is full")
+    )
+
+
+# Names the project's writers give their temporary files and folders, each with its pid:
+# a build's or an index install's folder, a statute fetch's folder, a half-written file.
+_TEMPORARY = re.compile(r"\.(?:index-new-(\d+)|fetch-(\d+)-.+|.+\.(\d+)\.part)")
+
+
+def remove_stale(folder: Path) -> list[Path]:
+    """Delete the temporary files and folders in ``folder`` whose writer is no longer running.
+
+    Every writer (build, ``fetch``, ``fetch --index``, ``add``, atomic writes) names its
+    temporaries with its process id and removes them itself; a writer that was killed, or
+    met a full disk, leaves them behind to hold the disk. Each writer calls this at its
+    start. Temporaries of a running process, this one included, are left alone.
+    """
+    gone: list[Path] = []
+    try:
+        entries = list(Path(folder).iterdir())
+    except OSError:
+        return gone
+    for p in entries:
+        m = _TEMPORARY.fullmatch(p.name)
+        if m is None:
+            continue
+        pid = int(next(g for g in m.groups() if g))
+        if pid == os.getpid() or _running(pid):
+            continue
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
+        gone.append(p)
+    return gone
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: running
+        return True
+    return True

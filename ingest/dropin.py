@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from ingest.atomic import disk_full
 from ingest.errors import DropInError, IngestError
 from ingest.paths import is_hidden
 from ingest.printable import printable
 
 ALLOWED = ("pdf", "docx", "md", "txt", "json", "jsonl", "csv")
 MAX_BYTES = 50 * 1024 * 1024
+README = "readme.md"  # the folder's own note (any case): never read as a source
 _UNSAFE = re.compile(r"[^\w\u3400-\u9fff（）()《》〈〉\-.，、 ]")
 
 
@@ -40,6 +42,11 @@ def safe_name(name: str) -> str:
     ext = ext.lower()
     if ext not in ALLOWED:
         raise DropInError(f"不支持 .{ext} 文件（{name}）", f"使用 {'/'.join(ALLOWED).upper()} 格式")
+    if f"{stem}.{ext}".lower() == README:
+        # the folder's own note: every build skips it, so it would be "saved" and never read
+        raise DropInError(
+            f"文件名“{name}”留给 drop-in 文件夹的说明，不会被导入", "改名后再导入，如“物业条例.md”"
+        )
     return f"{stem[:100]}.{ext}"
 
 
@@ -87,7 +94,15 @@ def deposit(folder: Path, name: str, data: bytes, *, max_bytes: int = MAX_BYTES)
     if same is not None:
         return SavedFile(name, same, "present")
     tmp = base / f".{wanted.name}.{os.getpid()}.part"
-    tmp.write_bytes(data)
+    try:
+        tmp.write_bytes(data)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        if disk_full(exc):
+            raise DropInError(
+                f"磁盘已满，“{printable(name)}”没有保存", "腾出磁盘空间后重新导入"
+            ) from None
+        raise
     try:
         for n in range(1, 1000):
             target = wanted if n == 1 else wanted.with_name(f"{wanted.stem} ({n}){wanted.suffix}")

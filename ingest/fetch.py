@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.atomic import disk_full, remove_stale
 from ingest.errors import FetchError
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,8 @@ def fetch(
         url, sha256 = source.url, sha256 or source.sha256
     target_root = kb_dir / "fetched"
     target_root.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target_root, prefix=".fetch-") as tmp:
+    remove_stale(target_root)  # folders of fetches that were killed
+    with tempfile.TemporaryDirectory(dir=target_root, prefix=f".fetch-{os.getpid()}-") as tmp:
         archive = Path(tmp) / "archive"
         digest, size = _download(url, archive, progress, timeout)
         if sha256 and digest != sha256.lower():
@@ -137,6 +139,8 @@ def _download(
             f"下载失败（{url}）：服务器返回 {exc.code}", "检查地址，或稍后重试"
         ) from exc
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        if disk_full(exc):
+            raise _disk_full_error(dest) from None
         reason = getattr(exc, "reason", exc)
         raise FetchError(
             f"无法连接（{url}）：{reason}",
@@ -164,6 +168,18 @@ def _unpack(archive: Path, dest: Path, url: str) -> None:
             )
     except (tarfile.TarError, zipfile.BadZipFile, EOFError) as exc:
         raise FetchError(f"压缩包已损坏，无法解开（{url}）：{exc}", "重新下载") from exc
+    except OSError as exc:
+        if disk_full(exc):
+            raise _disk_full_error(dest) from None
+        raise
+
+
+def _disk_full_error(where: Path) -> FetchError:
+    return FetchError(
+        f"磁盘已满，法规合集没有下载或解开完（{where.parent.parent}），已删除写了一半的文件；"
+        "原有的法规合集未改动",
+        "腾出磁盘空间后重新运行 fengqiao fetch",
+    )
 
 
 def _check_member(dest: Path, name: str, url: str) -> None:

@@ -142,7 +142,9 @@ def cn_to_int(numeral: str) -> int:
 
 @lru_cache(maxsize=4096)
 def int_to_cn(number: int) -> str:
-    """1079 → ``一千零七十九``."""
+    """1079 → ``一千零七十九``; a number cn2an cannot write (over 16 digits) stays in digits."""
+    if not 0 <= number < 10**16:  # cn2an: "最长支持 16 位" (a link's 17-digit 条号 crashed a page)
+        return str(number)
     return str(cn2an.an2cn(number))
 
 

@@ -17,7 +17,6 @@ import io
 import json
 import logging
 import os
-import shutil
 import tarfile
 import urllib.error
 import urllib.request
@@ -27,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
+from ingest.atomic import disk_full, remove_stale
 from retrieval.errors import FengqiaoError
 from retrieval.index_folder import (
     FORMAT_VERSION,
@@ -34,7 +34,8 @@ from retrieval.index_folder import (
     MANIFEST,
     IndexFolder,
     build_lock,
-    new_folder,
+    new_index,
+    remove_orphans,
     swap_in,
 )
 
@@ -188,6 +189,9 @@ def _fetch(url: str, part: Path, progress: Progress | None, timeout: float, max_
     except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as e:
         if isinstance(e, ArchiveError):
             raise
+        if disk_full(e):
+            part.unlink(missing_ok=True)  # a part that cannot grow must not hold the disk
+            raise _disk_full_error(part.parent) from None
         reason = getattr(e, "reason", e)
         raise ArchiveError(
             f"下载中断（{url}）：{reason}", "检查网络后再次运行同一命令，会从中断处继续下载"
@@ -290,11 +294,20 @@ def _unpack(archive: Path, dest: Path, max_member: int, model_key: str | None) -
                 _copy_checked(src, target, member.size, entry["sha256"], name)
                 seen.add(name)
         except (tarfile.TarError, EOFError, OSError, zlib.error) as e:
+            if disk_full(e):
+                raise _disk_full_error(dest.parent) from None
             raise ArchiveError(f"索引压缩包已损坏：{e}", "重新下载") from e
         missing = sorted(listed.keys() - seen)
         if missing:
             raise ArchiveError(f"索引压缩包缺少文件：{'、'.join(missing[:5])}", "重新下载")
     return head
+
+
+def _disk_full_error(kb_dir: Path) -> ArchiveError:
+    return ArchiveError(
+        f"磁盘已满，索引没有装完（{kb_dir}），已删除写了一半的文件；正在使用的知识库未改动",
+        "腾出磁盘空间（至少为压缩包大小的两倍）后重新运行同一命令",
+    )
 
 
 def install_index(
@@ -330,6 +343,10 @@ def install_index(
         )
     kb_dir = Path(kb_dir)
     kb_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale(kb_dir)
+    for part in kb_dir.glob(".download-*.part"):  # an earlier install's, given up
+        if part.name != f".download-{want[:16]}.part":
+            part.unlink(missing_ok=True)
     local = not url_or_path.startswith(("http://", "https://"))
     if local:
         archive = Path(url_or_path)
@@ -348,13 +365,15 @@ def install_index(
         )
     # under the build lock: a build finishing meanwhile would swap its own index in
     with build_lock(kb_dir):
-        tmp = new_folder(kb_dir)
+        remove_orphans(kb_dir)  # a killed build's or install's folder, holding the disk
         try:
-            head = _unpack(archive, tmp.path, max_member_bytes, model_key)
-            tmp.check()  # the unpacked folder is a whole index this program reads
-            swap_in(tmp, kb_dir)
+            with new_index(kb_dir) as tmp:
+                head = _unpack(archive, tmp.path, max_member_bytes, model_key)
+                tmp.check()  # the unpacked folder is a whole index this program reads
+                swap_in(tmp, kb_dir)
         except BaseException:
-            shutil.rmtree(tmp.path, ignore_errors=True)
+            if not local:
+                archive.unlink(missing_ok=True)  # verified whole: nothing to continue
             raise
     size = archive.stat().st_size
     if not local:

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
+from ingest.atomic import disk_full, remove_stale
+from ingest.dropin import README
 from ingest.records import LABELLED, Article, Case, FileReport, IngestReport, Problem
 from retrieval import vocab
 from retrieval.bm25 import BM25Index
@@ -34,7 +36,7 @@ from retrieval.index_folder import (
     build_lock,
     corpus_checksum,
     make_manifest,
-    new_folder,
+    new_index,
     remembered_sources,
     remove_orphans,
     swap_in,
@@ -110,8 +112,37 @@ def dropin_files(kb_dir: Path) -> list[Path]:
     return sorted(
         p
         for p in folder.iterdir()
-        if p.is_file() and not p.name.startswith(".") and p.name.lower() != "readme.md"
+        if p.is_file() and not p.name.startswith(".") and p.name.lower() != README
     )
+
+
+def check_sources(
+    kb_dir: Path, statutes: Sequence[Path] = (), cases: Sequence[Path] = ()
+) -> tuple[list[Path], list[Path]]:
+    """The statute and case sources a build of ``kb_dir`` reads (given, else remembered),
+    drop-in aside; BuildError when one is missing, before anything is read or saved.
+
+    An index installed with ``fengqiao fetch --index`` remembers the publisher's folders,
+    which are not on this computer: it cannot be rebuilt here, so neither can a file be
+    added to it (``add`` asks this before saving a file it could not bring in).
+    """
+    kb_dir = Path(kb_dir)
+    given = bool(statutes or cases)
+    st, cs = (list(statutes), list(cases)) if given else remembered_sources(kb_dir)
+    drop = (kb_dir / DROP_IN).resolve()
+    st = [p for p in st if Path(p).resolve() != drop]  # older manifests remembered drop-in
+    for kind, paths in (("法规", st), ("案例", cs)):
+        missing = [str(p) for p in paths if not Path(p).exists()]
+        if missing:
+            how = "指定的" if given else "知识库记住的"
+            raise BuildError(
+                f"{how}{kind}来源不存在：{'、'.join(missing)}（知识库未改动）",
+                "检查路径，或用 --statutes/--cases 重新指定来源；预建索引（fetch --index）"
+                "不带来源，要加入本机文件请用 fengqiao build --statutes 本机法规文件夹 重建"
+                if not given
+                else "检查路径拼写",
+            )
+    return [Path(p) for p in st], [Path(p) for p in cs]
 
 
 def plan_sources(
@@ -130,18 +161,7 @@ def plan_sources(
     from ingest.route import split_files
 
     kb_dir = Path(kb_dir)
-    given = bool(statutes or cases)
-    st, cs = (list(statutes), list(cases)) if given else remembered_sources(kb_dir)
-    drop = (kb_dir / DROP_IN).resolve()
-    st = [p for p in st if Path(p).resolve() != drop]  # older manifests remembered drop-in
-    for kind, paths in (("法规", st), ("案例", cs)):
-        missing = [str(p) for p in paths if not Path(p).exists()]
-        if missing:
-            how = "指定的" if given else "知识库记住的"
-            raise BuildError(
-                f"{how}{kind}来源不存在：{'、'.join(missing)}（知识库未改动）",
-                "检查路径，或用 --statutes/--cases 重新指定来源" if not given else "检查路径拼写",
-            )
+    st, cs = check_sources(kb_dir, statutes, cases)
     d_st, d_cs = split_files(dropin_files(kb_dir))
     return Sources(
         tuple(Path(p).resolve() for p in st),
@@ -287,22 +307,34 @@ def build_kb(
     kb_dir = Path(kb_dir)
     kb_dir.mkdir(parents=True, exist_ok=True)
     with build_lock(kb_dir):
-        for gone in remove_orphans(kb_dir):
-            log.info("removed %s left by an interrupted build", gone)
-        return _build(
-            kb_dir,
-            plan_sources(kb_dir, statutes, cases),
-            t0=t0,
-            model=model,
-            show_progress=show_progress,
-            embedder=embedder,
-            batch_size=batch_size,
-            max_tokens=max_tokens,
-            case_records=case_records,
-            force=force,
-            device=device,
-            ray=ray,
-        )
+        for gone in [
+            *remove_orphans(kb_dir),
+            *remove_stale(kb_dir),
+            *remove_stale(kb_dir / DROP_IN),
+        ]:
+            log.info("removed %s left by an interrupted writer", gone)
+        try:
+            return _build(
+                kb_dir,
+                plan_sources(kb_dir, statutes, cases),
+                t0=t0,
+                model=model,
+                show_progress=show_progress,
+                embedder=embedder,
+                batch_size=batch_size,
+                max_tokens=max_tokens,
+                case_records=case_records,
+                force=force,
+                device=device,
+                ray=ray,
+            )
+        except (OSError, RuntimeError) as exc:  # faiss reports a failed write as RuntimeError
+            if not disk_full(exc):
+                raise
+            raise BuildError(
+                f"磁盘已满，新索引没有写完（{kb_dir}），已删除写了一半的文件；正在使用的知识库未改动",
+                "腾出磁盘空间（至少与 index 文件夹一样大）后重新运行",
+            ) from None
 
 
 def _build(
@@ -399,35 +431,36 @@ def _build(
     )
     cache.compact()
 
-    tmp = new_folder(kb_dir)
-    tmp.write_records(Records(articles, case_list, a_units, c_units))
-    for kind, rows, units, vectors, vec_file, bm25_file in (
-        ("articles", article_rows(articles, a_units), a_units, vecs[: len(a_units)], ARTICLE_VECTORS, ARTICLE_BM25),
-        ("cases", case_rows(case_list, c_units), c_units, vecs[len(a_units) :], CASE_VECTORS, CASE_BM25),
-    ):  # fmt: skip
-        bm25 = BM25Index().index(tokenizer.tokenize_many(u.keywords for u in units))
-        FlatStore(kind, emb.dim, rows, vectors, bm25).save(tmp.file(vec_file), tmp.file(bm25_file))  # type: ignore[arg-type]
-    tokenizer.save(tmp.file(TOKENIZER))
-    tmp.write_manifest(
-        make_manifest(
-            model={"name": emb.name, "key": emb.key, "dim": emb.dim, **_device_of(emb)},
-            tokenizer={**tokenizer.settings(), "digest": tokenizer.digest},
-            chunking={"max_tokens": max_tokens, "by": "款"},
-            corpus={
-                "checksum": checksum,
-                "articles": len(articles),
-                "current_articles": sum(a.current for a in articles),
-                "laws": report.laws,
-                "cases": report.cases,
-                "questions": report.questions,
-                "units": report.units,
-                "article_units": len(a_units),
-                "case_units": len(c_units),
-            },
-            sources={"statutes": list(report.statutes), "cases": list(report.case_sources)},
+    with new_index(kb_dir) as tmp:  # removed again if anything below fails
+        tmp.write_records(Records(articles, case_list, a_units, c_units))
+        for kind, rows, units, vectors, vec_file, bm25_file in (
+            ("articles", article_rows(articles, a_units), a_units, vecs[: len(a_units)], ARTICLE_VECTORS, ARTICLE_BM25),
+            ("cases", case_rows(case_list, c_units), c_units, vecs[len(a_units) :], CASE_VECTORS, CASE_BM25),
+        ):  # fmt: skip
+            bm25 = BM25Index().index(tokenizer.tokenize_many(u.keywords for u in units))
+            store = FlatStore(kind, emb.dim, rows, vectors, bm25)  # type: ignore[arg-type]
+            store.save(tmp.file(vec_file), tmp.file(bm25_file))
+        tokenizer.save(tmp.file(TOKENIZER))
+        tmp.write_manifest(
+            make_manifest(
+                model={"name": emb.name, "key": emb.key, "dim": emb.dim, **_device_of(emb)},
+                tokenizer={**tokenizer.settings(), "digest": tokenizer.digest},
+                chunking={"max_tokens": max_tokens, "by": "款"},
+                corpus={
+                    "checksum": checksum,
+                    "articles": len(articles),
+                    "current_articles": sum(a.current for a in articles),
+                    "laws": report.laws,
+                    "cases": report.cases,
+                    "questions": report.questions,
+                    "units": report.units,
+                    "article_units": len(a_units),
+                    "case_units": len(c_units),
+                },
+                sources={"statutes": list(report.statutes), "cases": list(report.case_sources)},
+            )
         )
-    )
-    swap_in(tmp, kb_dir)
+        swap_in(tmp, kb_dir)
     report.seconds = time.perf_counter() - t0
     log.info("%s", report.summary())
     return report

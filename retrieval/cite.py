@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 
-from ingest.names import article_label, canonical_law, repealed
+from ingest.names import MAX_ARTICLE, article_label, canonical_law, repealed
 from ingest.records import Article, Citation
 from retrieval.hits import Notice
 
@@ -13,15 +14,26 @@ from retrieval.hits import Notice
 DEFAULT_LAW = "民法典"
 
 
+# 第10790条: Arabic digits past any law's length are not labels to the citation reader,
+# but a user who typed one should hear that there is no such article.
+_TOO_LONG = re.compile(r"第\s*(\d{5,40})\s*[条條]")
+
+
 def find_citations(question: str, known_laws: Collection[str]) -> list[Citation]:
-    """Citations in ``question``; a bare label is taken as the 民法典."""
+    """Citations in ``question``; a bare label is taken as the 民法典. A 条号 of five digits
+    or more (no law has that many articles) is a citation too, which ``resolve`` then
+    reports as not found."""
     from ingest.citations import extract_citations
 
     out = []
     for c in extract_citations(question, known_laws=known_laws):
         law = c.law or _law_before(question[: c.start], known_laws) or DEFAULT_LAW
         out.append(replace(c, law=law))
-    return out
+    for m in _TOO_LONG.finditer(question):
+        if int(m.group(1)) > MAX_ARTICLE and not any(c.start <= m.start() < c.end for c in out):
+            law = _law_before(question[: m.start()], known_laws) or DEFAULT_LAW
+            out.append(Citation(m.group(0), law, m.group(1), start=m.start(), end=m.end()))
+    return sorted(out, key=lambda c: c.start)
 
 
 def _law_before(prefix: str, known_laws: Collection[str]) -> str | None:
@@ -54,6 +66,13 @@ def resolve(
     found: list[Article] = []
     notices: list[Notice] = []
     resolved: list[Citation] = []
+    said: set[str] = set()  # "婚姻法第32条" 125 times in a question: one notice, not 125
+
+    def notify(notice: Notice) -> None:
+        if notice.text not in said:
+            said.add(notice.text)
+            notices.append(notice)
+
     for c in cited:
         law = c.law or DEFAULT_LAW
         gone = repealed(law)
@@ -64,12 +83,12 @@ def resolve(
                 f"下面列出的《{gone.replaced_by}》条文是按问题内容检索得到的建议，并非官方新旧条文对照表。"
             )
             ids = tuple(suggest(gone.replaced_by)[:3])
-            notices.append(Notice("warning", text, replace(c, repealed=True), ids))
+            notify(Notice("warning", text, replace(c, repealed=True), ids))
             resolved.append(replace(c, repealed=True))
             continue
         art = lookup(law, c.article)
         if art is None:
-            notices.append(
+            notify(
                 Notice(
                     "info",
                     f"知识库中没有找到《{law}》{_label(c.article)}，以下为按问题内容检索的结果。",
@@ -82,7 +101,7 @@ def resolve(
             found.append(art)
         resolved.append(replace(c, resolved_id=art.id))
         for old, now in (renumbered or (lambda _law, _key: []))(law, c.article)[:1]:
-            notices.append(_renumbered_notice(art, old, now, c))
+            notify(_renumbered_notice(art, old, now, c))
     return found, notices, resolved
 
 

@@ -283,6 +283,18 @@ def new_folder(kb_dir: Path) -> IndexFolder:
     return IndexFolder(tmp)
 
 
+@contextlib.contextmanager
+def new_index(kb_dir: Path) -> Iterator[IndexFolder]:
+    """``new_folder`` for a ``with`` block: removed again when the block fails (a full disk,
+    a bad archive, an interrupt), so a failed write never holds the disk."""
+    tmp = new_folder(kb_dir)
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp.path, ignore_errors=True)
+        raise
+
+
 def _fsync_tree(folder: Path) -> None:
     for p in sorted(folder.rglob("*")):
         if p.is_file():

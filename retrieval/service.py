@@ -20,16 +20,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ingest.names import RepealedLaw, article_label, canonical_law, repealed
+from ingest.printable import printable
 from ingest.records import Article, Case, Citation, Problem
 from retrieval import cite
 from retrieval.answer import Answer, extract_answer
 from retrieval.bm25 import BM25Index
-from retrieval.build import BuildReport, build_kb, model_of
+from retrieval.build import BuildReport, build_kb, check_sources, model_of
 from retrieval.catalogue import Catalogue, LawInfo
 from retrieval.config import DEFAULT_ANSWER, DEFAULT_CONFIG, AnswerConfig, SearchConfig
 from retrieval.corpus import CaseCorpus, Corpus, article_rows, case_rows
 from retrieval.embedder import Embedder, load_embedder
-from retrieval.errors import FengqiaoError
+from retrieval.errors import BuildError, FengqiaoError
 from retrieval.guidance import Guidance, GuideCache, question_type
 from retrieval.hits import Filters, Notice, SearchResult
 from retrieval.index_folder import (
@@ -916,10 +917,17 @@ def add_files(
     the same bytes are recognised), so nothing a user gave the tool is lost.
     The rebuild reads every drop-in file, routed to statutes or cases by ``ingest.route``.
     """
+    from ingest.atomic import remove_stale
     from ingest.dropin import MAX_BYTES, deposit, dropin_dir
     from ingest.errors import IngestError
 
     report = AddReport()
+    remove_stale(dropin_dir(Path(kb_dir)))  # half-written files of an add that was killed
+    if build:
+        try:  # a knowledge base that cannot be rebuilt here takes no file it cannot bring in
+            check_sources(Path(kb_dir))
+        except FengqiaoError as exc:
+            raise BuildError(f"{exc.message}；文件未保存", exc.hint) from exc
     for up in uploads:
         try:
             report.saved.append(
@@ -929,8 +937,25 @@ def add_files(
             )
         except IngestError as exc:
             report.refused.append((up.name, exc.line()))
-    if build and any(f.status != "present" for f in report.saved):
-        report.build = rebuild(
-            Path(kb_dir), embedder=embedder, force=force, show_progress=show_progress
-        )
+    if build and report.saved:
+        # also when every file was already there: one left by a refused or failed build
+        # is in drop-in but not in the index, and adding it again must bring it in (a
+        # build with nothing new finds the index up to date in seconds)
+        try:
+            report.build = rebuild(
+                Path(kb_dir), embedder=embedder, force=force, show_progress=show_progress
+            )
+        except FengqiaoError as exc:
+            raise _not_searchable(exc, report.saved) from exc
     return report
+
+
+def _not_searchable(exc: FengqiaoError, saved: Sequence[SavedFile]) -> FengqiaoError:
+    """The build's error, saying that the saved files are in drop-in but not yet searchable."""
+    names = "、".join(printable(f.path.name) for f in saved)
+    return BuildError(
+        f"{exc.message}；{names} 已存入 drop-in，但还不能检索",
+        f"{exc.hint}；之后再次导入同一文件（或运行 fengqiao build）即可加入检索"
+        if exc.hint
+        else "再次导入同一文件（或运行 fengqiao build）即可加入检索",
+    )

@@ -139,18 +139,75 @@ def test_local_sessions_need_no_account(tmp_path: Path) -> None:
 
 def test_lockout_backs_off_after_repeated_failures() -> None:
     th = Throttle()
-    keys = ("user:王主任", "addr:10.0.0.9")
+    name, addr = "王主任", "10.0.0.9"
     for i in range(acc.FREE_FAILURES):
-        assert th.wait_seconds(keys, now=100.0 + i) == 0
-        th.failed(keys, now=100.0 + i)
+        assert th.begin(name, addr, now=100.0 + i) == 0
     last = 100.0 + acc.FREE_FAILURES - 1
-    assert th.wait_seconds(keys, now=last + 1) == pytest.approx(acc.BACKOFF_BASE_SECONDS - 1)
-    assert th.wait_seconds(("user:李调解", "addr:10.0.0.9"), now=last + 1) > 0  # same address
-    assert th.wait_seconds(("user:李调解", "addr:10.0.0.7"), now=last + 1) == 0
-    th.failed(keys, now=last + 31)
-    assert th.wait_seconds(keys, now=last + 32) == pytest.approx(2 * acc.BACKOFF_BASE_SECONDS - 1)
-    th.succeeded(keys)
-    assert th.wait_seconds(keys, now=last + 33) == 0
+    assert th.wait_seconds(name, addr, now=last + 1) == pytest.approx(acc.BACKOFF_BASE_SECONDS - 1)
+    assert th.begin(name, addr, now=last + 1) > 0  # refused, and not counted
+    assert th.wait_seconds("李调解", addr, now=last + 1) == 0  # another account, same address
+    assert th.wait_seconds(name, "10.0.0.7", now=last + 1) == 0  # the owner elsewhere
+    assert th.begin(name, addr, now=last + 31) == 0
+    assert th.wait_seconds(name, addr, now=last + 32) == pytest.approx(
+        2 * acc.BACKOFF_BASE_SECONDS - 1
+    )
+    th.succeeded(name, addr)
+    assert th.wait_seconds(name, addr, now=last + 33) == 0
+
+
+def test_one_address_guessing_many_names_is_slowed() -> None:
+    th = Throttle()
+    for i in range(acc.ADDRESS_FAILURES):
+        assert th.begin(f"名字{i}", "10.0.0.9", now=100.0) == 0
+    assert th.wait_seconds("王主任", "10.0.0.9", now=101.0) > 0
+    assert th.wait_seconds("王主任", "10.0.0.8", now=101.0) == 0
+
+
+def test_guesses_from_many_addresses_never_lock_the_owner_out() -> None:
+    th = Throttle()
+    for i in range(acc.ACCOUNT_FAILURES):  # a few tries each from many computers
+        assert th.begin("王主任", f"10.0.{i // 4}.{i % 4}", now=100.0) == 0
+    assert th.wait_seconds("王主任", "10.0.0.1", now=101.0) > 0  # a guessing address waits
+    assert th.wait_seconds("王主任", "192.168.1.2", now=101.0) == 0  # the owner's does not
+    assert th.begin("王主任", "10.9.9.9", now=101.0) == 0  # a new guesser: one try
+    assert th.wait_seconds("王主任", "10.9.9.9", now=102.0) > 0
+
+
+def test_parallel_wrong_passwords_get_no_more_checks_than_serial_ones(
+    users: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """100 wrong passwords at once from one address: at most FREE_FAILURES hashes are
+    computed, and the real administrator then signs in from another address."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    acc._dummy_hash()  # computed once, not counted
+    checks: list[str] = []
+    count_lock = threading.Lock()
+    real_scrypt = acc._scrypt
+    start = threading.Barrier(100)
+
+    def counting_scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+        with count_lock:
+            checks.append(password)
+        return real_scrypt(password, salt, n, r, p)
+
+    monkeypatch.setattr(acc, "_scrypt", counting_scrypt)
+    th = Throttle()
+
+    def attempt(i: int) -> acc.SignIn:
+        start.wait()
+        return acc.sign_in(users, th, "王主任", f"wrong password {i}", "10.0.0.66")
+
+    with ThreadPoolExecutor(max_workers=100) as pool:
+        results = list(pool.map(attempt, range(100)))
+    assert len(checks) <= acc.FREE_FAILURES
+    assert all(r.account is None for r in results)
+    assert sum(r.wait > 0 for r in results) >= 100 - acc.FREE_FAILURES
+    # the attacker's address, even with the right password, waits
+    assert acc.sign_in(users, th, "王主任", ADMIN_PW, "10.0.0.66").wait > 0
+    owner = acc.sign_in(users, th, "王主任", ADMIN_PW, "192.168.1.10")
+    assert owner.account is not None and owner.account.is_admin
 
 
 # ---- the command line -------------------------------------------------------------------
@@ -246,6 +303,67 @@ def test_serve_defaults_to_this_computer_with_hardened_settings(
     assert _option(cmd, "browser.gatherUsageStats") == "false"
     assert _option(cmd, "runner.postScriptGC") == "false"
     assert _option(cmd, "server.fileWatcherType") == "none"
+    # the one person at this computer, no accounts, no proxy: tracebacks help them
+    assert _option(cmd, "client.showErrorDetails") == "full"
+    assert "--browser.serverAddress" not in cmd
+
+
+def test_error_details_only_for_the_local_single_user(
+    built_kb: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A traceback names server paths: never shown once accounts exist (a shared computer,
+    or a proxy in front) nor behind a proxy, where every visitor is another computer."""
+    from ui.auth import BEHIND_PROXY_ENV
+
+    calls: list[tuple[list[str], dict[str, str]]] = []
+
+    def fake_exec(path: str, argv: list[str], env: dict[str, str]) -> None:
+        calls.append((list(argv), dict(env)))
+        raise SystemExit(0)
+
+    monkeypatch.setattr(cli.os, "execve", fake_exec)
+    kb = str(built_kb)
+    assert cli.main(["serve", "--kb", kb, "--behind-proxy"]) == 1  # no administrator yet
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--behind-proxy" in err[0] and "--role admin" in err[0]
+    Accounts.in_kb(built_kb).add("王主任", ADMIN_PW, "admin")
+    for argv, proxy in (
+        (["serve", "--kb", kb], "0"),
+        (["serve", "--kb", kb, "--behind-proxy"], "1"),
+    ):
+        with pytest.raises(SystemExit):
+            cli.main(argv)
+        cmd, env = calls[-1]
+        assert _option(cmd, "client.showErrorDetails") == "none", argv
+        assert env[BEHIND_PROXY_ENV] == proxy
+
+
+def test_behind_a_proxy_nobody_is_this_computer() -> None:
+    from ui.auth import client_address
+
+    xff = {"X-Forwarded-For": "203.0.113.9, 192.168.1.20"}
+    assert client_address(None, {}, behind_proxy=False) is None  # this computer's browser
+    assert client_address(None, xff, behind_proxy=False) == "代理"
+    # a proxy that adds no forwarding header: LAN users must not look local
+    assert client_address(None, {}, behind_proxy=True) == "代理"
+    assert client_address(None, {"X-Forwarded-For": ""}, behind_proxy=True) == "代理"
+    assert client_address(None, xff, behind_proxy=True) == "192.168.1.20"  # the proxy's own hop
+    assert client_address("10.0.0.5", {}, behind_proxy=False) == "10.0.0.5"
+
+
+def test_a_damaged_users_file_shows_its_path_only_at_this_computer(
+    make_app: Callable[[], AppTest], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ui import auth
+
+    (tmp_path / "users.json").write_text("{not json", encoding="utf-8")
+    at = make_app().run()
+    assert any(str(tmp_path) in e.value for e in at.error)  # the administrator's keyboard
+    monkeypatch.setattr(auth, "_client", lambda: "192.168.1.20")
+    at = make_app().run()
+    (shown,) = [e.value for e in at.error]
+    assert "账户文件无法读取" in shown and str(tmp_path) not in shown and "users.json" not in shown
+    assert "问答检索" not in _headings(at)
 
 
 def test_serving_the_office_network_needs_an_administrator(
@@ -262,6 +380,8 @@ def test_serving_the_office_network_needs_an_administrator(
         cli.main(["serve", "--kb", str(built_kb), "--host", "0.0.0.0"])
     assert _option(exec_calls[0], "server.address") == "0.0.0.0"
     assert _option(exec_calls[0], "client.showErrorDetails") == "none"
+    # set, so Streamlit does not ask checkip.amazonaws.com for this computer's address
+    assert _option(exec_calls[0], "browser.serverAddress") not in ("", "0.0.0.0")
 
 
 def test_run_refuses_before_building(
@@ -349,7 +469,7 @@ def test_with_accounts_everybody_signs_in(make_app: Callable[[], AppTest], tmp_p
 def test_repeated_failures_lock_the_name(make_app: Callable[[], AppTest], tmp_path: Path) -> None:
     from ui import auth
 
-    auth.THROTTLE.succeeded(("user:王主任", "addr:本机"))
+    auth.THROTTLE.succeeded("王主任", "本机")
     Accounts.in_kb(tmp_path).add("王主任", ADMIN_PW, "admin")
     at = make_app().run()
     try:
@@ -359,7 +479,7 @@ def test_repeated_failures_lock_the_name(make_app: Callable[[], AppTest], tmp_pa
         assert any("秒后再试" in e.value for e in at.error)
         assert "问答检索" not in _headings(at)
     finally:
-        auth.THROTTLE.succeeded(("user:王主任", "addr:本机"))
+        auth.THROTTLE.succeeded("王主任", "本机")
 
 
 def test_mediators_get_no_upload_on_the_knowledge_page(

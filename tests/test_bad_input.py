@@ -612,6 +612,26 @@ def test_zip_bomb_docx_is_refused_before_parsing(
         assert "解压" in problems[0].reason and problems[0].where.endswith("炸弹.docx")
 
 
+def test_routing_a_dropped_in_zip_bomb_never_opens_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Routing decides statute or case by a DOCX's first lines: the size guard comes
+    before python-docx, as it does before the parsers (a 2 MB bomb took 4.3 GB here)."""
+    import docx
+
+    from ingest.route import split_files
+
+    bomb = tmp_path / "炸弹.docx"
+    bomb.write_bytes(zip_bomb_docx(60))
+    good = tmp_path / "调解书.docx"
+    good.write_bytes(make_bad_inputs.docx(["调解书", "基本案情：甲。", "调解结果：乙。"]))
+    opened: list[object] = []
+    real = docx.Document
+    monkeypatch.setattr(docx, "Document", lambda *a, **k: opened.append(a) or real(*a, **k))
+    assert split_files([bomb, good]) == ([bomb], [good])  # the statute reader reports the bomb
+    assert len(opened) == 1  # the good file only
+
+
 def test_control_characters_are_stripped_from_fields(tmp_path: Path) -> None:
     from ui.export import Block, to_docx
 
@@ -778,3 +798,12 @@ def test_whole_corpus_one_line_per_bad_file_and_the_rest_ingested(tmp_path: Path
     assert len(cases) == sum(e.imported or 0 for e in expected if e.path.startswith("cases/"))
     for line in statutes.report.lines(every_file=True) + case_report.lines(every_file=True):
         assert not re.search(r"[\x00-\x1f\x7f]", line), line
+
+
+def test_one_bad_dispute_type_per_row_is_one_warning_for_the_file(tmp_path: Path) -> None:
+    src = CORPUS / "cases" / "纠纷类型都不对.csv"
+    cases, report = load(src)
+    assert len(cases) == 149
+    (problem,) = report.problems
+    assert problem.where == str(src) and "等 149 行" in problem.reason
+    assert "“类型1”“类型2”“类型0”" in problem.reason and "分类器" in problem.reason

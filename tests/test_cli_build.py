@@ -244,3 +244,37 @@ def test_build_on_local_ray_fills_the_cache_and_resumes(
         np.testing.assert_allclose(a.vectors, b.vectors, atol=1e-6)
     assert (kb / "index" / CASE_VECTORS).exists()
     assert _answer(capsys, kb) == _answer(capsys, plain)
+
+
+def test_fetch_index_names_drop_in_files_left_out_and_add_saves_nothing_it_cannot_index(
+    asked: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A prebuilt index holds only the publisher's sources: the village's own drop-in
+    statute drops out of search, so fetch says so; and the index cannot be rebuilt here,
+    so a later add refuses before saving instead of leaving the file unsearchable."""
+    county, village = tmp_path / "county", tmp_path / "village"
+    archive = tmp_path / "pub" / "fengqiao-index.tar.gz"
+    argv = ["build", "--statutes", str(_statutes(tmp_path)), "--kb", str(county)]
+    assert _run(capsys, *argv, "--export", str(archive))[0] == 0
+    digest = hashlib.sha256(archive.read_bytes()).hexdigest()
+    shutil.rmtree(tmp_path / "statutes")  # the county's folders are not on the village PC
+    argv = ["build", "--statutes", str(DATA / "statutes" / "社会法"), "--kb", str(village)]
+    assert _run(capsys, *argv)[0] == 0
+    own = tmp_path / "村规民约.md"
+    own.write_text("# 某村村规民约\n\n<!-- INFO END -->\n\n第一条 村民建房不得占用公共通道。\n")
+    assert _run(capsys, "add", str(own), "--kb", str(village))[0] == 0
+
+    code, out, err = _run(
+        capsys, "fetch", "--index", str(archive), "--sha256", digest, "--kb", str(village)
+    )
+    assert code == 0, err
+    (warning,) = [ln for ln in err.splitlines() if ln.startswith("注意")]
+    assert "村规民约.md" in warning and "检索不到" in warning and "fengqiao build" in warning
+
+    later = tmp_path / "补充规定.md"
+    later.write_text("# 某村补充规定\n\n<!-- INFO END -->\n\n第一条 垃圾分类投放。\n")
+    code, out, err = _run(capsys, "add", str(later), "--kb", str(village))
+    assert code == 1
+    (line,) = [ln for ln in err.splitlines() if "错误" in ln]
+    assert "来源不存在" in line and "文件未保存" in line and "fengqiao build --statutes" in line
+    assert sorted(p.name for p in (village / "drop-in").iterdir()) == ["村规民约.md"]

@@ -218,3 +218,39 @@ def test_jsonl_records_are_imported_intact(rows: list[tuple[str, str]]) -> None:
         sections = dict(case.sections)
         assert sections["基本案情"] == clean_field(facts)[0].strip()
         assert sections["调解结果"] == clean_field(result)[0].strip()
+
+
+# ---- the second probe's inputs: huge 条号, spaced and pinyin names, formula cells ---------------
+
+
+@FUZZ
+@given(
+    st.text(alphabet="0123456789", min_size=1, max_size=40),
+    st.sampled_from(["民法典", "婚姻法", ""]),
+)
+def test_question_citations_with_any_number_of_digits_never_raise(digits: str, law: str) -> None:
+    from retrieval.cite import _label, find_citations
+
+    question = f"{law}第{digits}条怎么规定" * 3
+    for c in find_citations(question, {"民法典"}):
+        assert 0 <= c.start <= c.end <= len(question)
+        assert _label(c.article)  # 17 digits and more: no cn2an "最长支持16位"
+
+
+@FUZZ
+@given(texts(list("张王欧阳司马李三四娜明 　ZhangSanWei原告被告与称，。"), 200))
+def test_masking_never_raises_and_known_names_never_survive(text: str) -> None:
+    from ingest.anonymise import anonymise
+
+    masked, _ = anonymise("原告张　三称" + text, names=("张 三", "Zhang San"))
+    assert "张　三" not in masked and "张 三" not in masked
+
+
+@FUZZ
+@given(st.text(max_size=60))
+def test_spreadsheet_cells_never_start_a_formula_and_read_back(value: str) -> None:
+    from ingest.cases.committee import _from_spreadsheet, spreadsheet_cell
+
+    cell = spreadsheet_cell(value)
+    assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
+    assert _from_spreadsheet(cell) == value or value.startswith("'")

@@ -204,3 +204,96 @@ def test_open_stores_gives_both_corpora_on_one_connection(tmp_path: Path) -> Non
     with pytest.raises(KBError, match="集合名称"):
         open_stores(str(tmp_path / "kb.db"), dim=DIM, model_key="fake-v1", prefix="县")
     stores["cases"].close()
+
+
+# ---- milvus-lite at `serve` start: never left broken ----------------------------------------
+
+
+def _ask(kb: Path, uri: str) -> int:
+    """Open the store as the web server does, ask one question, let go; the articles found."""
+    from retrieval.stores.fill import open_service
+
+    service = open_service(kb, uri, embedder=FakeEmbedder(), config=FAKE_CONFIG)
+    try:
+        return len(service.ask("丈夫不同意离婚怎么办", k=3, k_cases=1).result.articles)
+    finally:
+        service.articles.store.close()  # type: ignore[attr-defined]
+
+
+def test_serve_lets_go_of_the_milvus_lite_file_before_replacing_itself(
+    tiny_kb_dir: Path, tmp_path: Path
+) -> None:
+    """`serve` fills the store, then os.execve's Streamlit: no interpreter exit, so milvus-lite
+    never closed its database and background writes were cut off (0-byte segment files)."""
+    from milvus_lite.server_manager import server_manager_instance
+
+    from retrieval.stores.fill import prepare_store
+
+    uri = prepare_store(tiny_kb_dir, str(tmp_path / "store.db"))
+    assert uri not in server_manager_instance._servers  # closed: flushed, lock freed
+    assert not (tmp_path / "store.db" / "collections" / "fengqiao_articles" / "wal").exists() or (
+        not any((tmp_path / "store.db" / "collections" / "fengqiao_articles" / "wal").iterdir())
+    )
+    assert _ask(tiny_kb_dir, uri) > 0
+
+
+def test_serve_start_on_an_empty_store_file_twenty_times(
+    tiny_kb_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from retrieval.stores.fill import prepare_store, source_of
+    from retrieval.stores.milvus import open_stores
+
+    def filled(stores: dict[str, MilvusStore]) -> bool:
+        want = {**source_of(tiny_kb_dir), "complete": True}
+        return all(s.filled_from() == want and len(s) > 0 for s in stores.values())
+
+    db = tmp_path / "store.db"
+    for start in range(20):
+        if db.is_dir():
+            import shutil
+
+            shutil.rmtree(db)
+        db.write_bytes(b"")  # a new, empty store file
+        caplog.clear()
+        uri = prepare_store(tiny_kb_dir, str(db))  # what `serve` does before os.execve
+        assert [r.levelname for r in caplog.records] == ["WARNING"], start
+        assert "空文件" in caplog.records[0].getMessage()
+        # the web server's open: the store is whole, filled, and needs no repair
+        stores = open_stores(uri, dim=FakeEmbedder.dim, model_key=FakeEmbedder().key)
+        try:
+            assert filled(stores), start
+        finally:
+            stores["articles"].close()
+        assert [r.levelname for r in caplog.records] == ["WARNING"], start
+    assert _ask(tiny_kb_dir, uri) > 0
+
+
+def test_a_damaged_segment_is_set_aside_and_the_store_filled_again(
+    tiny_kb_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from retrieval.stores.fill import prepare_store
+
+    db = tmp_path / "store.db"
+    uri = prepare_store(tiny_kb_dir, str(db))
+    (segment,) = (db / "collections" / "fengqiao_articles").rglob("*.parquet")
+    segment.write_bytes(b"")
+    assert _ask(tiny_kb_dir, uri) > 0
+    (line,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert "无法使用" in line and "重新建立" in line and "\n" not in line
+    assert [p.name.split(".broken-")[0] for p in tmp_path.glob("store.db.broken-*")] == ["store.db"]
+
+
+def test_a_store_open_in_another_program_is_never_set_aside(
+    tiny_kb_dir: Path, tmp_path: Path
+) -> None:
+    import fcntl
+
+    from retrieval.stores.fill import prepare_store
+
+    db = tmp_path / "store.db"
+    prepare_store(tiny_kb_dir, str(db))
+    with open(db / "LOCK", "a+") as other:  # another process holds the folder open
+        fcntl.flock(other.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(KBError, match="同一时间只能由一个程序打开"):
+            prepare_store(tiny_kb_dir, str(db))
+    assert db.is_dir() and not list(tmp_path.glob("*.broken-*"))

@@ -71,7 +71,17 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
             self, path_or_data, mimetype, coordinates, file_name, is_for_static_download
         )
 
+    original_deferred = MediaFileManager.add_deferred
+
+    def add_deferred(self, data_callable, mimetype, coordinates, file_name=None, **kw):  # type: ignore[no-untyped-def]
+        # made on the click (ui/casefile.py): the bytes the click would serve
+        data = data_callable()
+        if file_name and isinstance(data, bytes):
+            seen[file_name] = data
+        return original_deferred(self, data_callable, mimetype, coordinates, file_name, **kw)
+
     monkeypatch.setattr(MediaFileManager, "add", add)
+    monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
     return seen
 
 

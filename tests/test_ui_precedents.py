@@ -332,3 +332,19 @@ def test_case_card_flags_the_citations_the_knowledge_base_contradicts(
         for label in links
     ), links
     assert "《民法典》第二百九十一条（✓ 知识库有此条（现行有效））" in links
+
+
+def test_the_export_is_made_on_the_click_not_served_while_the_page_shows(
+    make_app: Callable[[], AppTest], service: Any
+) -> None:
+    """An eager download's bytes sit under /media/… for anyone with the link as long as a
+    session shows the button; the precedents export (every record) is made on the click."""
+    service.record_precedent(
+        PrecedentDraft(facts=FACTS, agreement="移机。", parties=("张三丰",), date="2026-03-15")
+    )
+    at = open_page(make_app())
+    at.radio(key="pc-view").set_value("导出与导入").run()
+    buttons = at.get("download_button")
+    assert [d.label for d in buttons] == ["导出 CSV", "导出 JSONL"]
+    for button in buttons:
+        assert button.proto.url == "" and button.proto.deferred_file_id, button.proto

@@ -17,7 +17,6 @@ import secrets
 import stat
 import threading
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, cast
@@ -47,7 +46,9 @@ _KDF_SLOTS = threading.BoundedSemaphore(2)
 IDLE_SECONDS = 30 * 60  # a session unused this long ends
 LIFETIME_SECONDS = 12 * 60 * 60  # and every session ends after a working day
 
-FREE_FAILURES = 5  # failed logins allowed before the back-off starts
+FREE_FAILURES = 5  # failed logins on one account from one address before the back-off
+ADDRESS_FAILURES = 20  # from one address over all names
+ACCOUNT_FAILURES = 20  # on one account over all addresses (see Throttle)
 BACKOFF_BASE_SECONDS = 30.0  # then 30 s, 60 s, 120 s … per further failure
 BACKOFF_MAX_SECONDS = 15 * 60.0
 FORGET_SECONDS = 15 * 60.0  # failures older than this (with no newer one) are forgotten
@@ -366,6 +367,11 @@ def touch(session: Session, accounts: Accounts, now: float | None = None) -> Ses
 # ---- lockout ------------------------------------------------------------------------
 
 
+def _backoff(over: int) -> float:
+    """The wait after ``over`` failures past the free ones: 30 s, 60 s, 120 s … 15 min."""
+    return min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(over, 0))
+
+
 @dataclass
 class _Failures:
     count: int = 0
@@ -374,53 +380,132 @@ class _Failures:
 
 @dataclass
 class Throttle:
-    """Failed sign-ins per key (a user name, a client address), with an exponential back-off.
+    """Failed sign-ins counted per account and address, with an exponential back-off.
 
-    After FREE_FAILURES failures a key waits 30 s before the next try, then 60 s, 120 s …
-    up to 15 minutes; a success clears it, and FORGET_SECONDS of quiet forgets it. Kept in
-    the server's memory: a restart clears it, which an attacker cannot cause from a browser.
+    Three counts, each with its own limit:
+
+    - one account from one address (``FREE_FAILURES``): guessing one password locks
+      that address out of that account, and nobody else;
+    - one address over all names (``ADDRESS_FAILURES``): trying many names from one
+      computer;
+    - one account over all addresses (``ACCOUNT_FAILURES``): guessing from many
+      computers. Past it, only an address that has not yet failed on this account may
+      try, so the real owner signing in from their own computer is never locked out by
+      somebody else's guesses, while each guessing computer gets one try per back-off.
+
+    A try is counted *before* its password is checked (``begin``) and cleared when it
+    succeeds: the check of the limits and the count are one step under one lock, so a
+    burst of parallel tries gets no more password checks than serial ones. Kept in the
+    server's memory (Streamlit runs one process, every browser session a thread): a
+    restart clears it, which an attacker cannot cause from a browser.
     """
 
-    _failures: dict[str, _Failures] = field(default_factory=dict)
+    _failures: dict[tuple[str, ...], _Failures] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def wait_seconds(self, keys: Iterable[str], now: float | None = None) -> float:
-        """How long these keys must still wait before another try (0 = may try now)."""
-        t = time.time() if now is None else now
-        wait = 0.0
-        with self._lock:
-            for key in keys:
-                f = self._failures.get(key)
-                if f is None or f.count < FREE_FAILURES:
-                    continue
-                delay = min(
-                    BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (f.count - FREE_FAILURES)
-                )
-                wait = max(wait, f.last + delay - t)
-        return max(0.0, wait)
+    @staticmethod
+    def _keys(name: str, address: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+        return ("pair", name, address), ("addr", address), ("user", name)
 
-    def failed(self, keys: Iterable[str], now: float | None = None) -> None:
+    def _count(self, key: tuple[str, ...]) -> _Failures:
+        return self._failures.get(key) or _Failures()
+
+    def _wait(self, name: str, address: str, t: float) -> float:
+        pair_key, addr_key, user_key = self._keys(name, address)
+        pair, addr, user = self._count(pair_key), self._count(addr_key), self._count(user_key)
+        waits = [0.0]
+        if pair.count >= FREE_FAILURES:
+            waits.append(pair.last + _backoff(pair.count - FREE_FAILURES) - t)
+        if addr.count >= ADDRESS_FAILURES:
+            waits.append(addr.last + _backoff(addr.count - ADDRESS_FAILURES) - t)
+        if user.count >= ACCOUNT_FAILURES and pair.count > 0:
+            waits.append(user.last + _backoff(user.count - ACCOUNT_FAILURES) - t)
+        return max(waits)
+
+    def wait_seconds(self, name: str, address: str, now: float | None = None) -> float:
+        """How long ``name`` from ``address`` must still wait before a try (0 = may try now)."""
+        t = time.time() if now is None else now
+        with self._lock:
+            return max(0.0, self._wait(name, address, t))
+
+    def begin(self, name: str, address: str, now: float | None = None) -> float:
+        """Reserve one try: 0.0 when it may go ahead (it counts as failed until
+        ``succeeded``), else the seconds to wait (nothing counted)."""
         t = time.time() if now is None else now
         with self._lock:
             self._forget(t)
-            for key in keys:
+            wait = self._wait(name, address, t)
+            if wait > 0:
+                return wait
+            for key in self._keys(name, address):
+                f = self._failures.setdefault(key, _Failures())
+                f.count += 1
+                f.last = t
+            return 0.0
+
+    def failed(self, name: str, address: str, now: float | None = None) -> None:
+        """Count one failed try without a reservation (``begin`` already counts its try)."""
+        t = time.time() if now is None else now
+        with self._lock:
+            self._forget(t)
+            for key in self._keys(name, address):
                 f = self._failures.setdefault(key, _Failures())
                 f.count += 1
                 f.last = t
 
-    def succeeded(self, keys: Iterable[str]) -> None:
+    def succeeded(self, name: str, address: str) -> None:
+        """The reserved try was right: this account from this address starts afresh.
+
+        The address's and the account's counts are only given back the one try: a
+        success on one's own account must not reset the guesses made at others.
+        """
+        pair_key, addr_key, user_key = self._keys(name, address)
         with self._lock:
-            for key in keys:
-                self._failures.pop(key, None)
+            self._failures.pop(pair_key, None)
+            for key in (addr_key, user_key):
+                f = self._failures.get(key)
+                if f is not None and f.count > 0:
+                    f.count -= 1
 
     def _forget(self, t: float) -> None:
         # also keeps the table small under a flood of made-up names
         horizon = BACKOFF_MAX_SECONDS + FORGET_SECONDS
         for key in [k for k, f in self._failures.items() if t - f.last > horizon]:
             del self._failures[key]
-        for f in self._failures.values():
-            if f.count < FREE_FAILURES and t - f.last > FORGET_SECONDS:
+        for key, f in self._failures.items():
+            limit = {"pair": FREE_FAILURES, "addr": ADDRESS_FAILURES}.get(key[0], ACCOUNT_FAILURES)
+            if f.count < limit and t - f.last > FORGET_SECONDS:
                 f.count = 0
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """The outcome of one sign-in try: the account, or how long to wait, or neither (wrong)."""
+
+    account: Account | None
+    wait: float = 0.0
+
+
+def sign_in(
+    accounts: Accounts,
+    throttle: Throttle,
+    name: str,
+    password: str,
+    address: str,
+    now: float | None = None,
+) -> SignIn:
+    """Check ``name``/``password`` from ``address`` under ``throttle``'s limits.
+
+    The try is reserved before the password hash is computed, so parallel tries are
+    refused as soon as the limit is reached, not after all of them were checked.
+    """
+    wait = throttle.begin(name, address, now)
+    if wait > 0:
+        return SignIn(None, wait)
+    account = accounts.authenticate(name, password)
+    if account is not None:
+        throttle.succeeded(name, address)
+    return SignIn(account)
 
 
 # ---- where the server listens -------------------------------------------------------

@@ -20,7 +20,9 @@ page signs out, idle or long-lived sessions end (``ui.accounts.touch``).
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Mapping
 
 import streamlit as st
 
@@ -30,6 +32,7 @@ from ui.accounts import (
     Session,
     Throttle,
     local_session,
+    sign_in,
     start_session,
     touch,
 )
@@ -42,8 +45,9 @@ _PASSWORD = "fengqiao-login-password"
 # Headers a reverse proxy adds: behind one, every browser looks like this computer.
 _PROXY_HEADERS = ("X-Forwarded-For", "X-Real-Ip", "Forwarded", "X-Forwarded-Host")
 FIRST_ADMIN = "fengqiao user add 姓名 --role admin"
+BEHIND_PROXY_ENV = "FENGQIAO_BEHIND_PROXY"  # "1": `serve --behind-proxy` (see client_address)
 
-# One per server process, shared by every session: failures counted per name and address.
+# One per server process, shared by every session (each a thread): see ui.accounts.Throttle.
 THROTTLE = Throttle()
 
 
@@ -53,18 +57,42 @@ def _accounts() -> Accounts:
     return Accounts.in_kb(kb_dir())
 
 
+def client_address(
+    peer: str | None, headers: Mapping[str, str | None], behind_proxy: bool
+) -> str | None:
+    """The browser's address for the login gate; None only for this computer's own browser.
+
+    Behind a reverse proxy (``fengqiao serve --behind-proxy``) every request arrives from
+    the proxy, so nobody is this computer: the address is the one the proxy adds last to
+    ``X-Forwarded-For``, or "代理" when it adds none. Without that setting a forwarding
+    header from a loopback peer still means a proxy; a proxy that adds no header cannot be
+    told from this computer's browser, which is why ``--behind-proxy`` exists.
+    """
+    if behind_proxy:
+        hops = [h.strip() for h in str(headers.get("X-Forwarded-For") or "").split(",")]
+        return hops[-1] or "代理"
+    proxied = any(isinstance(headers.get(h), str) for h in _PROXY_HEADERS)
+    if peer is None and proxied:
+        return "代理"
+    return peer
+
+
 def _client() -> str | None:
     """The browser's address, or None for this computer (no proxy in between)."""
     ip = st.context.ip_address
     remote = ip if isinstance(ip, str) else None  # None: loopback, or no network peer (tests)
     try:
-        headers = st.context.headers
-        proxied = any(isinstance(headers.get(h), str) for h in _PROXY_HEADERS)
+        headers: Mapping[str, str | None] = st.context.headers
     except Exception:  # no request headers outside a real server
-        proxied = False
-    if remote is None and proxied:
-        return "代理"
-    return remote
+        headers = {}
+    return client_address(remote, headers, os.environ.get(BEHIND_PROXY_ENV) == "1")
+
+
+def _account_problem(exc: AccountError, client: str | None) -> str:
+    """What a damaged users.json shows: the whole line (with its path) only at this computer."""
+    if client is None:
+        return exc.line()
+    return "错误：账户文件无法读取，暂时不能登录。建议：请管理员在运行枫桥的电脑上查看"
 
 
 def gate() -> bool:
@@ -72,13 +100,13 @@ def gate() -> bool:
 
     The one call ``ui/app.py`` makes before navigation: ``if not auth.gate(): st.stop()``.
     """
+    client = _client()
     try:
         accounts = _accounts()
         has_accounts = accounts.any()
     except AccountError as exc:  # a damaged users.json locks everybody out, never in
-        st.error(exc.line())
+        st.error(_account_problem(exc, client))
         return False
-    client = _client()
     if not has_accounts:
         if client is None:
             st.session_state[_SESSION] = local_session()
@@ -123,25 +151,27 @@ def _sign_in(client: str | None) -> None:
     name = str(st.session_state.get(_NAME) or "").strip()
     password = str(st.session_state.get(_PASSWORD) or "")
     st.session_state[_PASSWORD] = ""  # not kept in the session beyond this check
-    keys = (f"user:{name}", f"addr:{client or '本机'}")
-    wait = THROTTLE.wait_seconds(keys)
-    if wait > 0:
-        st.session_state[_FAILED] = f"登录失败次数过多，请 {int(wait) + 1} 秒后再试。"
-        return
+    address = client or "本机"
     if not name or not password:
-        st.session_state[_FAILED] = "请输入用户名和密码。"
+        wait = THROTTLE.wait_seconds(name, address)
+        st.session_state[_FAILED] = (
+            f"登录失败次数过多，请 {int(wait) + 1} 秒后再试。"
+            if wait > 0
+            else "请输入用户名和密码。"
+        )
         return
     try:
-        account = _accounts().authenticate(name, password)
+        result = sign_in(_accounts(), THROTTLE, name, password, address)
     except AccountError as exc:
-        st.session_state[_FAILED] = exc.line()
+        st.session_state[_FAILED] = _account_problem(exc, client)
         return
-    if account is None:
-        THROTTLE.failed(keys)
+    if result.wait > 0:
+        st.session_state[_FAILED] = f"登录失败次数过多，请 {int(result.wait) + 1} 秒后再试。"
+        return
+    if result.account is None:
         st.session_state[_FAILED] = "用户名或密码不正确。"
         return
-    THROTTLE.succeeded(keys)
-    st.session_state[_SESSION] = start_session(account, time.time())
+    st.session_state[_SESSION] = start_session(result.account, time.time())
 
 
 def _sidebar(session: Session) -> None:

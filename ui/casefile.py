@@ -232,7 +232,7 @@ def _download(
         return
     st.download_button(
         label,
-        data,
+        lambda: data,  # served on the click only (see ui/views/precedents.py exchange_view)
         file_name=name,
         mime=MIME[fmt],
         key=key,

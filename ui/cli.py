@@ -98,6 +98,12 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument(
             "--host", default=LOOPBACK, help="监听地址（默认只允许本机访问：127.0.0.1）"
         )
+        sp.add_argument(
+            "--behind-proxy",
+            action="store_true",
+            help="经由本机的反向代理（Caddy、nginx 等加 HTTPS）访问：每个访问者都须登录，"
+            "访问者地址取自代理加的 X-Forwarded-For；需要先有管理员账户",
+        )
 
     sp = sub.add_parser("fetch", help="下载法规合集，或安装发布的预建索引（需要联网）")
     what = sp.add_mutually_exclusive_group()
@@ -274,8 +280,27 @@ def _fetch_index(args: argparse.Namespace) -> int:
             f"{corpus.get('cases', 0)} 个案例，模型 {got.model.get('name', '')}）"
         )
     )
+    _warn_dropin_left_out(kb)
     print(f"下一步：fengqiao serve --kb {kb}")
     return 0
+
+
+def _warn_dropin_left_out(kb: Path) -> None:
+    """A prebuilt index holds only the publisher's sources: say which of this computer's
+    drop-in files are no longer searchable, and how to bring them back."""
+    from retrieval.build import dropin_files
+
+    left = dropin_files(kb)
+    if left:
+        names = "、".join(p.name for p in left[:10]) + ("等" if len(left) > 10 else "")
+        print(
+            printable(
+                f"注意：drop-in 中的 {len(left)} 个文件（{names}）不在安装的预建索引中，现在检索不到。"
+                f"建议：用 fengqiao build --statutes 本机法规文件夹 --kb {kb} 重建（会读入 drop-in），"
+                "或请索引发布方把这些文件加入后重新发布"
+            ),
+            file=sys.stderr,
+        )
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -503,8 +528,12 @@ def _print_eval(path: Path, result: EvalResult) -> None:
         print(f"{config + mark:<16}" + "".join(f"{metrics.get(n, 0.0):>9.3f}" for n in names))
 
 
-def streamlit_options(host: str, port: int) -> list[str]:
-    """The Streamlit settings `serve` and `run` start the server with (`--key value` pairs)."""
+def streamlit_options(host: str, port: int, *, error_details: bool = False) -> list[str]:
+    """The Streamlit settings `serve` and `run` start the server with (`--key value` pairs).
+
+    ``error_details``: tracebacks (they name files and code) in the page, for the one
+    person at this computer only (``show_error_details``).
+    """
     from ui.accounts import is_loopback
 
     options = {
@@ -529,23 +558,31 @@ def streamlit_options(host: str, port: int) -> list[str]:
         # and its English info lines ("Uvicorn server started on …"); warnings still show
         "logger.level": "warning",
         "client.toolbarMode": "minimal",
-        # tracebacks name files and code: only for the person at this computer
-        "client.showErrorDetails": "full" if is_loopback(host) else "none",
+        "client.showErrorDetails": "full" if error_details else "none",
     }
+    if not is_loopback(host):
+        # Listening on 0.0.0.0 without it, Streamlit asks checkip.amazonaws.com for this
+        # computer's internet address at every start (streamlit/web/bootstrap.py
+        # _print_url, and as a fallback in server_util.is_url_from_allowed_origins)
+        options["browser.serverAddress"] = lan_address(host)
     return [arg for key, value in options.items() for arg in (f"--{key}", value)]
 
 
 WILDCARDS = ("0.0.0.0", "::", "")
 
 
-def lan_address() -> str:
-    """This computer's address on the office network (its host name when none is found).
+def lan_address(host: str = "") -> str:
+    """The address office computers reach this one at: ``host`` itself unless it is a
+    wildcard, else this computer's address on the office network (its host name when
+    none is found).
 
     Connecting a UDP socket sends nothing: it only asks the system which interface would
     be used, so this works offline and never reaches the internet.
     """
     import socket
 
+    if host.strip().strip("[]") not in WILDCARDS:
+        return host
     try:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
             probe.connect(("10.255.255.255", 1))
@@ -566,7 +603,7 @@ def started_message(host: str, port: int) -> str:
             f"枫桥已启动。请在本机的浏览器中打开 http://{LOOPBACK}:{port}\n"
             "（只有本机可以访问；按 Ctrl+C 停止）"
         )
-    where = lan_address() if host.strip().strip("[]") in WILDCARDS else host
+    where = lan_address(host)
     return (
         f"枫桥已启动（办公室其他电脑需要登录）。请在浏览器中打开 http://{where}:{port}\n"
         f"本机也可以打开 http://{LOOPBACK}:{port} （按 Ctrl+C 停止）"
@@ -575,15 +612,28 @@ def started_message(host: str, port: int) -> str:
     )
 
 
-def check_can_serve(kb: Path, host: str) -> None:
+def show_error_details(kb: Path, host: str, behind_proxy: bool) -> bool:
+    """Tracebacks only in the local single-user mode: listening on loopback, no proxy in
+    front, no accounts (with accounts, several people share the computer or a proxy)."""
+    from ui.accounts import Accounts, is_loopback
+
+    return is_loopback(host) and not behind_proxy and not Accounts.in_kb(kb).any()
+
+
+def check_can_serve(kb: Path, host: str, behind_proxy: bool = False) -> None:
     """Refuse to listen beyond this computer while nobody can sign in as administrator."""
     from ui.accounts import Accounts, is_loopback
 
-    if is_loopback(host):
+    if is_loopback(host) and not behind_proxy:
         return
     if not Accounts.in_kb(kb).has_admin():
+        how = (
+            "经由反向代理提供服务（--behind-proxy）"
+            if behind_proxy
+            else f"在办公网络上提供服务（--host {host}）"
+        )
         raise FengqiaoError(
-            f"在办公网络上提供服务（--host {host}）需要登录，但知识库 {kb} 还没有管理员账户",
+            f"{how}需要登录，但知识库 {kb} 还没有管理员账户",
             f"先运行 fengqiao user add 姓名 --role admin --kb {kb}，再启动",
         )
 
@@ -595,7 +645,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     kb = _kb(args).resolve()
     IndexFolder.of(kb).check()  # a missing index fails here, in one line, not in the browser
-    check_can_serve(kb, args.host)
+    check_can_serve(kb, args.host, args.behind_proxy)
     store = store_uri(args.store if args.store is not None else os.environ.get(STORE_ENV))
     # reachable and filled now, in one line on failure, not in the browser
     bars = _FillBars()
@@ -604,16 +654,23 @@ def _serve(args: argparse.Namespace) -> int:
     finally:
         bars.close()
     # the web app reads both from the environment (the Milvus token stays there too)
+    from ui.auth import BEHIND_PROXY_ENV
+
     env = dict(os.environ, FENGQIAO_KB=str(kb), **{STORE_ENV: store})
+    env[BEHIND_PROXY_ENV] = "1" if args.behind_proxy else "0"
+    details = show_error_details(kb, args.host, args.behind_proxy)
     cmd = [
         sys.executable,
         "-m",
         "streamlit",
         "run",
         str(APP),
-        *streamlit_options(args.host, args.port),
+        *streamlit_options(args.host, args.port, error_details=details),
     ]
-    print(started_message(args.host, args.port), flush=True)
+    message = started_message(args.host, args.port)
+    if args.behind_proxy:
+        message += "\n（经由反向代理提供服务：请用代理的地址打开，需要登录）"
+    print(message, flush=True)
     sys.stderr.flush()
     os.execve(sys.executable, cmd, env)  # does not return
 
@@ -626,7 +683,7 @@ def _run(args: argparse.Namespace) -> int:
     is all returned when the child ends, and ``_serve`` then replaces this process with
     the server, which loads only the index (254 MB in all).
     """
-    check_can_serve(_kb(args).resolve(), args.host)  # before a long build, not after it
+    check_can_serve(_kb(args).resolve(), args.host, args.behind_proxy)  # before a long build
     cmd = [sys.executable, "-m", "ui.cli", "build", "--kb", str(_kb(args))]
     for flag, paths in (("--statutes", args.statutes), ("--cases", args.cases)):
         if paths:

@@ -128,9 +128,20 @@ def committee_case_id(rec: dict[str, str], file_key: str, date: str) -> str:
 
 
 def record_to_case(
-    rec: dict[str, str], *, where: str, file_key: str, path: Path, line: int, report: IngestReport
+    rec: dict[str, str],
+    *,
+    where: str,
+    file_key: str,
+    path: Path,
+    line: int,
+    report: IngestReport,
+    unknown_types: _UnknownTypes | None = None,
 ) -> ParsedCase | None:
-    """One table row (headers already mapped to column keys) → ParsedCase, or None if unusable."""
+    """One table row (headers already mapped to column keys) → ParsedCase, or None if unusable.
+
+    ``unknown_types``: collects dispute types not in the table for one summary per file
+    (one bad type per row of a 149-row file was 149 warning lines); else one warning here.
+    """
     missing = [c.header for c in COLUMNS if c.required and not rec.get(c.key, "").strip()]
     if not (rec.get("result", "").strip() or rec.get("agreement", "").strip()):
         missing.append("调解结果/协议内容")
@@ -160,12 +171,15 @@ def record_to_case(
         date = ""
     dtype = rec.get("dispute_type", "").strip()
     if dtype and dtype not in DISPUTE_TYPES:
-        report.warn(
-            where,
-            f"纠纷类型“{dtype}”不在分类表中，改由分类器判定",
-            f"可选：{'、'.join(DISPUTE_TYPES)}",
-            kind="fields",
-        )
+        if unknown_types is not None:
+            unknown_types.add(line, dtype)
+        else:
+            report.warn(
+                where,
+                f"纠纷类型“{dtype}”不在分类表中，改由分类器判定",
+                f"可选：{'、'.join(DISPUTE_TYPES)}",
+                kind="fields",
+            )
         dtype = ""
     sections = merge_sections([(c.section, rec.get(c.key, "")) for c in COLUMNS if c.section])
     facts = rec["facts"].strip()
@@ -265,6 +279,36 @@ def _decode(path: Path, data: bytes, report: IngestReport, fmt: str) -> str | No
     return text
 
 
+class _UnknownTypes:
+    """Dispute types not in the table, collected over one file for a single warning."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[int, str]] = []
+
+    def add(self, line: int, dtype: str) -> None:
+        self.rows.append((line, dtype))
+
+    def note(self, path: Path, report: IngestReport) -> None:
+        if not self.rows:
+            return
+        if len(self.rows) == 1:
+            line, dtype = self.rows[0]
+            where, what = f"{path}:{line}", f"纠纷类型“{dtype}”不在分类表中"
+        else:
+            lines = "、".join(str(n) for n, _ in self.rows[:5])
+            more = f"等 {len(self.rows)} 行" if len(self.rows) > 5 else ""
+            kinds = list(dict.fromkeys(t for _, t in self.rows))
+            shown = "”“".join(k[:20] for k in kinds[:3]) + ("”等" if len(kinds) > 3 else "”")
+            where = str(path)
+            what = f"第 {lines} 行{more}的纠纷类型（“{shown}）不在分类表中"
+        report.warn(
+            where,
+            f"{what}，改由分类器判定",
+            f"可选：{'、'.join(DISPUTE_TYPES)}",
+            kind="fields",
+        )
+
+
 class _Cleaner:
     """Takes control characters out of every field and counts them, for one note per file."""
 
@@ -284,6 +328,22 @@ class _Cleaner:
 
 
 # ---- CSV ------------------------------------------------------------------------
+
+# A cell starting with one of these is a formula to Excel and WPS (also after a tab or
+# a carriage return): "=HYPERLINK(…)" in a precedent's text would run when the exported
+# file is opened (OWASP "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: str) -> str:
+    """``value`` as a CSV cell a spreadsheet shows as text: a leading ``'`` before a formula
+    start (``iter_csv`` takes it off again, so an exported file imports unchanged)."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def _from_spreadsheet(value: str) -> str:
+    """The inverse of ``spreadsheet_cell`` for a cell read from a CSV."""
+    return value[1:] if value.startswith("'") and value[1:].startswith(_FORMULA_START) else value
 
 
 @dataclass(frozen=True)
@@ -414,6 +474,7 @@ def iter_csv(path: Path, report: IngestReport) -> Iterator[ParsedCase]:
     ncols = len(names)
     key = _file_key(data or b"")
     clean = _Cleaner()
+    types = _UnknownTypes()
     seen_rows = _Seen()
     for r in rows:
         where = f"{path}:{r.line}"
@@ -437,11 +498,22 @@ def iter_csv(path: Path, report: IngestReport) -> Iterator[ParsedCase]:
                 kind="csv",
             )
             continue
-        rec, _ = _map_headers({h: clean(v) for h, v in zip(names, r.fields, strict=True)})
-        case = record_to_case(rec, where=where, file_key=key, path=path, line=r.line, report=report)
+        rec, _ = _map_headers(
+            {h: clean(_from_spreadsheet(v)) for h, v in zip(names, r.fields, strict=True)}
+        )
+        case = record_to_case(
+            rec,
+            where=where,
+            file_key=key,
+            path=path,
+            line=r.line,
+            report=report,
+            unknown_types=types,
+        )
         if case is not None and seen_rows.first(case, rec, r.line, where, report):
             yield case
     clean.note(path, report)
+    types.note(path, report)
 
 
 # ---- JSONL ----------------------------------------------------------------------
@@ -455,6 +527,7 @@ def iter_jsonl(path: Path, report: IngestReport) -> Iterator[ParsedCase]:
         return
     key = _file_key(data or b"")
     clean = _Cleaner()
+    types = _UnknownTypes()
     seen_rows = _Seen()
     for lineno, line in enumerate(text.split("\n"), 1):
         if not line.strip():
@@ -483,11 +556,18 @@ def iter_jsonl(path: Path, report: IngestReport) -> Iterator[ParsedCase]:
         else:
             rec, _ = _map_headers(values)
             case = record_to_case(
-                rec, where=where, file_key=key, path=path, line=lineno, report=report
+                rec,
+                where=where,
+                file_key=key,
+                path=path,
+                line=lineno,
+                report=report,
+                unknown_types=types,
             )
             if case is not None and seen_rows.first(case, rec, lineno, where, report):
                 yield case
     clean.note(path, report)
+    types.note(path, report)
 
 
 def _json_line(line: str) -> tuple[object, str]:

@@ -510,7 +510,9 @@ class PrecedentStore:
             buf = io.StringIO(newline="")
             writer = csv.DictWriter(buf, fieldnames=[c.header for c in committee.COLUMNS])
             writer.writeheader()
-            writer.writerows(records)
+            writer.writerows(
+                {k: committee.spreadsheet_cell(v) for k, v in r.items()} for r in records
+            )
             data = ("\ufeff" + buf.getvalue()).encode("utf-8")
         elif path.suffix.lower() == ".jsonl":
             lines = (

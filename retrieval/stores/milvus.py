@@ -11,13 +11,14 @@ BM25 times ``k1 + 1`` (divided out here). See docs/scale.md for the measurements
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -334,8 +335,11 @@ class MilvusStore:
         return {"params": {"params": build}} if self.lite else {"params": build}
 
     def close(self) -> None:
-        """Release the connection (shared by the stores of one ``open_stores``) or the file lock."""
+        """Release the connection (shared by the stores of one ``open_stores``); on milvus-lite
+        also the file: its segments and indexes are written out and its lock freed."""
         self.client.close()
+        if self.lite:
+            release_lite(self.uri)
 
     def flush(self) -> None:
         """Seal written rows into segments (durable on a server; on milvus-lite also needed
@@ -578,6 +582,77 @@ class MilvusStore:
         return out
 
 
+def release_lite(uri: str) -> None:
+    """Close the in-process milvus-lite database behind ``uri``: flush its memory, finish its
+    background index and compaction tasks, free its lock.
+
+    pymilvus' ``close`` only drops the connection; milvus-lite closes its database at
+    interpreter exit, which ``os.execve`` (``fengqiao serve``) never reaches. Its
+    background tasks were then cut off mid-write, leaving 0-byte Parquet or index files
+    that broke the web server's store ("File is too small: 0", "Not an Arrow file").
+    """
+    from milvus_lite.server_manager import server_manager_instance
+
+    server_manager_instance.release_server(server_uri(uri)[0])
+
+
+def _lite_locked(path: Path) -> bool:
+    """Whether another process holds the milvus-lite folder at ``path`` open."""
+    import fcntl
+
+    lock = path / "LOCK"
+    if not lock.is_file():
+        return False
+    with open(lock, "a+") as f:
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+    return False
+
+
+def _set_aside(path: Path, reason: str) -> None:
+    """Move a broken milvus-lite store out of the way (an empty file is simply removed)."""
+    if path.is_file() and path.stat().st_size == 0:
+        path.unlink()
+        moved = "已删除"
+    else:
+        aside = path.with_name(f"{path.name}.broken-{time.strftime('%Y%m%d-%H%M%S')}")
+        os.replace(path, aside)
+        moved = f"已移到 {aside.name}"
+    # one line: the store holds nothing that is not in the knowledge base's index
+    log.warning(
+        "milvus-lite 存储 %s 无法使用（%s），%s；正在重新建立并从知识库填入", path, reason, moved
+    )
+
+
+@contextlib.contextmanager
+def _quiet_milvus() -> Iterator[None]:
+    """pymilvus and milvus-lite log every failed call with its traceback (pymilvus sets its
+    own level when imported): silenced while a failure is expected and handled."""
+    import pymilvus  # noqa: F401  (first, or its import would reset the level set here)
+
+    loggers = [logging.getLogger(n) for n in ("pymilvus", "milvus_lite")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
+def _broken(e: BaseException) -> bool:
+    """Whether ``e`` says a milvus-lite store's files are damaged (not: in use, not ours)."""
+    from pymilvus.exceptions import MilvusException
+
+    if isinstance(e, MilvusException | OSError):
+        return True
+    return isinstance(e, KBError) and isinstance(e.__cause__, MilvusException | OSError)
+
+
 def open_stores(
     uri: str,
     *,
@@ -587,17 +662,51 @@ def open_stores(
     index: IndexSpec = IndexSpec(),
 ) -> dict[str, MilvusStore]:
     """The two stores of one knowledge base on ``uri``: ``{prefix}_articles`` and
-    ``{prefix}_cases`` (one connection, shared)."""
+    ``{prefix}_cases`` (one connection, shared).
+
+    A milvus-lite store that cannot be read (an empty file where its folder belongs, a
+    damaged segment or index file) is set aside with one logged line and opened empty:
+    ``ensure_filled`` then fills it again from the index folder, as for a new store. One
+    held open by another process is left alone (KBError).
+    """
+    target, lite = server_uri(uri)
+    if not lite:
+        return _open_stores(uri, dim=dim, model_key=model_key, prefix=prefix, index=index)
+    path = Path(target)
+    if path.exists() and not path.is_dir():
+        _set_aside(path, "不是 milvus-lite 文件夹" if path.stat().st_size else "空文件")
+    else:
+        try:
+            with _quiet_milvus():  # a damaged store is handled below, not logged as a traceback
+                stores = _open_stores(uri, dim=dim, model_key=model_key, prefix=prefix, index=index)
+                for store in stores.values():
+                    len(store)  # reads every segment: damage shows now, not at the first question
+            return stores
+        except Exception as e:
+            release_lite(uri)
+            if not _broken(e) or _lite_locked(path):
+                raise
+            _set_aside(path, _short(e))
+    return _open_stores(uri, dim=dim, model_key=model_key, prefix=prefix, index=index)
+
+
+def _open_stores(
+    uri: str, *, dim: int, model_key: str, prefix: str, index: IndexSpec
+) -> dict[str, MilvusStore]:
     client, _ = connect(uri)
-    return {
-        corpus: MilvusStore(
-            uri,
-            f"{prefix}_{corpus}",
-            corpus=corpus,  # type: ignore[arg-type]
-            dim=dim,
-            model_key=model_key,
-            index=index,
-            client=client,
-        )
-        for corpus in ("articles", "cases")
-    }
+    try:
+        return {
+            corpus: MilvusStore(
+                uri,
+                f"{prefix}_{corpus}",
+                corpus=corpus,  # type: ignore[arg-type]
+                dim=dim,
+                model_key=model_key,
+                index=index,
+                client=client,
+            )
+            for corpus in ("articles", "cases")
+        }
+    except BaseException:
+        client.close()
+        raise

@@ -407,6 +407,18 @@ def cases() -> list[tuple[Expect, Callable[[], bytes]]]:
             lambda: pdf(["abc"], encrypt="secret"),
         ),
         (
+            Expect(
+                "cases/纠纷类型都不对.csv",
+                "fields",
+                149,
+                "149 rows, each with a dispute type not in the table: one warning",
+            ),
+            lambda: table(
+                [[*record(n), f"类型{n % 3}"] for n in range(1, 150)],
+                header=[*HEADER, "纠纷类型"],
+            ).encode(),
+        ),
+        (
             Expect("cases/.hidden.csv", "hidden", None, "a hidden name: reported"),
             lambda: table([record(1)]).encode(),
         ),

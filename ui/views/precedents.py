@@ -8,6 +8,7 @@ for administrators, as the other changes to the shared knowledge base are.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -364,7 +365,11 @@ def exchange_view(service: KnowledgeService, count: int) -> None:
         for fmt, mime in (("csv", "text/csv"), ("jsonl", "application/jsonl")):
             st.download_button(
                 f"导出 {fmt.upper()}",
-                service.export_precedents(fmt) if count else b"",
+                # Made on the click, not at every page view: Streamlit serves a download's
+                # bytes under /media/… to anyone with the link for as long as a session
+                # shows the button; a file made on the click is unlisted at once and
+                # gone after the next two page runs (media_file_manager.execute_deferred).
+                functools.partial(service.export_precedents, fmt) if count else b"",
                 file_name=f"调解案例.{fmt}",
                 mime=mime,
                 key=f"pc-export-{fmt}",
