@@ -228,7 +228,7 @@ def test_serve_says_in_chinese_which_address_to_open(
         raise SystemExit(0)
 
     monkeypatch.setattr(cli.os, "execve", execve)
-    monkeypatch.setattr(cli, "lan_address", lambda: "192.168.1.20")
+    monkeypatch.setattr(cli, "lan_address", lambda host="": "192.168.1.20")
     with pytest.raises(SystemExit):
         cli.main(["serve", "--kb", str(kb), "--port", "8612"])
     out = capsys.readouterr().out
