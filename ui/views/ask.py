@@ -243,15 +243,7 @@ def results(service: KnowledgeService, answered: Answered, question: str) -> Non
         if not result.cases:
             st.info("没有找到类似案例。建议：放宽左侧的“纠纷类型”“案例类型”筛选。")
         for case_hit in people[: first_few("more-c", len(people), question)]:
-            case_card(
-                service,
-                case_hit.record,
-                key=f"c{case_hit.rank}",
-                rank=case_hit.rank,
-                question=question,
-                why=case_hit.why,
-                in_collection=refs,
-            )
+            _case_hit_card(service, case_hit, question, refs)
         more_button("more-c", len(people), question, "个案例")
         machine_answers(service, machine, question, refs)
 
@@ -277,15 +269,21 @@ def machine_answers(
     with st.expander(label, expanded=False):
         st.caption("由语言模型写成，没有经过人工核实，只能帮助理解问题，不能作为调解依据。")
         for case_hit in hits:
-            case_card(
-                service,
-                case_hit.record,
-                key=f"c{case_hit.rank}",
-                rank=case_hit.rank,
-                question=question,
-                why=case_hit.why,
-                in_collection=refs,
-            )
+            _case_hit_card(service, case_hit, question, refs)
+
+
+def _case_hit_card(
+    service: KnowledgeService, case_hit: CaseHit, question: str, refs: set[tuple[str, str]]
+) -> None:
+    case_card(
+        service,
+        case_hit.record,
+        key=f"c{case_hit.rank}",
+        rank=case_hit.rank,
+        question=question,
+        why=case_hit.why,
+        in_collection=refs,
+    )
 
 
 def render() -> None:
