@@ -57,6 +57,7 @@ SEED = 13
 TITLES = 1500  # self-supervised article questions cached
 SCRATCH = Path(os.environ.get("FENGQIAO_SCRATCH") or "/work/scratch/i19ft")
 COLS = ("R@10", "R@100", "Hit@1", "MRR@10")
+ALPHAS = (1.0, 0.7, 0.5)  # study: the trained delta scaled (WiSE-FT)
 
 
 def family(file_stem: str) -> str:
@@ -238,6 +239,17 @@ class Top:
             h = layer(h, attention_mask=add)
             h = h[0] if isinstance(h, tuple) else h
         return h, m
+
+    def scale_delta(self, alpha: float) -> None:
+        """Set the weights to base + alpha * (trained - base) (the trained delta is kept)."""
+        import torch
+
+        if not hasattr(self, "_trained"):
+            self._trained = {k: v.detach().clone() for k, v in self.layers.state_dict().items()}
+        with torch.no_grad():
+            self.layers.load_state_dict(
+                {k: self.base[k] + alpha * (v - self.base[k]) for k, v in self._trained.items()}
+            )
 
     def delta(self) -> dict[str, Any]:
         """Adapted minus base weights, per parameter name under ``encoder.layer.{i}``."""
@@ -463,15 +475,20 @@ def study(d: Data, cache: StateCache, names: Sequence[str], out: Path) -> None:
             tr = [it for it in d.items if it.fam not in (f, "everyday")]
             top, mins = train(r, tr, d, cache)
             minutes += mins
-            m = evaluate(encode_items(top, test_sets[f], cache), test_sets[f], d)
-            ev = evaluate(encode_items(top, everyday, cache), everyday, d)
-            res[name][f] = m
-            res[name][f"everyday|{f}"] = ev
-            print(
-                f"  {name} fold {f}: {fmt(res['base'][f])} -> {fmt(m)}  "
-                f"everyday {fmt(ev)}  {mins:.1f} min",
-                flush=True,
-            )
+            for alpha in ALPHAS:  # weight-space interpolation towards the base model
+                top.scale_delta(alpha)
+                m = evaluate(encode_items(top, test_sets[f], cache), test_sets[f], d)
+                ev = evaluate(encode_items(top, everyday, cache), everyday, d)
+                tag = "" if alpha == 1.0 else f"@{alpha}"
+                res[name + tag] = res.get(name + tag, {})
+                res[name + tag][f] = m
+                res[name + tag][f"everyday|{f}"] = ev
+                print(
+                    f"  {name}{tag} fold {f}: {fmt(res['base'][f])} -> {fmt(m)}  "
+                    f"everyday {fmt(ev)}",
+                    flush=True,
+                )
+            print(f"  {name} fold {f}: trained {mins:.1f} min", flush=True)
         res[name]["train_minutes"] = round(minutes, 1)
         out.write_text(json.dumps(res, indent=1))
 
@@ -486,6 +503,8 @@ def main() -> int:
     sh = sub.add_parser("ship")
     sh.add_argument("--recipe", required=True)
     sh.add_argument("--out", type=Path, required=True)
+    sh.add_argument("--alpha", type=float, default=1.0, help="scale of the shipped delta")
+    sh.add_argument("--hold-out", choices=FAMILIES, help="train without this family (a fold)")
     sub.add_parser("cache")
     args = ap.parse_args()
 
@@ -506,20 +525,33 @@ def main() -> int:
     if args.cmd == "study":
         study(d, cache, args.recipes, args.scratch / f"study-{'+'.join(args.recipes)}.json")
     elif args.cmd == "ship":
-        ship(RECIPES[args.recipe], d, cache, args.out)
+        ship(RECIPES[args.recipe], d, cache, args.out, args.alpha, args.hold_out)
     return 0
 
 
-def ship(recipe: Recipe, d: Data, cache: StateCache, out: Path) -> None:
+def ship(
+    recipe: Recipe,
+    d: Data,
+    cache: StateCache,
+    out: Path,
+    alpha: float = 1.0,
+    hold_out: str | None = None,
+) -> None:
     from safetensors.torch import save_file
 
-    tr = [it for it in d.items if it.fam != "everyday"]
+    tr = [it for it in d.items if it.fam not in ("everyday", hold_out)]
     top, mins = train(recipe, tr, d, cache)
+    top.scale_delta(alpha)
     delta = {
         k: v.to(dtype=__import__("torch").float16).contiguous() for k, v in top.delta().items()
     }
     out.parent.mkdir(parents=True, exist_ok=True)
-    meta = {"recipe": json.dumps(recipe.__dict__), "seed": str(SEED), "minutes": f"{mins:.1f}"}
+    meta = {
+        "recipe": json.dumps(recipe.__dict__),
+        "alpha": str(alpha),
+        "seed": str(SEED),
+        "minutes": f"{mins:.1f}",
+    }
     save_file(delta, str(out), metadata=meta)
     print(f"wrote {out} ({out.stat().st_size / 2**20:.1f} MB), trained {mins:.1f} min")
 

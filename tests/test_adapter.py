@@ -52,6 +52,28 @@ def test_adapter_deltas_are_added_to_the_base_weights(base_dir, tmp_path):
     }
 
 
+def test_export_keeps_the_adapted_layers_out_of_4_bit(base_dir, tmp_path, monkeypatch):
+    from retrieval import onnx_query
+
+    def fake_export(model_dir, out, onnx_file):
+        np.save(out / onnx_query.WORD_EMBEDDINGS, np.zeros((3, 4), np.float32))
+        onnx_file.write_bytes(b"onnx")
+
+    kept = {}
+
+    def fake_quantize(src, dst, accuracy_level, keep_layers=()):
+        kept[dst.parent.name] = list(keep_layers)
+        dst.write_bytes(b"q4")
+
+    monkeypatch.setattr(onnx_query, "_export_fp32", fake_export)
+    monkeypatch.setattr(onnx_query, "_quantize_q4", fake_quantize)
+    out = adapter.adapted_dir(base_dir, write_adapter(tmp_path / "a.safetensors", np.ones((2, 3))))
+    assert adapter.adapted_layers(out) == [1] and adapter.adapted_layers(base_dir) == []
+    onnx_query.export_onnx(out)
+    onnx_query.export_onnx(base_dir)
+    assert sorted(kept.values()) == [[], [1]]
+
+
 def test_adapter_of_another_shape_is_refused(base_dir, tmp_path):
     a = write_adapter(tmp_path / "a.safetensors", np.zeros((3, 3)))
     with pytest.raises(ModelError, match="FENGQIAO_MODEL=base"):
@@ -68,3 +90,31 @@ def test_base_switch_turns_the_adapter_off(tmp_path, monkeypatch):
     monkeypatch.setenv(adapter.MODEL_ENV, "bert")
     with pytest.raises(ModelError, match="adapted"):
         adapter.shipped_adapter(a)
+
+
+@pytest.mark.slow
+def test_shipped_adapter_moves_questions_not_passages(monkeypatch):
+    """The file in git loads, names itself in ``query_key``, and changes only questions."""
+    from retrieval.embedder import STEmbedder
+
+    assert adapter.ADAPTER_FILE.is_file(), "models/e5-query-adapter.safetensors is shipped"
+    assert adapter.ADAPTER_FILE.stat().st_size <= 16 * 2**20
+    monkeypatch.delenv(adapter.MODEL_ENV, raising=False)
+    adapted = STEmbedder(query_engine="st")
+    monkeypatch.setenv(adapter.MODEL_ENV, "base")
+    base = STEmbedder(query_engine="st")
+    # passages (and so every built index) stay the base model's; questions do not
+    assert adapted.key == base.key and base.query_key == base.key
+    assert adapted.query_key == f"{base.key}-qa-{adapter.adapter_digest(adapter.ADAPTER_FILE)}"
+    q = ["公司拖欠我三个月工资，我能不能辞职还要经济补偿？"]
+    va, vb = adapted.encode_queries(q)[0], base.encode_queries(q)[0]
+    assert np.linalg.norm(va) == pytest.approx(1.0, abs=1e-4)
+    assert 0.5 < float(va @ vb) < 0.999
+    p = ["用人单位未及时足额支付劳动报酬的，劳动者可以解除劳动合同。"]
+    assert np.allclose(adapted.encode_passages(p), base.encode_passages(p), atol=1e-6)
+    # the default engine, exported from the adapted folder, gives the torch vectors
+    monkeypatch.delenv(adapter.MODEL_ENV)
+    onnx = STEmbedder(query_engine="onnx")
+    onnx.prepare_query_engine()
+    assert onnx.query_engine == "onnx" and onnx.query_key == adapted.query_key
+    assert float(onnx.encode_queries(q)[0] @ va) > 0.9999
