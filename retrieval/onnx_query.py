@@ -211,14 +211,15 @@ class OnnxQueryEncoder:
         self.dim = int(self._sess.get_outputs()[0].shape[1] or 384)
         self._lock = threading.Lock()
 
-    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
-        """Token ids of each query with its prompt, as the model sees them."""
-        return [e.ids for e in self._tok.encode_batch([QUERY_PROMPT + t for t in texts])]
+    def token_ids(self, texts: Sequence[str], prompt: str = QUERY_PROMPT) -> list[list[int]]:
+        """Token ids of each text with its prompt, as the model sees them."""
+        return [e.ids for e in self._tok.encode_batch([prompt + t for t in texts])]
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
+    def encode(self, texts: Sequence[str], prompt: str = QUERY_PROMPT) -> np.ndarray:
+        """Vectors of ``texts`` (one padded batch); ``prompt="passage: "`` for passages."""
         if not texts:
             return np.zeros((0, self.dim), np.float32)
-        rows = self.token_ids(texts)
+        rows = self.token_ids(texts, prompt)
         n = max(len(r) for r in rows)
         x = np.zeros((len(rows), n, self._words.shape[1]), np.float32)
         mask = np.zeros((len(rows), n), np.int64)

