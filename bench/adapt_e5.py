@@ -55,7 +55,12 @@ FAMILIES = ("equals", "lawbench-3-8", "lawbench-3-2", "llama")
 CUTS = (8, 10)  # cached layer inputs: top 4 or top 2 layers train
 SEED = 13
 TITLES = 1500  # self-supervised article questions cached
-SCRATCH = Path(os.environ.get("FENGQIAO_SCRATCH") or "/work/scratch/i19ft")
+# hidden states of the frozen lower layers (~0.5 GB for the curated tier): beside the
+# model cache unless FENGQIAO_SCRATCH says where
+SCRATCH = Path(
+    os.environ.get("FENGQIAO_SCRATCH")
+    or Path(os.environ.get("FENGQIAO_CACHE") or Path.home() / ".cache" / "fengqiao") / "adapt_e5"
+)
 COLS = ("R@10", "R@100", "Hit@1", "MRR@10")
 ALPHAS = (1.0, 0.7, 0.5)  # study: the trained delta scaled (WiSE-FT)
 
