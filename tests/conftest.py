@@ -196,3 +196,34 @@ def server(tmp_path: Path) -> Iterator[FileServer]:
     s = FileServer(root)
     yield s
     s.httpd.shutdown()
+
+
+@pytest.fixture
+def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
+    """Bytes handed to st.download_button, by file name (made on the page or on the click)."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    seen: dict[str, bytes] = {}
+    original = MediaFileManager.add
+
+    def add(
+        self, path_or_data, mimetype, coordinates, file_name=None, is_for_static_download=False
+    ):  # type: ignore[no-untyped-def]
+        if file_name and isinstance(path_or_data, bytes):
+            seen[file_name] = path_or_data
+        return original(
+            self, path_or_data, mimetype, coordinates, file_name, is_for_static_download
+        )
+
+    original_deferred = MediaFileManager.add_deferred
+
+    def add_deferred(self, data_callable, mimetype, coordinates, file_name=None, **kw):  # type: ignore[no-untyped-def]
+        # made on the click (ui/casefile.py): the bytes the click would serve
+        data = data_callable()
+        if file_name and isinstance(data, bytes):
+            seen[file_name] = data
+        return original_deferred(self, data_callable, mimetype, coordinates, file_name, **kw)
+
+    monkeypatch.setattr(MediaFileManager, "add", add)
+    monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
+    return seen

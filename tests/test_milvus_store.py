@@ -278,7 +278,11 @@ def test_a_damaged_segment_is_set_aside_and_the_store_filled_again(
     (segment,) = (db / "collections" / "fengqiao_articles").rglob("*.parquet")
     segment.write_bytes(b"")
     assert _ask(tiny_kb_dir, uri) > 0
-    (line,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    (line,) = [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelname == "WARNING" and r.name == "retrieval.stores.milvus"
+    ]
     assert "无法使用" in line and "重新建立" in line and "\n" not in line
     assert [p.name.split(".broken-")[0] for p in tmp_path.glob("store.db.broken-*")] == ["store.db"]
 

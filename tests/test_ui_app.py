@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from docx import Document
-from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from ingest.dropin import safe_name, save_into
@@ -54,35 +53,6 @@ def make_app(kb_dir: Path, service: Any) -> Callable[[], AppTest]:
         return at
 
     return make
-
-
-@pytest.fixture
-def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
-    """Bytes handed to st.download_button, by file name."""
-    seen: dict[str, bytes] = {}
-    original = MediaFileManager.add
-
-    def add(
-        self, path_or_data, mimetype, coordinates, file_name=None, is_for_static_download=False
-    ):  # type: ignore[no-untyped-def]
-        if file_name and isinstance(path_or_data, bytes):
-            seen[file_name] = path_or_data
-        return original(
-            self, path_or_data, mimetype, coordinates, file_name, is_for_static_download
-        )
-
-    original_deferred = MediaFileManager.add_deferred
-
-    def add_deferred(self, data_callable, mimetype, coordinates, file_name=None, **kw):  # type: ignore[no-untyped-def]
-        # made on the click (ui/casefile.py): the bytes the click would serve
-        data = data_callable()
-        if file_name and isinstance(data, bytes):
-            seen[file_name] = data
-        return original_deferred(self, data_callable, mimetype, coordinates, file_name, **kw)
-
-    monkeypatch.setattr(MediaFileManager, "add", add)
-    monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
-    return seen
 
 
 def texts(at: AppTest) -> str:

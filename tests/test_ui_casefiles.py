@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from docx import Document
-from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from ui.accounts import Accounts
@@ -47,24 +46,6 @@ def kb_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     users.add("李调解", PW["李调解"], "mediator")
     users.add("赵调解", PW["赵调解"], "mediator")
     return tmp_path
-
-
-@pytest.fixture
-def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
-    seen: dict[str, bytes] = {}
-    original = MediaFileManager.add
-
-    def add(
-        self, path_or_data, mimetype, coordinates, file_name=None, is_for_static_download=False
-    ):  # type: ignore[no-untyped-def]
-        if file_name and isinstance(path_or_data, bytes):
-            seen[file_name] = path_or_data
-        return original(
-            self, path_or_data, mimetype, coordinates, file_name, is_for_static_download
-        )
-
-    monkeypatch.setattr(MediaFileManager, "add", add)
-    return seen
 
 
 @pytest.fixture
