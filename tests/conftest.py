@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingest.records import Case, Citation
+from ingest.records import Article, Case, Citation
 
 DATA = Path(__file__).parent / "data" / "retrieval"
 REPO = Path(__file__).resolve().parent.parent
@@ -227,3 +227,33 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
     monkeypatch.setattr(MediaFileManager, "add", add)
     monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
     return seen
+
+
+# The parts of the curated statutes the answer-bar and interpretation tests read, taken
+# from the corpus at test time (not copied into the repository): 相邻关系, 婚姻家庭编 and
+# 继承编, 第1165/1179条, 饲养动物损害责任, and the two interpretations, whole.
+ANSWER_LAWS = (
+    "最高人民法院关于适用民法典婚姻家庭编的解释（一）",
+    "最高人民法院关于适用民法典继承编的解释（一）",
+)
+ANSWER_CIVIL_CODE = ((288, 296), (1040, 1163), (1165, 1165), (1179, 1179), (1245, 1251))
+
+
+@pytest.fixture(scope="session")
+def answer_articles() -> list[Article]:
+    """Current articles of the curated corpus for the answer-bar tests (skips without it)."""
+    from ingest.statutes import load_statutes
+
+    curated = corpus_dir() / "statutes"
+    if not curated.is_dir():
+        pytest.skip(f"真实语料不存在：{curated}（设置 FENGQIAO_CORPUS）")
+    return [
+        a
+        for a in load_statutes([curated], workers=1).articles
+        if a.current
+        and not a.suffix
+        and (
+            a.law in ANSWER_LAWS
+            or (a.law == "民法典" and any(lo <= a.number <= hi for lo, hi in ANSWER_CIVIL_CODE))
+        )
+    ]

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 
 from ingest.records import Article
@@ -15,7 +12,6 @@ from retrieval.catalogue import Catalogue
 from retrieval.config import AnswerConfig
 from retrieval.hits import Hit, Why
 
-DATA = Path(__file__).parent / "data" / "answer" / "articles.jsonl"
 MARRIAGE = "最高人民法院关于适用民法典婚姻家庭编的解释（一）"
 OLD = AnswerConfig(bar=False)
 # 赌博 is in 2 of the fixture's 278 articles; in the 5,533 of the curated base it is in 9
@@ -23,11 +19,9 @@ NEW = AnswerConfig(rare_share=0.01)
 
 
 @pytest.fixture(scope="module")
-def catalogue() -> Catalogue:
-    """Verbatim 民法典 婚姻家庭编, 继承编, 相邻关系, 饲养动物损害责任 and two interpretations."""
-    return Catalogue(
-        [Article.from_dict(json.loads(x)) for x in DATA.read_text("utf-8").splitlines()]
-    )
+def catalogue(answer_articles: list[Article]) -> Catalogue:
+    """民法典 婚姻家庭编, 继承编, 相邻关系, 饲养动物损害责任 and two interpretations (conftest)."""
+    return Catalogue(answer_articles)
 
 
 def _hits(catalogue: Catalogue, ids: list[str]) -> list[Hit[Article]]:

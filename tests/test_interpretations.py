@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 
 from ingest.records import Article
@@ -12,15 +9,14 @@ from retrieval.catalogue import Catalogue
 from retrieval.interpretations import InterpretationLinks, interpreted, lift
 from retrieval.service import make_article_page
 
-DATA = Path(__file__).parent / "data" / "answer" / "articles.jsonl"
 MARRIAGE = "最高人民法院关于适用民法典婚姻家庭编的解释（一）"
 INHERITANCE = "最高人民法院关于适用民法典继承编的解释（一）"
 
 
 @pytest.fixture(scope="module")
-def articles() -> list[Article]:
-    """民法典 婚姻家庭编 and 继承编, 相邻关系, 饲养动物损害责任 and both interpretations, verbatim."""
-    return [Article.from_dict(json.loads(x)) for x in DATA.read_text("utf-8").splitlines()]
+def articles(answer_articles: list[Article]) -> list[Article]:
+    """民法典 婚姻家庭编 and 继承编, 相邻关系, 饲养动物损害责任 and both interpretations (conftest)."""
+    return answer_articles
 
 
 @pytest.fixture(scope="module")
