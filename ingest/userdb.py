@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ingest.atomic import disk_full
 from ingest.errors import FengqiaoError
 
 
@@ -36,10 +37,21 @@ def connect(path: Path, *, foreign_keys: bool = False) -> Iterator[sqlite3.Conne
 def writing(path: Path, *, foreign_keys: bool = False) -> Iterator[sqlite3.Connection]:
     """One write transaction: committed whole at the end, rolled back on any exception."""
     with connect(path, foreign_keys=foreign_keys) as db:
-        db.execute("BEGIN IMMEDIATE")
         try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        except sqlite3.OperationalError as err:
+            if disk_full(err):  # nothing was saved: the transaction is rolled back whole
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise FengqiaoError(
+                    f"磁盘已满，这次的修改没有保存（{path}）",
+                    "清理磁盘空间后重新保存；已保存的内容没有改动",
+                ) from err
             raise
-        db.execute("COMMIT")

@@ -340,3 +340,31 @@ def test_names_with_a_space_in_pinyin_or_a_compound_surname_are_masked(
     masked, counts = anonymise(text, names=names)
     assert counts["姓名"] >= 1
     assert not [g for g in gone if g in masked], masked
+
+
+def test_a_full_disk_on_a_save_is_one_line_and_saves_nothing(tmp_path, monkeypatch):
+    """A 案卷 or precedent save on a full disk: one Chinese line, the transaction rolled back."""
+    from contextlib import contextmanager
+
+    from ingest import userdb
+    from ingest.errors import FengqiaoError
+
+    path = tmp_path / "user.sqlite3"
+    with userdb.writing(path) as db:
+        db.execute("CREATE TABLE t (x TEXT)")
+        db.execute("INSERT INTO t VALUES ('kept')")
+    real = userdb.connect
+
+    @contextmanager
+    def full(p, **kw):  # type: ignore[no-untyped-def]
+        with real(p, **kw) as db:  # the file may not grow: SQLite's own "disk is full"
+            db.execute(f"PRAGMA max_page_count={db.execute('PRAGMA page_count').fetchone()[0]}")
+            yield db
+
+    monkeypatch.setattr(userdb, "connect", full)
+    with pytest.raises(FengqiaoError, match="磁盘已满") as caught, userdb.writing(path) as db:
+        db.execute("INSERT INTO t VALUES (?)", ("x" * 200_000,))
+    assert "\n" not in str(caught.value)
+    monkeypatch.undo()
+    with userdb.connect(path) as db:
+        assert [r[0] for r in db.execute("SELECT x FROM t")] == ["kept"]
