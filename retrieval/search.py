@@ -214,7 +214,8 @@ class Searcher:
         keyword = _run(store.keyword(plain, flt, cfg.depth)) if cfg.keyword else None
         expansion = None
         if split:
-            added = [w for w in tokens if w not in set(plain)]
+            own = set(plain)
+            added = [w for w in tokens if w not in own]
             expansion = _run(store.keyword(added, flt, cfg.depth)) if added else None
         semantic = (
             _run(store.dense(avec, flt, cfg.depth)) if cfg.semantic and avec is not None else None
