@@ -15,7 +15,7 @@ from retrieval import cite, fusion, interpretations, similar, vocab
 from retrieval.catalogue import Catalogue
 from retrieval.config import DEFAULT_CONFIG, SearchConfig
 from retrieval.corpus import CaseCorpus, Corpus
-from retrieval.embedder import Embedder
+from retrieval.encoders.embedder import Embedder
 from retrieval.hits import ArticleHit, CaseHit, Filters, Hit, SearchResult, Why
 from retrieval.store import Scored
 from retrieval.tokenizer import JiebaTokenizer
