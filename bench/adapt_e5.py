@@ -47,6 +47,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.harness import EVAL, Pool, read_set  # noqa: E402
+from ingest.atomic import replacing  # noqa: E402
 from retrieval.evaluate import mean_metrics, query_metrics  # noqa: E402
 
 EVERYDAY = REPO / "tests" / "data" / "eval" / "everyday.jsonl"
@@ -163,9 +164,8 @@ class StateCache:
                 **{f"h{c}": np.concatenate(states[c]) for c in CUTS},
             }
             path = self.root / f"chunk-{keys[0][:16]}.npz"  # unique across processes
-            tmp = path.with_suffix(".tmp.npz")
-            np.savez(tmp, **z)
-            os.replace(tmp, path)
+            with replacing(path) as tmp, open(tmp, "wb") as f:
+                np.savez(f, **z)
             self._add_chunk(z)
             print(
                 f"  cached {start + len(part)}/{len(todo)} texts {(time.time() - t0) / 60:.1f} min",
@@ -191,9 +191,8 @@ class StateCache:
                 h = layers.hidden([self.get(t, 10) for t in b])
             for t, x, s in zip(b, h, (self.get(t, 10) for t in b), strict=True):
                 self._derived[self.key(t)] = x[: len(s)].numpy().astype(np.float16)
-        tmp = path.with_suffix(".tmp.npz")
-        np.savez(tmp, **self._derived)
-        os.replace(tmp, path)
+        with replacing(path) as tmp, open(tmp, "wb") as f:
+            np.savez(f, **self._derived)
 
     def get(self, text: str, cut: int) -> np.ndarray:
         if cut not in CUTS:

@@ -25,7 +25,6 @@ of the product's own kind (mediation records).
 from __future__ import annotations
 
 import math
-import os
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -35,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from ingest import atomic
 from ingest.records import Article
 
 LEVELS: tuple[str, ...] = ("法律", "行政法规", "司法解释", "部门规章", "地方性法规")
@@ -387,11 +387,8 @@ class Ranker:
         return cls(booster, names)
 
     def save(self, path: str | Path) -> None:
-        # atomic: a half-written model must never be loaded (ingest/atomic.py once on main)
-        path = Path(path)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(self.booster.model_to_string(), encoding="utf-8")
-        os.replace(tmp, path)
+        # atomic: a half-written model must never be loaded
+        atomic.write_text(Path(path), self.booster.model_to_string())
 
     def score(self, x: np.ndarray) -> np.ndarray:
         if not len(x):

@@ -9,6 +9,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
+from ingest.chinese import HAN, is_han
+
 logger = logging.getLogger(__name__)
 
 # Kinds reported in IngestReport.notes, with the placeholder each is masked to.
@@ -72,7 +74,7 @@ _NOT_NAMES = set(
         "马上 高度 高空 高速 黄金 齐全"
     ).split()
 )
-_NAME_CHARS = re.compile(r"^[\u4e00-\u9fff]{2,4}$")
+_NAME_CHARS = re.compile(rf"^[{HAN}]{{2,4}}$")
 # Characters that do not occur inside a given name in practice; a candidate
 # containing one is a phrase, not a name.
 _NON_NAME_CHARS = set(
@@ -93,7 +95,7 @@ _PLATE = re.compile(
 )
 # A detailed address: place words then a number with a unit (号, 栋, 室, 组 …).
 _ADDR = re.compile(
-    r"(?P<run>[\u4e00-\u9fffA-Za-z]{2,40}?)"
+    rf"(?P<run>[{HAN}A-Za-z]{{2,40}}?)"
     r"(?P<tail>(?:[\d０-９]+|[一二三四五六七八九十百]+)(?:号楼|号院|号|栋|幢|单元|室|组|楼|层|弄)"
     r"(?:[-－]?(?:[\d０-９A-Za-z]+|[一二三四五六七八九十]+)(?:号楼|号院|号|栋|幢|单元|室|组|楼|层|弄)?)*)"
 )
@@ -131,7 +133,7 @@ def admin_prefix(run: str) -> int:
 
 _PROTECTED = re.compile(r"(《[^《》\n]{1,80}》)")
 # A space (ASCII or full-width) typed between the characters of a Chinese name.
-_SPACE_IN_NAME = re.compile(r"(?<=[\u4e00-\u9fff])[ \u3000]{1,2}(?=[\u4e00-\u9fff])")
+_SPACE_IN_NAME = re.compile(rf"(?<=[{HAN}])[ \u3000]{{1,2}}(?=[{HAN}])")
 _WHITE = re.compile(r"[ \u3000]+")
 # Common surnames in Hanyu Pinyin, for names written in Latin letters (Zhang San).
 PINYIN_SURNAMES = (
@@ -490,7 +492,7 @@ def find_names(text: str) -> list[str]:
                 continue  # 吴中区 is a place; 向宁某某 is a preposition before a masked name
             compound = cand[:2] in COMPOUND_SURNAMES
             given = len(cand) - (2 if compound else 1)
-            cjk_next = len(after) == 2 and "\u4e00" <= after[0] <= "\u9fff"
+            cjk_next = len(after) == 2 and is_han(after[0])
             if (
                 given == 1
                 and cjk_next

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import itertools
 import os
 import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+
+_CALLS = itertools.count()  # a temporary per call: two threads of one process never share one
 
 
 def fsync_dir(folder: Path) -> None:
@@ -29,12 +32,15 @@ def fsync_dir(folder: Path) -> None:
 def replacing(path: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it replaces ``path`` atomically.
 
-    The temporary file is flushed to disk before the rename and the folder after it, so
-    a crash leaves either the old content or the new one. On an exception the temporary
-    file is removed and ``path`` is untouched.
+    The one way the project writes a file in place: the temporary file is flushed to
+    disk before the rename and the folder after it, so a crash leaves either the old
+    content or the new one. On an exception the temporary file is removed and ``path``
+    is untouched. The temporary's name carries the process id (``remove_stale`` clears
+    those of killed writers) and a per-call number (threads of one server never share
+    one).
     """
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    tmp = path.with_name(f".{path.name}~{next(_CALLS)}.{os.getpid()}.part")
     try:
         yield tmp
         with open(tmp, "rb+") as f:
@@ -47,11 +53,13 @@ def replacing(path: Path) -> Iterator[Path]:
 
 
 def write_bytes(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` atomically and durably (see :func:`replacing`)."""
     with replacing(path) as tmp:
         tmp.write_bytes(data)
 
 
 def write_text(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` (UTF-8) atomically and durably."""
     write_bytes(path, text.encode("utf-8"))
 
 

@@ -7,6 +7,7 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ingest.chinese import HAN
 from ingest.names import (
     ALIASES,
     ARTICLE_LABEL,
@@ -31,10 +32,10 @@ _MAX_RANGE = 60
 # such as （国家统计局令第1号） or （2020年修正） before the article label.
 _BOOK = re.compile(
     r"《((?:[^《》\n]|〈[^〉\n]*〉){1,80})》\s*(?:[（(][^（）()\n]{1,30}[）)])?\s*"
-    r"(?:的)?(?:[\u4e00-\u9fff]{1,6}编)?$"
+    rf"(?:的)?(?:[{HAN}]{{1,6}}编)?$"
 )
 _TITLE = re.compile(r"《((?:[^《》\n]|〈[^〉\n]*〉){1,80})》")
-_CJK_RUN = re.compile(r"[\u4e00-\u9fff（）()〈〉]+$")
+_CJK_RUN = re.compile(f"[{HAN}（）()〈〉]+$")
 
 # A law-like title ends with one of these (after an optional ordinal such as （三）).
 _LAW_END = re.compile(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ingest.chinese import count_han
+
 MIXED = "UTF-8（夹杂其他编码）"
 SUPPORTED = "UTF-8、UTF-16、GB18030/GBK、Big5"
 
@@ -78,7 +80,7 @@ def is_utf16(data: bytes) -> bool:
 
 
 def _cjk(text: str) -> int:
-    return sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
+    return count_han(text)
 
 
 def _utf16_without_bom(data: bytes) -> tuple[str, str] | None:

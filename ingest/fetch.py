@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -10,14 +9,13 @@ import shutil
 import tarfile
 import tempfile
 import time
-import urllib.error
-import urllib.request
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.atomic import disk_full, remove_stale
+from ingest.atomic import disk_full, remove_stale, write_text
+from ingest.download import download
 from ingest.errors import FetchError
 
 log = logging.getLogger(__name__)
@@ -95,7 +93,20 @@ def fetch(
     remove_stale(target_root)  # folders of fetches that were killed
     with tempfile.TemporaryDirectory(dir=target_root, prefix=f".fetch-{os.getpid()}-") as tmp:
         archive = Path(tmp) / "archive"
-        digest, size = _download(url, archive, progress, timeout)
+        got = download(
+            url,
+            archive,
+            what="下载的文件",
+            max_bytes=MAX_ARCHIVE_BYTES,
+            error=FetchError,
+            too_big_hint="确认地址指向法规压缩包",
+            retry_hint="检查网络；没有网络的电脑可在别处下载压缩包后用 fengqiao build --statutes 文件夹",
+            disk_full_error=lambda: _disk_full_error(archive),
+            progress=progress,
+            timeout=timeout,
+            chunk=CHUNK,
+        )
+        digest, size = got.sha256, got.bytes
         if sha256 and digest != sha256.lower():
             raise FetchError(
                 f"下载的文件校验失败（{url}）：SHA-256 为 {digest}，应为 {sha256.lower()}",
@@ -112,41 +123,6 @@ def fetch(
     if not sha256:
         log.warning("no checksum to compare for %s; recorded sha256=%s", url, digest)
     return Fetched(path=final, url=url, sha256=digest, verified=bool(sha256), bytes=size)
-
-
-def _download(
-    url: str, dest: Path, progress: Callable[[int, int | None], None] | None, timeout: float
-) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    done = 0
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response, dest.open("wb") as out:
-            length = response.headers.get("Content-Length")
-            total = int(length) if length and length.isdigit() else None
-            while chunk := response.read(CHUNK):
-                done += len(chunk)
-                if done > MAX_ARCHIVE_BYTES:
-                    raise FetchError(
-                        f"下载的文件超过 {MAX_ARCHIVE_BYTES >> 20} MB（{url}）",
-                        "确认地址指向法规压缩包",
-                    )
-                digest.update(chunk)
-                out.write(chunk)
-                if progress:
-                    progress(done, total)
-    except urllib.error.HTTPError as exc:
-        raise FetchError(
-            f"下载失败（{url}）：服务器返回 {exc.code}", "检查地址，或稍后重试"
-        ) from exc
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        if disk_full(exc):
-            raise _disk_full_error(dest) from None
-        reason = getattr(exc, "reason", exc)
-        raise FetchError(
-            f"无法连接（{url}）：{reason}",
-            "检查网络；没有网络的电脑可在别处下载压缩包后用 fengqiao build --statutes 文件夹",
-        ) from exc
-    return digest.hexdigest(), done
 
 
 def _unpack(archive: Path, dest: Path, url: str) -> None:
@@ -207,6 +183,4 @@ def _write_pointer(target_root: Path, final: Path, url: str, digest: str, verifi
         "verified": verified,
         "fetched_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    tmp = target_root / ".current.json.tmp"
-    tmp.write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
-    os.replace(tmp, target_root / "current.json")
+    write_text(target_root / "current.json", json.dumps(record, ensure_ascii=False, indent=2))

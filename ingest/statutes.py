@@ -9,13 +9,13 @@ import logging
 import os
 import pickle
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from ingest import atomic
 from ingest.cachekey import code_digest
 from ingest.formats import FATAL_KINDS, PARSER_VERSION, RawArticle, RawDocument
 from ingest.formats.plaintext import suffix_rank
@@ -251,19 +251,6 @@ def _walk(dirs: Sequence[Path], report: IngestReport) -> list[Path]:
 # cache
 
 
-def _atomic_write(path: Path, content: str | bytes) -> None:
-    """Write via a temp file in the same folder and os.replace, so readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(content.encode("utf-8") if isinstance(content, str) else content)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _cache_key(digest: str, source: str) -> str:
     salt = f"{PARSER_VERSION}\0{source}".encode()
     return hashlib.sha256(digest.encode() + salt).hexdigest()
@@ -303,7 +290,8 @@ class _ParseCache:
     def save(self) -> None:
         if self.path is None or self._new.keys() == self._old.keys():
             return
-        _atomic_write(
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        atomic.write_bytes(
             self.path, pickle.dumps((PARSER_VERSION, self._new), protocol=pickle.HIGHEST_PROTOCOL)
         )
 
@@ -560,7 +548,8 @@ class _Snapshot:
         rows = [tuple(a.__dict__[f] for f in _ARTICLE_FIELDS) for a in articles]
         docs = [tuple(getattr(d, f) for f in _DOC_FIELDS) for d in documents]
         probs = [(p.where, p.reason, p.hint, p.kind, p.dropped) for p in problems]
-        _atomic_write(
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        atomic.write_bytes(
             self.path,
             pickle.dumps(
                 (key, rows, docs, probs, list(notes), reads), protocol=pickle.HIGHEST_PROTOCOL
@@ -823,7 +812,8 @@ def _changes(
         reused=reused,
         first_run=first,
     )
-    _atomic_write(
+    state_path.parent.mkdir(parents=True, exist_ok=True)
+    atomic.write_text(
         state_path, json.dumps({"files": hashes, "articles": fingerprints}, ensure_ascii=False)
     )
     return changes

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
+from ingest.chinese import HAN_RUN, has_han
 from ingest.records import Article, Case, Citation
 from retrieval import answer_bar, vocab
 from retrieval.cite import without_citations
@@ -15,7 +16,6 @@ from retrieval.interpretations import is_interpretation
 
 # Clause boundaries inside an article: full stops, semicolons, question marks and 款 breaks.
 _CLAUSE_END = re.compile(r"[。；;！？!?\n]")
-_CJK = re.compile(r"[\u3400-\u9fff]")
 # A 项 (list item) line: （一）… or 一、…; its meaning hangs on the 款 head before it.
 _ITEM = re.compile(r"[（(][一二三四五六七八九十]+[)）]|[一二三四五六七八九十]+、")
 _LEAD_END = "：:"
@@ -108,7 +108,7 @@ def clause_spans(text: str) -> list[tuple[int, int]]:
             a += 1
         while b > a and text[b - 1].isspace():
             b -= 1
-        if b > a and _CJK.search(text[a:b]):
+        if b > a and has_han(text[a:b]):
             out.append((a, b))
     return out
 
@@ -116,7 +116,7 @@ def clause_spans(text: str) -> list[tuple[int, int]]:
 def question_terms(question: str, extra: Iterable[str] = ()) -> list[str]:
     """Terms to look for: the question's CJK bigrams (minus stop bigrams) and ``extra`` terms."""
     terms: list[str] = []
-    for run in re.findall(r"[\u3400-\u9fff]+", question):
+    for run in HAN_RUN.findall(question):
         for i in range(len(run) - 1):
             bigram = run[i : i + 2]
             if bigram not in STOP_BIGRAMS and bigram not in terms:

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from ingest.cases.classify import KEYWORDS, LAW_TYPES, _law_type
+from ingest.chinese import HAN_RUN
 from ingest.records import Article, Citation
 
 TYPE_SHARE = 0.75
@@ -193,12 +194,9 @@ def supersedes(interpretation_clause: str, general_clause: str, min_chars: int =
     a, b = _plain(interpretation_clause), _plain(general_clause)
     for i in range(len(a) - min_chars + 1):
         run = a[i : i + min_chars]
-        if _CJK_RUN.fullmatch(run) and run in b:
+        if HAN_RUN.fullmatch(run) and run in b:
             return True
     return False
-
-
-_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 
 
 def _plain(text: str) -> str:

@@ -16,17 +16,15 @@ import hashlib
 import io
 import json
 import logging
-import os
 import tarfile
-import urllib.error
-import urllib.request
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
-from ingest.atomic import disk_full, remove_stale
+from ingest.atomic import disk_full, remove_stale, replacing, write_text
+from ingest.download import download
 from retrieval.errors import FengqiaoError
 from retrieval.index_folder import (
     FORMAT_VERSION,
@@ -122,9 +120,11 @@ def export_index(index_dir: Path, out_path: Path) -> ArchiveInfo:
         "files": listing,
     }
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
     mode = "w" if out.name.lower().endswith(".tar") else "w:gz"
-    with tarfile.open(tmp, mode, format=tarfile.PAX_FORMAT) as tar:  # type: ignore[call-overload]
+    with (
+        replacing(out) as tmp,
+        tarfile.open(tmp, mode, format=tarfile.PAX_FORMAT) as tar,  # type: ignore[call-overload]
+    ):
         data = json.dumps(head, ensure_ascii=False, indent=1).encode("utf-8")
         info = tarfile.TarInfo(ARCHIVE_MANIFEST)
         info.size, info.mtime, info.mode = len(data), 0, 0o644
@@ -140,62 +140,11 @@ def export_index(index_dir: Path, out_path: Path) -> ArchiveInfo:
             info.size, info.mtime, info.mode = entry["bytes"], 0, 0o644
             with p.open("rb") as f:
                 tar.addfile(info, f)
-    os.replace(tmp, out)
     digest = _sha256_file(out)
-    out.with_name(out.name + ".sha256").write_text(f"{digest}  {out.name}\n", encoding="utf-8")
+    write_text(out.with_name(out.name + ".sha256"), f"{digest}  {out.name}\n")
     return ArchiveInfo(
         out, digest, out.stat().st_size, len(files), head["model"], head["corpus"], head["created"]
     )
-
-
-# ---- download -------------------------------------------------------------------
-
-
-def _fetch(url: str, part: Path, progress: Progress | None, timeout: float, max_bytes: int) -> None:
-    """Download ``url`` into ``part``, continuing a partial file with an HTTP Range request."""
-    have = part.stat().st_size if part.exists() else 0
-    request = urllib.request.Request(url, headers={"Range": f"bytes={have}-"} if have else {})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            if have and response.status != 206:  # the server ignored Range: start again
-                have = 0
-            length = response.headers.get("Content-Length")
-            total = have + int(length) if length and length.isdigit() else None
-            if total is not None and total > max_bytes:
-                raise ArchiveError(
-                    f"索引压缩包超过 {max_bytes >> 20} MB（{url}）", "确认地址指向枫桥的索引压缩包"
-                )
-            done = have
-            with part.open("ab" if have else "wb") as out:
-                while block := response.read(CHUNK):
-                    done += len(block)
-                    if done > max_bytes:
-                        raise ArchiveError(
-                            f"索引压缩包超过 {max_bytes >> 20} MB（{url}）",
-                            "确认地址指向枫桥的索引压缩包",
-                        )
-                    out.write(block)
-                    if progress:
-                        progress(done, total)
-            if total is not None and done < total:
-                raise ArchiveError(
-                    f"下载不完整（{url}）：收到 {done} 字节，应为 {total} 字节",
-                    "再次运行同一命令，会从中断处继续下载",
-                )
-    except urllib.error.HTTPError as e:
-        if e.code == 416 and have:  # the part is already whole
-            return
-        raise ArchiveError(f"下载失败（{url}）：服务器返回 {e.code}", "检查地址，或稍后重试") from e
-    except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as e:
-        if isinstance(e, ArchiveError):
-            raise
-        if disk_full(e):
-            part.unlink(missing_ok=True)  # a part that cannot grow must not hold the disk
-            raise _disk_full_error(part.parent) from None
-        reason = getattr(e, "reason", e)
-        raise ArchiveError(
-            f"下载中断（{url}）：{reason}", "检查网络后再次运行同一命令，会从中断处继续下载"
-        ) from e
 
 
 # ---- install --------------------------------------------------------------------
@@ -354,8 +303,21 @@ def install_index(
             raise ArchiveError(f"找不到索引压缩包 {archive}", "检查路径")
     else:
         archive = kb_dir / f".download-{want[:16]}.part"
-        _fetch(url_or_path, archive, progress, timeout, max_bytes)
-    digest = _sha256_file(archive)
+        got = download(
+            url_or_path,
+            archive,
+            what="索引压缩包",
+            max_bytes=max_bytes,
+            error=ArchiveError,
+            too_big_hint="确认地址指向枫桥的索引压缩包",
+            retry_hint="检查网络后再次运行同一命令，会从中断处继续下载",
+            disk_full_error=lambda: _disk_full_error(kb_dir),
+            progress=progress,
+            timeout=timeout,
+            resume=True,
+            chunk=CHUNK,
+        )
+    digest = _sha256_file(archive) if local else got.sha256
     if digest != want:
         if not local:
             archive.unlink()  # a wrong whole file is not worth continuing

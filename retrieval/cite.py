@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 
+from ingest.chinese import has_han
 from ingest.names import MAX_ARTICLE, article_label, canonical_law, repealed
 from ingest.records import Article, Citation
 from retrieval.hits import Notice
@@ -138,4 +139,4 @@ def without_citations(question: str, cited: Sequence[Citation]) -> str:
 def question_terms_left(question: str, cited: Sequence[Citation]) -> bool:
     """Whether the question says anything besides its citations (民法典第1079条 alone: no)."""
     rest = without_citations(question, cited)
-    return any("\u3400" <= ch <= "\u9fff" for ch in rest.replace("条", "").replace("第", ""))
+    return has_han(rest.replace("条", "").replace("第", ""))

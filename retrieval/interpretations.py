@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from ingest.chinese import HAN_RUN
 from ingest.records import Article
 
 SUBJECT_THRESHOLD = 0.15
@@ -47,7 +48,6 @@ _NUMBERING = re.compile(
 _NUMBERS = re.compile(
     r"第[一二三四五六七八九十百千零〇两\d]+[条款项]|[（(][一二三四五六七八九十]+[)）]"
 )
-_KEEP = re.compile(r"[\u4e00-\u9fff]+")
 
 Via = Literal["number", "subject"]
 
@@ -89,7 +89,7 @@ def interpreted(law: str) -> tuple[str, str] | None:
 def subject_text(article: Article) -> str:
     """What an article is about, for comparison: its last heading and its text, no numbers."""
     heading = _NUMBERING.sub("", article.path[-1]) if article.path else ""
-    return "".join(_KEEP.findall(_NUMBERS.sub("", f"{heading}。{article.text}")))
+    return "".join(HAN_RUN.findall(_NUMBERS.sub("", f"{heading}。{article.text}")))
 
 
 def _bigrams(text: str) -> Counter[str]:

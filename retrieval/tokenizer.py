@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ingest.chinese import HAN
+
 log = logging.getLogger(__name__)
 
 LEGAL_DICT = Path(__file__).with_name("legal_dict.txt")
@@ -23,7 +25,7 @@ STOPWORDS: frozenset[str] = frozenset(
     后 时 中 上 下 等 等等 情况 问题 咨询 律师 谢谢 您好 你好 么样 多少 几 年 月 日 号""".split()
 )
 
-_TOKEN_OK = re.compile(r"[\w\u4e00-\u9fff]")
+_TOKEN_OK = re.compile(rf"[\w{HAN}]")
 
 
 def _load_words(path: Path) -> list[str]:

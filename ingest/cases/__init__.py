@@ -6,7 +6,6 @@ import dataclasses
 import hashlib
 import json
 import logging
-import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -14,6 +13,7 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from ingest import atomic
 from ingest.anonymise import Anonymiser
 from ingest.cachekey import code_digest
 from ingest.cases import committee, consultations, lawrefbook, questions
@@ -488,6 +488,4 @@ def _store(kind: str, path: Path, cache_dir: Path | None, item: _Item) -> None:
         "masked": dict(item.masked),
     }
     target = folder / f"{_content_key(kind, path)}.json"
-    tmp = target.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
-    os.replace(tmp, target)
+    atomic.write_text(target, json.dumps(data, ensure_ascii=False))

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ingest.cases.sections import ParsedCase, canonical_section, merge_sections
+from ingest.chinese import HAN
 from ingest.paths import OUTSIDE_HINT, leaves, outside_reason
 from ingest.records import TYPICAL, IngestReport
 
@@ -41,9 +42,9 @@ PROVINCES = (
     "香港特别行政区", "澳门特别行政区",
 )  # fmt: skip
 _REGION = re.compile(
-    "(?:(?:北京市|天津市|上海市|重庆市)(?:[\u4e00-\u9fff]{1,5}?(?:区|县))?"
+    f"(?:(?:北京市|天津市|上海市|重庆市)(?:[{HAN}]{{1,5}}?(?:区|县))?"
     "|(?:" + "|".join(p for p in PROVINCES if p[:2] not in ("北京", "天津", "上海", "重庆")) + ")"
-    "(?:[\u4e00-\u9fff]{1,6}?(?:市|自治州|地区|盟))?(?:[\u4e00-\u9fff]{1,5}?(?:区|县|旗))?)"
+    f"(?:[{HAN}]{{1,6}}?(?:市|自治州|地区|盟))?(?:[{HAN}]{{1,5}}?(?:区|县|旗))?)"
 )
 
 
@@ -73,7 +74,7 @@ def parties_from_title(name: str) -> tuple[str, ...]:
     if cause:
         defendants = rest[: cause.start()]
     else:  # an unknown cause: keep only an anonymised person's name (陈某)
-        person = re.match(r"[\u4e00-\u9fff]{1,2}某+", rest)
+        person = re.match(rf"[{HAN}]{{1,2}}某+", rest)
         defendants = person.group(0) if person else ""
     defendants = re.sub(r"等$", "", defendants)
     out = plaintiffs + [p.strip() for p in _PARTY_SPLIT.split(defendants) if p.strip()]

@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ingest.chinese import HAN, is_han
 from ingest.names import int_to_cn, normalise_law, repealed
 from ingest.records import Article, Citation, Verdict
 
@@ -47,8 +48,7 @@ _SENTENCE_END = re.compile(r"[。\n]")
 _LABEL = re.compile(
     r"^\s*第[零〇一二两三四五六七八九十百千万\d]+条(?:之[一二三四五六七八九十]+)?\s*"
 )
-_KEEP = re.compile(r"[\u4e00-\u9fff0-9A-Za-z]")
-_CJK = re.compile(r"[\u4e00-\u9fff]")
+_KEEP = re.compile(f"[{HAN}0-9A-Za-z]")
 _DIGITS = re.compile(r"\d{1,12}")
 
 
@@ -136,7 +136,7 @@ def _starts_entry(text: str, start: int) -> bool:
     cross-reference: what follows it is the rest of that article.
     """
     before = text[:start].rstrip(" \t\u3000")
-    return not before or not (_CJK.match(before[-1]) or before[-1] in '、，,（(“"')
+    return not before or not (is_han(before[-1]) or before[-1] in '、，,（(“"')
 
 
 def merge_duplicates(cites: Iterable[Citation]) -> list[Citation]:
@@ -289,7 +289,7 @@ def real_law(law: str, held: Iterable[str]) -> bool:
     国务院令第174号), and not a variant of a law that is held (劳动合同法实施细则 when
     劳动合同法实施条例 is held, 婚姻家庭法 beside 民法典 … is still 可能有误)."""
     name = normalise_law(law)
-    if not re.fullmatch(r"[\u4e00-\u9fff0-9（）、〈〉《》<>·]+", name):
+    if not re.fullmatch(f"[{HAN}0-9（）、〈〉《》<>·]+", name):
         return False  # markup or stray characters: not a title
     if "某" in name:
         return False  # 杭州市某某条例: a name left vague (or masked) cannot be checked
@@ -300,9 +300,7 @@ def real_law(law: str, held: Iterable[str]) -> bool:
         for h in held
     ):
         return False
-    if re.fullmatch(
-        r"(?:国务院|[\u4e00-\u9fff]{1,12}部)令第[〇一二三四五六七八九十百千零\d]+号", name
-    ):
+    if re.fullmatch(rf"(?:国务院|[{HAN}]{{1,12}}部)令第[〇一二三四五六七八九十百千零\d]+号", name):
         return True
     return len(name) >= MIN_TITLE_FORM and _TITLE_FORM.search(name) is not None
 

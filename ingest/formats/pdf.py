@@ -7,6 +7,7 @@ import logging
 import re
 from collections import Counter
 
+from ingest.chinese import HAN, count_han
 from ingest.formats import Collector, RawDocument
 from ingest.formats.plaintext import match_heading, match_label, plain_document
 
@@ -22,7 +23,7 @@ _ITEM = re.compile(r"^[（(][一二三四五六七八九十\d]+[）)]|^[一二�
 _DATED = re.compile(r"^[（(]?\d{4}年\d{1,2}月")  # 通过/施行 lines under the title
 _END = ("。", "：", ":", "；", "？", "！", "”", "」")
 _DIGITS = re.compile(r"\d+")
-_WIDE = "\u4e00-\u9fff\u3001-\u303f\uff01-\uffef"  # CJK ideographs and punctuation, not U+3000
+_WIDE = HAN + "\u3001-\u303f\uff01-\uffef"  # Han ideographs and punctuation, not U+3000
 _SPACED = re.compile(rf"(?<=[{_WIDE}])[ \u3000](?=[{_WIDE}])")
 _SINGLE = re.compile(r"(?<=\S) (?=\S)")
 _RUNS = re.compile(r" {2,}")
@@ -134,7 +135,7 @@ def _despace(line: str) -> str:
     words of normal text stays.
     """
     gaps = len(_SPACED.findall(line))
-    if gaps >= 3 and gaps * 2 >= sum(1 for ch in line if "\u4e00" <= ch <= "\u9fff"):
+    if gaps >= 3 and gaps * 2 >= count_han(line):
         # Every single space is spacing; a wider gap was a real space.
         return _RUNS.sub(" ", _SINGLE.sub("", line))
     return line

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import tempfile
 import threading
 from collections.abc import Sequence
@@ -13,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ingest.atomic import replace_folder
+from ingest.atomic import replace_folder, write_text
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +60,7 @@ def cached_digest(model_dir: Path) -> str:
         pass
     digest = weights_digest(model_dir)
     try:
-        _atomic_write_text(stamp, f"{sig} {digest}\n")
+        write_text(stamp, f"{sig} {digest}\n")
     except OSError as e:  # a read-only model folder: recompute next time
         log.info("cannot remember the weights digest in %s: %s", stamp, e)
     return digest
@@ -72,18 +71,6 @@ def onnx_dir(model_dir: Path) -> Path:
     the weights digest, so new weights never meet an old export."""
     model_dir = Path(model_dir)
     return model_dir.parent / f"{model_dir.name}.query-{cached_digest(model_dir)}"
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide it from other users of the cache
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def export_onnx(model_dir: Path, *, variants: Sequence[str] = ("q4",)) -> Path:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from ingest.chinese import has_han
 from ingest.records import AI_ANSWER, CONSULTATION, KIND_LABELS, TYPICAL, Article, Case
 from ui.documents.document import Block, BlockKind, paragraphs
 from ui.store import Item
@@ -169,7 +170,7 @@ def source_line(case: Case) -> str:
         return f"来源：{provenance}"
     if case.kind == TYPICAL:
         found = _COLLECTION.search(provenance)
-        named = found is not None and any("\u4e00" <= ch <= "\u9fff" for ch in found.group(1))
+        named = found is not None and has_han(found.group(1))
         where = f"，收录于公开的法规案例合集{found.group(1)}" if found and named else ""
         return f"来源：官方公布的法院典型案例{where}（原文未注明发布机关）"
     if case.kind == CONSULTATION:
