@@ -29,11 +29,8 @@ def main() -> int:
     )
     a = ap.parse_args()
 
-    from retrieval.interpretations import (
-        SUBJECT_MARGIN,
-        SUBJECT_THRESHOLD,
-        InterpretationLinks,
-    )
+    from retrieval.config import SUBJECT_MARGIN, SUBJECT_THRESHOLD
+    from retrieval.interpretations import InterpretationLinks
 
     if a.kb is not None:
         from retrieval.index_folder import IndexFolder

@@ -26,7 +26,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from ingest.records import Article  # noqa: E402
-from retrieval.catalogue import SAME, successor, text_similarity  # noqa: E402
+from retrieval.catalogue import successor, text_similarity  # noqa: E402
+from retrieval.config import SAME  # noqa: E402
 
 
 def moved_labels(current: dict[str, Article], older: list[Article]) -> dict[str, str]:

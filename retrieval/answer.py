@@ -10,7 +10,7 @@ from ingest.chinese import HAN_RUN, has_han
 from ingest.records import Article, Case, Citation
 from retrieval import answer_bar, vocab
 from retrieval.cite import without_citations
-from retrieval.config import DEFAULT_ANSWER, AnswerConfig
+from retrieval.config import DEFAULT_ANSWER, LIST_CHARS, AnswerConfig
 from retrieval.hits import ArticleHit, CaseHit
 from retrieval.interpretations import is_interpretation
 
@@ -20,8 +20,6 @@ _CLAUSE_END = re.compile(r"[。；;！？!?\n]")
 _ITEM = re.compile(r"[（(][一二三四五六七八九十]+[)）]|[一二三四五六七八九十]+、")
 _LEAD_END = "：:"
 _SENTENCE_END = "。！？!?"
-LIST_CHARS = 220
-"""A 款 head matching on its own is quoted with its whole list when this short (else not at all)."""
 # Bigrams that carry no legal meaning in a question; they would match nearly every clause.
 STOP_BIGRAMS: frozenset[str] = frozenset(
     "可以 怎么 么办 如何 什么 是否 应该 应当 需要 能否 能不 不能 的话 一下 请问 我们 他们 "

@@ -25,11 +25,7 @@ from functools import lru_cache
 from ingest.cases.classify import KEYWORDS, LAW_TYPES, _law_type
 from ingest.chinese import HAN_RUN
 from ingest.records import Article, Citation
-
-TYPE_SHARE = 0.75
-"""The question's dispute types: every type scoring at least this share of the best."""
-MIN_TYPE_SCORE = 1.5
-"""Below this keyword evidence the question's type is unknown and no type is required."""
+from retrieval.config import MIN_TYPE_SCORE, TYPE_SHARE
 
 # Article types whose general rules answer questions of other types too.
 ANSWERS_ALSO: dict[str, frozenset[str]] = {

@@ -25,7 +25,7 @@ from typing import IO, Any
 
 from ingest.atomic import disk_full, remove_stale, replacing, write_text
 from ingest.download import download
-from retrieval.errors import FengqiaoError
+from retrieval.errors import ArchiveError
 from retrieval.index_folder import (
     FORMAT_VERSION,
     INDEX,
@@ -47,10 +47,6 @@ MAX_ARCHIVE_BYTES = 16 << 30  # the national tier with cases is ~0.3 GB; refuse 
 MAX_MEMBER_BYTES = 8 << 30
 
 Progress = Callable[[int, int | None], None]
-
-
-class ArchiveError(FengqiaoError):
-    """An index archive that cannot be made, fetched or trusted; nothing installed was touched."""
 
 
 @dataclass(frozen=True)

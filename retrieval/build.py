@@ -20,6 +20,7 @@ from ingest.dropin import README
 from ingest.records import LABELLED, Article, Case, FileReport, IngestReport, Problem
 from retrieval import vocab
 from retrieval.bm25 import BM25Index
+from retrieval.config import CHECKPOINT_GROUP, KEEP_SHARE, MAX_UNIT_TOKENS
 from retrieval.corpus import article_rows, case_rows
 from retrieval.encoders.embcache import EmbeddingCache, text_hash
 from retrieval.encoders.embedder import Embedder, load_embedder
@@ -43,14 +44,11 @@ from retrieval.index_folder import (
 )
 from retrieval.stores.flat import FlatStore
 from retrieval.tokenizer import JiebaTokenizer
-from retrieval.units import MAX_TOKENS, Unit, article_units, case_units
+from retrieval.units import Unit, article_units, case_units
 
 log = logging.getLogger(__name__)
 
-GROUP = 256  # texts per checkpoint: a killed build loses at most one group of work
 DROP_IN = "drop-in"
-KEEP_SHARE = 0.5
-"""A rebuild that would keep less than this share of the articles or cases stops (see ``force``)."""
 
 
 @dataclass
@@ -211,7 +209,7 @@ def embed_units(
     cache: EmbeddingCache,
     *,
     batch_size: int = 32,
-    group: int = GROUP,
+    group: int = CHECKPOINT_GROUP,
     show_progress: bool = False,
     report: BuildReport | None = None,
     desc: str = "向量化",
@@ -272,7 +270,7 @@ def build_kb(
     show_progress: bool = False,
     embedder: Embedder | None = None,
     batch_size: int = 32,
-    max_tokens: int = MAX_TOKENS,
+    max_tokens: int = MAX_UNIT_TOKENS,
     case_records: Sequence[Case] = (),
     force: bool = False,
     device: str = "cpu",

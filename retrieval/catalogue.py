@@ -10,11 +10,9 @@ from functools import cached_property
 
 from ingest.names import canonical_law, parse_label
 from ingest.records import Article
+from retrieval.config import SAME, STALE_AFTER_DAYS
 from retrieval.hits import Notice
 from retrieval.interpretations import InterpretationLinks, Related
-
-STALE_AFTER_DAYS = 365
-"""Statute data older than this (newest 公布日期) gets a warning that newer law may exist."""
 
 
 def clock_today() -> datetime.date:
@@ -30,9 +28,6 @@ def dated_status(status: str, stale_as_of: str) -> str:
     """
     return f"{status}（数据截至 {stale_as_of}）" if stale_as_of and status else status
 
-
-SAME = 0.5
-"""Bigram similarity at or above which two article texts are taken as the same provision."""
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 

@@ -1,4 +1,5 @@
-"""Every scoring and answer constant, in frozen configs that evaluation output records."""
+"""Every tuned number of retrieval: per-run scoring and answer settings in frozen configs
+that evaluation output records, and below them the fixed numbers other modules read."""
 
 from __future__ import annotations
 
@@ -174,3 +175,62 @@ class ApproxConfig:
 
 
 DEFAULT_APPROX = ApproxConfig()
+
+
+# ---- tuned numbers outside the frozen configs (one reader each, named above it) --------
+
+# retrieval/answer.py
+LIST_CHARS = 220
+"""A 款 head matching on its own is quoted with its whole list when this short (else not at all)."""
+
+# retrieval/answer_bar.py
+TYPE_SHARE = 0.75
+"""The question's dispute types: every type scoring at least this share of the best."""
+MIN_TYPE_SCORE = 1.5
+"""Below this keyword evidence the question's type is unknown and no type is required."""
+
+# retrieval/interpretations.py
+SUBJECT_THRESHOLD = 0.15
+"""Cosine at or above which an interpretation article is linked to its best candidate."""
+SUBJECT_MARGIN = 0.85
+"""...and the runner-up scores at most this share of the best: a clear winner only.
+
+Both measured on 44 hand-checked interpretation articles of the curated knowledge base
+(tests/data/eval/interpretation_links.tsv; bench/bench_interpretations.py prints the
+precision and recall of each setting, docs/quality.md the figures): a bare threshold of
+0.15 linked 38 of them at precision 0.68; with the margin, 23 at precision 0.91 (recall
+0.49; 0.2 gave 22 at 0.91, recall 0.47). One article is linked by subject at most:
+the general article it refines."""
+MAX_DF_SHARE = 0.08
+"""Bigrams in more than this share of the compared articles say nothing about a subject
+(人民法院, 不予支持)..."""
+MIN_DF_CAP = 20
+"""...but one in fewer articles than this always counts (a small knowledge base)."""
+
+# retrieval/guidance.py
+MAX_TYPES = 2
+"""Dispute types whose points one answer shows: the classifier's and the best trigger match."""
+SECOND_TYPE_HITS = 2
+"""Trigger words a type needs to join the classifier's own type (one is enough alone)."""
+
+# retrieval/similar.py
+TOP_ARTICLES = 5
+"""The question's articles a case of a neighbouring type must cite one of."""
+
+# retrieval/catalogue.py
+STALE_AFTER_DAYS = 365
+"""Statute data older than this (newest 公布日期) gets a warning that newer law may exist."""
+SAME = 0.5
+"""Bigram similarity at or above which two article texts are taken as the same provision."""
+
+# retrieval/build.py
+KEEP_SHARE = 0.5
+"""A rebuild that would keep less than this share of the articles or cases stops (see ``force``)."""
+
+# retrieval/build.py and retrieval/encoders/ray_embed.py
+CHECKPOINT_GROUP = 256
+"""Texts per embedding checkpoint: a killed build loses at most one group of work."""
+
+# retrieval/units.py
+MAX_UNIT_TOKENS = 450
+"""Tokens per unit: e5 truncates at 512; this keeps room for the prompt and the title line."""

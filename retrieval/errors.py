@@ -7,12 +7,16 @@ from collections.abc import Sequence
 from ingest.errors import FengqiaoError
 
 __all__ = [
+    "ArchiveError",
     "BuildError",
     "CountyError",
     "EvalError",
     "FengqiaoError",
+    "GuidanceError",
     "KBError",
     "ModelError",
+    "QueryError",
+    "RayEmbedError",
     "StoreWriteError",
 ]
 
@@ -43,6 +47,22 @@ class StoreWriteError(FengqiaoError):
     def __init__(self, message: str, hint: str, failed: Sequence[str]) -> None:
         super().__init__(message, hint)
         self.failed = tuple(failed)
+
+
+class QueryError(FengqiaoError):
+    """A question or a search argument that cannot be searched (empty, too long, bad k)."""
+
+
+class ArchiveError(FengqiaoError):
+    """An index archive that cannot be made, fetched or trusted; nothing installed was touched."""
+
+
+class RayEmbedError(FengqiaoError):
+    """The Ray cluster could not be reached or the embedding job failed (finished work is cached)."""
+
+
+class GuidanceError(FengqiaoError):
+    """A guidance rule file that cannot be read (bad TOML, unknown section, missing field)."""
 
 
 class CountyError(FengqiaoError):

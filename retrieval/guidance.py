@@ -39,8 +39,9 @@ from typing import Any
 
 from ingest.cases.classify import classify
 from ingest.records import DISPUTE_TYPES, Article, Citation
+from retrieval.config import MAX_TYPES, SECOND_TYPE_HITS
 from retrieval.deadlines import Period
-from retrieval.errors import FengqiaoError
+from retrieval.errors import GuidanceError
 from retrieval.index_folder import REPO
 
 log = logging.getLogger(__name__)
@@ -59,14 +60,6 @@ SECTION_TITLES: dict[str, str] = {
     "证据": "证据与材料",
     "协议": "协议之后",
 }
-MAX_TYPES = 2
-"""Dispute types whose points one answer shows: the classifier's and the best trigger match."""
-SECOND_TYPE_HITS = 2
-"""Trigger words a type needs to join the classifier's own type (one is enough alone)."""
-
-
-class GuidanceError(FengqiaoError):
-    """A guidance rule file that cannot be read (bad TOML, unknown section, missing field)."""
 
 
 @dataclass(frozen=True)

@@ -20,23 +20,7 @@ from typing import Literal
 
 from ingest.chinese import HAN_RUN
 from ingest.records import Article
-
-SUBJECT_THRESHOLD = 0.15
-"""Cosine at or above which an interpretation article is linked to its best candidate."""
-SUBJECT_MARGIN = 0.85
-"""...and the runner-up scores at most this share of the best: a clear winner only.
-
-Both measured on 44 hand-checked interpretation articles of the curated knowledge base
-(tests/data/eval/interpretation_links.tsv; bench/bench_interpretations.py prints the
-precision and recall of each setting, docs/quality.md the figures): a bare threshold of
-0.15 linked 38 of them at precision 0.68; with the margin, 23 at precision 0.91 (recall
-0.49; 0.2 gave 22 at 0.91, recall 0.47). One article is linked by subject at most:
-the general article it refines."""
-MAX_DF_SHARE = 0.08
-"""Bigrams in more than this share of the compared articles say nothing about a subject
-(人民法院, 不予支持)..."""
-MIN_DF_CAP = 20
-"""...but one in fewer articles than this always counts (a small knowledge base)."""
+from retrieval.config import MAX_DF_SHARE, MIN_DF_CAP, SUBJECT_MARGIN, SUBJECT_THRESHOLD
 
 CIVIL_CODE = "民法典"
 _PARTS = ("总则", "物权", "合同", "人格权", "婚姻家庭", "继承", "侵权责任")

@@ -30,7 +30,7 @@ from retrieval.catalogue import Catalogue, LawInfo
 from retrieval.config import DEFAULT_ANSWER, DEFAULT_CONFIG, AnswerConfig, SearchConfig
 from retrieval.corpus import CaseCorpus, Corpus, article_rows, case_rows
 from retrieval.encoders.embedder import Embedder, load_embedder
-from retrieval.errors import BuildError, FengqiaoError
+from retrieval.errors import BuildError, FengqiaoError, QueryError
 from retrieval.guidance import Guidance, GuideCache, question_type
 from retrieval.hits import Filters, Notice, SearchResult
 from retrieval.index_folder import (
@@ -56,10 +56,6 @@ log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 1000
 """Longer questions are refused: the query encoder reads ~500 characters, and 10,000 took 21 s."""
 MAX_K = 200
-
-
-class QueryError(FengqiaoError):
-    """A question or a search argument that cannot be searched (empty, too long, bad k)."""
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from dataclasses import replace
 
 from ingest.records import AI_ANSWER, LABELLED, Case
 from retrieval.answer_bar import ANSWERS_ALSO
-from retrieval.config import SearchConfig
+from retrieval.config import TOP_ARTICLES, SearchConfig
 from retrieval.hits import ArticleHit, CaseHit, Filters, Hit, Why
 
 # Dispute types close enough that a case of one, citing the same article, answers the other.
@@ -35,8 +35,6 @@ NEAR_TYPES: dict[str, frozenset[str]] = {
     "合同借贷": frozenset({"消费维权", "房屋宅基地"}),
     "劳动劳务": frozenset({"损害赔偿"}),
 }
-TOP_ARTICLES = 5
-"""The question's articles a case of a neighbouring type must cite one of."""
 
 
 def tier(case: Case) -> int:

@@ -7,8 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ingest.records import Article, Case
-
-MAX_TOKENS = 450  # e5 truncates at 512 tokens; keep room for the prompt and the title line
+from retrieval.config import MAX_UNIT_TOKENS
 
 # Case sections searched for similar cases: what happened and what was disputed.
 CASE_SECTIONS: tuple[tuple[str, ...], ...] = (("基本案情", "问题"), ("争议焦点",))
@@ -40,7 +39,7 @@ def article_header(a: Article) -> str:
 def article_units(
     articles: Iterable[Article],
     count_tokens: Callable[[str], int],
-    max_tokens: int = MAX_TOKENS,
+    max_tokens: int = MAX_UNIT_TOKENS,
 ) -> list[Unit]:
     """One unit per article; an article longer than ``max_tokens`` becomes 款 groups."""
     out: list[Unit] = []

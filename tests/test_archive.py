@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from conftest import FakeEmbedder, FileServer
 
-from retrieval.archive import ArchiveError, export_index, install_index
+from retrieval.archive import export_index, install_index
+from retrieval.errors import ArchiveError
 from retrieval.service import Service
 
 

@@ -17,7 +17,8 @@ from streamlit.testing.v1 import AppTest
 
 from ui import accounts as acc
 from ui import cli
-from ui.accounts import AccountError, Accounts, Throttle, local_session, start_session, touch
+from ui.accounts import Accounts, Throttle, local_session, start_session, touch
+from ui.errors import AccountError
 
 HERE = Path(__file__).parent / "data" / "ui"
 REPO = Path(__file__).resolve().parents[1]

@@ -25,8 +25,9 @@ from ingest.records import (
 )
 from ui.documents import fonts
 from ui.documents.document import Block
-from ui.documents.export import ExportError, export_collection, file_name, render
+from ui.documents.export import export_collection, file_name, render
 from ui.documents.linebreak import NO_END, NO_START
+from ui.errors import ExportError
 from ui.store import CollectionStore, Item
 
 sys.path.insert(0, str(Path(__file__).parent / "data" / "ui"))

@@ -224,6 +224,7 @@ def test_fetch_index_cleans_up_after_killed_installs_and_a_full_disk(
     import hashlib
 
     from retrieval import archive as arch
+    from retrieval.errors import ArchiveError
 
     out = arch.export_index(kb, tmp_path / "pub" / "index.tar.gz")
     (kb / ".index-new-1").mkdir()  # a killed install's folder (whatever its pid says)
@@ -237,7 +238,7 @@ def test_fetch_index_cleans_up_after_killed_installs_and_a_full_disk(
 
     monkeypatch.setattr(arch, "_copy_checked", full)
     digest = hashlib.sha256(out.path.read_bytes()).hexdigest()
-    with pytest.raises(arch.ArchiveError, match="磁盘已满") as info:
+    with pytest.raises(ArchiveError, match="磁盘已满") as info:
         arch.install_index(str(out.path), digest, kb)
     assert "\n" not in info.value.line()
     assert not list(kb.glob(".index-new-*")) and not other.exists()

@@ -19,9 +19,9 @@ from ingest.cases.precedents import (
     FILENAME,
     Precedent,
     PrecedentDraft,
-    PrecedentError,
     PrecedentStore,
 )
+from ingest.errors import PrecedentError
 from ingest.names import article_label
 from ingest.records import MEDIATION, Article, IngestReport, article_id
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from ui.store import SCHEMA_VERSION, CaseDetails, CollectionStore, Party, StoreError
+from ui.errors import StoreError
+from ui.store import SCHEMA_VERSION, CaseDetails, CollectionStore, Party
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -13,7 +13,8 @@ from docx import Document
 from streamlit.testing.v1 import AppTest
 
 from ui.accounts import Accounts
-from ui.store import CaseDetails, CollectionStore, Party, StoreError, Viewer
+from ui.errors import StoreError
+from ui.store import CaseDetails, CollectionStore, Party, Viewer
 from ui.views import SERVICE_OVERRIDE
 
 sys.path.insert(0, str(Path(__file__).parent / "data" / "ui"))

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Literal, cast
 
 from ingest.atomic import replacing
-from ingest.errors import FengqiaoError
+from ui.errors import AccountError
 
 # analyst: a town's or county's 研判 staff, for whom the county analysis page is made
 Role = Literal["admin", "mediator", "analyst"]
@@ -52,10 +52,6 @@ ACCOUNT_FAILURES = 20  # on one account over all addresses (see Throttle)
 BACKOFF_BASE_SECONDS = 30.0  # then 30 s, 60 s, 120 s … per further failure
 BACKOFF_MAX_SECONDS = 15 * 60.0
 FORGET_SECONDS = 15 * 60.0  # failures older than this (with no newer one) are forgotten
-
-
-class AccountError(FengqiaoError):
-    """A user name, password or users file that cannot be used."""
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ import streamlit as st
 
 from ingest.cases.precedents import PrecedentDraft
 from ingest.records import Article
-from ui.documents.document import ExportError
 from ui.documents.drafts import (
     TITLES,
     DraftKind,
@@ -33,8 +32,9 @@ from ui.documents.export import (
 )
 from ui.documents.quoting import RecordSource
 from ui.documents.teaching import VERSION_NAMES, Version
+from ui.errors import ExportError, StoreError
 from ui.protocols import KnowledgeService
-from ui.store import CaseDetails, Item, Party, StoreError
+from ui.store import CaseDetails, Item, Party
 from ui.views import PAGE_FILES, get_store
 from ui.widgets import local_time, md
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 from ingest import userdb
+from ui.errors import StoreError
 
 ItemKind = Literal["article", "case"]
 FILENAME = "collections.sqlite3"
@@ -129,10 +130,6 @@ AUDIT_NAMES: dict[str, str] = {
 }
 ADMINS = "管理员"
 """How an owner-less 案卷 (saved before accounts, or on the local computer) names its owner."""
-
-
-class StoreError(Exception):
-    """A collection operation the user asked for cannot be done (message in Chinese)."""
 
 
 @dataclass(frozen=True)
@@ -306,8 +303,8 @@ class CollectionStore:
             (version,) = db.execute("PRAGMA user_version").fetchone()
             if version > SCHEMA_VERSION:
                 raise StoreError(
-                    f"案卷数据库 {self.path} 的版本（{version}）比本程序支持的（{SCHEMA_VERSION}）新。"
-                    "建议：升级枫桥后再打开。"
+                    f"案卷数据库 {self.path} 的版本（{version}）比本程序支持的（{SCHEMA_VERSION}）新",
+                    "升级枫桥后再打开",
                 )
             for statements in _MIGRATIONS[version:]:
                 for statement in statements:
@@ -339,14 +336,14 @@ class CollectionStore:
         """
         name = name.strip()
         if not name:
-            raise StoreError("案卷名称不能为空。建议：输入一个名称，如“张某离婚纠纷”。")
+            raise StoreError("案卷名称不能为空", "输入一个名称，如“张某离婚纠纷”")
         if len(name) > 80:
-            raise StoreError("案卷名称过长。建议：不超过 80 个字。")
+            raise StoreError("案卷名称过长", "不超过 80 个字")
         with self._write() as db:
             if db.execute("SELECT 1 FROM collections WHERE name = ?", (name,)).fetchone():
                 raise StoreError(
-                    f"已有名为“{name}”的案卷。建议：换一个名称（如加上日期或当事人），"
-                    "或在案卷列表中选择它。"
+                    f"已有名为“{name}”的案卷",
+                    "换一个名称（如加上日期或当事人），或在案卷列表中选择它",
                 )
             cur = db.execute(
                 "INSERT INTO collections (name, created, owner) VALUES (?, ?, ?)",
@@ -361,9 +358,7 @@ class CollectionStore:
         """The collection with this id, or StoreError when there is none (never a default)."""
         found = self.get(collection_id) if collection_id is not None else None
         if found is None:
-            raise StoreError(
-                "没有选定案卷，或该案卷已被删除。建议：先在案卷列表中选择或新建一个案卷。"
-            )
+            raise StoreError("没有选定案卷，或该案卷已被删除", "先在案卷列表中选择或新建一个案卷")
         return found
 
     _SELECT = (
@@ -407,13 +402,13 @@ class CollectionStore:
     def rename(self, collection_id: int, name: str) -> None:
         name = name.strip()
         if not name:
-            raise StoreError("案卷名称不能为空。建议：输入一个名称。")
+            raise StoreError("案卷名称不能为空", "输入一个名称")
         try:
             with self._write() as db:
                 self._exists(db, collection_id)
                 db.execute("UPDATE collections SET name = ? WHERE id = ?", (name, collection_id))
         except sqlite3.IntegrityError as exc:
-            raise StoreError(f"已有名为“{name}”的案卷。建议：换一个名称。") from exc
+            raise StoreError(f"已有名为“{name}”的案卷", "换一个名称") from exc
 
     def delete(self, collection_id: int, by: Viewer | None = None) -> None:
         """Delete a collection with its items, case details and parties, in one transaction.
@@ -427,8 +422,8 @@ class CollectionStore:
                 return
             if not can_delete(found, by):
                 raise StoreError(
-                    f"案卷“{found.name}”属于{found.owner_name}，只有所有者或管理员可以删除。"
-                    "建议：请所有者或管理员删除。"
+                    f"案卷“{found.name}”属于{found.owner_name}，只有所有者或管理员可以删除",
+                    "请所有者或管理员删除",
                 )
         with self._write() as db:
             if by is not None and not by.local:
@@ -450,14 +445,14 @@ class CollectionStore:
         found = self.require(collection_id)
         if not is_owner(found, by):
             raise StoreError(
-                f"案卷“{found.name}”属于{found.owner_name}，只有所有者可以更改共享。"
-                "建议：请所有者更改。"
+                f"案卷“{found.name}”属于{found.owner_name}，只有所有者可以更改共享",
+                "请所有者更改",
             )
         if sharing not in SHARING_NAMES:
             raise ValueError(f"unknown sharing {sharing!r}")
         names = tuple(sorted({n.strip() for n in names if n.strip() and n.strip() != by.user}))
         if sharing == "named" and not names:
-            raise StoreError("没有选择同事。建议：选择要共享的同事，或改为“仅自己”。")
+            raise StoreError("没有选择同事", "选择要共享的同事，或改为“仅自己”")
         if sharing != "named":
             names = ()
         with self._write() as db:
@@ -505,7 +500,7 @@ class CollectionStore:
     @staticmethod
     def _exists(db: sqlite3.Connection, collection_id: int) -> None:
         if not db.execute("SELECT 1 FROM collections WHERE id = ?", (collection_id,)).fetchone():
-            raise StoreError("案卷不存在（可能已被删除）。建议：刷新页面后重新选择案卷。")
+            raise StoreError("案卷不存在（可能已被删除）", "刷新页面后重新选择案卷")
 
     # ---- items ------------------------------------------------------------
 
@@ -615,9 +610,7 @@ class CollectionStore:
         Parties with no field entered are dropped; text is stored as typed.
         """
         if details.copies < 0 or details.copies > 99:
-            raise StoreError(
-                f"份数“{details.copies}”不合理。建议：填写 1 到 99 之间的数字，或留空。"
-            )
+            raise StoreError(f"份数“{details.copies}”不合理", "填写 1 到 99 之间的数字，或留空")
         parties = [p for p in details.parties if not p.is_empty]
         stamp = _now()
         with self._write() as db:

@@ -15,8 +15,9 @@ from retrieval.catalogue import dated_status
 from retrieval.hits import Why
 from retrieval.service import Matched
 from ui.documents.quoting import source_line
+from ui.errors import StoreError
 from ui.protocols import KnowledgeService
-from ui.store import Collection, StoreError, Viewer, is_owner
+from ui.store import Collection, Viewer, is_owner
 from ui.views import PAGE_FILES, get_store
 
 STATUS_COLOURS = {"现行有效": "green", "尚未施行": "blue", "已修改": "orange", "已废止": "red"}

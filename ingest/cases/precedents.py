@@ -23,7 +23,7 @@ from ingest.cases.classify import classify
 from ingest.cases.link import ArticleIndex, link_cases
 from ingest.cases.verdicts import judge
 from ingest.citations import extract_citations
-from ingest.errors import IngestError
+from ingest.errors import PrecedentError
 from ingest.records import DISPUTE_TYPES, MEDIATION, Case, Citation, IngestReport, Problem
 
 FILENAME = "precedents.sqlite3"
@@ -62,10 +62,6 @@ CREATE TABLE IF NOT EXISTS changes (
 """
 _NUMBER = re.compile(r"^[\w\-－—.·]{1,40}$")
 _TEXT_FIELDS = ("title", "facts", "focus", "process", "result", "agreement", "performance")
-
-
-class PrecedentError(IngestError):
-    """A record that cannot be saved as given (message and hint in Chinese); nothing was written."""
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from ingest.chinese import HAN, is_han
 from ingest.names import int_to_cn, normalise_law, repealed
 from ingest.records import Article, Citation, Verdict
-
-if TYPE_CHECKING:
-    from ingest.cases.link import ArticleIndex
 
 # A quote matching less than this (weighted) share of its character bigrams in
 # the article is flagged ``misquoted``. Chosen on the real cases against the
@@ -214,7 +211,22 @@ def similarity(quote: str, article_text: str, vocabulary: Vocabulary | None = No
     return sum(w for b, w in zip(q, weights, strict=True) if b in a) / sum(weights)
 
 
-def judge(c: Citation, index: ArticleIndex, *, case_date: str = "") -> Citation:
+class Articles(Protocol):
+    """What ``judge`` looks up: ``ingest.cases.link.ArticleIndex`` (named here by its
+    methods, so this module does not import the linker that imports it)."""
+
+    laws: set[str]
+
+    def resolve(self, law: str, key: str) -> tuple[Article | None, str]: ...
+
+    def law_name(self, law: str) -> str | None: ...
+
+    def versions_of(self, article: Article) -> list[Article]: ...
+
+    def vocabulary(self, law: str) -> Vocabulary: ...
+
+
+def judge(c: Citation, index: Articles, *, case_date: str = "") -> Citation:
     """``c`` with its verdict, resolved article, status, successor and quote similarity.
 
     A quote is compared with every version of the article the knowledge base

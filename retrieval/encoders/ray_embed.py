@@ -19,19 +19,15 @@ from typing import Any
 
 import numpy as np
 
-from retrieval.build import GROUP
+from retrieval.config import CHECKPOINT_GROUP
 from retrieval.encoders.embcache import EmbeddingCache, text_hash
 from retrieval.encoders.embedder import Embedder
-from retrieval.errors import FengqiaoError
+from retrieval.errors import FengqiaoError, RayEmbedError
 
 log = logging.getLogger(__name__)
 
 # the repository root (retrieval/encoders/ray_embed.py → three levels up): the workers import from it
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
-
-
-class RayEmbedError(FengqiaoError):
-    """The Ray cluster could not be reached or the embedding job failed (finished work is cached)."""
 
 
 @dataclass(frozen=True)
@@ -78,7 +74,7 @@ def embed_with_ray(
     cpus_per_actor: float = 1.0,
     batch_size: int = 256,
     model_batch: int = 32,
-    group: int = GROUP,
+    group: int = CHECKPOINT_GROUP,
     embedder_factory: Callable[[], Embedder] | None = None,
     num_cpus: int | None = None,
     runtime_env: dict[str, Any] | None = None,

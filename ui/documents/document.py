@@ -26,10 +26,6 @@ BlockKind = Literal[
 Layout = Literal["plain", "official"]
 
 
-class ExportError(Exception):
-    """An export that cannot be made (one-line Chinese message with a 建议)."""
-
-
 # Characters that separate lines in the sources we meet (CSV cells from spreadsheets use
 # \x0b for a line break inside a cell; Word's "manual line break" arrives as \x0b too).
 _LINE_SEPARATORS = dict.fromkeys(map(ord, "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"), "\n")

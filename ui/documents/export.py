@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Literal
 
 from ingest.records import Article, Case
-from ui.documents.document import Block, ExportError, Layout, to_markdown
+from ui.documents.document import Block, Layout, to_markdown
 from ui.documents.drafts import TITLES, DraftKind, draft_blocks, printable
 from ui.documents.guidance_blocks import guidance_blocks
 from ui.documents.quoting import (
@@ -39,7 +39,6 @@ __all__ = [
     "MIME",
     "Block",
     "Entry",
-    "ExportError",
     "Format",
     "RecordSource",
     "article_meta",

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from ui.documents.document import ExportError
+from ui.errors import FontError
 
 logger = logging.getLogger(__name__)
 
@@ -25,10 +25,6 @@ INSTALL_HINT = (
 )
 
 Style = Literal["serif", "sans"]
-
-
-class FontError(ExportError):
-    """No usable CJK font for PDF export (message in Chinese, with a hint)."""
 
 
 @dataclass(frozen=True)
@@ -129,7 +125,7 @@ def parse_env(value: str) -> FontFile:
     path, _, index = value.strip().partition("#")
     if index and not index.isdigit():
         raise FontError(
-            f"环境变量 {ENV} 的字体序号“{index}”不是数字。建议：写成“/路径/字体.ttc#0”的形式。"
+            f"环境变量 {ENV} 的字体序号“{index}”不是数字", "写成“/路径/字体.ttc#0”的形式"
         )
     file = Path(path).expanduser()
     return FontFile(file, int(index or 0), file.stem, "serif")
@@ -164,7 +160,7 @@ def _find(env_value: str) -> PdfFonts:
             first = _register(chosen)
         except FontError as exc:
             # An explicit choice that fails is an error, never a silent switch to another font.
-            raise FontError(f"{exc}（来自环境变量 {ENV}）。建议：{INSTALL_HINT}。") from exc
+            raise FontError(f"{exc.message}（来自环境变量 {ENV}）", INSTALL_HINT) from exc
         files, names = [chosen], [first]
     else:
         files, names = [], []
@@ -181,7 +177,7 @@ def _find(env_value: str) -> PdfFonts:
             logger.info("PDF font skipped: %s", exc)
     if not names:
         raise FontError(
-            f"找不到可嵌入 PDF 的中文字体，无法导出 PDF。建议：{INSTALL_HINT}；或改为导出 DOCX。"
+            "找不到可嵌入 PDF 的中文字体，无法导出 PDF", f"{INSTALL_HINT}；或改为导出 DOCX"
         )
     if env_value:
         body = heading = names[0]

@@ -11,7 +11,7 @@ from reportlab.platypus import Flowable
 
 from ui.documents.fonts import PdfFonts, has_glyph
 from ui.documents.linebreak import break_lines
-from ui.documents.render_pdf import ParaStyle
+from ui.documents.pdf_style import ParaStyle
 
 _PAD = 6.0  # inner padding of a boxed paragraph
 _MAX_STRETCH = 0.15  # at most this many ems between two characters when justifying; else ragged

@@ -5,28 +5,14 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any
 
 from ui.documents.document import Block, Layout
-from ui.documents.fonts import FontError, PdfFonts, has_glyph, pdf_fonts
+from ui.documents.fonts import PdfFonts, has_glyph, pdf_fonts
+from ui.documents.pdf_style import ParaStyle
+from ui.errors import FontError
 
-Align = Literal["left", "center", "right", "justify"]
 MM = 72 / 25.4
-
-
-@dataclass(frozen=True)
-class ParaStyle:
-    role: Literal["body", "heading"] = "body"
-    size: float = 10.5
-    leading: float = 17.0
-    align: Align = "justify"
-    first_indent: float = 0.0  # in characters (em of this size): 首行缩进
-    left_indent: float = 0.0  # points
-    space_before: float = 0.0
-    space_after: float = 3.0
-    color: str = "#000000"
-    box: bool = False
-    keep_with_next: bool = False  # a heading never ends a page
 
 
 @dataclass(frozen=True)
@@ -133,8 +119,8 @@ def to_pdf(blocks: Sequence[Block], layout: Layout = "plain") -> bytes:
     missing = missing_glyphs(blocks, fonts)
     if missing:
         raise FontError(
-            f"PDF 字体中没有这些字符，印出来会是方框：{missing}。"
-            "建议：删去或改写这些字符后再导出，或改为导出 DOCX。"
+            f"PDF 字体中没有这些字符，印出来会是方框：{missing}",
+            "删去或改写这些字符后再导出，或改为导出 DOCX",
         )
     title = next((b.text for b in blocks if b.kind == "title"), "枫桥导出")
     page = PAGES[layout]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from ingest.records import Article, Case
-from ui.documents.document import Block, ExportError
+from ui.documents.document import Block
 from ui.documents.quoting import (
     Entry,
     RecordSource,
@@ -19,6 +19,7 @@ from ui.documents.quoting import (
     quote_blocks,
     source_line,
 )
+from ui.errors import ExportError
 
 Version = Literal["student", "teacher"]
 VERSION_NAMES: dict[str, str] = {"student": "学生版", "teacher": "教师版"}
@@ -195,7 +196,7 @@ def teaching_blocks(
     """
     cases = [(e, e.record) for e in entries if isinstance(e.record, Case)]
     if not cases:
-        raise ExportError("该案卷中没有案例，无法生成教学集。建议：先从“类似案例”中加入案例。")
+        raise ExportError("该案卷中没有案例，无法生成教学集", "先从“类似案例”中加入案例")
     blocks = [
         Block("title", f"教学集（{VERSION_NAMES[version]}）：{name}"),
         Block("meta", f"共 {len(cases)} 个案例 · 案例文本已匿名化 · 枫桥"),

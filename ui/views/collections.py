@@ -14,15 +14,15 @@ import streamlit as st
 
 from ingest.records import Article, Case
 from ui import auth
-from ui.accounts import AccountError, Accounts
+from ui.accounts import Accounts
 from ui.casefile import details_form, details_view, exports, record_button
+from ui.errors import AccountError, StoreError
 from ui.protocols import KnowledgeService
 from ui.store import (
     SHARING_NAMES,
     Collection,
     Item,
     Sharing,
-    StoreError,
     Viewer,
     can_delete,
     is_owner,
