@@ -3,6 +3,7 @@ article facts, candidate features, training, save/load."""
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,12 @@ import pytest
 
 from bench import rank as R
 from ingest.records import Article
+
+# research only (bench/requirements.txt; .ci/run installs it, so CI runs these)
+needs_lightgbm = pytest.mark.skipif(
+    importlib.util.find_spec("lightgbm") is None,
+    reason="lightgbm: pip install -r bench/requirements.txt",
+)
 
 
 def _art(law: str, n: int, text: str, path: tuple[str, ...], level: str = "法律") -> Article:
@@ -140,6 +147,7 @@ def _synthetic(rng: np.random.Generator, n: int) -> list[tuple[np.ndarray, np.nd
     return out
 
 
+@needs_lightgbm
 def test_train_learns_and_round_trips(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     model = R.train(_synthetic(rng, 300), params=R.TrainParams(rounds=40, min_data_in_leaf=20))
@@ -159,6 +167,7 @@ def test_train_learns_and_round_trips(tmp_path: Path) -> None:
     )
 
 
+@needs_lightgbm
 def test_load_refuses_a_model_of_other_features(tmp_path: Path) -> None:
     import lightgbm as lgb
 
@@ -176,6 +185,7 @@ def test_load_refuses_a_model_of_other_features(tmp_path: Path) -> None:
         R.Ranker.load(path)
 
 
+@needs_lightgbm
 def test_train_needs_a_relevant_candidate() -> None:
     x = np.zeros((3, len(R.FEATURES)), np.float32)
     with pytest.raises(ValueError):
