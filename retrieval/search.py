@@ -192,16 +192,18 @@ class Searcher:
         cited = cite.find_citations(question, self.catalogue.law_names)
         timings["citations"] = _ms(t)
         t = time.perf_counter()
+        # two vectors: cases are questions too, matched with the base encoder's vector
+        # (their floors were calibrated on it); articles with the query-adapted one
         qvec = (
             self.embedder.encode_queries([question])[0]
             if (cfg.semantic or cfg.precedent or encode)
             else None
         )
         qtext = vocab.expand_text(question) if cfg.expand else question
-        # cases are questions too: they are matched with the plain question's vector
-        avec = qvec
-        if cfg.expand_dense and cfg.semantic and qtext != question:
-            avec = self.embedder.encode_queries([qtext])[0]
+        avec = None
+        if cfg.semantic:
+            dense_text = qtext if cfg.expand_dense else question
+            avec = self.embedder.encode_article_queries([dense_text])[0]
         timings["encode"] = _ms(t)
         t = time.perf_counter()
         tokens = self.tokenizer(qtext)

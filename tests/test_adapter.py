@@ -93,8 +93,10 @@ def test_base_switch_turns_the_adapter_off(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-def test_shipped_adapter_moves_questions_not_passages(monkeypatch):
-    """The file in git loads, names itself in ``query_key``, and changes only questions."""
+def test_shipped_adapter_moves_article_questions_only(monkeypatch):
+    """The file in git loads, names itself in ``query_key``, and changes only the question
+    vector searched against articles: the case-side vector (precedent and similar-case
+    floors) and passages stay the base model's."""
     from retrieval.embedder import STEmbedder
 
     assert adapter.ADAPTER_FILE.is_file(), "models/e5-query-adapter.safetensors is shipped"
@@ -107,14 +109,19 @@ def test_shipped_adapter_moves_questions_not_passages(monkeypatch):
     assert adapted.key == base.key and base.query_key == base.key
     assert adapted.query_key == f"{base.key}-qa-{adapter.adapter_digest(adapter.ADAPTER_FILE)}"
     q = ["公司拖欠我三个月工资，我能不能辞职还要经济补偿？"]
-    va, vb = adapted.encode_queries(q)[0], base.encode_queries(q)[0]
+    va, vb = adapted.encode_article_queries(q)[0], base.encode_queries(q)[0]
     assert np.linalg.norm(va) == pytest.approx(1.0, abs=1e-4)
     assert 0.5 < float(va @ vb) < 0.999
+    assert np.allclose(adapted.encode_queries(q), vb, atol=1e-6)
+    assert np.allclose(base.encode_article_queries(q), vb, atol=1e-6)
     p = ["用人单位未及时足额支付劳动报酬的，劳动者可以解除劳动合同。"]
     assert np.allclose(adapted.encode_passages(p), base.encode_passages(p), atol=1e-6)
-    # the default engine, exported from the adapted folder, gives the torch vectors
+    # the default engine, exported from the adapted folder (its layer in fp32), gives the
+    # torch vectors on both sides; passages go through the base export
     monkeypatch.delenv(adapter.MODEL_ENV)
     onnx = STEmbedder(query_engine="onnx")
     onnx.prepare_query_engine()
     assert onnx.query_engine == "onnx" and onnx.query_key == adapted.query_key
-    assert float(onnx.encode_queries(q)[0] @ va) > 0.9999
+    assert float(onnx.encode_article_queries(q)[0] @ va) > 0.9999
+    assert float(onnx.encode_queries(q)[0] @ vb) > 0.9999
+    assert float(onnx.encode_passages(p)[0] @ base.encode_passages(p)[0]) > 0.9999
