@@ -121,6 +121,19 @@ def grid(kind: str, base: SearchConfig) -> list[SearchConfig]:
             )
     elif kind == "none":
         pass
+    elif kind == "dual":
+        for total, base_share in itertools.product((0.6, 0.7), (0.0, 0.25, 0.5, 0.75, 1.0)):
+            w_base = round(total * base_share, 3)
+            name = f"{base.name}|sem{total}-base{base_share}"
+            out.append(
+                replace(
+                    base,
+                    name=name,
+                    w_semantic=round(total - w_base, 3),
+                    w_semantic_base=w_base,
+                    w_keyword=round(1.0 - total, 2),
+                )
+            )
     elif kind == "fusion":
         for w_sem, w_prec, w_law in itertools.product(
             (0.5, 0.6, 0.7, 0.8), (1.5, 2.0, 3.0), (0.25, 0.5, 0.75)
@@ -163,7 +176,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--kb", required=True)
     ap.add_argument(
-        "--grid", choices=("trust", "shape", "expand", "fusion", "none"), default="trust"
+        "--grid", choices=("trust", "shape", "expand", "fusion", "none", "dual"), default="trust"
     )
     ap.add_argument(
         "--adapters", type=Path, help="folder of fold-FAMILY.safetensors query adapters"
@@ -193,6 +206,8 @@ def main() -> int:
     # weight below 1 fuses from the same one); 1 appends the terms to the question
     union, split = replace(base, expand_weight=1.0), replace(base, expand_weight=0.5)
     both = args.grid == "expand"
+    # the base vector's article run is made only when some setting weighs it
+    first_cfg = replace(base, w_semantic_base=max(c.w_semantic_base for c in cfgs))
     firsts: dict[str, list[tuple[Query, FirstStage, FirstStage | None, Filters]]] = {}
     for name, path in SETS.items():
         if args.adapters:
@@ -203,7 +218,7 @@ def main() -> int:
         rows = []
         for q in qs:
             flt = leave_out(q, "source")
-            first = searcher.first_stage(q.query, flt=flt, cfg=base, n_cases=N_CASES)
+            first = searcher.first_stage(q.query, flt=flt, cfg=first_cfg, n_cases=N_CASES)
             other = None
             if both:
                 alt = union if base.expand_weight < 1.0 else split

@@ -37,6 +37,7 @@ class FirstStage:
     case_cos: dict[str, float]
     timings: dict[str, float] = field(default_factory=dict)
     expansion: dict[str, float] | None = None  # vocabulary terms' BM25 run (expand_weight < 1)
+    semantic_base: dict[str, float] | None = None  # articles by the base vector (w_semantic_base)
 
 
 def _run(scored: Sequence[Scored]) -> dict[str, float]:
@@ -226,7 +227,12 @@ class Searcher:
         t = time.perf_counter()
         case_hits, case_cos = self._case_hits(tokens, qvec, flt, n_cases, cfg)
         timings["cases"] = _ms(t)
-        return FirstStage(cited, tokens, keyword, semantic, case_hits, case_cos, timings, expansion)
+        semantic_base = None
+        if cfg.semantic and cfg.w_semantic_base > 0 and qvec is not None:
+            semantic_base = _run(store.dense(qvec, flt, cfg.depth))
+        return FirstStage(
+            cited, tokens, keyword, semantic, case_hits, case_cos, timings, expansion, semantic_base
+        )
 
     def fuse(
         self,
@@ -247,6 +253,9 @@ class Searcher:
         if first.semantic is not None:
             runs.append(first.semantic)
             weights.append(cfg.w_semantic)
+        if first.semantic_base is not None and cfg.w_semantic_base > 0:
+            runs.append(first.semantic_base)
+            weights.append(cfg.w_semantic_base)
         calibrated = [True] * len(runs)
         n = len(runs)  # the retrievers' runs; precedent evidence follows
         if cfg.precedent and first.case_hits:
