@@ -158,8 +158,8 @@ def grid(kind: str, base: SearchConfig) -> list[SearchConfig]:
 
 def fold_embedder(folder: Path, set_name: str):  # type: ignore[no-untyped-def]
     """The product's embedder with the query adapter trained without ``set_name``'s family."""
-    from retrieval.adapter import ADAPTER_FILE, MODEL_ENV
-    from retrieval.embedder import STEmbedder
+    from retrieval.encoders.adapter import ADAPTER_FILE, MODEL_ENV
+    from retrieval.encoders.embedder import STEmbedder
 
     fold = FOLD_ADAPTER.get(set_name)
     # the everyday set is in no family: the adapter trained on all of them

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from retrieval import adapter
+from retrieval.encoders import adapter
 from retrieval.errors import ModelError
 
 safetensors_numpy = pytest.importorskip("safetensors.numpy")
@@ -53,7 +53,7 @@ def test_adapter_deltas_are_added_to_the_base_weights(base_dir, tmp_path):
 
 
 def test_export_keeps_the_adapted_layers_out_of_4_bit(base_dir, tmp_path, monkeypatch):
-    from retrieval import onnx_query
+    from retrieval.encoders import onnx_query
 
     def fake_export(model_dir, out, onnx_file):
         np.save(out / onnx_query.WORD_EMBEDDINGS, np.zeros((3, 4), np.float32))
@@ -97,7 +97,7 @@ def test_shipped_adapter_moves_article_questions_only(monkeypatch):
     """The file in git loads, names itself in ``query_key``, and changes only the question
     vector searched against articles: the case-side vector (precedent and similar-case
     floors) and passages stay the base model's."""
-    from retrieval.embedder import STEmbedder
+    from retrieval.encoders.embedder import STEmbedder
 
     assert adapter.ADAPTER_FILE.is_file(), "models/e5-query-adapter.safetensors is shipped"
     assert adapter.ADAPTER_FILE.stat().st_size <= 16 * 2**20

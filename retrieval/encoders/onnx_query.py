@@ -105,7 +105,7 @@ def export_onnx(model_dir: Path, *, variants: Sequence[str] = ("q4",)) -> Path:
     try:
         fp32 = tmp / VARIANTS["fp32"]
         _export_fp32(model_dir, tmp, fp32)
-        from retrieval.adapter import adapted_layers
+        from retrieval.encoders.adapter import adapted_layers
 
         # layers a query adapter changed stay fp32 (4-bit would round the change away)
         keep = adapted_layers(model_dir)

@@ -21,7 +21,7 @@ from retrieval.errors import ModelError
 
 log = logging.getLogger(__name__)
 
-ADAPTER_FILE = Path(__file__).resolve().parent.parent / "models" / "e5-query-adapter.safetensors"
+ADAPTER_FILE = Path(__file__).resolve().parents[2] / "models" / "e5-query-adapter.safetensors"
 MODEL_ENV = "FENGQIAO_MODEL"
 """``base``: questions use the unadapted e5; unset or ``adapted``: the shipped adapter; a
 ``.safetensors`` path: that adapter file instead."""
