@@ -555,7 +555,15 @@ def ship(
         k: v.to(dtype=__import__("torch").float16).contiguous() for k, v in top.delta().items()
     }
     out.parent.mkdir(parents=True, exist_ok=True)
+    # the query sources whose questions trained it: `fengqiao eval` on them is in-sample
+    trained_on = [
+        src
+        for fam in FAMILIES
+        if fam != hold_out
+        for src in (("lawyer-llama", "zixun") if fam == "llama" else (fam,))
+    ]
     meta = {
+        "trained_on": ",".join(trained_on),
         "recipe": json.dumps(recipe.__dict__),
         "alpha": str(alpha),
         "seed": str(SEED),

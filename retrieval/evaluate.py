@@ -152,6 +152,10 @@ class EvalResult:
     query_key: str = ""
     """The article-side question encoder (the base model's key plus any query adapter):
     figures are held out only with an adapter trained without the queries' family."""
+    adapter_saw: tuple[str, ...] = ()
+    """Sources of these queries whose questions trained the query adapter: non-empty, the
+    figures are in-sample for the adapter (evaluate with ``FENGQIAO_MODEL`` set to an
+    adapter trained without them, ``bench/adapt_e5.py ship --hold-out``)."""
 
     @property
     def metrics(self) -> dict[str, float]:
@@ -168,6 +172,7 @@ class EvalResult:
                 "retriever": self.default,
                 "model": self.model,
                 "query_key": self.query_key,
+                "adapter_saw": list(self.adapter_saw),
                 "leave": self.leave,
                 "settings": self.settings.get(self.default, {}),
             },
@@ -200,6 +205,13 @@ class _MemoEmbedder:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
+
+
+def _adapter_trained_on(embedder: Any) -> tuple[str, ...]:
+    """Query sources that trained the embedder's article-side adapter (none when it has none)."""
+    if getattr(embedder, "query_key", "") == getattr(embedder, "key", ""):
+        return ()
+    return tuple(getattr(embedder, "adapter_trained_on", ()))
 
 
 def evaluate(
@@ -256,4 +268,5 @@ def evaluate(
         leave=leave,
         settings={c.name: asdict(c) for c in cfgs},
         query_key=str(getattr(real, "query_key", getattr(real, "key", ""))),
+        adapter_saw=tuple(sorted({q.source for q in qs} & set(_adapter_trained_on(real)))),
     )

@@ -46,6 +46,17 @@ def shipped_adapter(path: Path = ADAPTER_FILE) -> Path | None:
     return path if path.is_file() else None
 
 
+def trained_on(path: Path) -> tuple[str, ...]:
+    """The query sources (``equals``, ``zixun``, …) whose labelled questions trained the
+    adapter file, from its metadata (written by ``bench/adapt_e5.py ship``); evaluating
+    on them measures the adapter in-sample."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="numpy") as f:
+        meta = f.metadata() or {}
+    return tuple(s for s in meta.get("trained_on", "").split(",") if s)
+
+
 def adapted_layers(model_dir: Path) -> list[int]:
     """The layers an adapter changed in ``model_dir`` ([] for a model folder without one)."""
     try:

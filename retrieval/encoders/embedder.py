@@ -12,7 +12,13 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from retrieval.encoders.adapter import MODEL_ENV, adapted_dir, adapter_digest, shipped_adapter
+from retrieval.encoders.adapter import (
+    MODEL_ENV,
+    adapted_dir,
+    adapter_digest,
+    shipped_adapter,
+    trained_on,
+)
 from retrieval.errors import ModelError
 
 log = logging.getLogger(__name__)
@@ -182,10 +188,13 @@ class STEmbedder:
         # (passages, and so ``key`` and every built index, stay the base model's)
         adapter = shipped_adapter() if default else None
         self._query_path, self._adapter = local, ""
+        self.adapter_trained_on: tuple[str, ...] = ()
+        """Query sources whose questions trained the article-side adapter (in-sample)."""
         if adapter is not None:
             try:
                 self._query_path = adapted_dir(local, adapter)
                 self._adapter = f"qa-{adapter_digest(adapter)}"
+                self.adapter_trained_on = trained_on(adapter)
             except Exception as e:  # noqa: BLE001 - questions then use the base model, as before
                 log.warning(
                     "query adapter %s not applied, questions use the base e5: %s", adapter, e
