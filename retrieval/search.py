@@ -180,6 +180,12 @@ class Searcher:
             timings_ms=timings,
         )
 
+    @property
+    def _adapts(self) -> bool:
+        """Whether articles get their own (query-adapted) question vector."""
+        key = getattr(self.embedder, "key", "")
+        return str(getattr(self.embedder, "query_key", key)) != key
+
     def first_stage(
         self, question: str, *, flt: Filters, cfg: SearchConfig, n_cases: int, encode: bool = False
     ) -> FirstStage:
@@ -206,7 +212,10 @@ class Searcher:
         avec = None
         if cfg.semantic:
             dense_text = qtext if cfg.expand_dense else question
-            avec = self.embedder.encode_article_queries([dense_text])[0]
+            if dense_text == question and qvec is not None and not self._adapts:
+                avec = qvec  # no query adapter: one encoder, one vector
+            else:
+                avec = self.embedder.encode_article_queries([dense_text])[0]
         timings["encode"] = _ms(t)
         t = time.perf_counter()
         tokens = self.tokenizer(qtext)

@@ -211,6 +211,7 @@ def test_articles_use_the_article_side_vector_and_cases_the_base_one(tiny_kb_dir
         def __init__(self, moved_to: str) -> None:
             super().__init__()
             self.moved_to, self.asked = moved_to, []
+            self.query_key = f"{self.key}-moved"
 
         def encode_article_queries(self, texts):
             self.asked += list(texts)
@@ -232,3 +233,26 @@ def test_articles_use_the_article_side_vector_and_cases_the_base_one(tiny_kb_dir
     assert [c.record.id for c in got.cases] == [
         c.record.id for c in base.search(q, k=5, config=dense).cases
     ]
+
+
+def test_without_an_adapter_a_question_is_encoded_once(tiny_kb_dir):
+    from conftest import FAKE_CONFIG, FakeEmbedder
+
+    from retrieval.service import Service
+
+    class Counting(FakeEmbedder):
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoded: list[str] = []
+
+        def encode_queries(self, texts):
+            self.encoded += list(texts)
+            return super().encode_queries(texts)
+
+        def encode_article_queries(self, texts):
+            self.encoded += list(texts)
+            return super().encode_queries(texts)
+
+    emb = Counting()
+    Service.load(tiny_kb_dir, embedder=emb, config=FAKE_CONFIG).search("邻居装修噪声太大", k=5)
+    assert emb.encoded.count("邻居装修噪声太大") == 1
