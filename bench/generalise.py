@@ -30,6 +30,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -59,14 +60,27 @@ Swap = Callable[[Q, Scores, np.ndarray], np.ndarray]
 
 
 class CachedQueries:
-    """The knowledge base's query encoder behind the pool's vector cache, so the shipped
-    first stage encodes each question once across runs of the study."""
+    """The knowledge base's query encoder behind vector caches, so the shipped first stage
+    encodes each question once across runs of the study. The base vector comes from the
+    pool's cache; the article-side (query-adapted) one is kept here; ``key`` and
+    ``query_key`` are the encoder's, so the Searcher adapts exactly as it does in use."""
 
-    def __init__(self, pool: Pool) -> None:
+    def __init__(self, pool: Pool, embedder: Any) -> None:
         self.pool = pool
+        self.embedder = embedder
+        self.key = embedder.key
+        self.query_key = getattr(embedder, "query_key", embedder.key)
+        self._articles: dict[str, np.ndarray] = {}
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         return self.pool.encode(texts)
+
+    def encode_article_queries(self, texts: list[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._articles]
+        if missing:
+            vecs = self.embedder.encode_article_queries(missing)
+            self._articles.update(zip(missing, np.asarray(vecs, np.float32), strict=True))
+        return np.stack([self._articles[t] for t in texts])
 
 
 class Bench:
@@ -85,7 +99,7 @@ class Bench:
         self.qs = [q for q in qs if any(g in known for g in q.gold)]
         self.scores = pool.all_scores(self.qs)
         self.searcher: Searcher = pool.kb.searcher  # type: ignore[attr-defined]
-        self.searcher.embedder = CachedQueries(pool)  # type: ignore[assignment]
+        self.searcher.embedder = CachedQueries(pool, self.searcher.embedder)  # type: ignore[assignment]
         self._first: dict[tuple, FirstStage] = {}
         self._ok: dict[Hidden, np.ndarray] = {}
 
@@ -120,6 +134,7 @@ class Bench:
             cfg.expand,
             cfg.expand_dense,
             cfg.expand_weight < 1.0,
+            cfg.w_semantic_base > 0,
             cfg.depth,
             cfg.precedent_cases,
             cfg.case_depth,
@@ -136,6 +151,7 @@ class Bench:
             keyword=first.keyword if cfg.keyword else None,
             expansion=first.expansion if cfg.keyword else None,
             semantic=first.semantic if cfg.semantic else None,
+            semantic_base=first.semantic_base if cfg.semantic else None,
         )
 
     def run(self, scores: np.ndarray, cfg: SearchConfig, positive: bool) -> dict[str, float]:
