@@ -265,3 +265,28 @@ def test_pages_take_only_types_from_retrieval() -> None:
     """A page draws what the service hands it: from ``retrieval`` it imports records,
     dataclasses, Protocols and constants, never a function that computes."""
     assert page_imports_of_functions() == []
+
+
+def test_every_error_lives_in_an_errors_module_under_fengqiao_error() -> None:
+    """Errors are one family: defined in their package's ``errors.py``, all under
+    ``FengqiaoError``, so the CLI and the pages print any of them as one line."""
+    import importlib
+
+    from ingest.errors import FengqiaoError
+
+    outside, loose = [], []
+    for name, path in modules().items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in tree.body:
+            if not isinstance(node, ast.ClassDef):
+                continue
+            bases = [ast.unparse(b) for b in node.bases]
+            if not any(b.endswith(("Error", "Exception")) for b in bases):
+                continue
+            if path.name != "errors.py":
+                outside.append(f"{name}.{node.name}")
+            elif not issubclass(getattr(importlib.import_module(name), node.name), FengqiaoError):
+                loose.append(f"{name}.{node.name}")
+    assert outside == [] and loose == [], (
+        f"outside errors.py: {outside}; not FengqiaoError: {loose}"
+    )
