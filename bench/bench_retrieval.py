@@ -19,6 +19,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from ui.sample_questions import SHORT  # noqa: E402
+
 TARGETS = {  # issues 5 and 14
     "short query median ms": 30.0,
     "short query p95 ms": 60.0,
@@ -30,30 +32,7 @@ TARGETS = {  # issues 5 and 14
 }
 
 
-# Questions as a mediator types them (written for this benchmark, not from any data set):
-# short, lay wording. lawbench-3-8's consultations average 58 characters; these 15.
-SHORT_QUESTIONS = (
-    "老公打我怎么办",
-    "包工头跑了工资谁给",
-    "邻居装修噪音很大晚上也施工",
-    "宅基地边界有争议",
-    "彩礼要退吗",
-    "离婚孩子归谁",
-    "借钱不还有借条",
-    "电动车撞了人谁赔",
-    "楼上漏水泡坏了我家",
-    "公司不签劳动合同",
-    "工伤老板不认",
-    "房东不退押金",
-    "父母赡养费怎么分",
-    "遗嘱有效吗",
-    "狗咬人主人要赔吗",
-    "租的房子被卖了",
-    "加班费不给",
-    "网购买到假货",
-    "邻居占了我的路",
-    "婚前买的房离婚怎么分",
-)
+SHORT_QUESTIONS = SHORT  # short lay wording as a mediator types it (ui/sample_questions.py)
 
 
 def rss_mb() -> float:

@@ -14,6 +14,7 @@ from ui import auth
 from ui.citation import opened_citation
 from ui.guidance_panel import guidance_panel, risk_banner
 from ui.protocols import KnowledgeService
+from ui.sample_questions import EXAMPLES
 from ui.views import get_service
 from ui.widgets import (
     article_card,
@@ -29,12 +30,6 @@ from ui.widgets import (
     short_citation,
 )
 
-EXAMPLES = (
-    "男方不同意离婚，女方可以怎么办？",
-    "邻居装修噪音很大，晚上也施工，怎么处理？",
-    "老板拖欠工资不给，怎么维权？",
-    "民法典第1079条",
-)
 LEVELS = ("法律", "行政法规", "司法解释", "地方性法规", "部门规章", "用户文件")
 # Results shown in each tab before 显示其余: a results page stays a few screens long.
 # (A comment, not a docstring: Streamlit would print a bare string in a page script.)
