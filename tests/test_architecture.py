@@ -11,6 +11,7 @@ understood, or moved, one without the other).
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,7 @@ def _module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+@functools.cache
 def modules() -> dict[str, Path]:
     out = {}
     for pkg in PACKAGES:
@@ -78,6 +80,7 @@ def _imports(tree: ast.AST) -> Iterator[Found]:
     yield from walk(tree, False, False)
 
 
+@functools.cache
 def edges() -> list[Edge]:
     """Imports between modules of the tree (``from pkg import module`` resolves to the module)."""
     known = modules()
@@ -201,6 +204,11 @@ def test_layers_import_downwards_only() -> None:
     assert wrong == []
 
 
+@functools.cache
+def _parsed(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"), str(path))
+
+
 def _definition(module: str, name: str, known: dict[str, Path], seen: int = 0) -> str:
     """What ``name`` is in ``module``: class, constant (an UPPER_CASE or CapWords
     assignment: a value or a type alias), function, module or unknown; re-exports are
@@ -210,8 +218,7 @@ def _definition(module: str, name: str, known: dict[str, Path], seen: int = 0) -
     path = known.get(module)
     if path is None or seen > 10:
         return "unknown"
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    for node in tree.body:
+    for node in _parsed(path).body:
         if isinstance(node, ast.ClassDef) and node.name == name:
             return "class"
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
