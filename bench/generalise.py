@@ -39,6 +39,7 @@ sys.path.insert(0, str(REPO))
 
 from bench import rank as R  # noqa: E402
 from bench.harness import EVAL, Pool, Q, Scores, case_questions, read_set  # noqa: E402
+from ingest.atomic import write_text  # noqa: E402
 from retrieval import fusion  # noqa: E402
 from retrieval.bm25 import BM25Index  # noqa: E402
 from retrieval.config import CONFIGS, SearchConfig  # noqa: E402
@@ -518,7 +519,7 @@ def main() -> int:
     def put(key: str, lines: list[str]) -> None:
         res[key] = lines
         print("\n".join(lines), flush=True)
-        saved.write_text(json.dumps(res, ensure_ascii=False, indent=1))
+        write_text(saved, json.dumps(res, ensure_ascii=False, indent=1))  # reread by --levers
 
     h = CONFIGS["hybrid"]
     if "baseline" in want:

@@ -27,6 +27,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from ingest.atomic import replacing  # noqa: E402
 from ingest.names import canonical_law  # noqa: E402
 from ingest.records import Article, Case  # noqa: E402
 from retrieval import vocab  # noqa: E402
@@ -160,7 +161,9 @@ class Pool:
             for t, v in zip(missing, vecs, strict=True):
                 self._qcache[hashlib.sha1(t.encode()).hexdigest()] = np.asarray(v, np.float32)
             if self._qcache_path is not None:
-                np.savez(self._qcache_path, **self._qcache)
+                # atomic: the next run reads this cache (a killed run must not break it)
+                with replacing(self._qcache_path) as tmp, open(tmp, "wb") as f:
+                    np.savez(f, **self._qcache)
         return np.stack([self._qcache[k] for k in keys])
 
     def _per_parent(self, unit_scores: np.ndarray, parent: np.ndarray, n: int) -> np.ndarray:
