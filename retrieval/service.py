@@ -349,6 +349,9 @@ class Service:
         self._precedents: PrecedentStore | None = None
         self._precedent_token = 0
         self._sync_lock = threading.Lock()
+        from retrieval.county.shared import SharedPrecedents  # issue 24: other committees' cases
+
+        self.shared = SharedPrecedents.for_kb(kb_dir, embedder, cases)
         if kb_dir is not None:
             from ingest.cases.precedents import FILENAME
 
@@ -573,6 +576,7 @@ class Service:
             str(self.manifest.get("created", ""))
             + str(self.manifest.get("corpus", {}).get("checksum", id(self)))
             + f"+p{self._precedent_token}"
+            + (f"+c{self.shared.generation}" if self.shared is not None else "")
         )
 
     # ---- questions ------------------------------------------------------------------
@@ -603,6 +607,8 @@ class Service:
             related=self.related_interpretations,
             term_share=self.catalogue.term_share,
         )
+        if self.shared is not None:  # issue 24: the county's shared cases join the similar ones
+            result = self.shared.join(question, result, k_cases, filters, config or self.config)
         cited = tuple(CitedArticle(c, self._cited(c)) for c in result.cited)
         guidance = self.guidance(question, result, filters)
         ms = round((time.perf_counter() - start) * 1000, 1)
@@ -647,7 +653,8 @@ class Service:
         return self.catalogue.article(article_id)
 
     def case(self, case_id: str) -> Case | None:
-        return self.cases.get(case_id)
+        found = self.cases.get(case_id)
+        return found if found is not None or self.shared is None else self.shared.case(case_id)
 
     def lookup(self, law: str, article: str, version: str = "") -> Article | None:
         return self.catalogue.lookup(law, article, version)
