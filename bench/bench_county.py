@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -48,12 +49,18 @@ def timed(fn: Callable[[], object], runs: int = 5) -> tuple[float, float]:
 
 
 def page_queries(uri: str, records: int) -> None:
-    t = time.perf_counter()
-    n = syn.load(uri, syn.model_for(records, end=END, trends=syn.demo_trends(END)))
-    load_s = time.perf_counter() - t
-    print(
-        f"loaded {n:,} synthetic records in {load_s:.1f} s ({n / load_s:,.0f} records/s, COPY + aggregates)"
-    )
+    if records > 0:
+        t = time.perf_counter()
+        n = syn.load(uri, syn.model_for(records, end=END, trends=syn.demo_trends(END)))
+        load_s = time.perf_counter() - t
+        print(
+            f"loaded {n:,} synthetic records in {load_s:.1f} s ({n / load_s:,.0f} records/s, COPY + aggregates)"
+        )
+        print(f"database: {uri}", flush=True)
+    else:  # --database: the records a previous run loaded (kept with --keep)
+        with an.open_store(uri, demo=True) as conn:
+            row = conn.execute("SELECT count(*) FROM records").fetchone()
+            n = int(row[0]) if row else 0
     with an.open_store(uri, demo=True) as conn:
         agg = conn.execute("SELECT count(*) FROM monthly_stats").fetchone()
         print(f"monthly_stats rows: {agg[0] if agg else 0:,}")
@@ -78,6 +85,105 @@ def page_queries(uri: str, records: int) -> None:
         for name, fn in rows:
             med, worst = timed(fn)
             print(f"| {name} | {med:.0f} | {worst:.0f} |")
+
+
+def first_view(database: str, folder: Path) -> None:
+    """The 研判 page's first view in a fresh process after a cold server start, twice.
+
+    Each run restarts the kept server with its files dropped from the page cache, then
+    starts a new Python process: ``steps`` times what the page does by direct calls (the
+    old path: imports, a new connection, the queries, the chart specs); ``page`` runs the
+    page itself through Streamlit's AppTest as an analyst, after the sign-in (which starts
+    the server's warm-up, ui/county_warm.py) and the warm-up it started.
+    """
+    for mode in ("steps", "page"):
+        pgserver.restart(folder, evict=True)
+        out = subprocess.run(
+            [sys.executable, __file__, f"--first-view-{mode}", database],
+            capture_output=True,
+            text=True,
+        )
+        print(out.stdout, end="", flush=True)
+        if out.returncode:
+            sys.exit(out.stderr[-3000:])
+
+
+def _lap() -> Callable[[str], None]:
+    last = [time.perf_counter()]
+
+    def lap(name: str) -> None:
+        now = time.perf_counter()
+        print(f"| {name} | {(now - last[0]) * 1000:.0f} |", flush=True)
+        last[0] = now
+
+    return lap
+
+
+def _first_view_steps(uri: str) -> None:
+    total = time.perf_counter()
+    print("\n| first view by direct calls, fresh process, cold server | ms |\n|---|---|")
+    lap = _lap()
+    import streamlit  # noqa: F401
+
+    lap("import streamlit")
+    from ui import auth, views  # noqa: F401
+
+    lap("import what ui/app.py imports (ui.views, ui.auth: the server's start, not the page's)")
+    from ui import county_charts
+
+    lap("import Altair + pandas (ui.county_charts)")
+    conn = an.open_store(uri, demo=True)
+    lap("connect + schema version check")
+    an.store_kind(conn)
+    places = an.places(conn)
+    span = an.month_span(conn, an.Scope())
+    assert span is not None and places
+    lap("store kind, towns, month span")
+    ov = an.overview(conn, an.Scope(), syn.add_months(span[1], -11), span[1])
+    lap("overview, whole county (cold server)")
+    county_charts.trend(ov.by_month).to_dict()
+    county_charts.heat(ov.by_region, "乡镇").to_dict()
+    lap("two chart specs (first: Altair loads its schema)")
+    an.overview(conn, an.Scope(), syn.add_months(span[1], -11), span[1])
+    county_charts.trend(ov.by_month).to_dict()
+    county_charts.heat(ov.by_region, "乡镇").to_dict()
+    lap("overview + chart specs again (warm)")
+    print(f"| **total** | {(time.perf_counter() - total) * 1000:.0f} |")
+
+
+def _first_view_page(uri: str) -> None:
+    import os
+
+    from streamlit.testing.v1 import AppTest
+
+    from ui import county_warm
+    from ui.accounts import Accounts
+    from ui.county_cli import URI_ENV
+
+    kb = Path(tempfile.mkdtemp(prefix="fengqiao-bench-kb-"))
+    Accounts.in_kb(kb).add("压测研判员", "bench pass 1", "analyst")
+    os.environ["FENGQIAO_KB"] = str(kb)
+    os.environ[URI_ENV] = uri
+    app = str(Path(__file__).resolve().parents[1] / "ui" / "app.py")
+    print("\n| the page through AppTest, fresh process, cold server | ms |\n|---|---|")
+    lap = _lap()
+    at = AppTest.from_file(app, default_timeout=120)
+    at.run()
+    at.text_input[0].input("压测研判员")
+    at.text_input[1].input("bench pass 1")
+    at.button[0].click()
+    at.run()
+    lap("sign-in page and signing in (starts the warm-up)")
+    if county_warm.thread is not None:
+        county_warm.thread.join()
+    lap("rest of the warm-up (while a person types)")
+    at.session_state["an-source"] = "演示数据（合成）"
+    for name in ("first view of 研判, whole county", "second view"):
+        at.switch_page("views/analysis.py").run()
+        assert not at.exception, at.exception
+        assert len(at.get("vega_lite_chart")) == 2
+        lap(name)
+    shutil.rmtree(kb, ignore_errors=True)
 
 
 def sync_throughput(server: str, n: int) -> None:
@@ -163,7 +269,38 @@ def main() -> None:
         default=20_000,
         help="county size the warning trials simulate",
     )
+    p.add_argument(
+        "--keep",
+        default="",
+        help="start the throwaway server in this folder and leave it running (stop it with "
+        "python3 -m tests.pgserver stop DIR)",
+    )
+    p.add_argument(
+        "--database",
+        default="",
+        help="time the page on this already loaded database (a --keep run's) instead of loading",
+    )
+    p.add_argument(
+        "--first-view",
+        action="store_true",
+        help="with --keep DIR --database URI: the page's first view after a cold server start",
+    )
+    p.add_argument("--first-view-steps", default="", help=argparse.SUPPRESS)
+    p.add_argument("--first-view-page", default="", help=argparse.SUPPRESS)
     args = p.parse_args()
+    if args.first_view_steps or args.first_view_page:
+        (_first_view_steps if args.first_view_steps else _first_view_page)(
+            args.first_view_steps or args.first_view_page
+        )
+        return
+    if args.first_view:
+        if not (args.keep and args.database):
+            p.error("--first-view needs --keep DIR (a kept server) and --database URI")
+        first_view(args.database, Path(args.keep))
+        return
+    if args.database:
+        page_queries(args.database, 0)
+        return
     if args.warnings:
         warnings(args.warnings, args.warning_records)
     if not (args.records or args.sync):
@@ -171,7 +308,7 @@ def main() -> None:
     folder = None
     server = args.uri
     if not server:
-        folder = Path(tempfile.mkdtemp(prefix="fengqiao-bench-pg-"))
+        folder = Path(args.keep or tempfile.mkdtemp(prefix="fengqiao-bench-pg-"))
         server = pgserver.start(folder)
     try:
         if args.records:
@@ -183,7 +320,7 @@ def main() -> None:
             )
             sync_throughput(server, args.sync)
     finally:
-        if folder is not None:
+        if folder is not None and not args.keep:
             pgserver.stop(folder)
             shutil.rmtree(folder, ignore_errors=True)  # a million records: gigabytes
 

@@ -8,7 +8,10 @@ so the page never reads a count the records do not back.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -272,3 +275,66 @@ def open_store(uri: str, demo: bool = False) -> psycopg.Connection:
     conn.autocommit = True
     schema.require_current(conn, uri)
     return conn
+
+
+class Pool:
+    """Read connections to one store, opened once and reused by every page view.
+
+    A page view used to open its own connection (TCP, authentication, a backend process
+    and the version check: tens of ms, more with a county server's password hashing) on
+    every rerun. A connection that went away (the server restarted) is noticed by a
+    one-row ping when it is taken and replaced.
+    """
+
+    def __init__(self, uri: str, demo: bool = False, size: int = 4) -> None:
+        self.uri, self.demo, self.size = uri, demo, size
+        self._idle: list[psycopg.Connection] = []
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[psycopg.Connection]:
+        conn = self._take()
+        try:
+            yield conn
+        finally:
+            # autocommit: no transaction is left open, even when the page stopped midway
+            # (Streamlit's rerun is an exception), so a live connection goes back
+            kept = False
+            if not conn.closed and not conn.broken:
+                with self._lock:
+                    if len(self._idle) < self.size:
+                        self._idle.append(conn)
+                        kept = True
+            if not kept:
+                conn.close()
+
+    def _take(self) -> psycopg.Connection:
+        while True:
+            with self._lock:
+                conn = self._idle.pop() if self._idle else None
+            if conn is None:
+                return open_store(self.uri, self.demo)
+            try:
+                conn.execute("SELECT 1")
+                return conn
+            except psycopg.Error:
+                conn.close()
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
+
+_POOLS: dict[tuple[str, bool], Pool] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def pool(uri: str, demo: bool = False) -> Pool:
+    """The process's pool for a store (one per address and schema)."""
+    with _POOLS_LOCK:
+        found = _POOLS.get((uri, demo))
+        if found is None:
+            found = _POOLS[(uri, demo)] = Pool(uri, demo)
+        return found
