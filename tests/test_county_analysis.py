@@ -209,6 +209,40 @@ def test_the_servers_first_session_warms_the_county_page_once(
     assert thread is not None and county_warm.start() is None  # once per process
     thread.join(60)
     assert len(an.pool(uri)._idle) == 1  # the page's first view finds a connection open
+    # and the default view (whole county, last 12 months) of the store that has records
+    assert [k[1:4] for k in an.pool(uri, demo=True)._memo] == [
+        (an.Scope(), syn.add_months(END, -11), END)
+    ]
     monkeypatch.setattr(county_warm, "_started", False)
     monkeypatch.delenv("FENGQIAO_COUNTY_URI")
     assert county_warm.start() is None  # no county store: nothing to warm
+
+
+def test_the_overview_is_kept_until_the_next_sync_writes(demo_uri: str) -> None:
+    from dataclasses import replace
+
+    from retrieval.county import schema
+    from retrieval.county.sync import Identity, reconcile
+
+    uri = pgserver.fresh_database(demo_uri.rsplit("/", 1)[0] + "/postgres")
+    who = Identity("东村人民调解委员会", "清河镇", "枫桥县")
+    model = syn.model_for(3000, end=END)
+    records = [
+        replace(r, committee=who.committee, town=who.town, county=who.county, synthetic=False)
+        for _, rs in syn.generate(model)
+        for r in rs
+        if r.settled >= "2026-01-01"
+    ][:40]
+    schema.migrate(uri)
+    pool = an.Pool(uri)
+    start = syn.add_months(END, -11)
+    with schema.connect(uri) as writer:
+        reconcile(writer, who, records[:30], token=1, route="network")
+        with pool.connection() as conn:
+            first = pool.overview(conn, an.Scope(), start, END)
+            assert pool.overview(conn, an.Scope(), start, END) is first  # no second read
+            assert sum(r.n for r in first.rates) == 30
+        reconcile(writer, who, records, token=2, route="network")
+        with pool.connection() as conn:
+            assert sum(r.n for r in pool.overview(conn, an.Scope(), start, END).rates) == 40
+    pool.close()

@@ -5,8 +5,9 @@ first view spent most of its time importing Altair and pandas and building the f
 chart spec (Altair loads its JSON schema then), then opening a connection; the store's
 queries themselves took tens of ms. When a county store is configured (env
 ``FENGQIAO_COUNTY_URI``), the first browser session to reach the server starts one
-background thread that does all of that — and reads the whole county's overview once,
-so the server's caches hold the aggregates — while the user is still signing in.
+background thread that does all of that — and computes the page's default view (the
+whole county, the last 12 months) into the store pool's memo, kept until the next sync
+writes — while the user is still signing in.
 """
 
 from __future__ import annotations
@@ -42,12 +43,16 @@ def _warm(uri: str) -> None:
         from ui import county_charts
 
         county_charts.trend([]).to_dict()  # Altair reads its JSON schema on the first spec
-        with an.pool(uri).connection() as conn:
-            span = an.month_span(conn)
-            if span is None:
-                return
-            ov = an.overview(conn, an.Scope(), max(span[0], add_months(span[1], -11)), span[1])
-        county_charts.trend(ov.by_month).to_dict()
-        county_charts.heat(ov.by_region, "乡镇").to_dict()
+        for demo in (False, True):
+            pool = an.pool(uri, demo)
+            with pool.connection() as conn:
+                span = an.month_span(conn)
+                if span is None:
+                    continue
+                # the page's default view: the whole county, the last 12 months
+                start = max(span[0], add_months(span[1], -11))
+                ov = pool.overview(conn, an.Scope(), start, span[1])
+            county_charts.trend(ov.by_month).to_dict()
+            county_charts.heat(ov.by_region, "乡镇").to_dict()
     except Exception:  # noqa: BLE001 - best effort: the page reports its own errors
         logging.getLogger(__name__).debug("county warm-up failed", exc_info=True)

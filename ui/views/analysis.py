@@ -187,13 +187,14 @@ def main() -> None:
     demo = source != "县级记录"
     try:
         # one pool per server process: no connection set-up on each view (ui/county_warm.py)
-        with an.pool(uri, demo).connection() as conn:
-            _page(conn, committee)
+        pool = an.pool(uri, demo)
+        with pool.connection() as conn:
+            _page(pool, conn, committee)
     except FengqiaoError as exc:
         st.error(md(exc.line()))
 
 
-def _page(conn: an.psycopg.Connection, committee: str) -> None:
+def _page(pool: an.Pool, conn: an.psycopg.Connection, committee: str) -> None:
     synthetic = an.store_kind(conn) == "synthetic"
     if synthetic:
         st.warning(DEMO_LABEL, icon=":material/science:")
@@ -205,7 +206,7 @@ def _page(conn: an.psycopg.Connection, committee: str) -> None:
     months = [add_months(span[1], -k) for k in range(0, 36) if add_months(span[1], -k) >= span[0]]
     end = st.selectbox("研判月份", months, format_func=lambda m: f"{m:%Y年%m月}", key="an-month")
     start = max(span[0], add_months(end, -11))
-    ov = an.overview(conn, scope, start, end)
+    ov = pool.overview(conn, scope, start, end)
     scope_label = scope.committee or scope.town or (_county_name(conn) or "全县")
     region_name = "村（社区）" if scope.region_column == "committee" else "乡镇"
     _headline(ov)
