@@ -38,21 +38,31 @@ def start() -> threading.Thread | None:
 
 def _warm(uri: str) -> None:
     try:
-        from retrieval.county import analysis as an
-        from retrieval.county.warning import add_months
         from ui import county_charts
 
         county_charts.trend([]).to_dict()  # Altair reads its JSON schema on the first spec
-        for demo in (False, True):
-            pool = an.pool(uri, demo)
-            with pool.connection() as conn:
-                span = an.month_span(conn)
-                if span is None:
-                    continue
-                # the page's default view: the whole county, the last 12 months
-                start = max(span[0], add_months(span[1], -11))
-                ov = pool.overview(conn, an.Scope(), start, span[1])
-            county_charts.trend(ov.by_month).to_dict()
-            county_charts.heat(ov.by_region, "乡镇").to_dict()
     except Exception:  # noqa: BLE001 - best effort: the page reports its own errors
         logging.getLogger(__name__).debug("county warm-up failed", exc_info=True)
+        return
+    for demo in (False, True):  # the real records, and the demo store where there is one
+        try:
+            _warm_store(uri, demo)
+        except Exception:  # noqa: BLE001 - e.g. no demo store: nothing to warm there
+            logging.getLogger(__name__).debug("county warm-up failed", exc_info=True)
+
+
+def _warm_store(uri: str, demo: bool) -> None:
+    from retrieval.county import analysis as an
+    from retrieval.county.warning import add_months
+    from ui import county_charts
+
+    pool = an.pool(uri, demo)
+    with pool.connection() as conn:
+        span = an.month_span(conn)
+        if span is None:
+            return
+        # the page's default view: the whole county, the last 12 months
+        start = max(span[0], add_months(span[1], -11))
+        ov = pool.overview(conn, an.Scope(), start, span[1])
+    county_charts.trend(ov.by_month).to_dict()
+    county_charts.heat(ov.by_region, "乡镇").to_dict()
