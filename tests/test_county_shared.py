@@ -195,3 +195,33 @@ def test_the_card_names_the_committee_a_shared_case_comes_from(
     assert titles and WEST_LABEL in titles[0]  # the badge beside the title
     sources = [c.value for c in at.caption if "来源：" in c.value]
     assert "来源：县级共享的调解案例，来自白沙镇西村人民调解委员会（已匿名化）" in sources
+
+
+def test_on_milvus_the_shared_cases_live_in_a_collection_beside_the_cases(
+    built: Path, tmp_path: Path, uri: str
+) -> None:
+    from conftest import FAKE_CONFIG
+
+    from retrieval.stores.fill import open_service
+
+    east = committee(built, tmp_path, "east", OWN)
+    west = committee(built, tmp_path, "west", THEIRS)
+    sync(west, uri, WEST)
+    sync(east, uri, EAST)
+    service = open_service(
+        east, str(tmp_path / "store.db"), embedder=FakeEmbedder(), config=FAKE_CONFIG
+    )
+    try:
+        shown = similar(service)
+        assert shown == similar(load_fixture_kb(east))  # the same list as from memory
+        assert (THEIRS.title, WEST_LABEL) in [(s[1], s[2]) for s in shown]
+        assert service.shared is not None and service.shared._milvus is not None
+        collection = service.shared._milvus.store
+        assert collection.name == "fengqiao_county_shared" and len(collection) >= 1
+        load_fixture_kb(west).delete_precedent("2024-007")
+        sync(west, uri, WEST)
+        sync(east, uri, EAST)
+        assert THEIRS.title not in [s[1] for s in similar(service)]
+        assert len(collection) == 0  # withdrawn at the county: deleted from Milvus too
+    finally:
+        service.articles.store.close()  # type: ignore[attr-defined]

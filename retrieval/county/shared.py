@@ -70,6 +70,12 @@ CREATE TABLE IF NOT EXISTS shared (
     vectors BLOB                   -- float32 (units x dim), NULL until embedded
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS milvus_held ( -- what a Milvus collection holds of the cache
+    collection TEXT NOT NULL,
+    id TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    PRIMARY KEY (collection, id)
+);
 """
 
 
@@ -357,11 +363,116 @@ class _Index:
         vectors = np.concatenate(blocks) if blocks else np.zeros((0, embedder.dim), np.float32)
         return cls(tuple(cases), vectors, starts, missing)
 
-    def cosines(self, qvec: np.ndarray) -> np.ndarray:
-        """Each case's best unit cosine with the question."""
+    def __len__(self) -> int:
+        return len(self.cases)
+
+    def nearest(self, qvec: np.ndarray, flt: Filters, depth: int) -> list[tuple[Case, float]]:
+        """The ``depth`` allowed cases closest to the question (best unit cosine), best first."""
         if not self.cases:
-            return np.zeros(0, np.float32)
-        return np.maximum.reduceat(self.vectors @ qvec, self.starts)
+            return []
+        cos = np.maximum.reduceat(self.vectors @ qvec, self.starts)
+        out: list[tuple[Case, float]] = []
+        for i in np.argsort(-cos, kind="stable"):
+            case = self.cases[int(i)]
+            if flt.allows_case(case):
+                out.append((case, float(cos[int(i)])))
+                if len(out) >= depth:
+                    break
+        return out
+
+
+class _MilvusIndex:
+    """The embedded shared records in a Milvus collection beside the knowledge base's own
+    (``<prefix>_county_shared``, vectors only), where the server's cases are on Milvus:
+    a county server keeps a million shared records' vectors there, not in its memory, and
+    the filters run in the engine. The cache stays the source; ``milvus_held`` records
+    which digest of each record the collection holds, so only changes are written."""
+
+    def __init__(self, cases_store: Any, path: Path, embedder: Embedder) -> None:
+        from retrieval.stores.milvus import MilvusStore
+
+        prefix = cases_store.name.removesuffix("_cases")
+        self.path = path
+        self.store = MilvusStore(
+            cases_store.uri,
+            f"{prefix}_county_shared",
+            corpus="cases",
+            dim=embedder.dim,
+            model_key=embedder.key,
+            keyword=False,
+            client=cases_store.client,
+        )
+        self.model = embedder.key
+        self.dim = embedder.dim
+        self.missing = 0
+        self.count = 0
+
+    def __len__(self) -> int:
+        return self.count
+
+    def sync(self) -> None:
+        """Write what the cache gained or changed, delete what it lost."""
+        from retrieval.corpus import case_rows
+        from retrieval.units import case_units
+
+        name = self.store.name
+        with userdb.connect(self.path) as db:
+            _init(db)
+            rows = db.execute("SELECT id, digest, model, vectors IS NULL FROM shared").fetchall()
+            held = dict(
+                db.execute(
+                    "SELECT id, digest FROM milvus_held WHERE collection = ?", (name,)
+                ).fetchall()
+            )
+        ready = {i: d for i, d, m, none in rows if not none and m == self.model}
+        self.missing = len(rows) - len(ready)
+        self.count = len(ready)
+        drop = [i for i, d in held.items() if ready.get(i) != d]
+        add = [i for i, d in ready.items() if held.get(i) != d]
+        if drop:
+            self.store.delete(drop)
+        cases: list[Case] = []
+        vectors: list[np.ndarray] = []
+        with userdb.connect(self.path) as db:
+            for i in range(0, len(add), FETCH):
+                part = add[i : i + FETCH]
+                marks = ", ".join("?" * len(part))
+                for record, blob in db.execute(
+                    f"SELECT record, vectors FROM shared WHERE id IN ({marks})", part
+                ):
+                    cases.append(Case.from_dict(json.loads(record)))
+                    vectors.append(np.frombuffer(blob, np.float32).reshape(-1, self.dim))
+        if cases:
+            units = case_units(cases)
+            self.store.upsert(case_rows(cases, units), np.concatenate(vectors), [[] for _ in units])
+        with userdb.writing(self.path) as db:
+            db.executemany(
+                "DELETE FROM milvus_held WHERE collection = ? AND id = ?",
+                [(name, i) for i in drop],
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO milvus_held (collection, id, digest) VALUES (?, ?, ?)",
+                [(name, i, ready[i]) for i in add],
+            )
+
+    def nearest(self, qvec: np.ndarray, flt: Filters, depth: int) -> list[tuple[Case, float]]:
+        found = self.store.dense(qvec, flt, depth)
+        cases = _cases_by_id(self.path, [s.parent for s in found])
+        return [(cases[s.parent], s.score) for s in found if s.parent in cases]
+
+
+def _cases_by_id(path: Path, ids: Sequence[str]) -> dict[str, Case]:
+    if not ids or not path.exists():
+        return {}
+    marks = ", ".join("?" * len(ids))
+    with userdb.connect(path) as db:
+        _init(db)
+        return {
+            i: Case.from_dict(json.loads(r))
+            for i, r in db.execute(
+                f"SELECT id, record FROM shared WHERE id IN ({marks})", list(ids)
+            )
+        }
 
 
 # ---- in the service ----------------------------------------------------------------------
@@ -388,7 +499,13 @@ class SharedPrecedents:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._generation = ""
-        self._index = _Index((), np.zeros((0, embedder.dim), np.float32), np.zeros(0, np.int64), 0)
+        self._index: _Index | _MilvusIndex = _Index(
+            (), np.zeros((0, embedder.dim), np.float32), np.zeros(0, np.int64), 0
+        )
+        self._milvus: _MilvusIndex | None = None
+        store = getattr(local, "store", None)
+        if type(store).__module__ == "retrieval.stores.milvus":  # the county runs Milvus
+            self._milvus = _MilvusIndex(store, self.path, embedder)
         self._meta: dict[str, str] = {}
 
     @classmethod
@@ -441,7 +558,7 @@ class SharedPrecedents:
 
             logging.getLogger(__name__).debug("county pull failed", exc_info=True)
 
-    def current(self) -> _Index:
+    def current(self) -> _Index | _MilvusIndex:
         """The index over the cache as it is now (reloaded when a pull or embed changed it)."""
         try:
             meta = read_meta(self.path)
@@ -450,9 +567,13 @@ class SharedPrecedents:
         self._meta = meta
         generation = meta.get("generation", "")
         if generation != self._generation:
-            index = _Index.load(self.path, self.embedder)
             with self._lock:
-                self._index, self._generation = index, generation
+                if self._milvus is not None:
+                    self._milvus.sync()  # the server's own store: written as cases are
+                    self._index = self._milvus
+                else:
+                    self._index = _Index.load(self.path, self.embedder)
+                self._generation = generation
         return self._index
 
     @property
@@ -466,7 +587,7 @@ class SharedPrecedents:
         if not self._meta.get("error"):
             return None
         pulled = self._meta.get("pulled", "")
-        if self._index.cases and pulled:
+        if len(self._index) and pulled:
             text = (
                 f"县级共享案例库暂时连不上，其他调委会的案例是 {pulled.replace('T', ' ')[:16]} 取回的；"
                 "本机案例照常检索"
@@ -478,7 +599,8 @@ class SharedPrecedents:
     def case(self, case_id: str) -> Case | None:
         if not case_id.startswith(ID_PREFIX):
             return None
-        return next((c for c in self.current().cases if c.id == case_id), None)
+        self.current()  # a record withdrawn at the last pull is gone from the cache too
+        return _cases_by_id(self.path, [case_id]).get(case_id)
 
     # -- the question --
 
@@ -497,23 +619,15 @@ class SharedPrecedents:
         self.refresh_in_background()
         found = self.notice()
         notices = [*result.notices, found] if found is not None else result.notices
-        if not k or not index.cases or _by_citation(result.cases):
+        if not k or not len(index) or _by_citation(result.cases):
             return replace(result, notices=notices)
         flt = flt or Filters()
         qvec = self.embedder.encode_queries([question])[0]
-        cos_all = index.cosines(qvec)
-        order = np.argsort(-cos_all, kind="stable")
         pool: list[CaseHit] = []
         cos: dict[str, float] = {}
-        for i in order:
-            case = index.cases[int(i)]
-            if not flt.allows_case(case):
-                continue
-            score = round(float(cos_all[int(i)]), 6)
-            pool.append(Hit(case, score, len(pool) + 1, Why(("semantic",))))
-            cos[case.id] = score
-            if len(pool) >= cfg.similar_pool:
-                break
+        for case, score in index.nearest(qvec, flt, cfg.similar_pool):
+            pool.append(Hit(case, round(score, 6), len(pool) + 1, Why(("semantic",))))
+            cos[case.id] = round(score, 6)
         top = [h.record for h in result.articles[:3]]
         qtype = classify(question, [Citation(a.citation, a.law, a.key) for a in top]).dispute_type
         chosen = similar.choose(pool, cos, qtype, result.articles, k, cfg, flt)
