@@ -186,6 +186,75 @@ def _first_view_page(uri: str) -> None:
     shutil.rmtree(kb, ignore_errors=True)
 
 
+def shared_pull(server: str, n: int) -> None:
+    """A committee's pull of ``n`` other committees' records into its cache, and the
+    question-time search over them (random 384-d unit vectors stand in for e5's: the
+    embedding itself is the build's rate, docs/quality.md)."""
+    from retrieval.county import shared
+    from retrieval.hits import Filters
+
+    uri = pgserver.fresh_database(server)
+    schema.migrate(uri)
+    who = Identity("压测村人民调解委员会", "压测镇", "压测县")
+    model = syn.model_for(n * 30, end=END)
+    records = [replace(r, committee=who.committee, town=who.town, county=who.county, synthetic=False) for _, rs in syn.generate(model) for r in rs][:n]  # fmt: skip
+    with schema.connect(uri) as conn:
+        reconcile(conn, who, records, token=1, route="network", batch_size=500)
+    folder = Path(tempfile.mkdtemp(prefix="fengqiao-bench-shared-"))
+    path = folder / shared.CACHE
+    source = shared.Source(uri, "本村人民调解委员会")
+    print(
+        f"\n| pull of another committee's records ({n:,}) | fetched | s | records/s |\n|---|---|---|---|"
+    )
+    edited = [replace(r, revision=2, performance="已履行完毕") if i % 10 == 0 else r for i, r in enumerate(records)]  # fmt: skip
+    for label, step in (
+        ("first pull", lambda: None),
+        ("again, nothing changed", lambda: None),
+        ("after 10 % were edited", lambda: _resync(uri, who, edited)),
+    ):
+        step()
+        t = time.perf_counter()
+        rep = shared.pull(source, path)
+        sec = time.perf_counter() - t
+        print(f"| {label} | {rep.added + rep.updated:,} | {sec:.2f} | {n / sec:,.0f} |")
+
+    class Vectors:  # what the index reads of an embedder: its key and dimension
+        key, dim = "bench-random", 384
+
+    rng = np.random.default_rng(0)
+    with shared.userdb.writing(path) as db:
+        for (cid,) in db.execute("SELECT id FROM shared").fetchall():
+            v = rng.standard_normal((2, Vectors.dim)).astype(np.float32)
+            v /= np.linalg.norm(v, axis=1, keepdims=True)
+            db.execute(
+                "UPDATE shared SET model = ?, vectors = ? WHERE id = ?",
+                (Vectors.key, v.tobytes(), cid),
+            )
+    t = time.perf_counter()
+    index = shared._Index.load(path, Vectors())  # type: ignore[arg-type]
+    load_s = time.perf_counter() - t
+    with shared.userdb.writing(path) as db:  # as a pull of 10 % edited records leaves it
+        db.execute("UPDATE shared SET digest = digest || '+' WHERE rowid % 10 = 0")
+    t = time.perf_counter()
+    index = shared._Index.load(path, Vectors(), index)  # type: ignore[arg-type]
+    reload_s = time.perf_counter() - t
+    queries = rng.standard_normal((20, Vectors.dim)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    med, worst = timed(lambda: [index.nearest(q, Filters(), 40) for q in queries], runs=3)
+    size = path.stat().st_size / 2**20
+    print(
+        f"\ncache {size:,.0f} MiB; index load {load_s:.2f} s ({len(index):,} records, 2 units each), "
+        f"reload after 10 % changed {reload_s:.2f} s; "
+        f"search per question {med / len(queries):.1f} ms median (max {worst / len(queries):.1f})"
+    )
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _resync(uri: str, who: Identity, records: list[syn.CountyRecord]) -> None:
+    with schema.connect(uri) as conn:
+        reconcile(conn, who, records, token=2, route="network", batch_size=500)
+
+
 def sync_throughput(server: str, n: int) -> None:
     uri = pgserver.fresh_database(server)
     schema.migrate(uri)
@@ -281,6 +350,12 @@ def main() -> None:
         help="time the page on this already loaded database (a --keep run's) instead of loading",
     )
     p.add_argument(
+        "--shared",
+        type=int,
+        default=0,
+        help="records for the shared-precedent pull and search run (0: skip)",
+    )
+    p.add_argument(
         "--first-view",
         action="store_true",
         help="with --keep DIR --database URI: the page's first view after a cold server start",
@@ -303,7 +378,7 @@ def main() -> None:
         return
     if args.warnings:
         warnings(args.warnings, args.warning_records)
-    if not (args.records or args.sync):
+    if not (args.records or args.sync or args.shared):
         return
     folder = None
     server = args.uri
@@ -314,6 +389,8 @@ def main() -> None:
         if args.records:
             print()
             page_queries(pgserver.fresh_database(server), args.records)
+        if args.shared:
+            shared_pull(server, args.shared)
         if args.sync:
             print(
                 "\n| sync (one committee, batches of 500) | records | written | s | records/s |\n|---|---|---|---|---|"

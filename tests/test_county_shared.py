@@ -7,6 +7,7 @@ import shutil
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -225,3 +226,30 @@ def test_on_milvus_the_shared_cases_live_in_a_collection_beside_the_cases(
         assert len(collection) == 0  # withdrawn at the county: deleted from Milvus too
     finally:
         service.articles.store.close()  # type: ignore[attr-defined]
+
+
+def test_an_edited_record_is_reloaded_and_the_rest_reused(
+    built: Path, tmp_path: Path, uri: str
+) -> None:
+    east = committee(built, tmp_path, "east", OWN)
+    west = tmp_path / "west"
+    shutil.copytree(built, west)
+    service = load_fixture_kb(west)
+    service.record_precedent(THEIRS)
+    service.record_precedent(OWN)  # a second west record, same wording as the east's
+    sync(west, uri, WEST)
+    sync(east, uri, EAST)
+    embedder = FakeEmbedder()
+    path = east / shared.CACHE
+    before = shared._Index.load(path, embedder)
+    assert len(before) == 2
+    service.update_precedent("2024-007", replace(THEIRS, title="楼道旧家具已搬走纠纷"))
+    sync(west, uri, WEST)
+    sync(east, uri, EAST)
+    after = shared._Index.load(path, embedder, before)
+    titles = {c.id: c.title for c in after.cases}
+    assert titles["county-西村人民调解委员会-2024-007"] == "楼道旧家具已搬走纠纷"
+    same = "county-西村人民调解委员会-2024-001"
+    assert next(c for c in after.cases if c.id == same) is next(
+        c for c in before.cases if c.id == same
+    )  # not read and parsed again
