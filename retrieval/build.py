@@ -21,8 +21,8 @@ from ingest.records import LABELLED, Article, Case, FileReport, IngestReport, Pr
 from retrieval import vocab
 from retrieval.bm25 import BM25Index
 from retrieval.corpus import article_rows, case_rows
-from retrieval.embcache import EmbeddingCache, text_hash
-from retrieval.embedder import Embedder, load_embedder
+from retrieval.encoders.embcache import EmbeddingCache, text_hash
+from retrieval.encoders.embedder import Embedder, load_embedder
 from retrieval.errors import BuildError, FengqiaoError
 from retrieval.index_folder import (
     ARTICLE_BM25,
@@ -391,6 +391,7 @@ def _build(
     prepare = getattr(emb, "prepare_query_engine", None)  # the real model's; not a fake's
     if prepare is not None:
         prepare()
+    query_key = str(getattr(emb, "query_key", emb.key))
     tokenizer = JiebaTokenizer().with_words(
         sorted({a.law for a in articles if len(a.law) <= 12}) + list(vocab.terms())
     )
@@ -398,6 +399,8 @@ def _build(
         [json.dumps(a.to_dict(), ensure_ascii=False, sort_keys=True) for a in articles]
         + [json.dumps(c.to_dict(), ensure_ascii=False, sort_keys=True) for c in case_list]
         + [tokenizer.digest, emb.key, str(max_tokens), str(FORMAT_VERSION)]
+        # a new query adapter rewrites the manifest (the passage vectors come from the cache)
+        + ([query_key] if query_key != emb.key else [])
     )
     if final.exists and _same(final, checksum, report):
         report.up_to_date = True
@@ -443,7 +446,13 @@ def _build(
         tokenizer.save(tmp.file(TOKENIZER))
         tmp.write_manifest(
             make_manifest(
-                model={"name": emb.name, "key": emb.key, "dim": emb.dim, **_device_of(emb)},
+                model={
+                    "name": emb.name,
+                    "key": emb.key,
+                    "query_key": query_key,
+                    "dim": emb.dim,
+                    **_device_of(emb),
+                },
                 tokenizer={**tokenizer.settings(), "digest": tokenizer.digest},
                 chunking={"max_tokens": max_tokens, "by": "款"},
                 corpus={
@@ -485,7 +494,7 @@ def _device_of(emb: Embedder) -> dict[str, str]:
 def ray_factory(emb: Embedder, device: str) -> Callable[[], Embedder]:
     """How each Ray actor makes the build's embedder: the same model by name (its folder
     must be on every worker), or a copy of any other picklable embedder (tests' fake)."""
-    from retrieval.embedder import STEmbedder
+    from retrieval.encoders.embedder import STEmbedder
 
     if isinstance(emb, STEmbedder):
         return functools.partial(STEmbedder, emb.name, query_engine="st", device=device)
@@ -502,7 +511,7 @@ def _embed_on_ray(
     report: BuildReport,
 ) -> None:
     """Embed the units missing from ``cache`` on Ray; ``embed_units`` then finds them cached."""
-    from retrieval.ray_embed import embed_with_ray
+    from retrieval.encoders.ray_embed import embed_with_ray
 
     bar = tqdm(desc="向量化（Ray）", unit="段", disable=not show_progress)
 

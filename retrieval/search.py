@@ -15,7 +15,7 @@ from retrieval import cite, fusion, interpretations, similar, vocab
 from retrieval.catalogue import Catalogue
 from retrieval.config import DEFAULT_CONFIG, SearchConfig
 from retrieval.corpus import CaseCorpus, Corpus
-from retrieval.embedder import Embedder
+from retrieval.encoders.embedder import Embedder
 from retrieval.hits import ArticleHit, CaseHit, Filters, Hit, SearchResult, Why
 from retrieval.store import Scored
 from retrieval.tokenizer import JiebaTokenizer
@@ -37,6 +37,7 @@ class FirstStage:
     case_cos: dict[str, float]
     timings: dict[str, float] = field(default_factory=dict)
     expansion: dict[str, float] | None = None  # vocabulary terms' BM25 run (expand_weight < 1)
+    semantic_base: dict[str, float] | None = None  # articles by the base vector (w_semantic_base)
 
 
 def _run(scored: Sequence[Scored]) -> dict[str, float]:
@@ -55,7 +56,7 @@ def _rank(run: dict[str, float], doc: str) -> int | None:
     return 1 + sum(1 for v in run.values() if v > s)
 
 
-def _keyword_run(first: FirstStage, cfg: SearchConfig) -> dict[str, float] | None:
+def keyword_run(first: FirstStage, cfg: SearchConfig) -> dict[str, float] | None:
     """The question's BM25 run with the vocabulary terms' scores added ``expand_weight``
     times, on the same scale before any normalising: a weak match of the question's own
     words keeps its place beside a strong match of the vocabulary's."""
@@ -117,7 +118,7 @@ class Searcher:
         first = self.first_stage(question, flt=flt, cfg=cfg, n_cases=n_cases, encode=k_cases > 0)
         timings = first.timings
         case_hits, case_cos = first.case_hits, first.case_cos
-        keyword = _keyword_run(first, cfg)
+        keyword = keyword_run(first, cfg)
         kw_rank = _ranks(keyword) if keyword is not None else {}
         sem_rank = _ranks(first.semantic) if first.semantic is not None else {}
         tokens = first.tokens
@@ -179,10 +180,18 @@ class Searcher:
             timings_ms=timings,
         )
 
+    @property
+    def _adapts(self) -> bool:
+        """Whether articles get their own (query-adapted) question vector."""
+        key = getattr(self.embedder, "key", "")
+        return str(getattr(self.embedder, "query_key", key)) != key
+
     def first_stage(
         self, question: str, *, flt: Filters, cfg: SearchConfig, n_cases: int, encode: bool = False
     ) -> FirstStage:
-        """What the retrievers find for ``question`` before fusion (the studies reuse it).
+        """What the retrievers find for ``question`` before fusion. The studies in ``bench/``
+        (tune_evidence, generalise) call this, ``fuse``, ``keyword_run`` and
+        ``precedent_run`` instead of a copy of the pipeline, so they measure what ships.
 
         ``n_cases`` nearest cases are fetched for precedent evidence and similar cases;
         ``encode`` asks for the question's vector even when no run needs it.
@@ -192,16 +201,21 @@ class Searcher:
         cited = cite.find_citations(question, self.catalogue.law_names)
         timings["citations"] = _ms(t)
         t = time.perf_counter()
+        # two vectors: cases are questions too, matched with the base encoder's vector
+        # (their floors were calibrated on it); articles with the query-adapted one
         qvec = (
             self.embedder.encode_queries([question])[0]
             if (cfg.semantic or cfg.precedent or encode)
             else None
         )
         qtext = vocab.expand_text(question) if cfg.expand else question
-        # cases are questions too: they are matched with the plain question's vector
-        avec = qvec
-        if cfg.expand_dense and cfg.semantic and qtext != question:
-            avec = self.embedder.encode_queries([qtext])[0]
+        avec = None
+        if cfg.semantic:
+            dense_text = qtext if cfg.expand_dense else question
+            if dense_text == question and qvec is not None and not self._adapts:
+                avec = qvec  # no query adapter: one encoder, one vector
+            else:
+                avec = self.embedder.encode_article_queries([dense_text])[0]
         timings["encode"] = _ms(t)
         t = time.perf_counter()
         tokens = self.tokenizer(qtext)
@@ -224,7 +238,12 @@ class Searcher:
         t = time.perf_counter()
         case_hits, case_cos = self._case_hits(tokens, qvec, flt, n_cases, cfg)
         timings["cases"] = _ms(t)
-        return FirstStage(cited, tokens, keyword, semantic, case_hits, case_cos, timings, expansion)
+        semantic_base = None
+        if cfg.semantic and cfg.w_semantic_base > 0 and qvec is not None:
+            semantic_base = _run(store.dense(qvec, flt, cfg.depth))
+        return FirstStage(
+            cited, tokens, keyword, semantic, case_hits, case_cos, timings, expansion, semantic_base
+        )
 
     def fuse(
         self,
@@ -238,23 +257,23 @@ class Searcher:
         via = {} if via is None else via
         runs: list[dict[str, float]] = []
         weights: list[float] = []
-        keyword = _keyword_run(first, cfg)
+        keyword = keyword_run(first, cfg)
         if keyword is not None:
             runs.append(keyword)
             weights.append(cfg.w_keyword)
         if first.semantic is not None:
             runs.append(first.semantic)
             weights.append(cfg.w_semantic)
+        if first.semantic_base is not None and cfg.w_semantic_base > 0:
+            runs.append(first.semantic_base)
+            weights.append(cfg.w_semantic_base)
         calibrated = [True] * len(runs)
         n = len(runs)  # the retrievers' runs; precedent evidence follows
-        if cfg.precedent and first.case_hits:
-            prec = self._precedent_run(
-                first.case_hits[: cfg.precedent_cases], first.case_cos, cfg, flt, via
-            )
-            if prec:
-                runs.append(prec)
-                weights.append(cfg.w_precedent)
-                calibrated.append(cfg.fusion == "rrf")
+        prec = self.precedent_run(first, cfg, flt, via)
+        if prec:
+            runs.append(prec)
+            weights.append(cfg.w_precedent)
+            calibrated.append(cfg.fusion == "rrf")
 
         if cfg.fusion == "rrf":
             fused = fusion.rrf(runs, k=cfg.rrf_k, weights=weights)
@@ -272,6 +291,25 @@ class Searcher:
             links = self.catalogue.interpretation_links()
             fused = interpretations.lift(fused, links, cfg.interpretation_lift, flt.allows_article)
         return fused
+
+    def precedent_run(
+        self,
+        first: FirstStage,
+        cfg: SearchConfig,
+        flt: Filters,
+        via: dict[str, list[str]] | None = None,
+    ) -> dict[str, float]:
+        """The precedent evidence ``fuse`` adds (article id → lift from the first stage's
+        nearest cases; empty when the configuration leaves precedents out)."""
+        if not (cfg.precedent and first.case_hits):
+            return {}
+        return self._precedent_run(
+            first.case_hits[: cfg.precedent_cases],
+            first.case_cos,
+            cfg,
+            flt,
+            {} if via is None else via,
+        )
 
     def article_terms(self, article_id: str) -> tuple[str, ...]:
         """Keyword tokens of an article (cached), for Why.matched_terms."""

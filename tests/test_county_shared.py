@@ -70,7 +70,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(autouse=True)
 def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = FakeEmbedder()
-    monkeypatch.setattr("retrieval.embedder.load_embedder", lambda *a, **k: fake)
+    monkeypatch.setattr("retrieval.encoders.embedder.load_embedder", lambda *a, **k: fake)
     monkeypatch.delenv(shared.URI_ENV, raising=False)
 
 

@@ -149,7 +149,7 @@ def _pull_shared(kb: Path, uri: str, committee: str) -> None:
         f"撤回 {got.withdrawn}）"
     )
     if shared.unembedded(path):
-        from retrieval.embedder import load_embedder
+        from retrieval.encoders.embedder import load_embedder
         from retrieval.service import recorded_model
 
         print("正在为新取回的共享案例计算向量……", file=sys.stderr)

@@ -42,7 +42,7 @@ from ingest.cases.precedents import Precedent
 from ingest.records import SHARED_FROM, Case, Citation
 from retrieval import similar
 from retrieval.config import SearchConfig
-from retrieval.embedder import Embedder
+from retrieval.encoders.embedder import Embedder
 from retrieval.errors import CountyError
 from retrieval.hits import CaseHit, Filters, Hit, Notice, SearchResult, Why
 
@@ -301,7 +301,7 @@ def embed_missing(path: Path, embedder: Embedder, cache_dir: Path | None = None)
     (``cache_dir``), so a record is encoded once, whatever happens to this cache.
     """
     from retrieval.build import embed_units
-    from retrieval.embcache import EmbeddingCache
+    from retrieval.encoders.embcache import EmbeddingCache
     from retrieval.units import case_units
 
     if not path.exists():

@@ -17,7 +17,7 @@ from ingest.records import (
     Article,
     Case,
 )
-from ui.document import Block, BlockKind, paragraphs
+from ui.documents.document import Block, BlockKind, paragraphs
 from ui.store import Item
 
 AnswerTrust = Literal["authority", "consultation", "ai"]
