@@ -253,3 +253,23 @@ def test_an_edited_record_is_reloaded_and_the_rest_reused(
     assert next(c for c in after.cases if c.id == same) is next(
         c for c in before.cases if c.id == same
     )  # not read and parsed again
+
+
+def test_a_pull_that_fails_after_the_push_does_not_fail_the_sync(
+    built: Path,
+    tmp_path: Path,
+    uri: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from retrieval.errors import CountyError
+
+    def down(*_: object) -> None:
+        raise CountyError("无法连接县级数据库", "检查网络")
+
+    monkeypatch.setattr(shared, "pull", down)
+    west = committee(built, tmp_path, "west", THEIRS)
+    sync(west, uri, WEST)  # exit code 0: the records went up
+    out = capsys.readouterr().out
+    assert "西村人民调解委员会：新增 1" in out
+    assert "县级共享案例这次没有取回（无法连接县级数据库）；网页运行时会在后台再取" in out

@@ -143,7 +143,11 @@ def _pull_shared(kb: Path, uri: str, committee: str) -> None:
         saved["uri"] = remembered
         write_bytes(kb / CONFIG, json.dumps(saved, ensure_ascii=False, indent=1).encode("utf-8"))
     path = kb / shared.CACHE
-    got = shared.pull(shared.Source(uri, committee), path)
+    try:
+        got = shared.pull(shared.Source(uri, committee), path)
+    except CountyError as exc:  # the push went through: say so, do not fail the sync
+        print(printable(f"县级共享案例这次没有取回（{exc.message}）；网页运行时会在后台再取"))
+        return
     print(
         f"县级共享案例：其他调委会 {got.total} 条（新增 {got.added}，更新 {got.updated}，"
         f"撤回 {got.withdrawn}）"
