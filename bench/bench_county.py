@@ -6,8 +6,10 @@ Synthetic records go to the demo schema only (``county_demo``); the sync through
 run uses a fresh database of its own.
 
 usage: nice -n 10 python bench/bench_county.py [--records 100000] [--sync 20000]
-                                               [--warnings 200] [--uri postgresql://…]
-       1 M by hand: --records 1000000
+                                               [--warnings 200] [--shared 0] [--uri postgresql://…]
+       1 M by hand: --records 1000000 [--keep DIR: leave the loaded server running]
+       then: --database URI (page queries again) and --first-view --keep DIR --database URI
+       (the page's first view after a cold server start; docs/scale.md)
 """
 
 from __future__ import annotations
