@@ -273,3 +273,22 @@ def test_a_pull_that_fails_after_the_push_does_not_fail_the_sync(
     out = capsys.readouterr().out
     assert "西村人民调解委员会：新增 1" in out
     assert "县级共享案例这次没有取回（无法连接县级数据库）；网页运行时会在后台再取" in out
+
+
+def test_a_pull_with_nothing_synced_since_reads_no_records(
+    built: Path, tmp_path: Path, uri: str
+) -> None:
+    from retrieval.county import schema
+
+    west = committee(built, tmp_path, "west", THEIRS)
+    sync(west, uri, WEST)
+    path = tmp_path / shared.CACHE
+    source = shared.Source(uri, EAST[0])
+    assert shared.pull(source, path) == shared.PullReport(added=1, total=1)
+    with schema.connect(uri) as conn, conn.transaction():  # a change no sync wrote
+        conn.execute("UPDATE records SET digest = 'changed elsewhere'")
+    # the county's sync log has not moved: the records are not listed again
+    assert shared.pull(source, path) == shared.PullReport(total=1)
+    load_fixture_kb(west).update_precedent("2024-007", replace(THEIRS, title="楼道旧家具纠纷"))
+    sync(west, uri, WEST)  # a sync writes its log row with the records
+    assert shared.pull(source, path) == shared.PullReport(updated=1, total=1)

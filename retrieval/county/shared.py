@@ -223,11 +223,21 @@ def pull(source: Source, path: Path) -> PullReport:
     with userdb.writing(path) as db:
         _set_meta(db, attempted=attempt)
         held = dict(db.execute("SELECT id, digest FROM shared").fetchall())
+        row = db.execute("SELECT value FROM meta WHERE key = 'seen'").fetchone()
+        seen = str(row[0]) if row else ""
     try:
         with schema.connect(source.uri) as conn:
             conn.read_only = True
             live: dict[str, tuple[str, str, str]] = {}
-            if schema.version(conn) > 0:
+            current = schema.version(conn) > 0
+            # Every sync batch writes a sync-log row with its records: an unchanged last id
+            # means nothing changed, and one index probe spares listing every record.
+            mark = f"{_data_version(conn) if current else 0}|{source.committee}"
+            if mark == seen:
+                with userdb.writing(path) as db:
+                    _set_meta(db, pulled=attempt, error="", error_at="")
+                return PullReport(total=len(held))
+            if current:
                 for committee, number, digest in conn.execute(
                     "SELECT committee, number, digest FROM records "
                     "WHERE NOT withdrawn AND NOT synthetic AND committee <> %s",
@@ -273,10 +283,15 @@ def pull(source: Source, path: Path) -> PullReport:
             )
         if gone or rows:
             _bump(db)
-        _set_meta(db, pulled=attempt, error="", error_at="")
+        _set_meta(db, pulled=attempt, error="", error_at="", seen=mark)
         total = db.execute("SELECT count(*) FROM shared").fetchone()[0]
     added = sum(1 for r in rows if shared_id(r["committee"], r["number"]) not in held)
     return PullReport(added, len(rows) - added, len(gone), int(total))
+
+
+def _data_version(conn: Any) -> int:
+    row = conn.execute("SELECT COALESCE(max(id), 0) FROM sync_log").fetchone()
+    return int(row[0]) if row else 0
 
 
 def _first_line(exc: BaseException) -> str:
