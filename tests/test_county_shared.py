@@ -161,7 +161,7 @@ def test_county_down_answers_with_local_cases_and_one_notice(
     service.shared._thread.join(30)
     answered = service.ask(QUESTION, k=3, k_cases=5)
     notices = [n.text for n in answered.result.notices]
-    assert notices == ["县级共享案例库暂时连不上，相似案例只含本机的案例"]
+    assert notices == ["县级共享案例库暂时连不上，类似案例只含本机的案例"]
     assert [h.record.id for h in answered.result.cases] == [h.record.id for h in first.result.cases]
     assert OWN.title in [h.record.title for h in answered.result.cases]
 

@@ -158,4 +158,4 @@ def _pull_shared(kb: Path, uri: str, committee: str) -> None:
 
         print("正在为新取回的共享案例计算向量……", file=sys.stderr)
         n = shared.embed_missing(path, load_embedder(recorded_model(kb)))
-        print(f"已为 {n} 条共享案例计算向量，问答检索的相似案例中可见")
+        print(f"已为 {n} 条共享案例计算向量，问答检索的类似案例中可见")

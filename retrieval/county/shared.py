@@ -641,7 +641,7 @@ class SharedPrecedents:
                 "本机案例照常检索"
             )
         else:
-            text = "县级共享案例库暂时连不上，相似案例只含本机的案例"
+            text = "县级共享案例库暂时连不上，类似案例只含本机的案例"
         return Notice("info", text)
 
     def case(self, case_id: str) -> Case | None:
