@@ -14,7 +14,8 @@ from conftest import DATA, FAKE_CONFIG, FakeEmbedder, fixture_cases
 from streamlit.testing.v1 import AppTest
 
 from ingest.records import Article
-from retrieval.service import QueryError, Service, Upload
+from retrieval.admin import Upload
+from retrieval.service import QueryError, Service
 from ui import cli
 from ui.views import SERVICE_OVERRIDE
 
@@ -77,7 +78,7 @@ def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
 
     fake = FakeEmbedder()
     monkeypatch.setattr("retrieval.build.load_embedder", lambda *a, **k: fake)
-    monkeypatch.setattr("retrieval.service.load_embedder", lambda *a, **k: fake)
+    monkeypatch.setattr("retrieval.loader.load_embedder", lambda *a, **k: fake)
     monkeypatch.setattr(Service, "load", functools.partial(Service.load, config=FAKE_CONFIG))
 
 
@@ -184,7 +185,7 @@ def test_questions_that_cannot_be_searched_get_a_clear_error(
 def test_add_reports_refused_files_and_saves_the_others(
     built: Path, tmp_path: Path, fake_embedder: FakeEmbedder
 ) -> None:
-    from retrieval.service import add_files
+    from retrieval.admin import add_files
 
     kb = tmp_path / "kb"
     shutil.copytree(built, kb)
@@ -220,14 +221,14 @@ def test_machine_written_answers_are_never_a_resolution(fake_embedder: FakeEmbed
 def test_a_recorded_precedent_is_found_by_the_next_question_without_a_rebuild(
     built: Path, tmp_path: Path
 ) -> None:
-    from ingest.cases.precedents import PrecedentDraft
+    from retrieval.precedents import PrecedentDraft
 
     kb = tmp_path / "kb"
     shutil.copytree(built, kb)
     service = load_fixture_kb(kb)
     before = service.stats().cases
     question = "邻居在楼道里堆满了纸箱和旧家具，消防通道都堵住了，怎么调解？"
-    case = service.record_precedent(
+    case = service.precedents.record(
         PrecedentDraft(
             facts="钱大伟在楼道堆放纸箱和旧家具，堵塞消防通道，邻居孙丽多次劝说未果。",
             agreement="钱大伟三日内清理楼道杂物，今后不再堆放。",
@@ -245,7 +246,7 @@ def test_a_recorded_precedent_is_found_by_the_next_question_without_a_rebuild(
     # another process (a second browser session's service) sees it on its next question
     other = load_fixture_kb(kb)
     assert case.id in [h.record.id for h in other.ask(question, k=3, k_cases=5).result.cases]
-    service.precedent_store().delete(case.id)
+    service.precedents.store.delete(case.id)
     assert case.id not in [h.record.id for h in other.ask(question, k=3, k_cases=5).result.cases]
     assert other.case(case.id) is None
 

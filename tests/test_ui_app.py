@@ -15,7 +15,7 @@ import pytest
 from docx import Document
 from streamlit.testing.v1 import AppTest
 
-from ingest.dropin import safe_name, save_into
+from ingest.dropin import deposit, safe_name
 from ui.store import CollectionStore
 from ui.views import SERVICE_OVERRIDE
 
@@ -532,11 +532,11 @@ def test_safe_name_rejects(name: str) -> None:
 
 def test_save_upload_stays_in_drop_in(tmp_path: Path) -> None:
     folder = tmp_path / "drop-in"
-    path = save_into(folder, "../../../x.txt", "第一条 测试。".encode())
+    path = deposit(folder, "../../../x.txt", "第一条 测试。".encode()).path
     assert path == (folder / "x.txt").resolve()
     assert not (tmp_path / "x.txt").exists()
     with pytest.raises(ValueError, match="超过"):
-        save_into(folder, "big.txt", b"x" * (21 * 1024 * 1024), max_bytes=20 * 1024 * 1024)
+        deposit(folder, "big.txt", b"x" * (21 * 1024 * 1024), max_bytes=20 * 1024 * 1024)
 
 
 def _mediation_docx() -> bytes:
