@@ -67,6 +67,15 @@ class SavedFile:
         return f"{name}：已保存为 {there}"
 
 
+def checked_name(name: str, data: bytes, *, max_bytes: int = MAX_FILE_BYTES) -> str:
+    """The safe name of a file a user hands in; DropInError when empty, too large, or refused."""
+    if not data:
+        raise DropInError(f"“{printable(name)}”是空文件", "检查文件内容后重新导入")
+    if len(data) > max_bytes:
+        raise DropInError(f"“{printable(name)}”超过 {max_bytes >> 20} MB", "拆分后再导入")
+    return safe_name(name)
+
+
 def deposit(folder: Path, name: str, data: bytes, *, max_bytes: int = MAX_FILE_BYTES) -> SavedFile:
     """Write one file into ``folder`` atomically under a safe name, never over another file.
 
@@ -76,13 +85,9 @@ def deposit(folder: Path, name: str, data: bytes, *, max_bytes: int = MAX_FILE_B
     Raises:
         DropInError: empty, too large, or a name or type that is refused.
     """
-    if not data:
-        raise DropInError(f"“{printable(name)}”是空文件", "检查文件内容后重新导入")
-    if len(data) > max_bytes:
-        raise DropInError(f"“{printable(name)}”超过 {max_bytes >> 20} MB", "拆分后再导入")
     folder.mkdir(parents=True, exist_ok=True)
     base = folder.resolve()
-    wanted = (base / safe_name(name)).resolve()
+    wanted = (base / checked_name(name, data, max_bytes=max_bytes)).resolve()
     if wanted.parent != base:
         raise DropInError(f"文件名“{printable(name)}”不安全", "改名后重新导入")
     same = _same_content(base, data)

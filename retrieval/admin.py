@@ -2,7 +2,8 @@
 
 ``fengqiao add`` and the knowledge page's upload are one path (``add_files``): files go
 into drop-in (``ingest.dropin``), then ``rebuild`` brings them into the index, which is
-swapped in whole. A running server holds its service in a ``Live``, which notices a
+swapped in whole; a committee's record table goes to its recorded cases instead
+(``retrieval.precedents``, the 调解案例 page's route), so a record is held once. A running server holds its service in a ``Live``, which notices a
 swapped index by the manifest's ``stat`` (``KBFolder.stamp``) and loads it for the next
 question, whichever process built it.
 """
@@ -17,7 +18,8 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from ingest.atomic import remove_stale
-from ingest.dropin import SavedFile, deposit
+from ingest.cases.questions import is_question_record
+from ingest.dropin import SavedFile, checked_name, deposit
 from ingest.errors import IngestError
 from ingest.printable import printable
 from ingest.records import Problem
@@ -26,6 +28,7 @@ from retrieval.embedder import Embedder
 from retrieval.errors import BuildError, FengqiaoError
 from retrieval.index_folder import IndexFolder
 from retrieval.kb_folder import MAX_FILE_BYTES, KBFolder, Stamp
+from retrieval.precedents import ImportResult, Precedents, PrecedentStore
 
 log = logging.getLogger(__name__)
 
@@ -83,11 +86,31 @@ class Upload:
 
 @dataclass
 class AddReport:
-    """What importing files did: where each was saved, which were refused, and the build."""
+    """What importing files did: where each was saved, which were refused, the build, and
+    the committee tables taken in as recorded cases (调解案例)."""
 
     saved: list[SavedFile] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)  # (name, one-line reason)
     build: BuildReport | None = None
+    precedents: list[tuple[str, ImportResult]] = field(default_factory=list)  # (name, result)
+
+    @property
+    def done(self) -> bool:
+        """Whether anything was brought in (saved and built, or recorded)."""
+        return self.build is not None or bool(self.precedents)
+
+    def precedent_lines(self, name: str, result: ImportResult) -> list[str]:
+        """What to tell the user about one committee table: the records taken in and refused."""
+        refused = [p for p in result.problems if p.dropped or p.kind == "precedent"]
+        out = [
+            f"{name}：按调解案例导入，新增 {len(result.added)} 件，更新 {len(result.updated)} 件，"
+            f"未导入 {len(refused)} 件"
+        ]
+        out += [
+            f"{p.where}：{p.reason}" + (f" 建议：{p.hint}" if p.hint else "")
+            for p in result.problems
+        ]
+        return out + list(result.notes)
 
     def problems_of(self, saved: SavedFile) -> list[Problem]:
         """Build problems that concern one saved file."""
@@ -114,6 +137,10 @@ class AddReport:
                 {"name": f.name, "path": str(f.path), "status": f.status} for f in self.saved
             ],
             "refused": [{"name": n, "reason": r} for n, r in self.refused],
+            "precedents": [
+                {"name": n, "added": r.added, "updated": r.updated, "problems": len(r.problems)}
+                for n, r in self.precedents
+            ],
             "build": None
             if self.build is None
             else {
@@ -134,26 +161,33 @@ def add_files(
     build: bool = True,
     show_progress: bool = False,
 ) -> AddReport:
-    """Save ``uploads`` into ``kb_dir``'s drop-in, then rebuild: the CLI's ``add`` and the page's upload.
+    """Bring ``uploads`` into ``kb_dir``: the CLI's ``add`` and the page's upload alike.
 
-    A refused file (name, type, size, emptiness) is reported and the others are saved; a
+    A committee record table (CSV, or JSONL other than labelled questions) is the
+    committee's recorded cases: its records go into the precedent store, as the 调解案例
+    page's import does, so a record added both ways is held once (by its 编号) and a
+    running server searches it on its next question, without a rebuild. Every other file
+    is saved into drop-in, then the index is rebuilt; the rebuild reads every drop-in
+    file, routed to statutes or cases by ``ingest.route``.
+
+    A refused file (name, type, size, emptiness) is reported and the others are taken; a
     file never replaces another (a different file of the same name is saved beside it,
     the same bytes are recognised), so nothing a user gave the tool is lost.
-    The rebuild reads every drop-in file, routed to statutes or cases by ``ingest.route``.
     """
     folder = KBFolder(Path(kb_dir))
+    limit = max_bytes or MAX_FILE_BYTES
     report = AddReport()
     remove_stale(folder.dropin)  # half-written files of an add that was killed
-    if build:
+    tables = [up for up in uploads if committee_table(up)]
+    files = [up for up in uploads if not committee_table(up)]
+    if build and files:
         try:  # a knowledge base that cannot be rebuilt here takes no file it cannot bring in
             check_sources(Path(kb_dir))
         except FengqiaoError as exc:
             raise BuildError(f"{exc.message}；文件未保存", exc.hint) from exc
-    for up in uploads:
+    for up in files:
         try:
-            report.saved.append(
-                deposit(folder.dropin, up.name, up.data, max_bytes=max_bytes or MAX_FILE_BYTES)
-            )
+            report.saved.append(deposit(folder.dropin, up.name, up.data, max_bytes=limit))
         except IngestError as exc:
             report.refused.append((up.name, exc.line()))
     if build and report.saved:
@@ -166,7 +200,38 @@ def add_files(
             )
         except FengqiaoError as exc:
             raise _not_searchable(exc, report.saved) from exc
+    if tables:  # after the build: a table may cite a statute added beside it
+        desk = recorded_cases(folder)
+        for up in tables:
+            try:
+                checked_name(up.name, up.data, max_bytes=limit)
+                report.precedents.append((up.name, desk.import_file(up.name, up.data)))
+            except IngestError as exc:
+                report.refused.append((up.name, exc.line()))
     return report
+
+
+def committee_table(upload: Upload) -> bool:
+    """A committee's record table: a CSV, or a JSONL file that is not labelled questions."""
+    suffix = Path(upload.name).suffix.lower()
+    if suffix != ".jsonl":
+        return suffix == ".csv"
+    text = upload.data.decode("utf-8-sig", errors="replace")
+    return not is_question_record(next((ln for ln in text.splitlines() if ln.strip()), ""))
+
+
+def recorded_cases(folder: KBFolder) -> Precedents:
+    """The folder's precedent store, checked against its live index's articles.
+
+    Written here without a loaded service: a running server picks the records up from the
+    store's change log on its next question (``Service.sync_precedents``).
+    """
+    from ingest.cases.link import ArticleIndex
+
+    index = folder.index
+    articles = index.read_records().articles if index.exists else []
+    store = PrecedentStore(folder.precedents, ArticleIndex(articles))
+    return Precedents(store, lambda _changes: None, lambda _id: None)
 
 
 def _not_searchable(exc: FengqiaoError, saved: Sequence[SavedFile]) -> FengqiaoError:

@@ -564,7 +564,7 @@ class PrecedentStore:
         result.notes.extend(report.notes)
         for p in parsed:
             where = f"{p.file}:{p.line}" if p.line else p.file
-            draft = _draft_from(p, p.number)
+            draft = _draft_from(p, _with_year(p.number, p.date))
             try:
                 if self.get(draft.number) is None:
                     result.added.append(self.add(draft).id)
@@ -573,6 +573,13 @@ class PrecedentStore:
             except PrecedentError as err:
                 result.problems.append(Problem(where, err.message, err.hint, kind="precedent"))
         return result
+
+
+def _with_year(number: str, when: str) -> str:
+    """A running count (``001``) with its record's year (``2024-001``), as ``add`` numbers new
+    records: two years' (or two files') 001 stay two records. Other numbers stay as given."""
+    year = (committee.normalise_date(when) or "")[:4]
+    return f"{year}-{number}" if number.isdigit() and year else number
 
 
 def _number_of(number_or_id: str) -> str:

@@ -251,7 +251,7 @@ def test_a_recorded_precedent_is_found_by_the_next_question_without_a_rebuild(
     assert other.case(case.id) is None
 
 
-def test_adding_a_second_file_of_the_same_name_keeps_both(
+def test_two_files_numbering_from_001_keep_both_records(
     built: Path, tmp_path: Path, fake_model: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     kb = tmp_path / "kb"
@@ -267,10 +267,39 @@ def test_adding_a_second_file_of_the_same_name_keeps_both(
     assert cli.main(["add", str(year1 / "调解记录.csv"), "--kb", str(kb)]) == 0
     assert cli.main(["add", str(year2 / "调解记录.csv"), "--kb", str(kb)]) == 0
     out = capsys.readouterr().out
-    assert "已有同名的另一文件（已保留）" in out and "导入 1 件" in out
-    titles = {c.title for c in load_fixture_kb(kb).cases}
+    assert out.count("调解记录.csv：按调解案例导入，新增 1 件") == 2
+    service = load_fixture_kb(kb)
+    titles = {c.title for c in service.cases}
     assert {"楼道堆物纠纷", "宅基地越界纠纷"} <= titles  # both years' 001 survive
-    assert sorted(p.name for p in (kb / "drop-in").iterdir()) == [
-        "调解记录 (2).csv",
-        "调解记录.csv",
-    ]
+    assert sorted(p.number for p in service.precedents.records()) == ["2023-001", "2024-001"]
+    assert not (kb / "drop-in").exists()  # recorded cases, not files for the index
+
+
+def test_a_committee_csv_added_by_both_routes_is_held_once(
+    built: Path, tmp_path: Path, fake_model: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``fengqiao add`` and the 调解案例 page's import are one route: the precedent store."""
+    kb = tmp_path / "kb"
+    shutil.copytree(built, kb)
+    src = tmp_path / "调解记录.csv"
+    src.write_text(RECORDS_CSV, encoding="utf-8")
+    assert cli.main(["add", str(src), "--kb", str(kb)]) == 0
+    assert "新增 2 件" in capsys.readouterr().out
+
+    service = load_fixture_kb(kb)  # the page's service: the committee's cases are searched
+    before = service.stats().cases
+    result = service.precedents.import_file(src.name, src.read_bytes())
+    assert (result.added, sorted(result.updated)) == (
+        [],
+        ["precedent-2024-001", "precedent-2024-002"],
+    )
+    assert cli.main(["add", str(src), "--kb", str(kb)]) == 0  # and once more by the CLI
+    assert "更新 2 件" in capsys.readouterr().out
+    again = load_fixture_kb(kb)
+    assert service.stats().cases == again.stats().cases == before
+    for titled in ("楼道堆物纠纷", "拖欠工钱纠纷"):
+        held = [c.id for c in again.cases if c.title == titled]
+        assert len(held) == 1 and held[0].startswith("precedent-"), held
+    question = "邻居在楼道堆放杂物，怎么调解？"
+    found = [h.record.title for h in again.ask(question, k=3, k_cases=5).result.cases]
+    assert found.count("楼道堆物纠纷") == 1

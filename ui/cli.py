@@ -359,7 +359,7 @@ def _add(args: argparse.Namespace) -> int:
         uploads.append(Upload.from_path(path))
     report = add_files(_kb(args), uploads, force=args.force, show_progress=True)
     _print_add(report)
-    return 1 if report.refused and not report.saved else 0
+    return 1 if report.refused and not (report.saved or report.precedents) else 0
 
 
 def _print_add(report: AddReport) -> None:
@@ -369,6 +369,9 @@ def _print_add(report: AddReport) -> None:
         _print_build(report.build)
     for saved in report.saved:
         for line in report.lines(saved):
+            print(printable(line))
+    for name, result in report.precedents:
+        for line in report.precedent_lines(name, result):
             print(printable(line))
 
 

@@ -101,6 +101,11 @@ def show_add_report(report: AddReport) -> None:
             st.success(md(printable(f"{saved.path.name}：已按{report.read_as(saved)}导入")))
         details = report.build.file_report(saved.path) if report.build else None
         st.caption(md(" ".join([saved.summary(), details.summary() if details else ""])))
+    for name, result in report.precedents:
+        first, *rest = report.precedent_lines(name, result)
+        (st.success if result.added or result.updated else st.error)(md(printable(first)))
+        for line in rest:
+            st.caption(md(printable(line)))
     if build is not None:
         others = len(build.problems) - sum(len(report.problems_of(s)) for s in report.saved)
         if others > 0:
@@ -126,7 +131,7 @@ def upload_view(admin: KBAdmin) -> None:
             mime="text/csv",
             key="template",
             on_click="ignore",
-            help="CSV/JSON/JSONL 按调解记录导入为案例；PDF/DOCX/MD/TXT 看内容：有“第X条”的按法规导入，有“基本案情”“调解结果”等小标题的按调解记录导入。",
+            help="CSV/JSONL 调解记录表格导入为调解案例（与“调解案例”页的导入相同，同一编号只保存一份）；PDF/DOCX/MD/TXT 看内容：有“第X条”的按法规导入，有“基本案情”“调解结果”等小标题的按调解记录导入。",
         )
     files = st.file_uploader(
         "选择文件",
@@ -148,8 +153,14 @@ def upload_view(admin: KBAdmin) -> None:
                     )
                 )
                 return
-            label = report.build.summary() if report.build else "没有可导入的文件"
-            status.update(label=label, state="complete" if report.build else "error")
+            label = (
+                report.build.summary()
+                if report.build
+                else "已导入调解案例"
+                if report.precedents
+                else "没有可导入的文件"
+            )
+            status.update(label=label, state="complete" if report.done else "error")
         show_add_report(report)
     existing = admin.dropin_names()
     with st.expander(f"drop-in 中已有的文件（{len(existing)}）"):
