@@ -127,3 +127,19 @@ def test_the_folder_owner_names_every_file_and_the_drop_in_rule(kb: Path) -> Non
     assert [p.name for p in folder.dropin_files()] == ["村规.md"]
     assert folder.precedents.name == "precedents.sqlite3" and folder.precedents.parent == kb
     assert folder.index.path == kb / "index" and folder.embeddings == kb / "cache" / "embeddings"
+
+
+def test_a_milvus_served_server_follows_an_add_too(kb: Path, tmp_path: Path) -> None:
+    """The reload goes through the same loader: the store is refilled from the new build."""
+    from retrieval.loader import store_factory
+
+    uri = str(tmp_path / "kb.db")
+    embedder = FakeEmbedder()
+
+    def load(before: Service | None) -> Service:
+        return Service.load(kb, stores=store_factory(uri), embedder=embedder, config=FAKE_CONFIG)
+
+    live = Live(KBFolder(kb), load)
+    assert not _found(live.current())
+    add_files(kb, [Upload("村规民约.md", STATUTE.encode())], embedder=FakeEmbedder())
+    assert _found(live.current()) and live.loads == 2
