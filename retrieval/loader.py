@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ingest.records import Article
+import numpy as np
+
+from ingest.records import Article, Case
+from retrieval.bm25 import BM25Index
 from retrieval.catalogue import Catalogue
 from retrieval.corpus import CaseCorpus, Corpus, article_rows, case_rows
 from retrieval.embedder import Embedder, load_embedder
@@ -30,10 +33,11 @@ from retrieval.index_folder import (
     Records,
     check_model,
 )
-from retrieval.store import UnitStore
+from retrieval.store import UnitRow, UnitStore
 from retrieval.stores.fill import FLAT, STORE_ENV, Progress, ensure_filled, store_uri
 from retrieval.stores.flat import FlatStore
 from retrieval.tokenizer import JiebaTokenizer
+from retrieval.units import Unit, article_units, case_units
 
 StoreFactory = Callable[[Path, dict[str, Any], Records, JiebaTokenizer], Mapping[str, UnitStore]]
 """``(kb_dir, manifest, records, tokenizer) → {"articles": store, "cases": store}``."""
@@ -137,6 +141,39 @@ def load(
         tokenizer,
         embedder,
         manifest,
+    )
+
+
+def from_records(
+    articles: Sequence[Article],
+    cases: Sequence[Case],
+    embedder: Embedder,
+    *,
+    tokenizer: JiebaTokenizer | None = None,
+) -> Loaded:
+    """Records held in memory, embedded and indexed now (no index folder): tests, scripts."""
+    tok = tokenizer or JiebaTokenizer().with_words(sorted({a.law for a in articles}))
+    a_units, c_units = article_units(articles, embedder.count_tokens), case_units(cases)
+
+    def flat(kind: str, rows: list[UnitRow], units: list[Unit]) -> FlatStore:
+        texts = [u.text for u in units]
+        return FlatStore(
+            kind,  # type: ignore[arg-type]
+            embedder.dim,
+            rows,
+            embedder.encode_passages(texts) if texts else np.zeros((0, embedder.dim), np.float32),
+            BM25Index().index(tok.tokenize_many(u.keywords for u in units)),
+            tokenize=tok,
+            texts=[u.keywords for u in units],
+        )
+
+    return Loaded(
+        Corpus(list(articles), a_units, flat("articles", article_rows(articles, a_units), a_units)),
+        CaseCorpus(list(cases), c_units, flat("cases", case_rows(cases, c_units), c_units)),
+        Catalogue(articles),
+        tok,
+        embedder,
+        {},
     )
 
 

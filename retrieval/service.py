@@ -18,16 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from ingest.names import RepealedLaw, article_label, canonical_law, repealed
 from ingest.records import Article, Case, Citation
 from retrieval import cite, loader
 from retrieval.answer import Answer, extract_answer
-from retrieval.bm25 import BM25Index
 from retrieval.catalogue import Catalogue, LawInfo
 from retrieval.config import DEFAULT_ANSWER, DEFAULT_CONFIG, AnswerConfig, SearchConfig
-from retrieval.corpus import CaseCorpus, Corpus, article_rows, case_rows
+from retrieval.corpus import CaseCorpus, Corpus
 from retrieval.embedder import Embedder
 from retrieval.errors import FengqiaoError
 from retrieval.guidance import Guidance, GuideCache, question_type
@@ -36,7 +33,6 @@ from retrieval.kb_folder import KBFolder
 from retrieval.loader import StoreFactory, flat_stores
 from retrieval.precedents import Precedents, PrecedentStore, joiner
 from retrieval.search import Searcher
-from retrieval.stores.flat import FlatStore
 from retrieval.tokenizer import JiebaTokenizer
 
 if TYPE_CHECKING:
@@ -380,38 +376,9 @@ class Service:
         config: SearchConfig = DEFAULT_CONFIG,
     ) -> Service:
         """A service over records held in memory (no index folder): tests, one-off scripts."""
-        from retrieval.units import article_units, case_units
-
-        tok = tokenizer or JiebaTokenizer().with_words(sorted({a.law for a in articles}))
-        corpora = []
-        for kind, records, units, rows in (
-            ("articles", articles, article_units(articles, embedder.count_tokens), article_rows),
-            ("cases", cases, case_units(cases), case_rows),
-        ):
-            texts = [u.text for u in units]
-            vectors = (
-                embedder.encode_passages(texts)
-                if texts
-                else np.zeros((0, embedder.dim), np.float32)
-            )
-            store = FlatStore(
-                kind,  # type: ignore[arg-type]
-                embedder.dim,
-                rows(records, units),  # type: ignore[arg-type]
-                vectors,
-                BM25Index().index(tok.tokenize_many(u.keywords for u in units)),
-                tokenize=tok,
-                texts=[u.keywords for u in units],
-            )
-            corpora.append((records, units, store))
-        (a_rec, a_units, a_store), (c_rec, c_units, c_store) = corpora
+        got = loader.from_records(articles, cases, embedder, tokenizer=tokenizer)
         return cls(
-            Corpus(a_rec, a_units, a_store),  # type: ignore[arg-type]
-            CaseCorpus(c_rec, c_units, c_store),  # type: ignore[arg-type]
-            Catalogue(articles),
-            tok,
-            embedder,
-            config=config,
+            got.articles, got.cases, got.catalogue, got.tokenizer, got.embedder, config=config
         )
 
     # ---- the committee's own precedents ----------------------------------------------------
