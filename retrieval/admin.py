@@ -24,7 +24,7 @@ from ingest.errors import IngestError
 from ingest.printable import printable
 from ingest.records import Problem
 from retrieval.build import BuildReport, build_kb, check_sources, model_of
-from retrieval.embedder import Embedder
+from retrieval.encoders.embedder import Embedder
 from retrieval.errors import BuildError, FengqiaoError
 from retrieval.index_folder import IndexFolder
 from retrieval.kb_folder import MAX_FILE_BYTES, KBFolder, Stamp

@@ -22,7 +22,7 @@ from ingest.records import Article, Case
 from retrieval.bm25 import BM25Index
 from retrieval.catalogue import Catalogue
 from retrieval.corpus import CaseCorpus, Corpus, article_rows, case_rows
-from retrieval.embedder import Embedder, load_embedder
+from retrieval.encoders.embedder import Embedder, load_embedder
 from retrieval.index_folder import (
     ARTICLE_BM25,
     ARTICLE_VECTORS,

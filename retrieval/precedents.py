@@ -38,7 +38,7 @@ from retrieval.kb_folder import PRECEDENTS, KBFolder
 
 if TYPE_CHECKING:
     from retrieval.corpus import CaseCorpus
-    from retrieval.embedder import Embedder
+    from retrieval.encoders.embedder import Embedder
     from retrieval.tokenizer import JiebaTokenizer
 
 FILENAME = PRECEDENTS
@@ -754,7 +754,7 @@ def joiner(
 
     def apply(changes: PrecedentChanges) -> None:
         from retrieval.build import embed_units
-        from retrieval.embcache import EmbeddingCache
+        from retrieval.encoders.embcache import EmbeddingCache
         from retrieval.units import case_units
 
         if changes.deleted:

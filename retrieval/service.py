@@ -25,7 +25,7 @@ from retrieval.answer import Answer, extract_answer
 from retrieval.catalogue import Catalogue, LawInfo
 from retrieval.config import DEFAULT_ANSWER, DEFAULT_CONFIG, AnswerConfig, SearchConfig
 from retrieval.corpus import CaseCorpus, Corpus
-from retrieval.embedder import Embedder
+from retrieval.encoders.embedder import Embedder
 from retrieval.errors import FengqiaoError
 from retrieval.guidance import Guidance, GuideCache, question_type
 from retrieval.hits import Filters, Notice, SearchResult

@@ -14,8 +14,8 @@ from retrieval.answer import Quote, clause_spans
 from retrieval.catalogue import dated_status
 from retrieval.hits import Why
 from retrieval.service import Matched
+from ui.documents.quoting import source_line
 from ui.protocols import KnowledgeService
-from ui.quoting import source_line
 from ui.store import Collection, StoreError, Viewer, is_owner
 from ui.views import PAGE_FILES, get_store
 
