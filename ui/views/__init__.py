@@ -105,7 +105,12 @@ def get_admin(service: KnowledgeService | None) -> KBAdmin:
     """Importing files into the knowledge base: with the loaded model when there is one."""
     from retrieval.admin import Admin
 
-    return service.admin if service is not None else Admin(KBFolder(kb_dir()))
+    if service is not None:
+        try:
+            return service.admin
+        except FengqiaoError:  # a service made from records in memory has no folder of its own
+            pass
+    return Admin(KBFolder(kb_dir()))
 
 
 @st.cache_resource
