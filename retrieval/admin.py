@@ -13,9 +13,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from ingest.atomic import remove_stale
 from ingest.cases.questions import is_question_record
@@ -130,25 +130,6 @@ class AddReport:
         if report is not None:
             out += report.lines()
         return out
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "saved": [
-                {"name": f.name, "path": str(f.path), "status": f.status} for f in self.saved
-            ],
-            "refused": [{"name": n, "reason": r} for n, r in self.refused],
-            "precedents": [
-                {"name": n, "added": r.added, "updated": r.updated, "problems": len(r.problems)}
-                for n, r in self.precedents
-            ],
-            "build": None
-            if self.build is None
-            else {
-                k: v
-                for k, v in asdict(self.build).items()
-                if k not in ("problems", "index_dir", "files")
-            },
-        }
 
 
 def add_files(
