@@ -3,9 +3,11 @@
 ``fengqiao add`` and the knowledge page's upload are one path (``add_files``): files go
 into drop-in (``ingest.dropin``), then ``rebuild`` brings them into the index, which is
 swapped in whole; a committee's record table goes to its recorded cases instead
-(``retrieval.precedents``, the 调解案例 page's route), so a record is held once. A running server holds its service in a ``Live``, which notices a
-swapped index by the manifest's ``stat`` (``KBFolder.stamp``) and loads it for the next
-question, whichever process built it.
+(``retrieval.precedents``, the 调解案例 page's route), so a record is held once.
+
+A running server holds its service in a ``Live``, which notices a swapped index by the
+manifest's ``stat`` (``KBFolder.stamp``) and loads it for the next question, whichever
+process built it.
 """
 
 from __future__ import annotations
@@ -235,7 +237,7 @@ class Admin:
     limit_mb: int = MAX_FILE_BYTES >> 20
 
     def add(self, uploads: Sequence[Upload], *, force: bool = False) -> AddReport:
-        """Save files into drop-in and rebuild (``add_files``, as ``fengqiao add`` does)."""
+        """Bring files in exactly as ``fengqiao add`` does (``add_files``)."""
         return add_files(self.kb.path, uploads, embedder=self.embedder, force=force)
 
     def rebuild(self, *, force: bool = False) -> BuildReport:
