@@ -335,8 +335,7 @@ class Service:
         self.guides = GuideCache(catalogue.lookup)
         self._precedents: Precedents | None = None
         self._opening = threading.Lock()
-        if kb_dir is not None and KBFolder(kb_dir).precedents.exists():
-            self.precedents  # noqa: B018 (the committee's own cases join the search at once)
+        self.sync_precedents()  # the committee's own cases join the search at once
 
     @classmethod
     def load(
@@ -386,7 +385,8 @@ class Service:
     @property
     def precedents(self) -> Precedents:
         """The committee's recorded cases (``retrieval.precedents``), opened once; what they
-        hold is searched as 调解案例 without a rebuild, and every write is searched at once."""
+        hold is searched as 调解案例 without a rebuild (``sync_precedents``), and every
+        write through it is searched at once."""
         with self._opening:
             if self._precedents is None:
                 if self.kb_dir is None:
@@ -399,12 +399,19 @@ class Service:
                 store = PrecedentStore(folder.precedents, ArticleIndex(self.articles.records))
                 apply = joiner(self.cases, self.embedder, self.tokenizer, folder.embeddings)
                 self._precedents = Precedents(store, apply, self.cases.get)
-                self._precedents.sync()
         return self._precedents
 
     def sync_precedents(self) -> int:
-        """Bring in precedents written elsewhere (one read of the change log); how many changed."""
-        return self._precedents.sync() if self._precedents is not None else 0
+        """Bring in precedents written elsewhere (one read of the change log); how many changed.
+
+        A store first written by another process (``fengqiao add`` of a committee table
+        while this server runs) is opened here, so its records join the next question too.
+        """
+        if self._precedents is None and not (
+            self.kb_dir is not None and KBFolder(self.kb_dir).precedents.exists()
+        ):
+            return 0
+        return self.precedents.sync()
 
     @property
     def version(self) -> str:

@@ -143,3 +143,24 @@ def test_a_milvus_served_server_follows_an_add_too(kb: Path, tmp_path: Path) -> 
     assert not _found(live.current())
     add_files(kb, [Upload("村规民约.md", STATUTE.encode())], embedder=FakeEmbedder())
     assert _found(live.current()) and live.loads == 2
+
+
+def test_committee_records_added_elsewhere_are_found_without_a_reload(kb: Path) -> None:
+    """``add`` of a committee table writes the precedent store only; a running server that had
+    no store yet opens it on its next question."""
+    loads = Loads(kb)
+    live = Live(KBFolder(kb), loads)
+    question = "邻居在楼道堆放杂物，怎么调解？"
+    before = [h.record.title for h in live.current().ask(question, k=3, k_cases=5).result.cases]
+    assert "楼道堆物纠纷" not in before and not KBFolder(kb).precedents.exists()
+    table = (
+        "编号,案件名称,纠纷类型,日期,基本案情,调解结果\n"
+        "7,楼道堆物纠纷,邻里关系,2024-03-15,李四在楼道堆放杂物，张三多次要求清理未果。,"
+        "李四当日清理杂物，双方和解。\n"
+    )
+    report = add_files(kb, [Upload("调解记录.csv", table.encode())])
+    assert report.build is None and [r.added for _, r in report.precedents] == [
+        ["precedent-2024-7"]
+    ]
+    after = [h.record.title for h in live.current().ask(question, k=3, k_cases=5).result.cases]
+    assert "楼道堆物纠纷" in after and loads.calls == 1  # no rebuild, no reload
