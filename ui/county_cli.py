@@ -88,7 +88,7 @@ def _uri(args: argparse.Namespace) -> str:
 
 def _sync(args: argparse.Namespace) -> int:
     from retrieval.county import sync as county_sync
-    from retrieval.index_folder import default_kb
+    from retrieval.kb_folder import default_kb
 
     kb = Path(args.kb) if args.kb else default_kb()
     if args.batch < 1:
