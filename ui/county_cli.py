@@ -154,7 +154,7 @@ def _pull_shared(kb: Path, uri: str, committee: str) -> None:
     )
     if shared.unembedded(path):
         from retrieval.encoders.embedder import load_embedder
-        from retrieval.service import recorded_model
+        from retrieval.admin import recorded_model
 
         print("正在为新取回的共享案例计算向量……", file=sys.stderr)
         n = shared.embed_missing(path, load_embedder(recorded_model(kb)))

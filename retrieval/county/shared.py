@@ -38,13 +38,13 @@ import numpy as np
 
 from ingest import userdb
 from ingest.cases.classify import classify
-from ingest.cases.precedents import Precedent
 from ingest.records import SHARED_FROM, Case, Citation
 from retrieval import similar
 from retrieval.config import SearchConfig
 from retrieval.encoders.embedder import Embedder
 from retrieval.errors import CountyError
 from retrieval.hits import CaseHit, Filters, Hit, Notice, SearchResult, Why
+from retrieval.precedents import Precedent
 
 if TYPE_CHECKING:
     from retrieval.corpus import CaseCorpus
