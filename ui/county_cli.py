@@ -153,8 +153,8 @@ def _pull_shared(kb: Path, uri: str, committee: str) -> None:
         f"撤回 {got.withdrawn}）"
     )
     if shared.unembedded(path):
-        from retrieval.encoders.embedder import load_embedder
         from retrieval.admin import recorded_model
+        from retrieval.encoders.embedder import load_embedder
 
         print("正在为新取回的共享案例计算向量……", file=sys.stderr)
         n = shared.embed_missing(path, load_embedder(recorded_model(kb)))
