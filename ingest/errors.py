@@ -32,9 +32,5 @@ class FetchError(IngestError):
     """Downloading or unpacking a statute archive failed; nothing already fetched was touched."""
 
 
-class PrecedentError(IngestError):
-    """A committee record that cannot be saved as given; nothing was written."""
-
-
 class DropInError(IngestError, ValueError):
     """A file refused for the drop-in folder (name, type, size or emptiness); nothing was written."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ingest.errors import FengqiaoError
+from ingest.errors import FengqiaoError, IngestError
 
 __all__ = [
     "ArchiveError",
@@ -15,6 +15,7 @@ __all__ = [
     "GuidanceError",
     "KBError",
     "ModelError",
+    "PrecedentError",
     "QueryError",
     "RayEmbedError",
     "StoreWriteError",
@@ -47,6 +48,11 @@ class StoreWriteError(FengqiaoError):
     def __init__(self, message: str, hint: str, failed: Sequence[str]) -> None:
         super().__init__(message, hint)
         self.failed = tuple(failed)
+
+
+class PrecedentError(IngestError):
+    """A committee record that cannot be saved or imported as given; nothing was written
+    (an ``IngestError``: an upload of a record table reports it as a refused file)."""
 
 
 class QueryError(FengqiaoError):

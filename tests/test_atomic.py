@@ -63,7 +63,6 @@ def test_every_file_written_in_place_goes_through_ingest_atomic() -> None:
         "retrieval/index_folder.py",  # swaps whole index folders
         "retrieval/stores/milvus.py",  # sets a Milvus Lite file aside, nothing written
         "ingest/dropin.py",  # creates a new file without replacing one (link or O_EXCL)
-        "ingest/cases/precedents.py",  # fsyncs; the precedent store's move (issue 20) adopts the helper
     }
     found = {
         p.relative_to(repo).as_posix()

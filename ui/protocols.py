@@ -9,16 +9,15 @@ from ingest.records import Article, Case
 from retrieval.hits import Filters, Notice
 
 if TYPE_CHECKING:
-    from ingest.cases.precedents import ImportResult, Precedent, PrecedentDraft
+    from retrieval.admin import AddReport, Upload
     from retrieval.catalogue import LawInfo
+    from retrieval.precedents import ImportResult, Precedent, PrecedentDraft
     from retrieval.service import (
-        AddReport,
         Answered,
         ArticlePage,
         KBStats,
         Matched,
         OpenedCitation,
-        Upload,
     )
 
 
@@ -78,34 +77,88 @@ class KnowledgeService(Protocol):
 
     def stats(self) -> KBStats: ...
 
-    def add_files(self, uploads: Sequence[Upload], *, force: bool = False) -> AddReport: ...
+    # ---- administration and the committee's cases: see the per-page block below ----
 
-    # ---- the committee's own resolved cases (调解案例, ``ingest.cases.precedents``) ----
+    @property
+    def admin(self) -> KBAdmin:
+        """Importing files and rebuilding, with the loaded model."""
+        ...
 
-    def precedents(self) -> list[Precedent]:
+    @property
+    def precedents(self) -> PrecedentDesk:
+        """The committee's recorded cases (调解案例), searched as soon as written."""
+        ...
+
+
+# ---- per page: 知识库 (ui/views/knowledge.py) and 调解案例 (ui/views/precedents.py) ----------
+
+
+class KBAdmin(Protocol):
+    """Importing files into a knowledge base; ``retrieval.admin.Admin`` is the real one."""
+
+    @property
+    def limit_mb(self) -> int:
+        """The largest file accepted, in MB (the same for ``fengqiao add``)."""
+        ...
+
+    def add(self, uploads: Sequence[Upload], *, force: bool = False) -> AddReport:
+        """Save the files into drop-in and rebuild, as ``fengqiao add`` does."""
+        ...
+
+    def dropin_names(self) -> list[str]: ...
+
+
+class KnowledgePage(Protocol):
+    """What the 知识库 page calls on a loaded knowledge base."""
+
+    def stats(self) -> KBStats: ...
+
+    def laws(self) -> list[LawInfo]: ...
+
+    def freshness_notice(self) -> Notice | None: ...
+
+    def guidance_dropped(self) -> tuple[str, ...]: ...
+
+    @property
+    def admin(self) -> KBAdmin: ...
+
+
+class PrecedentDesk(Protocol):
+    """The committee's recorded cases; ``retrieval.precedents.Precedents`` is the real one."""
+
+    def records(self) -> list[Precedent]:
         """Every recorded case, newest first, as stored (masked)."""
         ...
 
-    def precedent(self, number_or_id: str) -> Precedent | None: ...
+    def get(self, number_or_id: str) -> Precedent | None: ...
 
-    def preview_precedent(self, draft: PrecedentDraft) -> Precedent:
+    def preview(self, draft: PrecedentDraft) -> Precedent:
         """What ``draft`` would be saved as; raises PrecedentError for what stops a save."""
         ...
 
-    def record_precedent(self, draft: PrecedentDraft) -> Case:
+    def record(self, draft: PrecedentDraft) -> Case:
         """Save a new record (masked, articles verified); searchable by the next question."""
         ...
 
-    def update_precedent(
+    def update(
         self, number_or_id: str, draft: PrecedentDraft, *, revision: int | None = None
     ) -> Case: ...
 
-    def delete_precedent(self, number_or_id: str) -> None: ...
+    def delete(self, number_or_id: str) -> None: ...
 
-    def export_precedents(self, fmt: str) -> bytes:
+    def export(self, fmt: str) -> bytes:
         """The committee CSV (``"csv"``) or JSONL (``"jsonl"``) of every record."""
         ...
 
-    def import_precedents(self, name: str, data: bytes) -> ImportResult:
-        """Records from an uploaded committee CSV/JSONL; what was refused is in ``problems``."""
+    def import_file(self, name: str, data: bytes) -> ImportResult:
+        """Records from a committee CSV/JSONL file's bytes; what was refused is in ``problems``."""
         ...
+
+
+class PrecedentsPage(Protocol):
+    """What the 调解案例 page calls (its case cards draw through ``KnowledgeService``)."""
+
+    def case(self, case_id: str) -> Case | None: ...
+
+    @property
+    def precedents(self) -> PrecedentDesk: ...

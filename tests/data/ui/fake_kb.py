@@ -8,21 +8,21 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ingest.cases.link import ArticleIndex
-from ingest.cases.precedents import ImportResult, Precedent, PrecedentDraft, PrecedentStore
 from ingest.names import article_label, canonical_law, repealed
 from ingest.records import Article, Case, Citation, article_id
+from retrieval.admin import AddReport, Upload
 from retrieval.answer import extract_answer, question_terms, term_spans
 from retrieval.catalogue import Catalogue, LawInfo
 from retrieval.hits import ArticleHit, CaseHit, Filters, Hit, Notice, SearchResult, Why
+from retrieval.kb_folder import MAX_FILE_MB, KBFolder
+from retrieval.precedents import PrecedentChanges, Precedents, PrecedentStore
 from retrieval.service import (
-    AddReport,
     Answered,
     ArticlePage,
     CitedArticle,
     KBStats,
     Matched,
     OpenedCitation,
-    Upload,
     make_article_page,
     open_citation,
 )
@@ -153,6 +153,25 @@ def _terms(q: str) -> set[str]:
     return {q[i : i + 2] for i in range(len(q) - 1)}
 
 
+@dataclasses.dataclass
+class FakeAdmin:
+    """Implements ``ui.protocols.KBAdmin``: keeps what was uploaded."""
+
+    service: FakeService
+    limit_mb: int = MAX_FILE_MB
+
+    def add(self, uploads: Sequence[Upload], *, force: bool = False) -> AddReport:
+        self.service.added.extend(uploads)
+        return AddReport()
+
+    def dropin_names(self) -> list[str]:
+        return (
+            [p.name for p in KBFolder(self.service.kb_dir).dropin_files()]
+            if self.service.kb_dir
+            else []
+        )
+
+
 class FakeService:
     """Implements ``ui.protocols.KnowledgeService`` over the records above."""
 
@@ -164,66 +183,30 @@ class FakeService:
         self.catalogue = Catalogue(ARTICLES)
         self.added: list[Upload] = []
         self.kb_dir = kb_dir
-        self._precedents: PrecedentStore | None = None
+        self._precedents: Precedents | None = None
 
     # ---- 调解案例: the real store (SQLite in a temporary folder unless given one) ----
 
-    def _store(self) -> PrecedentStore:
+    @property
+    def precedents(self) -> Precedents:
         if self._precedents is None:
             folder = self.kb_dir or Path(tempfile.mkdtemp(prefix="fake-kb-"))
-            self._precedents = PrecedentStore.in_kb(folder, ArticleIndex(ARTICLES))
-            for case in self._precedents.cases():
-                self.cases[case.id] = case
+            store = PrecedentStore.in_kb(folder, ArticleIndex(ARTICLES))
+            self._precedents = Precedents(store, self._apply, self.cases.get)
+            self._precedents.sync()
         return self._precedents
 
-    def _sync(self) -> None:
-        """Every recorded case in ``self.cases``, as ``Service.sync_precedents`` does."""
-        store = self._store()
-        self.cases = {k: c for k, c in self.cases.items() if not k.startswith("precedent-")}
-        self.cases.update((c.id, c) for c in store.cases())
+    def _apply(self, changes: PrecedentChanges) -> None:
+        """Recorded cases into ``self.cases``, as ``retrieval.precedents.joiner`` does."""
+        for gone in changes.deleted:
+            self.cases.pop(gone, None)
+        self.cases.update((c.id, c) for c in changes.upserted)
 
-    def precedents(self) -> list[Precedent]:
-        return self._store().records()
+    # ---- 知识库: uploads are kept, nothing is built ----
 
-    def precedent(self, number_or_id: str) -> Precedent | None:
-        return self._store().get(number_or_id)
-
-    def preview_precedent(self, draft: PrecedentDraft) -> Precedent:
-        return self._store().prepare(draft, draft.number.strip() or "预览")
-
-    def record_precedent(self, draft: PrecedentDraft) -> Case:
-        saved = self._store().add(draft)
-        self._sync()
-        return self.cases[saved.id]
-
-    def update_precedent(
-        self, number_or_id: str, draft: PrecedentDraft, *, revision: int | None = None
-    ) -> Case:
-        saved = self._store().update(number_or_id, draft, revision=revision)
-        self._sync()
-        return self.cases[saved.id]
-
-    def delete_precedent(self, number_or_id: str) -> None:
-        self._store().delete(number_or_id)
-        self._sync()
-
-    def export_precedents(self, fmt: str) -> bytes:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / f"调解案例.{fmt}"
-            self._store().export(path)
-            return path.read_bytes()
-
-    def import_precedents(self, name: str, data: bytes) -> ImportResult:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / Path(name).name
-            path.write_bytes(data)
-            result = self._store().import_file(path)
-        result.problems = [
-            dataclasses.replace(p, where=p.where.replace(str(path), Path(name).name))
-            for p in result.problems
-        ]
-        self._sync()
-        return result
+    @property
+    def admin(self) -> FakeAdmin:
+        return FakeAdmin(self)
 
     def article_page(self, article_id: str) -> ArticlePage | None:
         found = self.articles.get(article_id)
@@ -248,10 +231,6 @@ class FakeService:
         answer = extract_answer(question, result.articles, result.cases, cited=result.cited)
         cited = tuple(CitedArticle(c, self.articles.get(c.resolved_id)) for c in result.cited)
         return Answered(result, answer, cited, 1.0)
-
-    def add_files(self, uploads: Sequence[Upload], *, force: bool = False) -> AddReport:
-        self.added.extend(uploads)
-        return AddReport()
 
     def freshness_notice(self) -> Notice | None:
         return Notice("info", "条文和效力状态以知识库数据为准：收录的法规最新公布于 2020-05-28。")
