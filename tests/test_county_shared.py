@@ -15,8 +15,8 @@ import pytest
 from conftest import FakeEmbedder
 from streamlit.testing.v1 import AppTest
 
-from ingest.cases.precedents import PrecedentDraft
 from retrieval.county import shared
+from retrieval.precedents import PrecedentDraft
 from tests import pgserver
 from ui import cli
 
@@ -77,7 +77,7 @@ def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
 def committee(built: Path, tmp_path: Path, name: str, draft: PrecedentDraft) -> Path:
     kb = tmp_path / name
     shutil.copytree(built, kb)
-    load_fixture_kb(kb).record_precedent(draft)
+    load_fixture_kb(kb).precedents.record(draft)
     return kb
 
 
@@ -122,7 +122,7 @@ def test_another_committees_case_joins_labelled_and_leaves_after_it_is_withdrawn
     assert service.ask(QUESTION).answer == plain.ask(QUESTION).answer
 
     # The west deletes its record and syncs again; after the east's next pull it is gone.
-    load_fixture_kb(west).delete_precedent("2024-007")
+    load_fixture_kb(west).precedents.delete("2024-007")
     sync(west, uri, WEST)
     assert THEIRS.title in [s[1] for s in similar(service)]  # the cache holds it until a pull
     sync(east, uri, EAST)
@@ -203,14 +203,18 @@ def test_on_milvus_the_shared_cases_live_in_a_collection_beside_the_cases(
 ) -> None:
     from conftest import FAKE_CONFIG
 
-    from retrieval.stores.fill import open_service
+    from retrieval.loader import store_factory
+    from retrieval.service import Service
 
     east = committee(built, tmp_path, "east", OWN)
     west = committee(built, tmp_path, "west", THEIRS)
     sync(west, uri, WEST)
     sync(east, uri, EAST)
-    service = open_service(
-        east, str(tmp_path / "store.db"), embedder=FakeEmbedder(), config=FAKE_CONFIG
+    service = Service.load(
+        east,
+        stores=store_factory(str(tmp_path / "store.db")),
+        embedder=FakeEmbedder(),
+        config=FAKE_CONFIG,
     )
     try:
         shown = similar(service)
@@ -219,7 +223,7 @@ def test_on_milvus_the_shared_cases_live_in_a_collection_beside_the_cases(
         assert service.shared is not None and service.shared._milvus is not None
         collection = service.shared._milvus.store
         assert collection.name == "fengqiao_county_shared" and len(collection) >= 1
-        load_fixture_kb(west).delete_precedent("2024-007")
+        load_fixture_kb(west).precedents.delete("2024-007")
         sync(west, uri, WEST)
         sync(east, uri, EAST)
         assert THEIRS.title not in [s[1] for s in similar(service)]
@@ -235,15 +239,15 @@ def test_an_edited_record_is_reloaded_and_the_rest_reused(
     west = tmp_path / "west"
     shutil.copytree(built, west)
     service = load_fixture_kb(west)
-    service.record_precedent(THEIRS)
-    service.record_precedent(OWN)  # a second west record, same wording as the east's
+    service.precedents.record(THEIRS)
+    service.precedents.record(OWN)  # a second west record, same wording as the east's
     sync(west, uri, WEST)
     sync(east, uri, EAST)
     embedder = FakeEmbedder()
     path = east / shared.CACHE
     before = shared._Index.load(path, embedder)
     assert len(before) == 2
-    service.update_precedent("2024-007", replace(THEIRS, title="楼道旧家具已搬走纠纷"))
+    service.precedents.update("2024-007", replace(THEIRS, title="楼道旧家具已搬走纠纷"))
     sync(west, uri, WEST)
     sync(east, uri, EAST)
     after = shared._Index.load(path, embedder, before)
@@ -289,6 +293,6 @@ def test_a_pull_with_nothing_synced_since_reads_no_records(
         conn.execute("UPDATE records SET digest = 'changed elsewhere'")
     # the county's sync log has not moved: the records are not listed again
     assert shared.pull(source, path) == shared.PullReport(total=1)
-    load_fixture_kb(west).update_precedent("2024-007", replace(THEIRS, title="楼道旧家具纠纷"))
+    load_fixture_kb(west).precedents.update("2024-007", replace(THEIRS, title="楼道旧家具纠纷"))
     sync(west, uri, WEST)  # a sync writes its log row with the records
     assert shared.pull(source, path) == shared.PullReport(updated=1, total=1)
