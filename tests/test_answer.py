@@ -22,7 +22,7 @@ from retrieval.config import AnswerConfig
 from retrieval.hits import Hit, Why
 
 sys.path.insert(0, str(Path(__file__).parent / "data" / "ui"))
-from fake_kb import ARTICLES, CASES, FakeService  # noqa: E402
+from small_kb import ARTICLES, CASES, small_service  # noqa: E402
 
 QUESTIONS = [
     "男方不同意离婚，女方可以怎么办？",
@@ -53,7 +53,7 @@ def test_term_spans_merge_overlaps() -> None:
 
 @pytest.mark.parametrize("question", QUESTIONS)
 def test_every_quote_is_a_substring_of_its_article(question: str) -> None:
-    kb = FakeService()
+    kb = small_service()
     result = kb.search(question)
     answer = extract_answer(question, result.articles, result.cases)
     assert len(answer.quotes) <= 3
@@ -68,7 +68,7 @@ def test_every_quote_is_a_substring_of_its_article(question: str) -> None:
 
 
 def test_divorce_question_quotes_1079_and_case_outcome() -> None:
-    kb = FakeService()
+    kb = small_service()
     q = "男方不同意离婚，女方可以怎么办？"
     result = kb.search(q)
     answer = extract_answer(q, result.articles, result.cases)
@@ -116,7 +116,7 @@ def test_no_articles_no_quotes() -> None:
 
 
 def test_citation_words_are_not_matched() -> None:
-    kb = FakeService()
+    kb = small_service()
     q = "民法典第1079条"
     cit = Citation(q, "民法典", "1079", start=0, end=len(q), resolved_id="民法典:1079")
     assert without_citations(q, [cit]).strip() == ""

@@ -14,7 +14,8 @@ from conftest import DATA, FAKE_CONFIG, FakeEmbedder, fixture_cases
 from streamlit.testing.v1 import AppTest
 
 from ingest.records import Article
-from retrieval.service import QueryError, Service, Upload
+from retrieval.errors import QueryError
+from retrieval.service import Service, Upload
 from ui import cli
 from ui.views import SERVICE_OVERRIDE
 

@@ -176,7 +176,7 @@ def test_phrase_inside_a_longer_word_is_not_marked(
 ) -> None:
     """民法 is a word of 民法典, but never marked inside 人民法院 (defect 6)."""
     text = service.article("民法典:1079").text
-    spans = service.highlight_spans(text, ["民法", "离婚"])
+    spans = service.answerer.matcher.spans(text, ["民法", "离婚"])
     assert spans and all(text[a:b] != "民法" or text[a - 1 : a] != "人" for a, b in spans)
     at = ask(make_app().run(), "民法典中离婚诉讼由人民法院审理吗")
     bodies = [m.value for m in at.markdown] + [m.value for m in at.caption]

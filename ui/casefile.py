@@ -24,7 +24,7 @@ from ui.drafts import (
     mask_phone,
 )
 from ui.export import MIME, Format, draft_file_name, export_collection, export_draft, file_name
-from ui.protocols import KnowledgeService
+from ui.protocols import CollectionsService
 from ui.quoting import RecordSource
 from ui.store import CaseDetails, Item, Party, StoreError
 from ui.teaching import VERSION_NAMES, Version
@@ -243,7 +243,7 @@ def _download(
 
 
 def exports(
-    service: KnowledgeService,
+    service: CollectionsService,
     cid: int,
     name: str,
     details: CaseDetails,
@@ -334,7 +334,7 @@ def exports(
             )
 
 
-def basis_picker(service: KnowledgeService, cid: int, items: Sequence[Item]) -> tuple[str, ...]:
+def basis_picker(service: CollectionsService, cid: int, items: Sequence[Item]) -> tuple[str, ...]:
     """The 案卷's articles the mediator puts under 调解依据 (all of them unless unticked)."""
     refs = [i.ref for i in items if i.kind == "article"]
     if not refs:

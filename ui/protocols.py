@@ -1,4 +1,9 @@
-"""What a page needs from the knowledge base, typed: the service implements it, so does the test double."""
+"""What each page needs from the knowledge base, typed: one Protocol per page, naming only
+the calls that page makes. ``retrieval.service.Service`` implements them all.
+
+A page draws what it is handed: the ask page gets the whole answer from one ``ask``
+(``retrieval.asking.Answered``) and calls nothing per card or quote.
+"""
 
 from __future__ import annotations
 
@@ -10,77 +15,91 @@ from retrieval.hits import Filters, Notice
 
 if TYPE_CHECKING:
     from ingest.cases.precedents import ImportResult, Precedent, PrecedentDraft
+    from retrieval.asking import Answered
     from retrieval.catalogue import LawInfo
-    from retrieval.service import (
-        AddReport,
-        Answered,
-        ArticlePage,
-        KBStats,
-        Matched,
-        OpenedCitation,
-        Upload,
-    )
+    from retrieval.citation_page import OpenedCitation
+    from retrieval.service import AddReport, KBStats, Upload
 
 
-class KnowledgeService(Protocol):
-    """The calls the pages make; ``retrieval.service.Service`` is the real one."""
+# ---- pieces shared by several pages and widgets ------------------------------------------
+
+
+class ArticleSource(Protocol):
+    """Articles by id: the service, or an ``Answered`` (every article the answer names)."""
+
+    def article(self, article_id: str) -> Article | None: ...
+
+
+class FreshnessSource(Protocol):
+    """The sidebar's data date (``ui.widgets.data_freshness``)."""
+
+    def freshness_notice(self) -> Notice | None: ...
+
+
+class LawList(Protocol):
+    def laws(self) -> list[LawInfo]: ...
+
+
+# ---- one per page ---------------------------------------------------------------------------
+
+
+class AskService(FreshnessSource, LawList, Protocol):
+    """问答检索 (ui/views/ask.py): the sidebar's law list, one ``ask`` per question."""
 
     @property
     def version(self) -> str:
-        """Changes when the knowledge base is rebuilt."""
+        """Changes when the knowledge base is rebuilt (keys the page's memo of answers)."""
         ...
 
     def ask(
         self, question: str, *, filters: Filters | None = None, k: int = 10, k_cases: int = 5
     ) -> Answered: ...
 
-    def article(self, article_id: str) -> Article | None: ...
 
-    def case(self, case_id: str) -> Case | None: ...
-
-    def lookup(self, law: str, article: str, version: str = "") -> Article | None: ...
-
-    def laws(self) -> list[LawInfo]: ...
+class BrowseService(FreshnessSource, LawList, Protocol):
+    """法规浏览 (ui/views/browse.py): a law's articles, a citation link's page."""
 
     def law_articles(self, law: str, version: str = "") -> list[Article]: ...
 
-    def neighbours(self, article_id: str, n: int = 2) -> list[Article]: ...
-
-    def chapter(self, article_id: str) -> list[Article]: ...
-
-    def cases_citing(self, article_id: str) -> list[Case]: ...
-
-    def freshness_notice(self) -> Notice | None: ...
-
-    def guidance_dropped(self) -> tuple[str, ...]:
-        """办理提示 rules not shown against this knowledge base, one line each."""
+    def open_citation(self, law: str, article: str, version: str = "") -> OpenedCitation:
+        """A citation link resolved to its own law's article, or the reason there is none."""
         ...
 
     def stale_as_of(self) -> str:
         """The data date when the statute data is over a year old, else "" (status badges)."""
         ...
 
-    def article_page(self, article_id: str) -> ArticlePage | None:
-        """The citation page: versions, successors, neighbours, who cites the article."""
-        ...
 
-    def open_citation(self, law: str, article: str, version: str = "") -> OpenedCitation:
-        """A citation link resolved to its own law's article, or the reason there is none."""
-        ...
+class CollectionsService(FreshnessSource, ArticleSource, Protocol):
+    """案卷 (ui/views/collections.py, ui/casefile.py): the records a 案卷 holds, its drafts."""
 
-    def matched_words(self, question: str, text: str, limit: int = 6) -> Matched:
-        """The question's words found in ``text`` (whole words), for 为什么出现 and marks."""
-        ...
+    @property
+    def version(self) -> str: ...
 
-    def highlight_spans(self, text: str, terms: Sequence[str]) -> list[tuple[int, int]]:
-        """Where ``terms`` occur in ``text`` as whole words (not 民法 inside 人民法院)."""
-        ...
+    def case(self, case_id: str) -> Case | None: ...
+
+    def stale_as_of(self) -> str: ...
+
+
+class KnowledgeAdmin(FreshnessSource, LawList, Protocol):
+    """知识库 (ui/views/knowledge.py): what is loaded, and importing files."""
 
     def stats(self) -> KBStats: ...
 
+    def guidance_dropped(self) -> tuple[str, ...]:
+        """办理提示 rules not shown against this knowledge base, one line each."""
+        ...
+
     def add_files(self, uploads: Sequence[Upload], *, force: bool = False) -> AddReport: ...
 
-    # ---- the committee's own resolved cases (调解案例, ``ingest.cases.precedents``) ----
+
+class PrecedentsService(FreshnessSource, ArticleSource, Protocol):
+    """调解案例 (ui/views/precedents.py): the committee's own resolved cases."""
+
+    @property
+    def version(self) -> str: ...
+
+    def case(self, case_id: str) -> Case | None: ...
 
     def precedents(self) -> list[Precedent]:
         """Every recorded case, newest first, as stored (masked)."""
@@ -109,3 +128,9 @@ class KnowledgeService(Protocol):
     def import_precedents(self, name: str, data: bytes) -> ImportResult:
         """Records from an uploaded committee CSV/JSONL; what was refused is in ``problems``."""
         ...
+
+
+class KnowledgeService(
+    AskService, BrowseService, CollectionsService, KnowledgeAdmin, PrecedentsService, Protocol
+):
+    """What the app loads (``ui.views.get_service``): every page's calls together."""
