@@ -70,7 +70,7 @@ class BrowseService(FreshnessSource, LawList, Protocol):
         ...
 
 
-class CollectionsService(FreshnessSource, ArticleSource, Protocol):
+class CollectionsService(ArticleSource, Protocol):
     """案卷 (ui/views/collections.py, ui/casefile.py): the records a 案卷 holds, its drafts."""
 
     @property
