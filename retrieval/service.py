@@ -3,9 +3,9 @@
 A question walks one way: page or CLI → ``Service.ask`` → ``Answerer.ask``
 (``retrieval.asking``: ``Searcher.search`` → {stores, fusion} → ``extract_answer`` →
 matched words, cards, citation pages) → ``Answered`` → page or CLI, which only draw it.
-A citation link walks ``Service.open_citation`` → ``retrieval.citation_page``. Importing walks one
-way too: ``add_files`` (CLI ``add`` and the page's upload alike) → drop-in → ``rebuild``,
-which routes every drop-in file to the statute or the case reader.
+A citation link walks ``Service.open_citation`` → ``retrieval.citation_page``. Importing
+walks one way too: ``add_files`` (CLI ``add`` and the page's upload alike) → drop-in →
+``rebuild``, which routes every drop-in file to the statute or the case reader.
 """
 
 from __future__ import annotations

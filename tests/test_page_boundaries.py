@@ -20,7 +20,11 @@ PAGES = {  # page module → its protocol
     UI / "views" / "browse.py": protocols.BrowseService,
     UI / "views" / "collections.py": protocols.CollectionsService,
 }
-DRAWING = [*PAGES, UI / "widgets.py", UI / "citation.py", UI / "views" / "__init__.py"]
+DRAWING = [
+    *PAGES,
+    *(UI / name for name in ("widgets.py", "citation.py", "guidance_panel.py")),
+    UI / "views" / "__init__.py",
+]
 # The app's loader and knowledge-base folder (ui/views/__init__.py): issue 20's one loader
 # (item 3) replaces these; until then they are the only functions a drawing module calls.
 LOADER = {"retrieval.stores.fill.open_service", "retrieval.index_folder.default_kb"}
