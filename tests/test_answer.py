@@ -20,16 +20,12 @@ from retrieval.answer import (
 )
 from retrieval.config import AnswerConfig
 from retrieval.hits import Hit, Why
+from ui.samples import EXAMPLES
 
 sys.path.insert(0, str(Path(__file__).parent / "data" / "ui"))
 from small_kb import ARTICLES, CASES, small_service  # noqa: E402
 
-QUESTIONS = [
-    "男方不同意离婚，女方可以怎么办？",
-    "邻居装修噪音很大，晚上也施工，怎么处理？",
-    "人民调解收费吗",
-    "完全无关的问题 abc",
-]
+QUESTIONS = [*EXAMPLES[:2], "人民调解收费吗", "完全无关的问题 abc"]  # EXAMPLES: ui/samples.py
 
 
 def test_clause_spans_cover_text_verbatim() -> None:
