@@ -139,3 +139,33 @@ def test_the_cli_and_the_page_show_the_same_answer(
     if "第1079条" in question:
         assert data["articles"][0]["id"] == "民法典:1079"
         assert data["articles"][0]["why"]["sources"][0] == "citation"
+
+
+class Counting:
+    """The service, counting what a page asks of it."""
+
+    def __init__(self, service: Any) -> None:
+        self._service = service
+        self.calls: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        self.calls.append(name)
+        return getattr(self._service, name)
+
+
+@pytest.mark.parametrize("question", ["男方不同意离婚，女方可以怎么办？", "民法典第1079条"])
+def test_the_page_draws_the_answer_without_calling_back(
+    kb: Path, question: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One ask per question; no lookup per card, quote or citation (before: ~35 calls)."""
+    monkeypatch.setenv("FENGQIAO_KB", str(tmp_path))
+    counting = Counting(load_fixture_kb(kb))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state[SERVICE_OVERRIDE] = counting
+    at.run()
+    counting.calls.clear()  # the empty page: sidebar filters and the data date
+    at.text_input(key="q").input(question).run()
+    assert not at.exception, at.exception
+    assert sorted(set(counting.calls)) == ["ask", "freshness_notice", "laws", "version"]
+    assert counting.calls.count("ask") == 1, counting.calls
+    assert len(counting.calls) <= 5, counting.calls
