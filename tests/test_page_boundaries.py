@@ -19,9 +19,11 @@ PAGES = {  # page module → its protocol
     UI / "views" / "ask.py": protocols.AskService,
     UI / "views" / "browse.py": protocols.BrowseService,
     UI / "views" / "collections.py": protocols.CollectionsService,
+    UI / "views" / "knowledge.py": protocols.KnowledgeAdmin,
+    UI / "views" / "precedents.py": protocols.PrecedentsService,
 }
 DRAWING = [
-    *PAGES,
+    *(UI / "views" / name for name in ("ask.py", "browse.py", "collections.py")),
     *(UI / name for name in ("widgets.py", "citation.py", "guidance_panel.py")),
     UI / "views" / "__init__.py",
 ]
@@ -29,7 +31,11 @@ DRAWING = [
 # (item 3) replaces these; until then they are the only functions a drawing module calls.
 LOADER = {"retrieval.stores.fill.open_service", "retrieval.index_folder.default_kb"}
 # what a shared widget calls on the service it is handed
-WIDGET_CALLS = {"data_freshness": {"freshness_notice"}}
+WIDGET_CALLS = {
+    "data_freshness": {"freshness_notice"},
+    "case_card": {"article"},
+    "cited_list": {"article"},
+}
 
 
 def _imports(path: Path) -> list[tuple[str, str]]:
@@ -75,8 +81,11 @@ def _service_calls(path: Path) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     calls: set[str] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
-            if node.value.id == "service":
+        if isinstance(node, ast.Attribute):
+            held = node.value
+            if isinstance(held, ast.Call) and isinstance(held.func, ast.Name):
+                held = held.func  # _service().record_precedent(…)
+            if isinstance(held, ast.Name) and held.id in ("service", "_service"):
                 calls.add(node.attr)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
             handed = any(isinstance(a, ast.Name) and a.id == "service" for a in node.args)

@@ -93,19 +93,14 @@ class KnowledgeAdmin(FreshnessSource, LawList, Protocol):
     def add_files(self, uploads: Sequence[Upload], *, force: bool = False) -> AddReport: ...
 
 
-class PrecedentsService(FreshnessSource, ArticleSource, Protocol):
+class PrecedentsService(ArticleSource, Protocol):
     """调解案例 (ui/views/precedents.py): the committee's own resolved cases."""
-
-    @property
-    def version(self) -> str: ...
 
     def case(self, case_id: str) -> Case | None: ...
 
     def precedents(self) -> list[Precedent]:
         """Every recorded case, newest first, as stored (masked)."""
         ...
-
-    def precedent(self, number_or_id: str) -> Precedent | None: ...
 
     def preview_precedent(self, draft: PrecedentDraft) -> Precedent:
         """What ``draft`` would be saved as; raises PrecedentError for what stops a save."""
