@@ -516,7 +516,7 @@ def main() -> int:
     import torch
 
     torch.set_num_threads(2)
-    from retrieval.embedder import default_model_dir
+    from retrieval.encoders.embedder import default_model_dir
 
     t0 = time.time()
     d = load_data(args.kb)

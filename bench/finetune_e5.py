@@ -97,7 +97,7 @@ def main() -> int:
     import torch
     from sentence_transformers import SentenceTransformer
 
-    from retrieval.embedder import default_model_dir
+    from retrieval.encoders.embedder import default_model_dir
 
     torch.manual_seed(args.seed)
     torch.set_num_threads(2)

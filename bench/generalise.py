@@ -1,6 +1,6 @@
 """Leave-source-out table: what each retrieval lever gives on questions of an unseen source.
 
-usage: python bench/generalise.py [--kb KB] [--cache DIR] [--finetuned DIR ...] [--write]
+usage: python bench/generalise.py [--kb KB] [--cache DIR] [--finetuned DIR ...] [--limit N] [--write]
 
 Every figure is leave-source-out (a query never sees a case of its own set, the
 semantics of ``fengqiao eval --leave source``), curated tier, on lawbench-3-8 (369),
@@ -9,6 +9,10 @@ lawyer-llama (1000, silver), lawbench-3-2 (83) and the everyday mediation questi
 (precedent settings, adapter, vocabulary, ranker, fine-tuned encoder) learn from the
 other sources only: grouped by source, the held-out one is never seen. Seeded and
 deterministic; ``--write`` puts the tables into docs/quality.md.
+
+Every ranking is the shipped ``retrieval.search.Searcher``'s: its ``first_stage`` under
+the query's leave-source-out filter, then its ``fuse``; a lever swaps in its own keyword
+or semantic run before fusing, or re-orders the fused list. No copy of the pipeline.
 """
 
 from __future__ import annotations
@@ -32,12 +36,14 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench import pipeline as P  # noqa: E402
+from bench import rank as R  # noqa: E402
 from bench.harness import EVAL, Pool, Q, Scores, case_questions, read_set  # noqa: E402
-from retrieval import rank as R  # noqa: E402
+from retrieval import fusion  # noqa: E402
 from retrieval.bm25 import BM25Index  # noqa: E402
-from retrieval.config import SearchConfig  # noqa: E402
-from retrieval.evaluate import mean_metrics, query_metrics  # noqa: E402
+from retrieval.config import CONFIGS, SearchConfig  # noqa: E402
+from retrieval.evaluate import mean_metrics, query_metrics, source_family  # noqa: E402
+from retrieval.hits import Filters  # noqa: E402
+from retrieval.search import FirstStage, Searcher, keyword_run  # noqa: E402
 
 DOC = REPO / "docs" / "quality.md"
 EVERYDAY = REPO / "tests" / "data" / "eval" / "everyday.jsonl"
@@ -46,22 +52,42 @@ SETS = (*DEV, "everyday")
 COLS = ("R@1", "R@5", "R@10", "R@100", "Hit@1", "MRR@10", "nDCG@10")
 SEED = 13
 
-Ranking = Callable[[Q, Scores, np.ndarray], list[str]]
+Hidden = tuple[str, ...]  # case sources a query may not use (``Filters.exclude_case_sources``)
+Ranking = Callable[[Q, Hidden], list[str]]
+# a lever's own per-article scores (one row per ``Pool.articles``), given the allowed cases
+Swap = Callable[[Q, Scores, np.ndarray], np.ndarray]
 
 
-class Bench:
-    """Queries, their first-stage scores, and scoring of one ranking function per set."""
+class CachedQueries:
+    """The knowledge base's query encoder behind the pool's vector cache, so the shipped
+    first stage encodes each question once across runs of the study."""
 
     def __init__(self, pool: Pool) -> None:
         self.pool = pool
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self.pool.encode(texts)
+
+
+class Bench:
+    """Queries, their scores over the pool (for the levers), and every ranking made by the
+    shipped ``Searcher``: its first stage under the leave-source-out filter, then its
+    ``fuse`` (a lever may swap in its own keyword or semantic run before fusing)."""
+
+    def __init__(self, pool: Pool, limit: int = 0) -> None:
+        self.pool = pool
         qs: list[Q] = []
         for name in DEV:
-            qs += read_set(EVAL / f"{name}.jsonl")
-        qs += case_questions(pool)  # typical cases: training only
-        qs += read_set(EVERYDAY)
+            qs += read_set(EVAL / f"{name}.jsonl")[: limit or None]
+        qs += case_questions(pool)[: limit or None]  # typical cases: training only
+        qs += read_set(EVERYDAY)[: limit or None]
         known = set(pool.article_index)
         self.qs = [q for q in qs if any(g in known for g in q.gold)]
         self.scores = pool.all_scores(self.qs)
+        self.searcher: Searcher = pool.kb.searcher  # type: ignore[attr-defined]
+        self.searcher.embedder = CachedQueries(pool)  # type: ignore[assignment]
+        self._first: dict[tuple, FirstStage] = {}
+        self._ok: dict[Hidden, np.ndarray] = {}
 
     def test(self, source: str) -> list[Q]:
         return [q for q in self.qs if q.source == source and "curated" in q.tiers]
@@ -69,17 +95,141 @@ class Bench:
     def train(self, held_out: str) -> list[Q]:
         return [q for q in self.qs if q.source not in (held_out, "everyday")]
 
-    def metrics(self, source: str, ranking: Ranking) -> dict[str, float]:
-        ok = self.pool.case_ok([source])
-        rows = [query_metrics(ranking(q, self.scores[q.id], ok), q.gold) for q in self.test(source)]
-        return mean_metrics(rows)
+    @staticmethod
+    def hidden(*sources: str) -> Hidden:
+        """The case sources hidden from a query of ``sources`` (``fengqiao eval --leave
+        source``: each source with the sets labelled the same way)."""
+        return tuple(sorted({f for s in sources for f in source_family(s)}))
 
-    def config(self, cfg: SearchConfig, **swap: Callable) -> Ranking:
-        def f(q: Q, s: Scores, ok: np.ndarray) -> list[str]:
-            extra = {k: v(q, s, ok) for k, v in swap.items()}
-            return P.run(self.pool, s, ok, cfg, **extra).ranking(100)
+    @staticmethod
+    def filters(hide: Hidden) -> Filters:
+        return Filters(exclude_case_sources=hide)
+
+    def case_ok(self, hide: Hidden) -> np.ndarray:
+        """Mask over ``Pool.cases``: the cases the filter of ``hide`` lets a query use."""
+        if hide not in self._ok:
+            flt = self.filters(hide)
+            self._ok[hide] = np.array([flt.allows_case(c) for c in self.pool.cases], bool)
+        return self._ok[hide]
+
+    def first(self, q: Q, hide: Hidden, cfg: SearchConfig) -> FirstStage:
+        """The shipped first stage for ``q`` (cached), with the runs ``cfg`` leaves out removed."""
+        key = (
+            q.id,
+            hide,
+            cfg.expand,
+            cfg.expand_dense,
+            cfg.expand_weight < 1.0,
+            cfg.depth,
+            cfg.precedent_cases,
+            cfg.case_depth,
+            cfg.case_depth_per_hit,
+        )
+        if key not in self._first:
+            every = replace(cfg, keyword=True, semantic=True, precedent=True)
+            self._first[key] = self.searcher.first_stage(
+                q.text, flt=self.filters(hide), cfg=every, n_cases=cfg.precedent_cases
+            )
+        first = self._first[key]
+        return replace(
+            first,
+            keyword=first.keyword if cfg.keyword else None,
+            expansion=first.expansion if cfg.keyword else None,
+            semantic=first.semantic if cfg.semantic else None,
+        )
+
+    def run(self, scores: np.ndarray, cfg: SearchConfig, positive: bool) -> dict[str, float]:
+        """A lever's per-article scores as a run: the ``cfg.depth`` best allowed articles."""
+        good = self.pool.a_ok & np.isfinite(scores) & ((scores > 0) if positive else True)
+        idx = np.flatnonzero(good)
+        if len(idx) > cfg.depth:
+            idx = idx[np.argpartition(-scores[idx], cfg.depth)[: cfg.depth]]
+        return {self.pool.articles[i].id: float(scores[i]) for i in idx}
+
+    def fused(
+        self,
+        q: Q,
+        hide: Hidden,
+        cfg: SearchConfig,
+        *,
+        dense_scores: Swap | None = None,
+        keyword_scores: Swap | None = None,
+    ) -> dict[str, float]:
+        """The shipped fusion of ``q``'s first stage, a lever's runs swapped in."""
+        first = self.first(q, hide, cfg)
+        s, ok = self.scores[q.id], self.case_ok(hide)
+        if dense_scores is not None and first.semantic is not None:
+            first = replace(first, semantic=self.run(dense_scores(q, s, ok), cfg, False))
+        if keyword_scores is not None and first.keyword is not None:
+            run = self.run(keyword_scores(q, s, ok), cfg, True)
+            first = replace(first, keyword=run, expansion=None)
+        return self.searcher.fuse(first, cfg, self.filters(hide))
+
+    def metrics(self, source: str, ranking: Ranking) -> dict[str, float]:
+        hide = self.hidden(source)
+        return mean_metrics([query_metrics(ranking(q, hide), q.gold) for q in self.test(source)])
+
+    def config(
+        self,
+        cfg: SearchConfig,
+        *,
+        dense_scores: Swap | None = None,
+        keyword_scores: Swap | None = None,
+    ) -> Ranking:
+        def f(q: Q, hide: Hidden) -> list[str]:
+            fused = self.fused(
+                q, hide, cfg, dense_scores=dense_scores, keyword_scores=keyword_scores
+            )
+            return fusion.ranked(fused)[:100]
 
         return f
+
+
+def citing_rows(pool: Pool) -> dict[str, list[int]]:
+    """Rows of ``Pool.cases`` citing each article id."""
+    out: dict[str, list[int]] = {}
+    for i, c in enumerate(pool.cases):
+        for a in dict.fromkeys(c.cited_ids):
+            out.setdefault(a, []).append(i)
+    return out
+
+
+def candidates(
+    b: Bench,
+    q: Q,
+    hide: Hidden,
+    cfg: SearchConfig,
+    citing: dict[str, list[int]],
+    depth: int = 200,
+) -> list[R.Candidate]:
+    """The shipped first stage's best ``depth`` articles with their evidence, for the ranker."""
+    first = b.first(q, hide, cfg)
+    flt = b.filters(hide)
+    fused = b.searcher.fuse(first, cfg, flt)
+    keyword = keyword_run(first, cfg) or {}
+    semantic = first.semantic or {}
+    prec = b.searcher.precedent_run(first, cfg, flt)
+    near: dict[str, int] = {}
+    for h in first.case_hits[: cfg.precedent_cases]:
+        if first.case_cos.get(h.record.id, 0.0) > cfg.precedent_floor:
+            for a in dict.fromkeys(h.record.cited_ids):
+                near[a] = near.get(a, 0) + 1
+    ok, s = b.case_ok(hide), b.scores[q.id]
+    out = []
+    for a in fusion.ranked(fused)[:depth]:
+        rows = [r for r in citing.get(a, ()) if ok[r]]
+        out.append(
+            R.Candidate(
+                a,
+                fused[a],
+                keyword.get(a),
+                semantic.get(a),
+                prec.get(a, 0.0),
+                near.get(a, 0),
+                float(s.c_dense[rows].max()) if rows else 0.0,
+            )
+        )
+    return out
 
 
 def short(m: dict[str, float]) -> str:
@@ -102,7 +252,7 @@ LEVER_HEAD = (
 def precedent_grid(b: Bench) -> tuple[list[str], dict[str, dict[str, float]]]:
     """Precedent trust of lawyer-llama's silver labels × weight × cosine floor; for each
     held-out set the setting best on the other development sets is the one reported."""
-    h = P.CONFIGS["hybrid"]
+    h = CONFIGS["hybrid"]
     grid = list(itertools.product((0.0, 0.25, 0.5), (1.0, 1.5, 2.0), (0.88, 0.90)))
     res = {}
     for tr, w, fl in grid:
@@ -159,7 +309,7 @@ def generality_prior(b: Bench, weight: float) -> Ranking:
     article (each source's share summed, so no source dominates; log-scaled to 0..1),
     added as ``weight`` × the query's best score, lifting general provisions."""
     pool = b.pool
-    h = P.CONFIGS["hybrid"]
+    h = CONFIGS["hybrid"]
     memo: dict[bytes, dict[str, float]] = {}
 
     def prior(ok: np.ndarray) -> dict[str, float]:
@@ -178,10 +328,10 @@ def generality_prior(b: Bench, weight: float) -> Ranking:
             memo[key] = {a: math.log1p(1000 * v) / math.log1p(1000 * top) for a, v in raw.items()}
         return memo[key]
 
-    def f(q: Q, s: Scores, ok: np.ndarray) -> list[str]:
-        final = P.run(pool, s, ok, h).final
+    def f(q: Q, hide: Hidden) -> list[str]:
+        final = b.fused(q, hide, h)
         best = max(final.values(), default=1.0)
-        pr = prior(ok)
+        pr = prior(b.case_ok(hide))
         lifted = {a: v + weight * best * pr.get(a, 0.0) for a, v in final.items()}
         return sorted(lifted, key=lambda a: -lifted[a])[:100]
 
@@ -192,7 +342,7 @@ def doc_expansion(b: Bench) -> Callable[[Q, Scores, np.ndarray], np.ndarray]:
     """BM25 over article text plus the questions of the allowed cases citing the article."""
     pool = b.pool
     base: dict[str, list[str]] = {}
-    for u in pool.kb.article_units:  # type: ignore[attr-defined]
+    for u in pool.kb.articles.units:  # type: ignore[attr-defined]
         base.setdefault(u.parent, []).append(u.keywords)
     cache: dict[bytes, BM25Index] = {}
 
@@ -260,17 +410,17 @@ def ranker_cv(b: Bench) -> tuple[dict[str, dict[str, float]], list[tuple[str, fl
     Training questions of source T in the fold of held-out S see neither S's nor T's
     cases (their features are computed as a test question's would be)."""
     pool = b.pool
-    citing = P.citing_rows(pool)
+    citing = citing_rows(pool)
     cat0 = R.Catalogue.build([a for a in pool.articles if a.current], pool.tokenizer)
-    cats: dict[frozenset[str], R.Catalogue] = {}
-    groups: dict[tuple[str, frozenset[str]], tuple[np.ndarray, np.ndarray, list[str]]] = {}
+    cats: dict[Hidden, R.Catalogue] = {}
+    groups: dict[tuple[str, Hidden], tuple[np.ndarray, np.ndarray, list[str]]] = {}
 
-    def group(q: Q, hide: frozenset[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    def group(q: Q, hide: Hidden) -> tuple[np.ndarray, np.ndarray, list[str]]:
         if (q.id, hide) not in groups:
-            ok = pool.case_ok(hide)
+            ok = b.case_ok(hide)
             if hide not in cats:
                 cats[hide] = cat0.with_priors(pool.cases[i].cited_ids for i in np.flatnonzero(ok))
-            cands = P.candidates(pool, b.scores[q.id], ok, P.CONFIGS["hybrid"], citing)
+            cands = candidates(b, q, hide, CONFIGS["hybrid"], citing)
             x = R.features(q.text, b.scores[q.id].tokens, cands, cats[hide])
             y = np.array([c.article_id in q.gold for c in cands], np.float32)
             groups[(q.id, hide)] = (x, y, [c.article_id for c in cands])
@@ -281,12 +431,12 @@ def ranker_cv(b: Bench) -> tuple[dict[str, dict[str, float]], list[tuple[str, fl
     for held in SETS:
         train = b.train(held)
         n = Counter(q.source for q in train)
-        data = [group(q, frozenset({q.source, held}))[:2] for q in train]
+        data = [group(q, b.hidden(q.source, held))[:2] for q in train]
         weights = [len(train) / len(n) / n[q.source] for q in train]
         model = R.train(data, weights, R.TrainParams(seed=SEED))
         rows = []
         for q in b.test(held):
-            x, _, ids = group(q, frozenset({held}))
+            x, _, ids = group(q, b.hidden(held))
             rows.append(
                 query_metrics(
                     [a for a, _ in model.rerank([R.Candidate(a, 0) for a in ids], x)], q.gold
@@ -295,12 +445,11 @@ def ranker_cv(b: Bench) -> tuple[dict[str, dict[str, float]], list[tuple[str, fl
         out[held] = mean_metrics(rows)
     assert model is not None
     # cost on the query path: features + model over 200 candidates
-    q = b.test("everyday")[0]
-    ok = pool.case_ok(["everyday"])
-    cat = cats[frozenset({"everyday"})]
+    hide = b.hidden("everyday")
+    cat = cats[hide]
     times = []
     for q in b.test("everyday"):
-        cands = P.candidates(pool, b.scores[q.id], ok, P.CONFIGS["hybrid"], citing)
+        cands = candidates(b, q, hide, CONFIGS["hybrid"], citing)
         t = time.perf_counter()
         model.rerank(cands, R.features(q.text, b.scores[q.id].tokens, cands, cat))
         times.append((time.perf_counter() - t) * 1000)
@@ -317,7 +466,7 @@ def full_table(b: Bench) -> str:
     ]
     for s in SETS:
         for name in ("bm25", "dense", "rrf", "hybrid-noprec", "hybrid"):
-            m = b.metrics(s, b.config(P.CONFIGS[name]))
+            m = b.metrics(s, b.config(CONFIGS[name]))
             label = f"**{name}**" if name == "hybrid" else name
             rows.append(
                 f"| {s} ({len(b.test(s))}) | {label} | "
@@ -340,12 +489,13 @@ def main() -> int:
         default=",".join(LEVERS),
         help="compute only these; the others are taken from the last run's results file",
     )
+    ap.add_argument("--limit", type=int, default=0, help="queries per set (0 = all): a quick run")
     ap.add_argument("--write", action="store_true")
     args = ap.parse_args()
     t0 = time.time()
     want = set(args.levers.split(","))
     pool = Pool.load(args.kb, args.cache)
-    b = Bench(pool)
+    b = Bench(pool, args.limit)
     saved = args.cache / "generalise.json"
     res: dict[str, list[str]] = json.loads(saved.read_text()) if saved.exists() else {}
 
@@ -354,7 +504,7 @@ def main() -> int:
         print("\n".join(lines), flush=True)
         saved.write_text(json.dumps(res, ensure_ascii=False, indent=1))
 
-    h = P.CONFIGS["hybrid"]
+    h = CONFIGS["hybrid"]
     if "baseline" in want:
         put("table", [full_table(b)])
         put(
@@ -372,7 +522,7 @@ def main() -> int:
                 ),
                 lever_row(
                     "hybrid-noprec",
-                    {s: b.metrics(s, b.config(P.CONFIGS["hybrid-noprec"])) for s in SETS},
+                    {s: b.metrics(s, b.config(CONFIGS["hybrid-noprec"])) for s in SETS},
                 ),
             ],
         )
@@ -404,7 +554,7 @@ def main() -> int:
             ],
         )
     if "adapter" in want:
-        dense_cfg = P.CONFIGS["dense"]
+        dense_cfg = CONFIGS["dense"]
         adapters = ridge_adapter(b)
 
         def adapted(s: str) -> Callable:
@@ -506,9 +656,9 @@ def finetuned_rows(b: Bench, folder: Path) -> list[str]:
         return pool._per_parent(units @ v, pool._a_parent, len(pool.articles))
 
     shown = [held, "everyday"]
-    res_d = {s: b.metrics(s, b.config(P.CONFIGS["dense"], dense_scores=dense)) for s in shown}
-    res_h = {s: b.metrics(s, b.config(P.CONFIGS["hybrid"], dense_scores=dense)) for s in shown}
-    kept = replace(P.CONFIGS["hybrid"], precedent_trust=(("lawyer-llama", 0.25),))
+    res_d = {s: b.metrics(s, b.config(CONFIGS["dense"], dense_scores=dense)) for s in shown}
+    res_h = {s: b.metrics(s, b.config(CONFIGS["hybrid"], dense_scores=dense)) for s in shown}
+    kept = replace(CONFIGS["hybrid"], precedent_trust=(("lawyer-llama", 0.25),))
     res_k = {s: b.metrics(s, b.config(kept, dense_scores=dense)) for s in shown}
     na = {"R@10": math.nan, "MRR@10": math.nan, "Hit@1": math.nan}
     label = f"e5 fine-tuned without {held} ({info['pairs']} pairs, {info['train_minutes']} min)"

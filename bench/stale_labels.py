@@ -69,7 +69,7 @@ def main() -> int:
     a = ap.parse_args()
 
     from ingest.statutes import load_statutes
-    from retrieval.embedder import cache_root
+    from retrieval.encoders.embedder import cache_root
     from retrieval.evaluate import evaluate, query_metrics
     from retrieval.service import Service
 

@@ -21,8 +21,8 @@ from ingest.records import LABELLED, Article, Case, FileReport, IngestReport, Pr
 from retrieval import vocab
 from retrieval.bm25 import BM25Index
 from retrieval.corpus import article_rows, case_rows
-from retrieval.embcache import EmbeddingCache, text_hash
-from retrieval.embedder import Embedder, load_embedder
+from retrieval.encoders.embcache import EmbeddingCache, text_hash
+from retrieval.encoders.embedder import Embedder, load_embedder
 from retrieval.errors import BuildError, FengqiaoError
 from retrieval.index_folder import (
     ARTICLE_BM25,
@@ -485,7 +485,7 @@ def _device_of(emb: Embedder) -> dict[str, str]:
 def ray_factory(emb: Embedder, device: str) -> Callable[[], Embedder]:
     """How each Ray actor makes the build's embedder: the same model by name (its folder
     must be on every worker), or a copy of any other picklable embedder (tests' fake)."""
-    from retrieval.embedder import STEmbedder
+    from retrieval.encoders.embedder import STEmbedder
 
     if isinstance(emb, STEmbedder):
         return functools.partial(STEmbedder, emb.name, query_engine="st", device=device)
@@ -502,7 +502,7 @@ def _embed_on_ray(
     report: BuildReport,
 ) -> None:
     """Embed the units missing from ``cache`` on Ray; ``embed_units`` then finds them cached."""
-    from retrieval.ray_embed import embed_with_ray
+    from retrieval.encoders.ray_embed import embed_with_ray
 
     bar = tqdm(desc="向量化（Ray）", unit="段", disable=not show_progress)
 

@@ -15,7 +15,7 @@ from retrieval import cite, fusion, interpretations, similar, vocab
 from retrieval.catalogue import Catalogue
 from retrieval.config import DEFAULT_CONFIG, SearchConfig
 from retrieval.corpus import CaseCorpus, Corpus
-from retrieval.embedder import Embedder
+from retrieval.encoders.embedder import Embedder
 from retrieval.hits import ArticleHit, CaseHit, Filters, Hit, SearchResult, Why
 from retrieval.store import Scored
 from retrieval.tokenizer import JiebaTokenizer
@@ -55,7 +55,7 @@ def _rank(run: dict[str, float], doc: str) -> int | None:
     return 1 + sum(1 for v in run.values() if v > s)
 
 
-def _keyword_run(first: FirstStage, cfg: SearchConfig) -> dict[str, float] | None:
+def keyword_run(first: FirstStage, cfg: SearchConfig) -> dict[str, float] | None:
     """The question's BM25 run with the vocabulary terms' scores added ``expand_weight``
     times, on the same scale before any normalising: a weak match of the question's own
     words keeps its place beside a strong match of the vocabulary's."""
@@ -117,7 +117,7 @@ class Searcher:
         first = self.first_stage(question, flt=flt, cfg=cfg, n_cases=n_cases, encode=k_cases > 0)
         timings = first.timings
         case_hits, case_cos = first.case_hits, first.case_cos
-        keyword = _keyword_run(first, cfg)
+        keyword = keyword_run(first, cfg)
         kw_rank = _ranks(keyword) if keyword is not None else {}
         sem_rank = _ranks(first.semantic) if first.semantic is not None else {}
         tokens = first.tokens
@@ -182,7 +182,9 @@ class Searcher:
     def first_stage(
         self, question: str, *, flt: Filters, cfg: SearchConfig, n_cases: int, encode: bool = False
     ) -> FirstStage:
-        """What the retrievers find for ``question`` before fusion (the studies reuse it).
+        """What the retrievers find for ``question`` before fusion. The studies in ``bench/``
+        (tune_evidence, generalise) call this, ``fuse``, ``keyword_run`` and
+        ``precedent_run`` instead of a copy of the pipeline, so they measure what ships.
 
         ``n_cases`` nearest cases are fetched for precedent evidence and similar cases;
         ``encode`` asks for the question's vector even when no run needs it.
@@ -238,7 +240,7 @@ class Searcher:
         via = {} if via is None else via
         runs: list[dict[str, float]] = []
         weights: list[float] = []
-        keyword = _keyword_run(first, cfg)
+        keyword = keyword_run(first, cfg)
         if keyword is not None:
             runs.append(keyword)
             weights.append(cfg.w_keyword)
@@ -247,14 +249,11 @@ class Searcher:
             weights.append(cfg.w_semantic)
         calibrated = [True] * len(runs)
         n = len(runs)  # the retrievers' runs; precedent evidence follows
-        if cfg.precedent and first.case_hits:
-            prec = self._precedent_run(
-                first.case_hits[: cfg.precedent_cases], first.case_cos, cfg, flt, via
-            )
-            if prec:
-                runs.append(prec)
-                weights.append(cfg.w_precedent)
-                calibrated.append(cfg.fusion == "rrf")
+        prec = self.precedent_run(first, cfg, flt, via)
+        if prec:
+            runs.append(prec)
+            weights.append(cfg.w_precedent)
+            calibrated.append(cfg.fusion == "rrf")
 
         if cfg.fusion == "rrf":
             fused = fusion.rrf(runs, k=cfg.rrf_k, weights=weights)
@@ -272,6 +271,25 @@ class Searcher:
             links = self.catalogue.interpretation_links()
             fused = interpretations.lift(fused, links, cfg.interpretation_lift, flt.allows_article)
         return fused
+
+    def precedent_run(
+        self,
+        first: FirstStage,
+        cfg: SearchConfig,
+        flt: Filters,
+        via: dict[str, list[str]] | None = None,
+    ) -> dict[str, float]:
+        """The precedent evidence ``fuse`` adds (article id → lift from the first stage's
+        nearest cases; empty when the configuration leaves precedents out)."""
+        if not (cfg.precedent and first.case_hits):
+            return {}
+        return self._precedent_run(
+            first.case_hits[: cfg.precedent_cases],
+            first.case_cos,
+            cfg,
+            flt,
+            {} if via is None else via,
+        )
 
     def article_terms(self, article_id: str) -> tuple[str, ...]:
         """Keyword tokens of an article (cached), for Why.matched_terms."""

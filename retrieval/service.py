@@ -29,7 +29,7 @@ from retrieval.catalogue import Catalogue, LawInfo
 from retrieval.citation_page import ArticlePage, CitationPages, OpenedCitation
 from retrieval.config import DEFAULT_ANSWER, DEFAULT_CONFIG, AnswerConfig, SearchConfig
 from retrieval.corpus import CaseCorpus, Corpus, article_rows, case_rows
-from retrieval.embedder import Embedder, load_embedder
+from retrieval.encoders.embedder import Embedder, load_embedder
 from retrieval.errors import BuildError, FengqiaoError
 from retrieval.guidance import GuideCache
 from retrieval.hits import Filters, Notice, SearchResult
@@ -314,7 +314,7 @@ class Service:
     def _add_cases(self, cases: Sequence[Case]) -> None:
         """Embed and index cases now (vectors from the build's embedding cache when known)."""
         from retrieval.build import embed_units
-        from retrieval.embcache import EmbeddingCache
+        from retrieval.encoders.embcache import EmbeddingCache
         from retrieval.units import case_units
 
         units = case_units(cases)

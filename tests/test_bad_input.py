@@ -633,7 +633,7 @@ def test_routing_a_dropped_in_zip_bomb_never_opens_it(
 
 
 def test_control_characters_are_stripped_from_fields(tmp_path: Path) -> None:
-    from ui.export import Block, to_docx
+    from ui.documents.export import Block, to_docx
 
     path = tmp_path / "records.csv"
     write_csv(path, [[*row(1)[:4], "邻居\x00漏水\x1b[2J，\x0c损坏\x7f吊顶。", "赔偿\x01五百元。"]])

@@ -181,7 +181,7 @@ def check_citations_verbatim(paragraphs: list[str], service: Any) -> int:
     A citation in a line saying the KB lacks it (未收录) is allowed: it is not quoted.
     Returns how many articles were checked.
     """
-    from ui.quoting import quoted_text
+    from ui.documents.quoting import quoted_text
 
     by_citation = {
         (a.law_title.replace("《", "〈").replace("》", "〉"), a.label): a for a in service.articles

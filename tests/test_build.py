@@ -11,7 +11,7 @@ from conftest import DATA, FakeEmbedder, fixture_cases
 
 from retrieval.build import build_kb, embed_units
 from retrieval.dense import DenseIndex
-from retrieval.embcache import EmbeddingCache
+from retrieval.encoders.embcache import EmbeddingCache
 from retrieval.errors import BuildError
 from retrieval.index_folder import IndexFolder
 from retrieval.service import Service

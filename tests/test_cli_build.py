@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from retrieval.embedder import resolve_device
+from retrieval.encoders.embedder import resolve_device
 from retrieval.errors import ModelError
 from tests.conftest import DATA, FAKE_CONFIG, FakeEmbedder, FileServer
 from ui import cli
@@ -42,7 +42,7 @@ def asked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr("retrieval.build.load_embedder", load)
     monkeypatch.setattr("retrieval.service.load_embedder", lambda *a, **k: FakeEmbedder())
-    monkeypatch.setattr("retrieval.embedder.load_embedder", lambda *a, **k: FakeEmbedder())
+    monkeypatch.setattr("retrieval.encoders.embedder.load_embedder", lambda *a, **k: FakeEmbedder())
     monkeypatch.setattr(Service, "load", functools.partial(Service.load, config=FAKE_CONFIG))
     monkeypatch.setattr("torch.cuda.is_available", lambda: False)
     return devices
@@ -87,7 +87,7 @@ def test_device_auto_is_cuda_only_when_torch_sees_one(monkeypatch: pytest.Monkey
 
 
 def test_the_device_is_not_part_of_the_vectors_key() -> None:
-    from retrieval.embedder import STEmbedder
+    from retrieval.encoders.embedder import STEmbedder
 
     cpu, auto = STEmbedder(device="cpu"), STEmbedder(device="auto")
     assert cpu.key == auto.key and auto.requested_device == "auto"
@@ -214,7 +214,7 @@ def test_build_on_local_ray_fills_the_cache_and_resumes(
     # the actors get a copy of the build's embedder: one whose class they can import
     # (tests.conftest, with the repository on the local workers' PYTHONPATH)
     monkeypatch.setattr("retrieval.build.load_embedder", lambda *a, **k: FakeEmbedder())
-    from retrieval.embcache import EmbeddingCache, text_hash
+    from retrieval.encoders.embcache import EmbeddingCache, text_hash
     from retrieval.index_folder import CASE_VECTORS, IndexFolder
     from retrieval.stores.fill import corpus_units
 

@@ -159,7 +159,7 @@ def test_the_monthly_report_embeds_both_charts_in_docx_and_pdf(demo_uri: str) ->
     from docx import Document
     from pypdf import PdfReader
 
-    from ui import county_report
+    from ui.documents import county_report
 
     with an.open_store(demo_uri, demo=True) as conn:
         ov = an.overview(conn, an.Scope(), syn.add_months(END, -11), END)

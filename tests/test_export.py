@@ -23,10 +23,10 @@ from ingest.records import (
     Case,
     Citation,
 )
-from ui import fonts
-from ui.document import Block
-from ui.export import ExportError, export_collection, file_name, render
-from ui.linebreak import NO_END, NO_START
+from ui.documents import fonts
+from ui.documents.document import Block
+from ui.documents.export import ExportError, export_collection, file_name, render
+from ui.documents.linebreak import NO_END, NO_START
 from ui.store import CollectionStore, Item
 
 sys.path.insert(0, str(Path(__file__).parent / "data" / "ui"))

@@ -315,8 +315,8 @@ def subset_service(subset_kb: Path):  # type: ignore[no-untyped-def]
 
 @needs_corpus
 def test_agreement_draft_carries_the_judicial_confirmation_deadline(subset_service) -> None:  # type: ignore[no-untyped-def]
-    from ui.document import to_markdown
-    from ui.drafts import draft_blocks
+    from ui.documents.document import to_markdown
+    from ui.documents.drafts import draft_blocks
     from ui.store import CaseDetails
 
     details = CaseDetails(
@@ -335,9 +335,9 @@ def test_agreement_draft_carries_the_judicial_confirmation_deadline(subset_servi
 
 @needs_corpus
 def test_record_draft_and_casefile_export_carry_risk_and_referral(subset_service) -> None:  # type: ignore[no-untyped-def]
-    from ui.document import to_markdown
-    from ui.drafts import draft_blocks
-    from ui.export import export_collection
+    from ui.documents.document import to_markdown
+    from ui.documents.drafts import draft_blocks
+    from ui.documents.export import export_collection
     from ui.store import CaseDetails
 
     details = CaseDetails(facts="两家因为宅基地边界吵了好几年，对方说再占就动刀。")

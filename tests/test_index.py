@@ -11,7 +11,7 @@ from ingest.records import Article
 from retrieval import fusion, vocab
 from retrieval.bm25 import BM25Index
 from retrieval.dense import DenseIndex
-from retrieval.embcache import EmbeddingCache
+from retrieval.encoders.embcache import EmbeddingCache
 from retrieval.errors import KBError
 from retrieval.index_folder import MANIFEST, IndexFolder, check_model
 from retrieval.service import Service

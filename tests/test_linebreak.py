@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ui.linebreak import NO_END, NO_START, break_lines, clusters
+from ui.documents.linebreak import NO_END, NO_START, break_lines, clusters
 
 SAMPLE = (
     "夫妻一方要求离婚的，可以由有关组织进行调解或者直接向人民法院提起离婚诉讼。"

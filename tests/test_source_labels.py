@@ -14,8 +14,8 @@ from streamlit.testing.v1 import AppTest
 
 from ingest.cases import load_cases
 from ingest.records import Article, Case, IngestReport
-from ui.export import export_collection
-from ui.quoting import source_line
+from ui.documents.export import export_collection
+from ui.documents.quoting import source_line
 from ui.store import CollectionStore
 from ui.views import SERVICE_OVERRIDE
 

@@ -10,10 +10,10 @@ import pytest
 from docx import Document
 
 from ingest.records import Case, Citation
-from ui.export import ExportError, export_collection
-from ui.quoting import answer_trust, cite, quoted_text
+from ui.documents.export import ExportError, export_collection
+from ui.documents.quoting import answer_trust, cite, quoted_text
+from ui.documents.teaching import focus_of, questions, split_focus
 from ui.store import CollectionStore, Item
-from ui.teaching import focus_of, questions, split_focus
 
 sys.path.insert(0, str(Path(__file__).parent / "data" / "ui"))
 from small_kb import CASES, small_service  # noqa: E402

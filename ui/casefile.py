@@ -14,8 +14,8 @@ import streamlit as st
 
 from ingest.cases.precedents import PrecedentDraft
 from ingest.records import Article
-from ui.document import ExportError
-from ui.drafts import (
+from ui.documents.document import ExportError
+from ui.documents.drafts import (
     TITLES,
     DraftKind,
     draft_blocks,
@@ -23,11 +23,18 @@ from ui.drafts import (
     mask_id,
     mask_phone,
 )
-from ui.export import MIME, Format, draft_file_name, export_collection, export_draft, file_name
+from ui.documents.export import (
+    MIME,
+    Format,
+    draft_file_name,
+    export_collection,
+    export_draft,
+    file_name,
+)
+from ui.documents.quoting import RecordSource
+from ui.documents.teaching import VERSION_NAMES, Version
 from ui.protocols import CollectionsService
-from ui.quoting import RecordSource
 from ui.store import CaseDetails, Item, Party, StoreError
-from ui.teaching import VERSION_NAMES, Version
 from ui.views import PAGE_FILES, get_store
 from ui.widgets import local_time, md
 

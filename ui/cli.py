@@ -257,7 +257,7 @@ def _fetch_index(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from retrieval.archive import install_index
-    from retrieval.embedder import load_embedder
+    from retrieval.encoders.embedder import load_embedder
 
     if not args.sha256:
         raise FengqiaoError(

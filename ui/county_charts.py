@@ -69,7 +69,7 @@ _registered: set[str] = set()
 
 def _register_fonts(vlc: object) -> None:
     """Give vl-convert the system's CJK fonts (it draws text with its own font database)."""
-    from ui.fonts import known_fonts
+    from ui.documents.fonts import known_fonts
 
     for font in known_fonts():
         folder = str(font.path.parent)

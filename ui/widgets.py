@@ -15,8 +15,8 @@ from ingest.records import Article, Case
 from retrieval.asking import Card, Snippet
 from retrieval.hits import Notice, Why
 from retrieval.matching import Matched
+from ui.documents.quoting import source_line
 from ui.protocols import ArticleSource, FreshnessSource
-from ui.quoting import source_line
 from ui.store import Collection, StoreError, Viewer, is_owner
 from ui.text import brief, dated_status, esc, highlight, md
 from ui.views import PAGE_FILES, get_store

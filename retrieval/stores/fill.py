@@ -22,7 +22,7 @@ from retrieval.catalogue import Catalogue
 from retrieval.config import DEFAULT_CONFIG, SearchConfig
 from retrieval.corpus import CaseCorpus, Corpus, article_rows, case_rows
 from retrieval.dense import DenseIndex
-from retrieval.embedder import Embedder
+from retrieval.encoders.embedder import Embedder
 from retrieval.errors import KBError
 from retrieval.index_folder import (
     ARTICLE_VECTORS,

@@ -146,7 +146,7 @@ def _drill(conn: an.psycopg.Connection, scope: an.Scope, synthetic: bool) -> Non
 
 
 def _report(ov: an.Overview, scope_label: str, region_name: str) -> None:
-    from ui import county_report
+    from ui.documents import county_report
 
     st.subheader("月度研判报告")
     if st.button("生成本月研判报告", key="an-report", icon=":material/description:"):

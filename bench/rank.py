@@ -18,8 +18,8 @@ pipeline decides where the inputs come from:
 
 Measured leave-source-out in ``bench/generalise.py`` (docs/quality.md): trained on the
 shared query sets it does not transfer from one source to another, so it is not part
-of the default pipeline; it is kept for labels of the product's own kind (mediation
-records).
+of the product: it lives in ``bench/`` (LightGBM: ``bench/requirements.txt``) for labels
+of the product's own kind (mediation records).
 """
 
 from __future__ import annotations
@@ -381,7 +381,8 @@ class Ranker:
             from retrieval.errors import KBError
 
             raise KBError(
-                f"排序模型 {path} 的特征与程序不一致", "重新训练：python bench/train_ranker.py"
+                f"排序模型 {path} 的特征与程序不一致",
+                "重新训练：python bench/generalise.py --levers ranker（用 bench/rank.py 的 train）",
             )
         return cls(booster, names)
 

@@ -13,7 +13,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ingest.atomic import replace_folder
-from retrieval.e5bin import E5Bin, read_e5bin
+from retrieval.encoders.e5bin import E5Bin, read_e5bin
 from retrieval.errors import ModelError
 
 log = logging.getLogger(__name__)

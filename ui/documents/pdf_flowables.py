@@ -1,4 +1,4 @@
-"""reportlab flowables for Chinese text: lines broken by ui.linebreak, each glyph from a font that has it."""
+"""reportlab flowables for Chinese text: lines broken by ui.documents.linebreak, each glyph from a font that has it."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from reportlab.lib.colors import HexColor
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable
 
-from ui.fonts import PdfFonts, has_glyph
-from ui.linebreak import break_lines
-from ui.render_pdf import ParaStyle
+from ui.documents.fonts import PdfFonts, has_glyph
+from ui.documents.linebreak import break_lines
+from ui.documents.render_pdf import ParaStyle
 
 _PAD = 6.0  # inner padding of a boxed paragraph
 _MAX_STRETCH = 0.15  # at most this many ems between two characters when justifying; else ragged

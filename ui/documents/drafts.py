@@ -9,9 +9,9 @@ from datetime import datetime
 from typing import Literal
 
 from ingest.records import Article
-from ui.document import Block, paragraphs
-from ui.guidance_blocks import guidance_blocks
-from ui.quoting import Entry, RecordSource, cite, quote_blocks, resolve
+from ui.documents.document import Block, paragraphs
+from ui.documents.guidance_blocks import guidance_blocks
+from ui.documents.quoting import Entry, RecordSource, cite, quote_blocks, resolve
 from ui.store import CaseDetails, Item, Party
 
 DraftKind = Literal["agreement", "record"]
@@ -417,7 +417,7 @@ def draft_blocks(
     mask_ids: bool = False,
     basis: Sequence[str] | None = None,
 ) -> list[Block]:
-    """The blocks of a draft; render them with ``ui.export.render(blocks, fmt, "official")``.
+    """The blocks of a draft; render them with ``ui.documents.export.render(blocks, fmt, "official")``.
 
     Args:
         basis: the article refs the mediator chose for 调解依据 (None: every article of the

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ui.document import Block, Layout
+from ui.documents.document import Block, Layout
 
 
 @dataclass(frozen=True)

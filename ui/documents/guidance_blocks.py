@@ -14,9 +14,9 @@ from collections.abc import Sequence
 
 from ingest.records import Article, Case
 from retrieval.guidance import SECTION_TITLES, SECTIONS, Guidance, Guide, question_type
-from ui.document import Block
+from ui.documents.document import Block
+from ui.documents.quoting import Entry, RecordSource, cite
 from ui.guidance_text import deadline_text, period_line, risk_line
-from ui.quoting import Entry, RecordSource, cite
 from ui.store import CaseDetails
 
 # What each document carries: the agreement its deadlines and what follows it, the

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from ui.document import ExportError
+from ui.documents.document import ExportError
 
 logger = logging.getLogger(__name__)
 

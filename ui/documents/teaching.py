@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from typing import Literal
 
 from ingest.records import Article, Case
-from ui.document import Block, ExportError
-from ui.quoting import (
+from ui.documents.document import Block, ExportError
+from ui.documents.quoting import (
     Entry,
     RecordSource,
     answer_trust,

@@ -20,13 +20,14 @@ from typing import Any
 import numpy as np
 
 from retrieval.build import GROUP
-from retrieval.embcache import EmbeddingCache, text_hash
-from retrieval.embedder import Embedder
+from retrieval.encoders.embcache import EmbeddingCache, text_hash
+from retrieval.encoders.embedder import Embedder
 from retrieval.errors import FengqiaoError
 
 log = logging.getLogger(__name__)
 
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+# the repository root (retrieval/encoders/ray_embed.py → three levels up): the workers import from it
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 
 
 class RayEmbedError(FengqiaoError):
@@ -55,7 +56,7 @@ class _EmbedActor:
         if factory is not None:
             self.embedder = factory()
         else:
-            from retrieval.embedder import STEmbedder
+            from retrieval.encoders.embedder import STEmbedder
 
             # passages only: the query engine is not needed on a worker
             self.embedder = STEmbedder(model, query_engine="st")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from ingest.records import AI_ANSWER, CONSULTATION, KIND_LABELS, TYPICAL, Article, Case
-from ui.document import Block, BlockKind, paragraphs
+from ui.documents.document import Block, BlockKind, paragraphs
 from ui.store import Item
 
 AnswerTrust = Literal["authority", "consultation", "ai"]

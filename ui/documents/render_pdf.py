@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from ui.document import Block, Layout
-from ui.fonts import FontError, PdfFonts, has_glyph, pdf_fonts
+from ui.documents.document import Block, Layout
+from ui.documents.fonts import FontError, PdfFonts, has_glyph, pdf_fonts
 
 Align = Literal["left", "center", "right", "justify"]
 MM = 72 / 25.4
@@ -92,7 +92,7 @@ def missing_glyphs(blocks: Sequence[Block], fonts: PdfFonts) -> str:
 def _flowables(blocks: Sequence[Block], layout: Layout, fonts: PdfFonts) -> list[Any]:
     from reportlab.platypus import KeepTogether, PageBreak
 
-    from ui.pdf_flowables import CJKPara, RuledLines
+    from ui.documents.pdf_flowables import CJKPara, RuledLines
 
     styles = _styles(layout)
     story: list[Any] = []

