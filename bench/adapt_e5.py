@@ -373,6 +373,10 @@ RECIPES: dict[str, Recipe] = {
     "top2": Recipe(cut=10, lr=2e-5),
     "top1-x2": Recipe(epochs=2),
     "top1-pull": Recipe(kl=3.0, titles=1500),
+    # the article side only (cases keep the base vector): room for a stronger adapter?
+    "top2-pull": Recipe(cut=10, lr=2e-5, kl=3.0, titles=1500),
+    "top1-pull-x2": Recipe(kl=3.0, titles=1500, epochs=2),
+    "top1-pull-all": Recipe(kl=3.0, titles=1500, per_family=2000),
 }
 
 
@@ -551,7 +555,15 @@ def ship(
         k: v.to(dtype=__import__("torch").float16).contiguous() for k, v in top.delta().items()
     }
     out.parent.mkdir(parents=True, exist_ok=True)
+    # the query sources whose questions trained it: `fengqiao eval` on them is in-sample
+    trained_on = [
+        src
+        for fam in FAMILIES
+        if fam != hold_out
+        for src in (("lawyer-llama", "zixun") if fam == "llama" else (fam,))
+    ]
     meta = {
+        "trained_on": ",".join(trained_on),
         "recipe": json.dumps(recipe.__dict__),
         "alpha": str(alpha),
         "seed": str(SEED),

@@ -1,6 +1,7 @@
 """Leave-source-out study of precedent evidence: trust per source, floor, weight and cap.
 
-usage: python bench/tune_evidence.py --kb KB [--grid small|full] [--out FILE.json]
+usage: python bench/tune_evidence.py --kb KB [--grid trust|shape|expand|fusion]
+                                     [--adapters DIR] [--out FILE.json]
 
 The knowledge base should hold the labelled question files as cases (build it with
 ``--cases ../shared/corpus/cases ../shared/eval/equals.jsonl
@@ -15,6 +16,12 @@ same retriever labelled both). A setting is chosen for each fold on the other fo
 only (its figures on the fold are then held out), and the shipped setting on all folds
 together, by the mean over folds of (Hit@1 + MRR@10 + R@10) / 3. The everyday set
 (tests/data/eval/everyday.jsonl) is reported and never used to choose.
+
+``--adapters DIR`` encodes the article-side question vectors of each set with a query
+adapter trained without that set's family (``bench/adapt_e5.py ship --hold-out FAMILY
+--out DIR/fold-FAMILY.safetensors``: fold-equals, fold-lawbench-3-8, fold-lawbench-3-2,
+fold-llama); the everyday set, in no family, uses the shipped adapter. Without it, every
+set uses the embedder ``FENGQIAO_MODEL`` selects (``base``: no adapter).
 """
 
 from __future__ import annotations
@@ -58,6 +65,13 @@ FOLDS = {
     "lawbench-3-8": ("lawbench-3-8",),
     "lawbench-3-2": ("lawbench-3-2",),
     "llama+zixun": ("lawyer-llama", "zixun"),
+}
+FOLD_ADAPTER = {
+    "equals": "fold-equals",
+    "lawbench-3-8": "fold-lawbench-3-8",
+    "lawbench-3-2": "fold-lawbench-3-2",
+    "lawyer-llama": "fold-llama",
+    "zixun": "fold-llama",
 }
 COLS = ("R@10", "R@100", "Hit@1", "MRR@10")
 N_CASES = 30
@@ -105,6 +119,36 @@ def grid(kind: str, base: SearchConfig) -> list[SearchConfig]:
                     precedent_cap=cap,
                 )
             )
+    elif kind == "none":
+        pass
+    elif kind == "dual":
+        for total, base_share in itertools.product((0.6, 0.7), (0.0, 0.25, 0.5, 0.75, 1.0)):
+            w_base = round(total * base_share, 3)
+            name = f"{base.name}|sem{total}-base{base_share}"
+            out.append(
+                replace(
+                    base,
+                    name=name,
+                    w_semantic=round(total - w_base, 3),
+                    w_semantic_base=w_base,
+                    w_keyword=round(1.0 - total, 2),
+                )
+            )
+    elif kind == "fusion":
+        for w_sem, w_prec, w_law in itertools.product(
+            (0.5, 0.6, 0.7, 0.8), (1.5, 2.0, 3.0), (0.25, 0.5, 0.75)
+        ):
+            name = f"{base.name}|sem{w_sem}-prec{w_prec}-law{w_law}"
+            out.append(
+                replace(
+                    base,
+                    name=name,
+                    w_semantic=w_sem,
+                    w_keyword=round(1.0 - w_sem, 2),
+                    w_precedent=w_prec,
+                    w_law=w_law,
+                )
+            )
     else:
         for e, lift in itertools.product((1.0, 0.75, 0.5, 0.25), (0.0, 0.25, 0.5)):
             name = f"{base.name}|expand{e}-interp{lift}"
@@ -112,10 +156,31 @@ def grid(kind: str, base: SearchConfig) -> list[SearchConfig]:
     return out
 
 
+def fold_embedder(folder: Path, set_name: str):  # type: ignore[no-untyped-def]
+    """The product's embedder with the query adapter trained without ``set_name``'s family."""
+    from retrieval.encoders.adapter import ADAPTER_FILE, MODEL_ENV
+    from retrieval.encoders.embedder import STEmbedder
+
+    fold = FOLD_ADAPTER.get(set_name)
+    # the everyday set is in no family: the adapter trained on all of them
+    shipped = folder / "shipped.safetensors"
+    everyday = shipped if shipped.is_file() else ADAPTER_FILE
+    os.environ[MODEL_ENV] = str(folder / f"{fold}.safetensors" if fold else everyday)
+    emb = STEmbedder()
+    emb.prepare_query_engine()  # the adapted ONNX export, once per adapter
+    print(f"{set_name}: article vectors {emb.query_key}", flush=True)
+    return emb
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--kb", required=True)
-    ap.add_argument("--grid", choices=("trust", "shape", "expand"), default="trust")
+    ap.add_argument(
+        "--grid", choices=("trust", "shape", "expand", "fusion", "none", "dual"), default="trust"
+    )
+    ap.add_argument(
+        "--adapters", type=Path, help="folder of fold-FAMILY.safetensors query adapters"
+    )
     ap.add_argument(
         "--base",
         default="",
@@ -141,15 +206,19 @@ def main() -> int:
     # weight below 1 fuses from the same one); 1 appends the terms to the question
     union, split = replace(base, expand_weight=1.0), replace(base, expand_weight=0.5)
     both = args.grid == "expand"
+    # the base vector's article run is made only when some setting weighs it
+    first_cfg = replace(base, w_semantic_base=max(c.w_semantic_base for c in cfgs))
     firsts: dict[str, list[tuple[Query, FirstStage, FirstStage | None, Filters]]] = {}
     for name, path in SETS.items():
+        if args.adapters:
+            searcher.embedder = fold_embedder(args.adapters, name)
         qs = read_queries(path, "curated")
         if args.limit:
             qs = qs[: args.limit]
         rows = []
         for q in qs:
             flt = leave_out(q, "source")
-            first = searcher.first_stage(q.query, flt=flt, cfg=base, n_cases=N_CASES)
+            first = searcher.first_stage(q.query, flt=flt, cfg=first_cfg, n_cases=N_CASES)
             other = None
             if both:
                 alt = union if base.expand_weight < 1.0 else split

@@ -391,6 +391,7 @@ def _build(
     prepare = getattr(emb, "prepare_query_engine", None)  # the real model's; not a fake's
     if prepare is not None:
         prepare()
+    query_key = str(getattr(emb, "query_key", emb.key))
     tokenizer = JiebaTokenizer().with_words(
         sorted({a.law for a in articles if len(a.law) <= 12}) + list(vocab.terms())
     )
@@ -398,6 +399,8 @@ def _build(
         [json.dumps(a.to_dict(), ensure_ascii=False, sort_keys=True) for a in articles]
         + [json.dumps(c.to_dict(), ensure_ascii=False, sort_keys=True) for c in case_list]
         + [tokenizer.digest, emb.key, str(max_tokens), str(FORMAT_VERSION)]
+        # a new query adapter rewrites the manifest (the passage vectors come from the cache)
+        + ([query_key] if query_key != emb.key else [])
     )
     if final.exists and _same(final, checksum, report):
         report.up_to_date = True
@@ -443,7 +446,13 @@ def _build(
         tokenizer.save(tmp.file(TOKENIZER))
         tmp.write_manifest(
             make_manifest(
-                model={"name": emb.name, "key": emb.key, "dim": emb.dim, **_device_of(emb)},
+                model={
+                    "name": emb.name,
+                    "key": emb.key,
+                    "query_key": query_key,
+                    "dim": emb.dim,
+                    **_device_of(emb),
+                },
                 tokenizer={**tokenizer.settings(), "digest": tokenizer.digest},
                 chunking={"max_tokens": max_tokens, "by": "款"},
                 corpus={

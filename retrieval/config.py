@@ -15,6 +15,8 @@ class SearchConfig:
             ``"rrf+precedent"`` (RRF of keyword and semantic runs, min-max scaled, plus
             the calibrated precedent run).
         w_keyword / w_semantic / w_precedent: fusion weights.
+        w_semantic_base: weight of a second article run by the base encoder's vector
+            beside the query-adapted one (0: the adapted run only).
         expand: add lay→legal vocabulary terms to the keyword query.
         expand_dense: also to the text the query encoder sees.
         expand_weight: below 1, the vocabulary terms' BM25 scores count this many times
@@ -67,6 +69,7 @@ class SearchConfig:
     fusion: str = "weighted"
     w_keyword: float = 0.4
     w_semantic: float = 0.6
+    w_semantic_base: float = 0.0
     w_precedent: float = 2.0
     rrf_k: int = 60
     expand: bool = True

@@ -6,7 +6,7 @@ import json
 import math
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -149,6 +149,13 @@ class EvalResult:
     seconds: float = 0.0
     leave: Leave = "source"
     settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    query_key: str = ""
+    """The article-side question encoder (the base model's key plus any query adapter):
+    figures are held out only with an adapter trained without the queries' family."""
+    adapter_saw: tuple[str, ...] = ()
+    """Sources of these queries whose questions trained the query adapter: non-empty, the
+    figures are in-sample for the adapter (evaluate with ``FENGQIAO_MODEL`` set to an
+    adapter trained without them, ``bench/adapt_e5.py ship --hold-out``)."""
 
     @property
     def metrics(self) -> dict[str, float]:
@@ -164,6 +171,8 @@ class EvalResult:
             "config": {
                 "retriever": self.default,
                 "model": self.model,
+                "query_key": self.query_key,
+                "adapter_saw": list(self.adapter_saw),
                 "leave": self.leave,
                 "settings": self.settings.get(self.default, {}),
             },
@@ -177,17 +186,32 @@ class _MemoEmbedder:
     def __init__(self, inner: Any) -> None:
         self.inner = inner
         self.name, self.key, self.dim = inner.name, inner.key, inner.dim
-        self._memo: dict[str, np.ndarray] = {}
+        self._memo: dict[tuple[str, str], np.ndarray] = {}
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        missing = [t for t in texts if t not in self._memo]
+        return self._memoised("cases", texts, self.inner.encode_queries)
+
+    def encode_article_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._memoised("articles", texts, self.inner.encode_article_queries)
+
+    def _memoised(
+        self, side: str, texts: Sequence[str], encode: Callable[[Sequence[str]], np.ndarray]
+    ) -> np.ndarray:
+        missing = [t for t in texts if (side, t) not in self._memo]
         if missing:
-            for t, v in zip(missing, self.inner.encode_queries(missing), strict=True):
-                self._memo[t] = v
-        return np.stack([self._memo[t] for t in texts])
+            for t, v in zip(missing, encode(missing), strict=True):
+                self._memo[side, t] = v
+        return np.stack([self._memo[side, t] for t in texts])
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
+
+
+def _adapter_trained_on(embedder: Any) -> tuple[str, ...]:
+    """Query sources that trained the embedder's article-side adapter (none when it has none)."""
+    if getattr(embedder, "query_key", "") == getattr(embedder, "key", ""):
+        return ()
+    return tuple(getattr(embedder, "adapter_trained_on", ()))
 
 
 def evaluate(
@@ -243,4 +267,6 @@ def evaluate(
         seconds=round(time.perf_counter() - t0, 1),
         leave=leave,
         settings={c.name: asdict(c) for c in cfgs},
+        query_key=str(getattr(real, "query_key", getattr(real, "key", ""))),
+        adapter_saw=tuple(sorted({q.source for q in qs} & set(_adapter_trained_on(real)))),
     )

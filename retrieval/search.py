@@ -37,6 +37,7 @@ class FirstStage:
     case_cos: dict[str, float]
     timings: dict[str, float] = field(default_factory=dict)
     expansion: dict[str, float] | None = None  # vocabulary terms' BM25 run (expand_weight < 1)
+    semantic_base: dict[str, float] | None = None  # articles by the base vector (w_semantic_base)
 
 
 def _run(scored: Sequence[Scored]) -> dict[str, float]:
@@ -179,6 +180,12 @@ class Searcher:
             timings_ms=timings,
         )
 
+    @property
+    def _adapts(self) -> bool:
+        """Whether articles get their own (query-adapted) question vector."""
+        key = getattr(self.embedder, "key", "")
+        return str(getattr(self.embedder, "query_key", key)) != key
+
     def first_stage(
         self, question: str, *, flt: Filters, cfg: SearchConfig, n_cases: int, encode: bool = False
     ) -> FirstStage:
@@ -194,16 +201,21 @@ class Searcher:
         cited = cite.find_citations(question, self.catalogue.law_names)
         timings["citations"] = _ms(t)
         t = time.perf_counter()
+        # two vectors: cases are questions too, matched with the base encoder's vector
+        # (their floors were calibrated on it); articles with the query-adapted one
         qvec = (
             self.embedder.encode_queries([question])[0]
             if (cfg.semantic or cfg.precedent or encode)
             else None
         )
         qtext = vocab.expand_text(question) if cfg.expand else question
-        # cases are questions too: they are matched with the plain question's vector
-        avec = qvec
-        if cfg.expand_dense and cfg.semantic and qtext != question:
-            avec = self.embedder.encode_queries([qtext])[0]
+        avec = None
+        if cfg.semantic:
+            dense_text = qtext if cfg.expand_dense else question
+            if dense_text == question and qvec is not None and not self._adapts:
+                avec = qvec  # no query adapter: one encoder, one vector
+            else:
+                avec = self.embedder.encode_article_queries([dense_text])[0]
         timings["encode"] = _ms(t)
         t = time.perf_counter()
         tokens = self.tokenizer(qtext)
@@ -226,7 +238,12 @@ class Searcher:
         t = time.perf_counter()
         case_hits, case_cos = self._case_hits(tokens, qvec, flt, n_cases, cfg)
         timings["cases"] = _ms(t)
-        return FirstStage(cited, tokens, keyword, semantic, case_hits, case_cos, timings, expansion)
+        semantic_base = None
+        if cfg.semantic and cfg.w_semantic_base > 0 and qvec is not None:
+            semantic_base = _run(store.dense(qvec, flt, cfg.depth))
+        return FirstStage(
+            cited, tokens, keyword, semantic, case_hits, case_cos, timings, expansion, semantic_base
+        )
 
     def fuse(
         self,
@@ -247,6 +264,9 @@ class Searcher:
         if first.semantic is not None:
             runs.append(first.semantic)
             weights.append(cfg.w_semantic)
+        if first.semantic_base is not None and cfg.w_semantic_base > 0:
+            runs.append(first.semantic_base)
+            weights.append(cfg.w_semantic_base)
         calibrated = [True] * len(runs)
         n = len(runs)  # the retrievers' runs; precedent evidence follows
         prec = self.precedent_run(first, cfg, flt, via)

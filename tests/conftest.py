@@ -48,6 +48,9 @@ class FakeEmbedder:
             else np.zeros((0, self.dim), np.float32)
         )
 
+    def encode_article_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.encode_queries(texts)
+
     def encode_passages(
         self, texts: Sequence[str], *, batch_size: int = 32, show_progress: bool = False
     ) -> np.ndarray:

@@ -114,3 +114,32 @@ def test_eval_json_records_every_setting(tiny_kb):
     settings = d["config"]["settings"]
     assert settings["w_keyword"] == 0.4 and settings["precedent_floor"] == 0.88
     assert d["config"]["leave"] == "source"
+
+
+def test_eval_says_when_the_query_adapter_saw_the_queries(tiny_kb_dir, tmp_path):
+    """An adapter trained on a set's questions makes its figures in-sample: the eval
+    names those sources, and names none for an adapter trained without them."""
+    from conftest import FAKE_CONFIG, FakeEmbedder
+
+    from retrieval.service import Service
+
+    class Adapted(FakeEmbedder):
+        def __init__(self, trained_on):
+            super().__init__()
+            self.query_key, self.adapter_trained_on = f"{self.key}-qa-1", trained_on
+
+    lines = QUERIES.read_text(encoding="utf-8").splitlines()
+    queries = tmp_path / "mixed.jsonl"
+    rows = [json.loads(line) for line in lines]
+    rows[0]["id"], rows[1]["id"] = "equals-0001", "lawbench-3-2-0001"
+    queries.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n")
+    for trained_on, saw in (
+        (("equals", "zixun"), ["equals"]),
+        (("zixun",), []),
+    ):
+        kb = Service.load(tiny_kb_dir, embedder=Adapted(trained_on), config=FAKE_CONFIG)
+        d = evaluate(kb, queries, "curated", ["hybrid"]).to_json()
+        assert d["config"]["adapter_saw"] == saw
+        assert d["config"]["query_key"].endswith("-qa-1")
+    base = Service.load(tiny_kb_dir, embedder=FakeEmbedder(), config=FAKE_CONFIG)
+    assert evaluate(base, queries, "curated", ["hybrid"]).to_json()["config"]["adapter_saw"] == []

@@ -195,3 +195,64 @@ def test_freshness_notice_names_the_data_date_and_warns_when_old(tiny_kb):
     # a mediator is told whom to ask; the command is for the administrator's page only
     assert old.level == "warning" and "距今 400 天" in old.text and "管理员" in old.text
     assert "fengqiao" not in old.text
+
+
+def test_articles_use_the_article_side_vector_and_cases_the_base_one(tiny_kb_dir):
+    """With a query adapter, a question has two vectors: the adapted one is searched
+    against articles, the base one against cases (their precedent and similar-case floors
+    were calibrated on base cosines; the adapter lowers them by ~0.09)."""
+    from conftest import FAKE_CONFIG, FakeEmbedder
+
+    from retrieval.service import Service
+
+    class ArticleSide(FakeEmbedder):
+        """Encodes the article-side question as another text, as an adapter moves it."""
+
+        def __init__(self, moved_to: str) -> None:
+            super().__init__()
+            self.moved_to, self.asked = moved_to, []
+            self.query_key = f"{self.key}-moved"
+
+        def encode_article_queries(self, texts):
+            self.asked += list(texts)
+            return self.encode_queries([self.moved_to] * len(texts))
+
+    q, noise = "公司连续三个月拖欠工资，我能不能辞职并要补偿？", "邻居装修噪声太大"
+    base = Service.load(tiny_kb_dir, embedder=FakeEmbedder(), config=FAKE_CONFIG)
+    emb = ArticleSide(noise)
+    moved = Service.load(tiny_kb_dir, embedder=emb, config=FAKE_CONFIG)
+    dense = CONFIGS["dense"]
+    got = moved.search(q, k=5, config=dense)
+    assert emb.asked == [q]
+    assert (
+        ids(got)
+        == ids(base.search(noise, k=5, config=dense))
+        != ids(base.search(q, k=5, config=dense))
+    )
+    assert got.cases
+    assert [c.record.id for c in got.cases] == [
+        c.record.id for c in base.search(q, k=5, config=dense).cases
+    ]
+
+
+def test_without_an_adapter_a_question_is_encoded_once(tiny_kb_dir):
+    from conftest import FAKE_CONFIG, FakeEmbedder
+
+    from retrieval.service import Service
+
+    class Counting(FakeEmbedder):
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoded: list[str] = []
+
+        def encode_queries(self, texts):
+            self.encoded += list(texts)
+            return super().encode_queries(texts)
+
+        def encode_article_queries(self, texts):
+            self.encoded += list(texts)
+            return super().encode_queries(texts)
+
+    emb = Counting()
+    Service.load(tiny_kb_dir, embedder=emb, config=FAKE_CONFIG).search("邻居装修噪声太大", k=5)
+    assert emb.encoded.count("邻居装修噪声太大") == 1

@@ -526,6 +526,12 @@ def _print_eval(path: Path, result: EvalResult) -> None:
     for config, metrics in result.by_config.items():
         mark = " *" if config == result.default else ""
         print(f"{config + mark:<16}" + "".join(f"{metrics.get(n, 0.0):>9.3f}" for n in names))
+    if result.adapter_saw:
+        print(
+            f"注意：查询适配器训练时用过 {'、'.join(result.adapter_saw)} 的问题，以上不是留出评估；"
+            "留出评估请设 FENGQIAO_MODEL=不含这些来源训练的适配器（bench/adapt_e5.py ship --hold-out）"
+            "，见 docs/quality.md"
+        )
 
 
 def streamlit_options(host: str, port: int, *, error_details: bool = False) -> list[str]:

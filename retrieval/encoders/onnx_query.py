@@ -105,10 +105,15 @@ def export_onnx(model_dir: Path, *, variants: Sequence[str] = ("q4",)) -> Path:
     try:
         fp32 = tmp / VARIANTS["fp32"]
         _export_fp32(model_dir, tmp, fp32)
+        from retrieval.encoders.adapter import adapted_layers
+
+        # layers a query adapter changed stay fp32 (4-bit would round the change away)
+        keep = adapted_layers(model_dir)
+        kw = {"keep_layers": keep} if keep else {}
         if "q4" in variants:
-            _quantize_q4(fp32, tmp / ENCODER, accuracy_level=None)
+            _quantize_q4(fp32, tmp / ENCODER, accuracy_level=None, **kw)
         if "q4-int8" in variants:
-            _quantize_q4(fp32, tmp / VARIANTS["q4-int8"], accuracy_level=4)
+            _quantize_q4(fp32, tmp / VARIANTS["q4-int8"], accuracy_level=4, **kw)
         if "int8" in variants:
             from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -128,14 +133,26 @@ def export_onnx(model_dir: Path, *, variants: Sequence[str] = ("q4",)) -> Path:
     return out
 
 
-def _quantize_q4(src: Path, dst: Path, accuracy_level: int | None) -> None:
+def _quantize_q4(
+    src: Path, dst: Path, accuracy_level: int | None, keep_layers: Sequence[int] = ()
+) -> None:
     import onnx
     from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
 
     # it logs every node of the graph at INFO
     logging.getLogger("onnxruntime.quantization.matmul_nbits_quantizer").setLevel(logging.WARNING)
+    model = onnx.load(str(src))
+    keep = [
+        n.name
+        for n in model.graph.node
+        if n.op_type == "MatMul" and any(f"/layer.{i}/" in n.name for i in keep_layers)
+    ]
     q = MatMulNBitsQuantizer(
-        onnx.load(str(src)), block_size=32, is_symmetric=True, accuracy_level=accuracy_level
+        model,
+        block_size=32,
+        is_symmetric=True,
+        accuracy_level=accuracy_level,
+        nodes_to_exclude=keep,
     )
     q.process()
     q.model.save_model_to_file(str(dst))
