@@ -135,10 +135,11 @@ def test_query_process_never_imports_torch(real_kb):
 
 
 # Floors for the fixed subset below, leave-source-out (see docs/quality.md); a change
-# that drops the default retriever below them fails CI. Measured R@10 0.580, MRR@10 0.618,
-# Hit@1 0.493 with EQUALS as labelled evidence and the vocabulary weighted 0.25 (issue 19;
-# before: 0.584 / 0.611 / 0.460 without them).
-SUBSET_FLOORS = {"R@10": 0.56, "MRR@10": 0.60, "Hit@1": 0.47}
+# that drops the default retriever below them fails CI. Measured with the shipped query
+# adapter R@10 0.607, MRR@10 0.619, Hit@1 0.480 (the adapter was trained on lawyer-llama
+# questions among others, so this is a regression floor, not a held-out figure; before the
+# adapter 0.580 / 0.618 / 0.493, with EQUALS as labelled evidence and the vocabulary at 0.25).
+SUBSET_FLOORS = {"R@10": 0.59, "MRR@10": 0.60, "Hit@1": 0.46}
 
 
 def test_quality_has_not_dropped_on_a_fixed_subset(real_kb, tmp_path):
