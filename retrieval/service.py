@@ -103,13 +103,8 @@ class Service:
         self.searcher = Searcher(articles, cases, catalogue, tokenizer, embedder)
         self.guides = GuideCache(catalogue.lookup)
         self.pages = CitationPages(catalogue, cases.citing)
-        self.answerer = Answerer(
-            self.searcher,
-            catalogue,
-            self.guides,
-            WordMatcher(tokenizer, catalogue.law_names),
-            self.pages,
-        )
+        matcher = WordMatcher(tokenizer, catalogue.law_names)
+        self.answerer = Answerer(self.searcher, catalogue, self.guides, matcher, self.pages)
         self._precedents: PrecedentStore | None = None
         self._precedent_token = 0
         self._sync_lock = threading.Lock()
