@@ -72,7 +72,7 @@ def verdict(quote, row: dict) -> str:  # type: ignore[no-untyped-def]
 
 
 def main() -> int:
-    from retrieval.index_folder import default_kb
+    from retrieval.kb_folder import default_kb
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--kb", type=Path, default=default_kb())

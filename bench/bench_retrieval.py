@@ -73,7 +73,7 @@ def line(name: str, value: float, target: float | None = None) -> None:
 
 def main() -> None:
     corpus = Path(os.environ.get("FENGQIAO_CORPUS") or REPO.parent / "shared" / "corpus")
-    from retrieval.index_folder import default_kb
+    from retrieval.kb_folder import default_kb
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--kb", type=Path, default=default_kb())

@@ -33,7 +33,7 @@ from retrieval.evaluate import evaluate, leave_out, read_queries  # noqa: E402
 from retrieval.hits import Filters  # noqa: E402
 from retrieval.service import Service  # noqa: E402
 from retrieval.store import Scored  # noqa: E402
-from retrieval.stores.fill import corpus_units, fill, load_service  # noqa: E402
+from retrieval.stores.fill import corpus_units, fill  # noqa: E402
 from retrieval.stores.milvus import MilvusStore  # noqa: E402
 
 ART_DEPTH, CASE_DEPTH = 300, 100
@@ -94,7 +94,9 @@ def compare_eval(
     args: argparse.Namespace, service: Service, stores: dict[str, Any], files: list[Path]
 ) -> None:
     configs = args.eval or ["hybrid"]
-    other = load_service(Path(args.kb), stores, embedder=service.embedder, config=service.config)
+    other = Service.load(
+        Path(args.kb), stores=lambda *_: stores, embedder=service.embedder, config=service.config
+    )
     worst = 0.0
     for path in files:
         res = {}

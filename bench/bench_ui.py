@@ -91,7 +91,7 @@ def _p95(xs: list[float]) -> float:
 
 
 def main() -> None:
-    from retrieval.index_folder import default_kb
+    from retrieval.kb_folder import default_kb
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--kb", type=Path, default=default_kb())

@@ -56,7 +56,7 @@ def read_expected() -> dict:
 
 def main() -> int:
     corpus = Path(os.environ.get("FENGQIAO_CORPUS") or REPO.parent / "shared" / "corpus")
-    from retrieval.index_folder import default_kb
+    from retrieval.kb_folder import default_kb
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--kb", type=Path, default=default_kb())

@@ -7,24 +7,19 @@ import os
 import re
 import shutil
 import unicodedata
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from ingest.atomic import disk_full
-from ingest.errors import DropInError, IngestError
+from ingest.config import MAX_FILE_BYTES
+from ingest.errors import DropInError
 from ingest.paths import is_hidden
 from ingest.printable import printable
 
 ALLOWED = ("pdf", "docx", "md", "txt", "json", "jsonl", "csv")
-MAX_BYTES = 50 * 1024 * 1024
 README = "readme.md"  # the folder's own note (any case): never read as a source
 _UNSAFE = re.compile(r"[^\w\u3400-\u9fff（）()《》〈〉\-.，、 ]")
-
-
-def dropin_dir(kb_dir: Path) -> Path:
-    return kb_dir / "drop-in"
 
 
 def safe_name(name: str) -> str:
@@ -72,7 +67,16 @@ class SavedFile:
         return f"{name}：已保存为 {there}"
 
 
-def deposit(folder: Path, name: str, data: bytes, *, max_bytes: int = MAX_BYTES) -> SavedFile:
+def checked_name(name: str, data: bytes, *, max_bytes: int = MAX_FILE_BYTES) -> str:
+    """The safe name of a file a user hands in; DropInError when empty, too large, or refused."""
+    if not data:
+        raise DropInError(f"“{printable(name)}”是空文件", "检查文件内容后重新导入")
+    if len(data) > max_bytes:
+        raise DropInError(f"“{printable(name)}”超过 {max_bytes >> 20} MB", "拆分后再导入")
+    return safe_name(name)
+
+
+def deposit(folder: Path, name: str, data: bytes, *, max_bytes: int = MAX_FILE_BYTES) -> SavedFile:
     """Write one file into ``folder`` atomically under a safe name, never over another file.
 
     A different file of the same name is kept; this one gets ``名称 (2).csv``.
@@ -81,13 +85,9 @@ def deposit(folder: Path, name: str, data: bytes, *, max_bytes: int = MAX_BYTES)
     Raises:
         DropInError: empty, too large, or a name or type that is refused.
     """
-    if not data:
-        raise DropInError(f"“{printable(name)}”是空文件", "检查文件内容后重新导入")
-    if len(data) > max_bytes:
-        raise DropInError(f"“{printable(name)}”超过 {max_bytes >> 20} MB", "拆分后再导入")
     folder.mkdir(parents=True, exist_ok=True)
     base = folder.resolve()
-    wanted = (base / safe_name(name)).resolve()
+    wanted = (base / checked_name(name, data, max_bytes=max_bytes)).resolve()
     if wanted.parent != base:
         raise DropInError(f"文件名“{printable(name)}”不安全", "改名后重新导入")
     same = _same_content(base, data)
@@ -140,41 +140,24 @@ def _claim(tmp: Path, target: Path) -> bool:
 def _same_content(folder: Path, data: bytes) -> Path | None:
     """A file in ``folder`` holding exactly ``data``, if there is one."""
     digest = hashlib.sha256(data).digest()
-    for p in sorted(folder.iterdir()):
-        if is_hidden(p.name) or not p.is_file() or p.is_symlink():
+    for p in user_files(folder):
+        if p.is_symlink():  # never read through a link someone put there
             continue
         if p.stat().st_size == len(data) and hashlib.sha256(p.read_bytes()).digest() == digest:
             return p
     return None
 
 
-def save_into(folder: Path, name: str, data: bytes, *, max_bytes: int = MAX_BYTES) -> Path:
-    """Like :func:`deposit`, returning only where the content now is."""
-    return deposit(folder, name, data, max_bytes=max_bytes).path
+def user_files(folder: Path) -> list[Path]:
+    """The user's files in a drop-in folder, sorted: the one rule of what the folder holds.
 
-
-def save_bytes(kb_dir: Path, name: str, data: bytes, *, max_bytes: int = MAX_BYTES) -> Path:
-    """Write one file into ``kb_dir``'s drop-in folder (see :func:`deposit`)."""
-    return save_into(dropin_dir(kb_dir), name, data, max_bytes=max_bytes)
-
-
-def deposit_files(
-    kb_dir: Path, files: Sequence[Path], *, max_bytes: int = MAX_BYTES
-) -> list[SavedFile]:
-    """Copy ``files`` into the drop-in folder, none over another; a missing or refused file stops
-    before anything is copied."""
-    for path in files:
-        if not path.is_file():
-            raise IngestError(
-                f"找不到文件 {printable(path)}", "检查路径；文件夹请用 fengqiao build --statutes"
-            )
-        if path.stat().st_size > max_bytes:
-            raise IngestError(f"{printable(path)} 超过 {max_bytes >> 20} MB", "拆分后再导入")
-        safe_name(path.name)
-    folder = dropin_dir(kb_dir)
-    return [deposit(folder, p.name, p.read_bytes(), max_bytes=max_bytes) for p in files]
-
-
-def add_files(kb_dir: Path, files: Sequence[Path], *, max_bytes: int = MAX_BYTES) -> list[Path]:
-    """Like :func:`deposit_files`, returning only where each file's content now is."""
-    return [r.path for r in deposit_files(kb_dir, files, max_bytes=max_bytes)]
+    Not its own note (``README.md``, any case), not a hidden name (``.DS_Store``, the
+    ``.名称.pid.part`` of a save in progress), not a folder.
+    """
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and not is_hidden(p.name) and p.name.lower() != README
+    )

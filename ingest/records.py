@@ -39,6 +39,9 @@ KIND_LABELS: dict[str, str] = {
     AI_ANSWER: "AI 生成解答（未经核实）",
 }
 LEGACY_KINDS: dict[str, str] = {"典型案例": TYPICAL, "法律咨询": CONSULTATION}
+# The provenance of another committee's record shared through the county store begins so
+# (来自清河镇东村人民调解委员会); its badge names that committee, not 本委员会.
+SHARED_FROM = "来自"
 
 # How far a case's resolution can be relied on:
 #   verified   the committee's own record of a dispute it resolved
@@ -347,6 +350,8 @@ class Case:
         """Badge text: the kind in plain words, marked when the record is a project sample."""
         if self.sample:
             return f"{self.kind}（样例）"
+        if self.kind == MEDIATION and self.provenance.startswith(SHARED_FROM):
+            return f"{MEDIATION}（{self.provenance}）"
         return KIND_LABELS.get(self.kind, self.kind)
 
     @property

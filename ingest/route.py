@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 from ingest.cases.sections import canonical_section
+from ingest.config import MAX_FILE_BYTES
 from ingest.formats import unzip_problem
 from ingest.names import parse_label
 
@@ -69,11 +70,9 @@ def _bounded_read(path: Path) -> bytes | None:
     The size guards run here, before any parser sees the file: routing used to open
     every DOCX in drop-in with python-docx, and a 2 MB zip bomb then took 4.3 GB.
     """
-    from ingest.dropin import MAX_BYTES
-
     with path.open("rb") as f:
-        data = f.read(MAX_BYTES + 1)
-    return None if len(data) > MAX_BYTES else data
+        data = f.read(MAX_FILE_BYTES + 1)
+    return None if len(data) > MAX_FILE_BYTES else data
 
 
 def route_file(path: Path) -> Route:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from ingest.cachekey import code_digest
+from ingest.config import MAX_FILE_BYTES
 from ingest.formats import FATAL_KINDS, PARSER_VERSION, RawArticle, RawDocument
 from ingest.formats.plaintext import suffix_rank
 from ingest.metadata import (
@@ -45,7 +46,6 @@ from ingest.records import Article, FileReport, IngestReport, Problem, article_i
 
 log = logging.getLogger(__name__)
 
-MAX_BYTES = 50 * 1024 * 1024
 STATUTE_SUFFIXES = (".md", ".markdown", ".docx", ".pdf", ".txt")
 # Files of the LawRefBook tree and of this project's corpus folder that are not statutes.
 SKIP_NAMES = frozenset(
@@ -318,7 +318,7 @@ def load_statutes(
     cache_dir: Path | None = None,
     today: datetime.date | None = None,
     show_progress: bool = False,
-    max_bytes: int = MAX_BYTES,
+    max_bytes: int = MAX_FILE_BYTES,
     workers: int | None = None,
 ) -> StatuteLoad:
     """Read every statute file under ``dirs`` into Article records.

@@ -16,7 +16,6 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ingest.atomic import disk_full, remove_stale
-from ingest.dropin import README
 from ingest.records import LABELLED, Article, Case, FileReport, IngestReport, Problem
 from retrieval import vocab
 from retrieval.bm25 import BM25Index
@@ -41,6 +40,7 @@ from retrieval.index_folder import (
     remove_orphans,
     swap_in,
 )
+from retrieval.kb_folder import KBFolder
 from retrieval.stores.flat import FlatStore
 from retrieval.tokenizer import JiebaTokenizer
 from retrieval.units import MAX_TOKENS, Unit, article_units, case_units
@@ -48,7 +48,6 @@ from retrieval.units import MAX_TOKENS, Unit, article_units, case_units
 log = logging.getLogger(__name__)
 
 GROUP = 256  # texts per checkpoint: a killed build loses at most one group of work
-DROP_IN = "drop-in"
 KEEP_SHARE = 0.5
 """A rebuild that would keep less than this share of the articles or cases stops (see ``force``)."""
 
@@ -104,18 +103,6 @@ class Sources:
     dropin_cases: tuple[Path, ...] = ()
 
 
-def dropin_files(kb_dir: Path) -> list[Path]:
-    """The user's files in ``<kb>/drop-in`` (not its README, not hidden or partial files)."""
-    folder = Path(kb_dir) / DROP_IN
-    if not folder.is_dir():
-        return []
-    return sorted(
-        p
-        for p in folder.iterdir()
-        if p.is_file() and not p.name.startswith(".") and p.name.lower() != README
-    )
-
-
 def check_sources(
     kb_dir: Path, statutes: Sequence[Path] = (), cases: Sequence[Path] = ()
 ) -> tuple[list[Path], list[Path]]:
@@ -129,7 +116,7 @@ def check_sources(
     kb_dir = Path(kb_dir)
     given = bool(statutes or cases)
     st, cs = (list(statutes), list(cases)) if given else remembered_sources(kb_dir)
-    drop = (kb_dir / DROP_IN).resolve()
+    drop = KBFolder(kb_dir).dropin.resolve()
     st = [p for p in st if Path(p).resolve() != drop]  # older manifests remembered drop-in
     for kind, paths in (("法规", st), ("案例", cs)):
         missing = [str(p) for p in paths if not Path(p).exists()]
@@ -162,7 +149,7 @@ def plan_sources(
 
     kb_dir = Path(kb_dir)
     st, cs = check_sources(kb_dir, statutes, cases)
-    d_st, d_cs = split_files(dropin_files(kb_dir))
+    d_st, d_cs = split_files(KBFolder(kb_dir).dropin_files())
     return Sources(
         tuple(Path(p).resolve() for p in st),
         tuple(Path(p).resolve() for p in cs),
@@ -310,7 +297,7 @@ def build_kb(
         for gone in [
             *remove_orphans(kb_dir),
             *remove_stale(kb_dir),
-            *remove_stale(kb_dir / DROP_IN),
+            *remove_stale(KBFolder(kb_dir).dropin),
         ]:
             log.info("removed %s left by an interrupted writer", gone)
         try:
@@ -367,15 +354,15 @@ def _build(
             "运行 fengqiao build --statutes 法规文件夹",
         )
     for name in report.dropin_cases:
-        report.notes.append(f"{DROP_IN}/{name}：按调解记录（案例）导入")
-    articles = _load_articles(statute_paths, kb_dir / "cache", report, show_progress)
+        report.notes.append(f"drop-in/{name}：按调解记录（案例）导入")
+    articles = _load_articles(statute_paths, KBFolder(kb_dir).cache, report, show_progress)
     if not articles:
         where = "、".join(map(str, statute_paths))
         raise BuildError(
             f"在 {where} 中没有找到任何法条", "检查文件夹路径，或放入 LawRefBook 格式的法规文件"
         )
     case_list = _load_cases(
-        [*src.cases, *src.dropin_cases], articles, kb_dir / "cache", report, show_progress
+        [*src.cases, *src.dropin_cases], articles, KBFolder(kb_dir).cache, report, show_progress
     ) + list(case_records)
     report.questions = sum(c.kind == LABELLED for c in case_list)
     report.articles, report.cases = len(articles), len(case_list) - report.questions
@@ -411,7 +398,7 @@ def _build(
     a_units = article_units(articles, _token_counter(emb), max_tokens)
     c_units = case_units(case_list)
     report.units = len(a_units) + len(c_units)
-    cache = EmbeddingCache(kb_dir / "cache" / "embeddings", emb.key)
+    cache = EmbeddingCache(KBFolder(kb_dir).embeddings, emb.key)
     desc = "向量化"
     before = model_of(final)
     if before and before.get("key") != emb.key:

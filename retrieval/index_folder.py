@@ -62,11 +62,6 @@ FILES = (
 )
 
 
-def default_kb() -> Path:
-    """The knowledge-base folder when none is given: env ``FENGQIAO_KB``, else ``<repo>/kb``."""
-    return Path(os.environ.get("FENGQIAO_KB") or REPO / "kb").expanduser()
-
-
 def library_versions() -> dict[str, str]:
     import importlib.metadata as md
 

@@ -67,16 +67,46 @@ def start(folder: str | Path) -> str:
         check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     port = _free_port()
+    _launch(folder, port)
+    uri = f"postgresql://{USER}@127.0.0.1:{port}/postgres"
+    (folder / "uri").write_text(uri)
+    return uri
+
+
+def _launch(folder: Path, port: int) -> None:
+    pg_ctl = pg_bin("pg_ctl")
+    assert pg_ctl is not None
     options = (
         f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={folder} -c fsync=off"
     )
-    run(
-        _as_server_user([pg_ctl, "-D", str(data), "-o", options, "-l", str(folder / "log"),
-                         "-w", "-t", "60", "start"]),
+    subprocess.run(
+        _as_server_user([pg_ctl, "-D", str(folder / "data"), "-o", options, "-l",
+                         str(folder / "log"), "-w", "-t", "60", "start"]),
         check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
-    uri = f"postgresql://{USER}@127.0.0.1:{port}/postgres"
-    (folder / "uri").write_text(uri)
+
+
+def restart(folder: str | Path, *, evict: bool = False) -> str:
+    """Stop the server started in ``folder`` and start it again on its port; returns its URI.
+
+    ``evict=True`` first drops the cluster's files from the operating system's page cache
+    (``posix_fadvise(DONTNEED)``; only these files), so the next reads come from disk as
+    after a reboot: a cold start for benchmarks.
+    """
+    folder = Path(folder)
+    uri = (folder / "uri").read_text().strip()
+    stop(folder)
+    if evict:
+        for path in (folder / "data").rglob("*"):
+            if path.is_file():
+                fd = os.open(path, os.O_RDONLY)
+                try:
+                    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+                finally:
+                    os.close(fd)
+    port = urlsplit(uri).port
+    assert port is not None
+    _launch(folder, port)
     return uri
 
 

@@ -297,7 +297,7 @@ def test_serve_defaults_to_this_computer_with_hardened_settings(
         cli.main(["serve", "--kb", str(built_kb)])
     cmd = exec_calls[0]
     assert _option(cmd, "server.address") == "127.0.0.1"
-    assert _option(cmd, "server.maxUploadSize") == "20"
+    assert _option(cmd, "server.maxUploadSize") == "50"
     assert _option(cmd, "server.enableXsrfProtection") == "true"
     assert _option(cmd, "client.toolbarMode") == "minimal"
     assert _option(cmd, "browser.gatherUsageStats") == "false"
@@ -556,13 +556,15 @@ def _put_status(url: str, session_id: str, size: int) -> int:
         conn.close()
 
 
-def test_the_server_refuses_uploads_over_20_mb(server: str) -> None:
+def test_the_server_refuses_uploads_over_the_file_limit(server: str) -> None:
+    from ingest.config import MAX_FILE_MB
+
     async def upload(size: int) -> int:
         async with Session(server) as s:  # the upload belongs to an open browser session
             await s.open()
             return await asyncio.to_thread(_put_status, server, s.session_id, size)
 
-    assert asyncio.run(upload(21 * 1024 * 1024)) == 413  # Streamlit's default allows 200 MB
+    assert asyncio.run(upload((MAX_FILE_MB + 1) << 20)) == 413  # Streamlit's default: 200 MB
 
 
 def test_a_browser_from_another_computer_gets_no_page_without_accounts(server: str) -> None:
@@ -605,3 +607,15 @@ def test_no_search_before_signing_in(server: str, server_kb: Path) -> None:
         assert "已退出登录。" in after and not any("检索用时" in t for t in after)
     finally:
         users.path.unlink()
+
+
+def test_one_file_size_limit_for_add_the_page_and_streamlit() -> None:
+    """``fengqiao add``, the knowledge page and Streamlit's own upload cap take the same files."""
+    import tomllib
+
+    from ingest.config import MAX_FILE_MB
+    from retrieval.admin import Admin
+    from retrieval.kb_folder import KBFolder
+
+    toml = tomllib.loads((Path(cli.APP).parent / ".streamlit" / "config.toml").read_text("utf-8"))
+    assert toml["server"]["maxUploadSize"] == MAX_FILE_MB == Admin(KBFolder(Path("kb"))).limit_mb

@@ -492,17 +492,18 @@ def test_dropin_keeps_both_files_of_the_same_name(tmp_path: Path) -> None:
 
 
 def test_cli_add_path_never_overwrites(tmp_path: Path) -> None:
-    from ingest.dropin import add_files, deposit_files
+    from retrieval.admin import Upload, add_files
 
     kb = tmp_path / "kb"
     one, two = tmp_path / "a" / "法规.md", tmp_path / "b" / "法规.md"
     for p, text in ((one, "第一条 甲。"), (two, "第一条 乙。")):
         p.parent.mkdir()
         p.write_text(text, "utf-8")
-    paths = add_files(kb, [one, two])
-    assert [p.read_text("utf-8") for p in paths] == ["第一条 甲。", "第一条 乙。"]
-    results = deposit_files(kb, [one, two])
-    assert [r.status for r in results] == ["present", "present"]
+    uploads = [Upload.from_path(one), Upload.from_path(two)]
+    saved = add_files(kb, uploads, build=False).saved
+    assert [f.path.read_text("utf-8") for f in saved] == ["第一条 甲。", "第一条 乙。"]
+    again = add_files(kb, uploads, build=False).saved
+    assert [f.status for f in again] == ["present", "present"]
     assert len(list((kb / "drop-in").iterdir())) == 2
 
 

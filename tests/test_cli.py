@@ -30,7 +30,7 @@ def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
 
     fake = FakeEmbedder()
     monkeypatch.setattr("retrieval.build.load_embedder", lambda *a, **k: fake)
-    monkeypatch.setattr("retrieval.service.load_embedder", lambda *a, **k: fake)
+    monkeypatch.setattr("retrieval.loader.load_embedder", lambda *a, **k: fake)
     monkeypatch.setattr(Service, "load", functools.partial(Service.load, config=FAKE_CONFIG))
 
 

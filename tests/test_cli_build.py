@@ -41,7 +41,7 @@ def asked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         return DeviceFake(device)
 
     monkeypatch.setattr("retrieval.build.load_embedder", load)
-    monkeypatch.setattr("retrieval.service.load_embedder", lambda *a, **k: FakeEmbedder())
+    monkeypatch.setattr("retrieval.loader.load_embedder", lambda *a, **k: FakeEmbedder())
     monkeypatch.setattr("retrieval.encoders.embedder.load_embedder", lambda *a, **k: FakeEmbedder())
     monkeypatch.setattr(Service, "load", functools.partial(Service.load, config=FAKE_CONFIG))
     monkeypatch.setattr("torch.cuda.is_available", lambda: False)

@@ -55,7 +55,7 @@ def cli_json(kb: Path, question: str, monkeypatch: pytest.MonkeyPatch, capsys: A
     from retrieval.service import Service
 
     fake = FakeEmbedder()
-    monkeypatch.setattr("retrieval.service.load_embedder", lambda *a, **k: fake)
+    monkeypatch.setattr("retrieval.loader.load_embedder", lambda *a, **k: fake)
     monkeypatch.setattr(Service, "load", functools.partial(Service.load, config=FAKE_CONFIG))
     code = cli.main(["query", question, "--json", "--kb", str(kb), "--store", "flat"])
     out, _ = capsys.readouterr()

@@ -26,9 +26,8 @@ def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
 
     fake = FakeEmbedder()
     monkeypatch.setattr("retrieval.build.load_embedder", lambda *a, **k: fake)
-    monkeypatch.setattr("retrieval.service.load_embedder", lambda *a, **k: fake)
+    monkeypatch.setattr("retrieval.loader.load_embedder", lambda *a, **k: fake)
     monkeypatch.setattr(Service, "load", functools.partial(Service.load, config=FAKE_CONFIG))
-    monkeypatch.setattr("retrieval.stores.fill.DEFAULT_CONFIG", FAKE_CONFIG)
     monkeypatch.delenv("FENGQIAO_STORE", raising=False)
 
 
@@ -177,11 +176,12 @@ def test_serve_fills_the_store_and_hands_it_to_the_web_app(
     assert _marks(db)["cases"]["complete"] is True  # filled before the server starts
 
     # what the web app then does with the environment: the same service, from the store
-    from retrieval.stores.fill import open_service
+    from retrieval.loader import store_factory
+    from retrieval.service import Service
     from retrieval.stores.milvus import MilvusStore
 
     monkeypatch.setenv("FENGQIAO_STORE", started["env"]["FENGQIAO_STORE"])
-    service = open_service(kb)
+    service = Service.load(kb, stores=store_factory())
     assert isinstance(service.articles.store, MilvusStore)
     assert service.ask(QUESTION).result.articles
     service.articles.store.close()

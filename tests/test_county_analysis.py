@@ -173,3 +173,74 @@ def test_the_monthly_report_embeds_both_charts_in_docx_and_pdf(demo_uri: str) ->
     doc = Document(io.BytesIO(county_report.to_docx(report)))
     assert len(doc.inline_shapes) == 2
     assert doc.tables[0].rows[0].cells[0].text == "纠纷类型"
+
+
+def test_page_views_share_one_connection_and_replace_one_the_server_dropped(
+    demo_uri: str,
+) -> None:
+    pool = an.Pool(demo_uri, demo=True)
+    with pool.connection() as conn:
+        first = conn.execute("SELECT pg_backend_pid()").fetchone()
+    with pool.connection() as conn:
+        assert conn.execute("SELECT pg_backend_pid()").fetchone() == first  # no new set-up
+        with pool.connection() as other:  # a second session at the same time gets its own
+            assert other.execute("SELECT pg_backend_pid()").fetchone() != first
+    with an.open_store(demo_uri, demo=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", first)
+    with pool.connection() as conn:  # the dropped one is noticed and replaced, no error shown
+        assert conn.execute("SELECT pg_backend_pid()").fetchone() != first
+        assert an.month_span(conn) is not None
+    pool.close()
+
+
+def test_the_servers_first_session_warms_the_county_page_once(
+    demo_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ui import county_warm
+
+    uri = pgserver.fresh_database(demo_uri.rsplit("/", 1)[0] + "/postgres")
+    syn.load(uri, syn.model_for(300, end=END), seed=5)  # a demo store only, no real one yet
+    monkeypatch.setattr(county_warm, "_started", False)
+    monkeypatch.setenv("FENGQIAO_COUNTY_URI", uri)
+    thread = county_warm.start()
+    assert thread is not None and county_warm.start() is None  # once per process
+    thread.join(60)
+    # the page's first view finds a connection open and its default view (whole county,
+    # last 12 months) computed, though the real store it tried first does not exist yet
+    assert len(an.pool(uri, demo=True)._idle) == 1
+    assert [k[1:4] for k in an.pool(uri, demo=True)._memo] == [
+        (an.Scope(), syn.add_months(END, -11), END)
+    ]
+    monkeypatch.setattr(county_warm, "_started", False)
+    monkeypatch.delenv("FENGQIAO_COUNTY_URI")
+    assert county_warm.start() is None  # no county store: nothing to warm
+
+
+def test_the_overview_is_kept_until_the_next_sync_writes(demo_uri: str) -> None:
+    from dataclasses import replace
+
+    from retrieval.county import schema
+    from retrieval.county.sync import Identity, reconcile
+
+    uri = pgserver.fresh_database(demo_uri.rsplit("/", 1)[0] + "/postgres")
+    who = Identity("东村人民调解委员会", "清河镇", "枫桥县")
+    model = syn.model_for(3000, end=END)
+    records = [
+        replace(r, committee=who.committee, town=who.town, county=who.county, synthetic=False)
+        for _, rs in syn.generate(model)
+        for r in rs
+        if r.settled >= "2026-01-01"
+    ][:40]
+    schema.migrate(uri)
+    pool = an.Pool(uri)
+    start = syn.add_months(END, -11)
+    with schema.connect(uri) as writer:
+        reconcile(writer, who, records[:30], token=1, route="network")
+        with pool.connection() as conn:
+            first = pool.overview(conn, an.Scope(), start, END)
+            assert pool.overview(conn, an.Scope(), start, END) is first  # no second read
+            assert sum(r.n for r in first.rates) == 30
+        reconcile(writer, who, records, token=2, route="network")
+        with pool.connection() as conn:
+            assert sum(r.n for r in pool.overview(conn, an.Scope(), start, END).rates) == 40
+    pool.close()

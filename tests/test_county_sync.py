@@ -12,13 +12,13 @@ import psycopg
 import pytest
 
 from ingest.cases.link import ArticleIndex
-from ingest.cases.precedents import PrecedentDraft, PrecedentStore
 from ingest.names import article_label
 from ingest.records import Article, article_id
 from retrieval.county import schema, store
 from retrieval.county import sync as county_sync
 from retrieval.county.sync import Identity
 from retrieval.errors import CountyError
+from retrieval.precedents import PrecedentDraft, PrecedentStore
 from tests import pgserver
 from ui import cli
 

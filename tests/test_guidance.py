@@ -246,7 +246,7 @@ def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
     from retrieval.service import Service
 
     fake = FakeEmbedder()
-    monkeypatch.setattr("retrieval.service.load_embedder", lambda *a, **k: fake)
+    monkeypatch.setattr("retrieval.loader.load_embedder", lambda *a, **k: fake)
     monkeypatch.setattr(Service, "load", functools.partial(Service.load, config=FAKE_CONFIG))
 
 

@@ -41,7 +41,7 @@ def kb(built: Path, tmp_path: Path) -> Path:
 def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = FakeEmbedder()
     monkeypatch.setattr("retrieval.build.load_embedder", lambda *a, **k: fake)
-    monkeypatch.setattr("retrieval.service.load_embedder", lambda *a, **k: fake)
+    monkeypatch.setattr("retrieval.loader.load_embedder", lambda *a, **k: fake)
     monkeypatch.setattr(Service, "load", functools.partial(Service.load, config=FAKE_CONFIG))
 
 
@@ -148,7 +148,7 @@ def test_a_full_disk_while_saving_an_upload_is_one_line(
 ) -> None:
     import errno
 
-    from retrieval.service import Upload, add_files
+    from retrieval.admin import Upload, add_files
 
     real = Path.write_bytes
 
@@ -256,7 +256,7 @@ def test_exported_precedents_csv_has_no_formulas_and_imports_back_unchanged(
     import csv
     import io
 
-    from ingest.cases.precedents import PrecedentDraft
+    from retrieval.precedents import PrecedentDraft
 
     service = Service.load(kb, embedder=FakeEmbedder(), config=FAKE_CONFIG)
     hostile = {
@@ -265,10 +265,10 @@ def test_exported_precedents_csv_has_no_formulas_and_imports_back_unchanged(
         "title": "-2+3 楼道堆物纠纷",
         "process": "@SUM(A1:A9) 调解员上门劝说。",
     }
-    service.record_precedent(
+    service.precedents.record(
         PrecedentDraft(dispute_type="邻里关系", articles=("民法典:288",), **hostile)
     )
-    data = service.export_precedents("csv")
+    data = service.precedents.export("csv")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     cells = [c for row in rows[1:] for c in row]
     assert cells and not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
@@ -277,8 +277,8 @@ def test_exported_precedents_csv_has_no_formulas_and_imports_back_unchanged(
     other = tmp_path / "other"
     shutil.copytree(kb, other)
     again = Service.load(other, embedder=FakeEmbedder(), config=FAKE_CONFIG)
-    assert again.import_precedents("调解案例.csv", data).problems == []
-    (p,) = again.precedents()
+    assert again.precedents.import_file("调解案例.csv", data).problems == []
+    (p,) = again.precedents.records()
     assert (p.facts, p.agreement, p.title, p.process) == (
         hostile["facts"],
         hostile["agreement"],

@@ -165,7 +165,7 @@ def test_eval_numbers_equal_on_both_backends(tiny_kb_dir: Path, tmp_path: Path) 
     """`fengqiao eval` on the index folder's FAISS files and on MilvusStore: the same metrics."""
     from retrieval.evaluate import evaluate
     from retrieval.service import Service
-    from retrieval.stores.fill import corpus_units, fill, load_service
+    from retrieval.stores.fill import corpus_units, fill
 
     folder = Service.load(tiny_kb_dir, embedder=FakeEmbedder(), config=FAKE_CONFIG)
     uri = str(tmp_path / "eval.db")
@@ -173,7 +173,9 @@ def test_eval_numbers_equal_on_both_backends(tiny_kb_dir: Path, tmp_path: Path) 
     for corpus in ("articles", "cases"):
         stores[corpus] = MilvusStore(uri, f"eval_{corpus}", corpus=corpus, dim=FakeEmbedder.dim)  # type: ignore[arg-type]
         fill(stores[corpus], corpus_units(tiny_kb_dir, corpus))  # type: ignore[arg-type]
-    milvus = load_service(tiny_kb_dir, stores, embedder=FakeEmbedder(), config=FAKE_CONFIG)
+    milvus = Service.load(
+        tiny_kb_dir, stores=lambda *_: stores, embedder=FakeEmbedder(), config=FAKE_CONFIG
+    )
     configs = ["bm25", "dense", "hybrid"]
     want = evaluate(folder, DATA / "queries.jsonl", None, configs)
     got = evaluate(milvus, DATA / "queries.jsonl", None, configs)
@@ -211,9 +213,12 @@ def test_open_stores_gives_both_corpora_on_one_connection(tmp_path: Path) -> Non
 
 def _ask(kb: Path, uri: str) -> int:
     """Open the store as the web server does, ask one question, let go; the articles found."""
-    from retrieval.stores.fill import open_service
+    from retrieval.loader import store_factory
+    from retrieval.service import Service
 
-    service = open_service(kb, uri, embedder=FakeEmbedder(), config=FAKE_CONFIG)
+    service = Service.load(
+        kb, stores=store_factory(uri), embedder=FakeEmbedder(), config=FAKE_CONFIG
+    )
     try:
         return len(service.ask("丈夫不同意离婚怎么办", k=3, k_cases=1).result.articles)
     finally:

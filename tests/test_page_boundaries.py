@@ -19,22 +19,23 @@ PAGES = {  # page module → its protocol
     UI / "views" / "ask.py": protocols.AskService,
     UI / "views" / "browse.py": protocols.BrowseService,
     UI / "views" / "collections.py": protocols.CollectionsService,
-    UI / "views" / "knowledge.py": protocols.KnowledgeAdmin,
-    UI / "views" / "precedents.py": protocols.PrecedentsService,
+    UI / "views" / "knowledge.py": protocols.KnowledgePage,
+    UI / "views" / "precedents.py": protocols.PrecedentsPage,
 }
 DRAWING = [
     *(UI / "views" / name for name in ("ask.py", "browse.py", "collections.py")),
     *(UI / name for name in ("widgets.py", "citation.py", "guidance_panel.py")),
     UI / "views" / "__init__.py",
 ]
-# The app's loader and knowledge-base folder (ui/views/__init__.py): issue 20's one loader
-# (item 3) replaces these; until then they are the only functions a drawing module calls.
-LOADER = {"retrieval.stores.fill.open_service", "retrieval.index_folder.default_kb"}
+# The app's knowledge-base folder and store factory (ui/views/__init__.py, issue 20 item 3):
+# the only functions a drawing module calls, to load the service the pages draw from.
+LOADER = {"retrieval.kb_folder.default_kb", "retrieval.loader.store_factory"}
 # what a shared widget calls on the service it is handed
 WIDGET_CALLS = {
     "data_freshness": {"freshness_notice"},
     "case_card": {"article"},
     "cited_list": {"article"},
+    "get_admin": {"admin"},
 }
 
 
@@ -114,3 +115,25 @@ def test_the_service_answers_every_page_call(proto: type) -> None:
         have = list(inspect.signature(ours).parameters)
         need = list(inspect.signature(want).parameters)
         assert have[: len(need)] == need, (name, need, have)
+
+
+@pytest.mark.parametrize(
+    ("proto", "real"),
+    [
+        (protocols.KBAdmin, "retrieval.admin.Admin"),
+        (protocols.PrecedentDesk, "retrieval.precedents.Precedents"),
+    ],
+)
+def test_what_the_pages_reach_through_the_service_answers_them(proto: type, real: str) -> None:
+    """``service.admin`` and ``service.precedents``: the real classes take the pages' calls."""
+    module, name = real.rsplit(".", 1)
+    klass = getattr(importlib.import_module(module), name)
+    for member in _members(proto):
+        want = getattr(proto, member)
+        if isinstance(want, property):  # a property or a dataclass field
+            fields = getattr(klass, "__dataclass_fields__", {})
+            assert member in fields or isinstance(getattr(klass, member), property), member
+            continue
+        have = list(inspect.signature(getattr(klass, member)).parameters)
+        need = list(inspect.signature(want).parameters)
+        assert have[: len(need)] == need, (member, need, have)

@@ -15,15 +15,15 @@ import pytest
 
 from ingest.cases import load_cases
 from ingest.cases.link import ArticleIndex
-from ingest.cases.precedents import (
+from ingest.names import article_label
+from ingest.records import MEDIATION, Article, IngestReport, article_id
+from retrieval.precedents import (
     FILENAME,
     Precedent,
     PrecedentDraft,
     PrecedentError,
     PrecedentStore,
 )
-from ingest.names import article_label
-from ingest.records import MEDIATION, Article, IngestReport, article_id
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -240,7 +240,7 @@ CHILD = textwrap.dedent(
     sys.path.insert(0, {repo!r})
     sys.path.insert(0, {tests!r})
     from test_precedents import NOISE, index
-    from ingest.cases.precedents import PrecedentStore
+    from retrieval.precedents import PrecedentStore
     from dataclasses import replace
     store = PrecedentStore({path!r}, index())
     if sys.argv[1] == "die-mid-save":

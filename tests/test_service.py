@@ -14,8 +14,9 @@ from conftest import DATA, FAKE_CONFIG, FakeEmbedder, fixture_cases
 from streamlit.testing.v1 import AppTest
 
 from ingest.records import Article
+from retrieval.admin import Upload
 from retrieval.errors import QueryError
-from retrieval.service import Service, Upload
+from retrieval.service import Service
 from ui import cli
 from ui.views import SERVICE_OVERRIDE
 
@@ -78,7 +79,7 @@ def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
 
     fake = FakeEmbedder()
     monkeypatch.setattr("retrieval.build.load_embedder", lambda *a, **k: fake)
-    monkeypatch.setattr("retrieval.service.load_embedder", lambda *a, **k: fake)
+    monkeypatch.setattr("retrieval.loader.load_embedder", lambda *a, **k: fake)
     monkeypatch.setattr(Service, "load", functools.partial(Service.load, config=FAKE_CONFIG))
 
 
@@ -185,7 +186,7 @@ def test_questions_that_cannot_be_searched_get_a_clear_error(
 def test_add_reports_refused_files_and_saves_the_others(
     built: Path, tmp_path: Path, fake_embedder: FakeEmbedder
 ) -> None:
-    from retrieval.service import add_files
+    from retrieval.admin import add_files
 
     kb = tmp_path / "kb"
     shutil.copytree(built, kb)
@@ -221,14 +222,14 @@ def test_machine_written_answers_are_never_a_resolution(fake_embedder: FakeEmbed
 def test_a_recorded_precedent_is_found_by_the_next_question_without_a_rebuild(
     built: Path, tmp_path: Path
 ) -> None:
-    from ingest.cases.precedents import PrecedentDraft
+    from retrieval.precedents import PrecedentDraft
 
     kb = tmp_path / "kb"
     shutil.copytree(built, kb)
     service = load_fixture_kb(kb)
     before = service.stats().cases
     question = "邻居在楼道里堆满了纸箱和旧家具，消防通道都堵住了，怎么调解？"
-    case = service.record_precedent(
+    case = service.precedents.record(
         PrecedentDraft(
             facts="钱大伟在楼道堆放纸箱和旧家具，堵塞消防通道，邻居孙丽多次劝说未果。",
             agreement="钱大伟三日内清理楼道杂物，今后不再堆放。",
@@ -246,12 +247,12 @@ def test_a_recorded_precedent_is_found_by_the_next_question_without_a_rebuild(
     # another process (a second browser session's service) sees it on its next question
     other = load_fixture_kb(kb)
     assert case.id in [h.record.id for h in other.ask(question, k=3, k_cases=5).result.cases]
-    service.precedent_store().delete(case.id)
+    service.precedents.store.delete(case.id)
     assert case.id not in [h.record.id for h in other.ask(question, k=3, k_cases=5).result.cases]
     assert other.case(case.id) is None
 
 
-def test_adding_a_second_file_of_the_same_name_keeps_both(
+def test_two_files_numbering_from_001_keep_both_records(
     built: Path, tmp_path: Path, fake_model: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     kb = tmp_path / "kb"
@@ -267,10 +268,39 @@ def test_adding_a_second_file_of_the_same_name_keeps_both(
     assert cli.main(["add", str(year1 / "调解记录.csv"), "--kb", str(kb)]) == 0
     assert cli.main(["add", str(year2 / "调解记录.csv"), "--kb", str(kb)]) == 0
     out = capsys.readouterr().out
-    assert "已有同名的另一文件（已保留）" in out and "导入 1 件" in out
-    titles = {c.title for c in load_fixture_kb(kb).cases}
+    assert out.count("调解记录.csv：按调解案例导入，新增 1 件") == 2
+    service = load_fixture_kb(kb)
+    titles = {c.title for c in service.cases}
     assert {"楼道堆物纠纷", "宅基地越界纠纷"} <= titles  # both years' 001 survive
-    assert sorted(p.name for p in (kb / "drop-in").iterdir()) == [
-        "调解记录 (2).csv",
-        "调解记录.csv",
-    ]
+    assert sorted(p.number for p in service.precedents.records()) == ["2023-001", "2024-001"]
+    assert not (kb / "drop-in").exists()  # recorded cases, not files for the index
+
+
+def test_a_committee_csv_added_by_both_routes_is_held_once(
+    built: Path, tmp_path: Path, fake_model: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``fengqiao add`` and the 调解案例 page's import are one route: the precedent store."""
+    kb = tmp_path / "kb"
+    shutil.copytree(built, kb)
+    src = tmp_path / "调解记录.csv"
+    src.write_text(RECORDS_CSV, encoding="utf-8")
+    assert cli.main(["add", str(src), "--kb", str(kb)]) == 0
+    assert "新增 2 件" in capsys.readouterr().out
+
+    service = load_fixture_kb(kb)  # the page's service: the committee's cases are searched
+    before = service.stats().cases
+    result = service.precedents.import_file(src.name, src.read_bytes())
+    assert (result.added, sorted(result.updated)) == (
+        [],
+        ["precedent-2024-001", "precedent-2024-002"],
+    )
+    assert cli.main(["add", str(src), "--kb", str(kb)]) == 0  # and once more by the CLI
+    assert "更新 2 件" in capsys.readouterr().out
+    again = load_fixture_kb(kb)
+    assert service.stats().cases == again.stats().cases == before
+    for titled in ("楼道堆物纠纷", "拖欠工钱纠纷"):
+        held = [c.id for c in again.cases if c.title == titled]
+        assert len(held) == 1 and held[0].startswith("precedent-"), held
+    question = "邻居在楼道堆放杂物，怎么调解？"
+    found = [h.record.title for h in again.ask(question, k=3, k_cases=5).result.cases]
+    assert found.count("楼道堆物纠纷") == 1

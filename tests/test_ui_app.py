@@ -15,7 +15,7 @@ import pytest
 from docx import Document
 from streamlit.testing.v1 import AppTest
 
-from ingest.dropin import safe_name, save_into
+from ingest.dropin import deposit, safe_name
 from ui.samples import EXAMPLES
 from ui.store import CollectionStore
 from ui.views import SERVICE_OVERRIDE
@@ -534,11 +534,11 @@ def test_safe_name_rejects(name: str) -> None:
 
 def test_save_upload_stays_in_drop_in(tmp_path: Path) -> None:
     folder = tmp_path / "drop-in"
-    path = save_into(folder, "../../../x.txt", "第一条 测试。".encode())
+    path = deposit(folder, "../../../x.txt", "第一条 测试。".encode()).path
     assert path == (folder / "x.txt").resolve()
     assert not (tmp_path / "x.txt").exists()
     with pytest.raises(ValueError, match="超过"):
-        save_into(folder, "big.txt", b"x" * (21 * 1024 * 1024), max_bytes=20 * 1024 * 1024)
+        deposit(folder, "big.txt", b"x" * (21 * 1024 * 1024), max_bytes=20 * 1024 * 1024)
 
 
 def _mediation_docx() -> bytes:
@@ -558,7 +558,8 @@ def _mediation_docx() -> bytes:
 def test_upload_rebuilds_and_reports_each_file(
     tmp_path: Path, built: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Statute, bad file, CSV and a DOCX mediation record (read as a case: defect 9)."""
+    """Statute, bad file, committee CSV (a 调解案例, as the 调解案例 page imports it) and a
+    DOCX mediation record (read as a case: defect 9)."""
     kb_dir = tmp_path / "kb"
     shutil.copytree(built, kb_dir)
     monkeypatch.setenv("FENGQIAO_KB", str(kb_dir))
@@ -585,23 +586,19 @@ def test_upload_rebuilds_and_reports_each_file(
     at.button(key="upload-go").click().run()
     assert not at.exception, at.exception
     drop = kb_dir / "drop-in"
-    assert sorted(p.name for p in drop.iterdir()) == [
-        "乱码.txt",
-        "楼道调解.docx",
-        "物业条例.md",
-        "调解记录.csv",
-    ]
+    assert sorted(p.name for p in drop.iterdir()) == ["乱码.txt", "楼道调解.docx", "物业条例.md"]
     errors = [plain(e.value) for e in at.error]
     assert any(e.startswith("乱码.txt") and "建议" in e for e in errors), errors
     shown = [plain(s.value) for s in at.success]
     assert any("物业条例.md：已按法规导入" in s for s in shown), shown
-    assert any("调解记录.csv：已按调解记录（案例）导入" in s for s in shown), shown
+    assert any("调解记录.csv：按调解案例导入，新增 1 件" in s for s in shown), shown
     assert any("楼道调解.docx：已按调解记录（案例）导入" in s for s in shown), shown
     rebuilt = load_fixture_kb(kb_dir)
     assert any("业主应当按时交纳物业服务费用" in a.text for a in rebuilt.articles)
     assert not any("清理杂物" in a.text for a in rebuilt.articles)  # the record is no statute
     assert any("清理杂物" in c.text for c in rebuilt.cases)
     assert len(rebuilt.cases) == 4  # two uploaded, the remembered fixture cases kept
+    assert [p.title for p in rebuilt.precedents.records()] == ["噪声纠纷"]
 
 
 # ---- text from users and data never becomes markup ------------------------------------

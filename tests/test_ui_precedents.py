@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ingest.cases.precedents import FILENAME, PrecedentDraft
+from retrieval.precedents import FILENAME, PrecedentDraft
 from ui.accounts import Accounts
 from ui.views import SERVICE_OVERRIDE
 
@@ -122,7 +122,7 @@ def test_record_is_masked_shown_as_a_case_and_found_by_the_next_question(
     # the saved case as a card: masked, its kind, its articles checked
     assert "张三丰" not in said and "张某某" in said and "调解案例" in said
     assert "✓ 知识库有此条" in said
-    assert [r.number for r in service.precedents()] == ["2026-001"]
+    assert [r.number for r in service.precedents.records()] == ["2026-001"]
     assert at.session_state["pc-facts"] == ""  # the form is empty for the next record
     # found at once, by the service and on the ask page
     assert "precedent-2026-001" in case_ids(service, QUESTION)
@@ -144,7 +144,7 @@ def test_preview_shows_the_masked_text_and_saves_nothing(
     said = shown(at)
     assert "脱敏预览（尚未保存）" in said
     assert "张某某家的空调外机正对李某卧室窗户" in said and "张三丰" not in said
-    assert service.precedents() == []
+    assert service.precedents.records() == []
 
 
 def test_an_unresolvable_citation_blocks_the_save_and_names_it(
@@ -153,17 +153,17 @@ def test_an_unresolvable_citation_blocks_the_save_and_names_it(
     at = record_noise(open_page(make_app()), articles="民法典第288条\n民法典第9999条")
     errors = " ".join(e.value for e in at.error).replace("\\", "")
     assert "民法典第9999条" in errors and "建议" in errors
-    assert service.precedents() == []
+    assert service.precedents.records() == []
     assert at.session_state["pc-facts"] == FACTS  # nothing typed is lost
     # a law the knowledge base does not hold at all
     fill(at, articles="宅基地条例第10条")
     click(at, "pc-save")
     assert "宅基地条例" in " ".join(e.value for e in at.error).replace("\\", "")
-    assert service.precedents() == []
+    assert service.precedents.records() == []
 
 
 def test_correct_then_delete(make_app: Callable[[], AppTest], service: Any) -> None:
-    service.record_precedent(
+    service.precedents.record(
         PrecedentDraft(
             facts=FACTS,
             agreement="张三丰移机。",
@@ -182,14 +182,14 @@ def test_correct_then_delete(make_app: Callable[[], AppTest], service: Any) -> N
     fill(at, agreement="张某某将空调外机移至北墙，并赔偿李某误工费三百元。")
     click(at, "pc-save")
     assert "已保存修改（编号 2026-001）" in shown(at)
-    record = service.precedent("2026-001")
+    record = service.precedents.get("2026-001")
     assert record.revision == 2 and "误工费三百元" in record.agreement
     assert "误工费三百元" in service.case("precedent-2026-001").text  # searchable as corrected
 
     at.radio(key="pc-view").set_value("已记录的案例").run()
     click(at, "pc-delete-2026-001")  # the button inside the 删除 confirmation
     assert "已删除编号 2026-001" in shown(at)
-    assert service.precedents() == []
+    assert service.precedents.records() == []
     assert "precedent-2026-001" not in case_ids(service, QUESTION)
 
 
@@ -219,7 +219,7 @@ def test_case_file_opens_the_form_filled_in(make_app: Callable[[], AppTest], ser
     assert "《中华人民共和国民法典》第二百八十八条" in state["pc-articles"]
     assert "已从案卷带入" in shown(at)
     click(at, "pc-save")
-    saved = service.precedent("2026-001")
+    saved = service.precedents.get("2026-001")
     assert saved is not None and saved.parties == ("张某某", "李某")
     assert saved.title == "张家空调纠纷" and [c.resolved_id for c in saved.articles] == [
         "民法典:288"
@@ -237,10 +237,10 @@ def _has(at: AppTest, key: str) -> bool:
 def test_export_then_import_reports_what_was_refused(
     make_app: Callable[[], AppTest], service: Any
 ) -> None:
-    service.record_precedent(
+    service.precedents.record(
         PrecedentDraft(facts=FACTS, agreement="移机。", parties=("张三丰",), date="2026-03-15")
     )
-    exported = service.export_precedents("csv").decode("utf-8-sig")
+    exported = service.precedents.export("csv").decode("utf-8-sig")
     assert exported.count("\n") == 2 and "张某某" in exported and "张三丰" not in exported
     bad = exported.splitlines()[1].replace("2026-001", "2026-002").replace("移机。", "")
     good = exported.splitlines()[1].replace("2026-001", "2026-003")
@@ -256,7 +256,7 @@ def test_export_then_import_reports_what_was_refused(
     assert "委员会记录.csv：新增 1 件，更新 0 件，未导入 1 件" in said
     errors = " ".join(e.value for e in at.error).replace("\\", "")
     assert "委员会记录.csv:2" in errors and "调解结果" in errors and "/tmp" not in errors
-    assert [r.number for r in service.precedents()] == ["2026-003", "2026-001"]
+    assert [r.number for r in service.precedents.records()] == ["2026-003", "2026-001"]
 
 
 def test_mediator_records_and_corrects_but_only_an_administrator_deletes(
@@ -275,7 +275,7 @@ def test_mediator_records_and_corrects_but_only_an_administrator_deletes(
     at.button[0].click().run()
     at.switch_page(PAGE).run()
     record_noise(at)
-    assert [r.number for r in service.precedents()] == ["2026-001"]
+    assert [r.number for r in service.precedents.records()] == ["2026-001"]
     at.radio(key="pc-view").set_value("已记录的案例").run()
     assert _has(at, "pc-edit-2026-001") and not _has(at, "pc-delete-2026-001")
     assert "删除调解案例需要管理员账户" in shown(at)
@@ -288,7 +288,7 @@ def test_the_page_without_a_session_draws_no_write_control(
     service: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Drawn where no gate ran (no session): reading only."""
-    service.record_precedent(
+    service.precedents.record(
         PrecedentDraft(facts=FACTS, agreement="移机。", parties=("张三丰",), date="2026-03-15")
     )
     at = AppTest.from_file(str(Path(APP).parent / PAGE), default_timeout=60)
@@ -339,7 +339,7 @@ def test_the_export_is_made_on_the_click_not_served_while_the_page_shows(
 ) -> None:
     """An eager download's bytes sit under /media/… for anyone with the link as long as a
     session shows the button; the precedents export (every record) is made on the click."""
-    service.record_precedent(
+    service.precedents.record(
         PrecedentDraft(facts=FACTS, agreement="移机。", parties=("张三丰",), date="2026-03-15")
     )
     at = open_page(make_app())

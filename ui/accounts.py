@@ -23,12 +23,12 @@ from typing import Literal, cast
 
 from ingest.atomic import replacing
 from ingest.errors import FengqiaoError
+from retrieval.kb_folder import KBFolder
 
 # analyst: a town's or county's 研判 staff, for whom the county analysis page is made
 Role = Literal["admin", "mediator", "analyst"]
 ROLES: tuple[Role, ...] = ("admin", "mediator", "analyst")
 ROLE_NAMES: dict[Role, str] = {"admin": "管理员", "mediator": "调解员", "analyst": "研判员"}
-FILENAME = "users.json"
 FORMAT = 1
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024  # a megabyte "password" would still be hashed: refuse it before the KDF
@@ -171,7 +171,7 @@ class Accounts:
 
     @classmethod
     def in_kb(cls, kb_dir: str | Path) -> Accounts:
-        return cls(Path(kb_dir) / FILENAME)
+        return cls(KBFolder.of(kb_dir).accounts)
 
     # ---- reading -------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ import streamlit as st  # noqa: E402
 
 from ui import auth  # noqa: E402
 from ui.chrome import chrome  # noqa: E402
+from ui.county_warm import start as warm_county  # noqa: E402
 from ui.views import PAGE_FILES  # noqa: E402
 
 log = logging.getLogger("fengqiao.ui")
@@ -29,6 +30,7 @@ def main() -> None:
         initial_sidebar_state="auto",
     )
     chrome()
+    warm_county()  # the 研判 page's cold work, once per server, while the user signs in
     if not auth.gate():  # sign-in before any page (ui/auth.py); the pages check roles
         st.stop()
     pages = {

@@ -52,9 +52,9 @@ THROTTLE = Throttle()
 
 
 def _accounts() -> Accounts:
-    from ui.views import kb_dir
+    from retrieval.kb_folder import default_kb
 
-    return Accounts.in_kb(kb_dir())
+    return Accounts.in_kb(default_kb().resolve())
 
 
 def client_address(

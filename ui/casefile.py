@@ -12,8 +12,8 @@ from functools import partial
 
 import streamlit as st
 
-from ingest.cases.precedents import PrecedentDraft
 from ingest.records import Article
+from retrieval.precedents import PrecedentDraft
 from ui.documents.document import ExportError
 from ui.documents.drafts import (
     TITLES,

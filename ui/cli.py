@@ -12,18 +12,19 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ingest.config import MAX_FILE_MB
 from ingest.errors import FengqiaoError
 from ingest.printable import printable
 
 if TYPE_CHECKING:
+    from retrieval.admin import AddReport
     from retrieval.asking import Answered
     from retrieval.build import BuildReport
     from retrieval.evaluate import EvalResult
-    from retrieval.service import AddReport, Service
+    from retrieval.service import Service
 
 APP = Path(__file__).resolve().parent / "app.py"
 LOOPBACK = "127.0.0.1"
-UPLOAD_LIMIT_MB = 20  # the knowledge page's limit; Streamlit's own default is 200 MB
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -47,7 +48,7 @@ def _quiet_libraries() -> None:
 
 
 def _kb(args: argparse.Namespace) -> Path:
-    from retrieval.index_folder import default_kb
+    from retrieval.kb_folder import default_kb
 
     return Path(args.kb) if args.kb else default_kb()
 
@@ -289,9 +290,9 @@ def _fetch_index(args: argparse.Namespace) -> int:
 def _warn_dropin_left_out(kb: Path) -> None:
     """A prebuilt index holds only the publisher's sources: say which of this computer's
     drop-in files are no longer searchable, and how to bring them back."""
-    from retrieval.build import dropin_files
+    from retrieval.kb_folder import KBFolder
 
-    left = dropin_files(kb)
+    left = KBFolder(kb).dropin_files()
     if left:
         names = "、".join(p.name for p in left[:10]) + ("等" if len(left) > 10 else "")
         print(
@@ -305,7 +306,7 @@ def _warn_dropin_left_out(kb: Path) -> None:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from retrieval.service import rebuild
+    from retrieval.admin import rebuild
 
     if args.export is not None:
         from retrieval.archive import check_archive_name
@@ -348,7 +349,7 @@ def _print_build(report: BuildReport) -> None:
 
 
 def _add(args: argparse.Namespace) -> int:
-    from retrieval.service import Upload, add_files
+    from retrieval.admin import Upload, add_files
 
     uploads = []
     for path in args.files:
@@ -359,7 +360,7 @@ def _add(args: argparse.Namespace) -> int:
         uploads.append(Upload.from_path(path))
     report = add_files(_kb(args), uploads, force=args.force, show_progress=True)
     _print_add(report)
-    return 1 if report.refused and not report.saved else 0
+    return 1 if report.refused and not (report.saved or report.precedents) else 0
 
 
 def _print_add(report: AddReport) -> None:
@@ -369,6 +370,9 @@ def _print_add(report: AddReport) -> None:
         _print_build(report.build)
     for saved in report.saved:
         for line in report.lines(saved):
+            print(printable(line))
+    for name, result in report.precedents:
+        for line in report.precedent_lines(name, result):
             print(printable(line))
 
 
@@ -396,11 +400,12 @@ class _FillBars:
 
 def _open(args: argparse.Namespace) -> Service:
     """The knowledge base served from ``--store`` (env FENGQIAO_STORE, else the folder's files)."""
-    from retrieval.stores.fill import open_service
+    from retrieval.loader import store_factory
+    from retrieval.service import Service
 
     bars = _FillBars()
     try:
-        return open_service(_kb(args), args.store, progress=bars)
+        return Service.load(_kb(args), stores=store_factory(args.store, progress=bars))
     finally:
         bars.close()
 
@@ -547,7 +552,7 @@ def streamlit_options(host: str, port: int, *, error_details: bool = False) -> l
         "server.address": host,
         "server.headless": "true",
         # refused while streaming, before a 200 MB upload is buffered whole
-        "server.maxUploadSize": str(UPLOAD_LIMIT_MB),
+        "server.maxUploadSize": str(MAX_FILE_MB),  # Streamlit's own default is 200 MB
         "server.enableXsrfProtection": "true",
         "server.enableCORS": "true",
         # no source watching in service: after every page view Streamlit walked all loaded

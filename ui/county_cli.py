@@ -71,7 +71,7 @@ def _identity(args: argparse.Namespace, kb: Path) -> Identity:
         args.town or saved.get("town", ""),
         args.county or saved.get("county", ""),
     ).check()
-    mine = {"committee": who.committee, "town": who.town, "county": who.county}
+    mine = {**saved, "committee": who.committee, "town": who.town, "county": who.county}
     if mine != saved:
         write_bytes(path, json.dumps(mine, ensure_ascii=False, indent=1).encode("utf-8"))
     return who
@@ -88,7 +88,7 @@ def _uri(args: argparse.Namespace) -> str:
 
 def _sync(args: argparse.Namespace) -> int:
     from retrieval.county import sync as county_sync
-    from retrieval.index_folder import default_kb
+    from retrieval.kb_folder import default_kb
 
     kb = Path(args.kb) if args.kb else default_kb()
     if args.batch < 1:
@@ -127,4 +127,35 @@ def _sync(args: argparse.Namespace) -> int:
             f"撤回 {report.withdrawn}，未变 {report.unchanged}"
         )
     )
+    if args.import_ is None:
+        _pull_shared(kb, _uri(args), who.committee)
     return 0
+
+
+def _pull_shared(kb: Path, uri: str, committee: str) -> None:
+    """After a push: remember the county store and pull the other committees' cases, so
+    they join this committee's similar cases (``retrieval/county/shared.py``)."""
+    from retrieval.county import shared
+
+    saved = shared.read_config(kb)
+    remembered = shared.without_password(uri)
+    if saved.get("uri") != remembered:
+        saved["uri"] = remembered
+        write_bytes(kb / CONFIG, json.dumps(saved, ensure_ascii=False, indent=1).encode("utf-8"))
+    path = kb / shared.CACHE
+    try:
+        got = shared.pull(shared.Source(uri, committee), path)
+    except CountyError as exc:  # the push went through: say so, do not fail the sync
+        print(printable(f"县级共享案例这次没有取回（{exc.message}）；网页运行时会在后台再取"))
+        return
+    print(
+        f"县级共享案例：其他调委会 {got.total} 条（新增 {got.added}，更新 {got.updated}，"
+        f"撤回 {got.withdrawn}）"
+    )
+    if shared.unembedded(path):
+        from retrieval.admin import recorded_model
+        from retrieval.encoders.embedder import load_embedder
+
+        print("正在为新取回的共享案例计算向量……", file=sys.stderr)
+        n = shared.embed_missing(path, load_embedder(recorded_model(kb)))
+        print(f"已为 {n} 条共享案例计算向量，问答检索的类似案例中可见")

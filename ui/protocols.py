@@ -14,11 +14,12 @@ from ingest.records import Article, Case
 from retrieval.hits import Filters, Notice
 
 if TYPE_CHECKING:
-    from ingest.cases.precedents import ImportResult, Precedent, PrecedentDraft
+    from retrieval.admin import AddReport, Upload
     from retrieval.asking import Answered
     from retrieval.catalogue import LawInfo
     from retrieval.citation_page import OpenedCitation
-    from retrieval.service import AddReport, KBStats, Upload
+    from retrieval.precedents import ImportResult, Precedent, PrecedentDraft
+    from retrieval.service import KBStats
 
 
 # ---- pieces shared by several pages and widgets ------------------------------------------
@@ -81,51 +82,74 @@ class CollectionsService(ArticleSource, Protocol):
     def stale_as_of(self) -> str: ...
 
 
-class KnowledgeAdmin(FreshnessSource, LawList, Protocol):
-    """知识库 (ui/views/knowledge.py): what is loaded, and importing files."""
+class KBAdmin(Protocol):
+    """Importing files into a knowledge base; ``retrieval.admin.Admin`` is the real one."""
+
+    @property
+    def limit_mb(self) -> int:
+        """The largest file accepted, in MB (the same for ``fengqiao add``)."""
+        ...
+
+    def add(self, uploads: Sequence[Upload], *, force: bool = False) -> AddReport:
+        """Save the files into drop-in and rebuild, as ``fengqiao add`` does."""
+        ...
+
+    def dropin_names(self) -> list[str]: ...
+
+
+class KnowledgePage(FreshnessSource, LawList, Protocol):
+    """What the 知识库 page calls on a loaded knowledge base."""
 
     def stats(self) -> KBStats: ...
 
-    def guidance_dropped(self) -> tuple[str, ...]:
-        """办理提示 rules not shown against this knowledge base, one line each."""
-        ...
+    def guidance_dropped(self) -> tuple[str, ...]: ...
 
-    def add_files(self, uploads: Sequence[Upload], *, force: bool = False) -> AddReport: ...
+    @property
+    def admin(self) -> KBAdmin: ...
 
 
-class PrecedentsService(ArticleSource, Protocol):
-    """调解案例 (ui/views/precedents.py): the committee's own resolved cases."""
+class PrecedentDesk(Protocol):
+    """The committee's recorded cases; ``retrieval.precedents.Precedents`` is the real one."""
 
-    def case(self, case_id: str) -> Case | None: ...
-
-    def precedents(self) -> list[Precedent]:
+    def records(self) -> list[Precedent]:
         """Every recorded case, newest first, as stored (masked)."""
         ...
 
-    def preview_precedent(self, draft: PrecedentDraft) -> Precedent:
+    def get(self, number_or_id: str) -> Precedent | None: ...
+
+    def preview(self, draft: PrecedentDraft) -> Precedent:
         """What ``draft`` would be saved as; raises PrecedentError for what stops a save."""
         ...
 
-    def record_precedent(self, draft: PrecedentDraft) -> Case:
+    def record(self, draft: PrecedentDraft) -> Case:
         """Save a new record (masked, articles verified); searchable by the next question."""
         ...
 
-    def update_precedent(
+    def update(
         self, number_or_id: str, draft: PrecedentDraft, *, revision: int | None = None
     ) -> Case: ...
 
-    def delete_precedent(self, number_or_id: str) -> None: ...
+    def delete(self, number_or_id: str) -> None: ...
 
-    def export_precedents(self, fmt: str) -> bytes:
+    def export(self, fmt: str) -> bytes:
         """The committee CSV (``"csv"``) or JSONL (``"jsonl"``) of every record."""
         ...
 
-    def import_precedents(self, name: str, data: bytes) -> ImportResult:
-        """Records from an uploaded committee CSV/JSONL; what was refused is in ``problems``."""
+    def import_file(self, name: str, data: bytes) -> ImportResult:
+        """Records from a committee CSV/JSONL file's bytes; what was refused is in ``problems``."""
         ...
 
 
+class PrecedentsPage(ArticleSource, Protocol):
+    """What the 调解案例 page calls (its case cards look up the articles cases cite)."""
+
+    def case(self, case_id: str) -> Case | None: ...
+
+    @property
+    def precedents(self) -> PrecedentDesk: ...
+
+
 class KnowledgeService(
-    AskService, BrowseService, CollectionsService, KnowledgeAdmin, PrecedentsService, Protocol
+    AskService, BrowseService, CollectionsService, KnowledgePage, PrecedentsPage, Protocol
 ):
     """What the app loads (``ui.views.get_service``): every page's calls together."""

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Literal
 
 from ingest import userdb
+from retrieval.kb_folder import KBFolder
 
 ItemKind = Literal["article", "case"]
-FILENAME = "collections.sqlite3"
 
 # Version 0: the first release (collections + items, no user_version set).
 _SCHEMA_V0 = """
@@ -321,7 +321,7 @@ class CollectionStore:
 
     @classmethod
     def in_kb(cls, kb_dir: str | Path) -> CollectionStore:
-        return cls(Path(kb_dir) / FILENAME)
+        return cls(KBFolder.of(kb_dir).collections)
 
     def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
         return userdb.connect(self.path, foreign_keys=True)

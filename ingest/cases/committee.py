@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.cases.sections import ParsedCase, canonical_section, merge_sections
+from ingest.config import MAX_FILE_BYTES
 from ingest.encoding import MIXED, SUPPORTED, decode_text
 from ingest.formats import looks_binary, unzip_problem
 from ingest.printable import clean_field, printable
@@ -75,7 +76,6 @@ for _c in COLUMNS:
         _BY_HEADER[_TRADITIONAL[_c.header]] = _c
 
 # Guards: a file, a field and a JSONL line larger than a mediation record can be.
-MAX_BYTES = 50 * 1024 * 1024
 MAX_FIELD = 50_000
 MAX_LINE = 1_000_000
 MAX_RECORD_LINES = 200  # lines one CSV record may span (a cell with paragraphs)
@@ -226,10 +226,10 @@ def _read_bytes(path: Path, report: IngestReport) -> bytes | None:
     """The file's bytes, or None with one line saying why not (too large, empty, unreadable)."""
     try:
         size = path.stat().st_size
-        if size > MAX_BYTES:
+        if size > MAX_FILE_BYTES:
             report.reject(
                 str(path),
-                f"文件过大（{size / 1024 / 1024:.0f} MB，上限 {MAX_BYTES >> 20} MB），已跳过",
+                f"文件过大（{size / 1024 / 1024:.0f} MB，上限 {MAX_FILE_BYTES >> 20} MB），已跳过",
                 "拆分成几个文件后再导入",
                 kind="too-large",
             )

@@ -33,13 +33,18 @@ def is_question_file(path: Path) -> bool:
     """Whether a ``.jsonl`` file is in the shared query format (its first record has id/query/gold)."""
     try:
         with path.open(encoding="utf-8-sig") as fh:
-            for line in fh:
-                if line.strip():
-                    obj = json.loads(line)
-                    return isinstance(obj, dict) and all(k in obj for k in _REQUIRED)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            return is_question_record(next((line for line in fh if line.strip()), ""))
+    except (OSError, UnicodeDecodeError):
         return False
-    return False
+
+
+def is_question_record(line: str) -> bool:
+    """Whether one JSONL line is a labelled question (it has id, query and gold)."""
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError:
+        return False
+    return isinstance(obj, dict) and all(k in obj for k in _REQUIRED)
 
 
 def question_source(case_id: str) -> str:

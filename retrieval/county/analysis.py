@@ -8,7 +8,10 @@ so the page never reads a count the records do not back.
 
 from __future__ import annotations
 
-from collections import defaultdict
+import contextlib
+import threading
+from collections import OrderedDict, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -272,3 +275,96 @@ def open_store(uri: str, demo: bool = False) -> psycopg.Connection:
     conn.autocommit = True
     schema.require_current(conn, uri)
     return conn
+
+
+class Pool:
+    """Read connections to one store, opened once and reused by every page view.
+
+    A page view used to open its own connection (TCP, authentication, a backend process
+    and the version check: tens of ms, more with a county server's password hashing) on
+    every rerun. A connection that went away (the server restarted) is noticed by a
+    one-row ping when it is taken and replaced.
+    """
+
+    def __init__(self, uri: str, demo: bool = False, size: int = 4) -> None:
+        self.uri, self.demo, self.size = uri, demo, size
+        self._idle: list[psycopg.Connection] = []
+        self._lock = threading.Lock()
+        self._memo: OrderedDict[tuple[object, ...], Overview] = OrderedDict()
+
+    def overview(
+        self, conn: psycopg.Connection, scope: Scope, start: date, end: date, rule: Rule = RULE
+    ) -> Overview:
+        """:func:`overview`, kept until the next sync writes: every sync batch adds a
+        ``sync_log`` row in the same transaction as its records, so the log's last id
+        names the data exactly, and reading it is one index probe. A page rerun (each
+        click) and the first view after the server's warm-up read no aggregates."""
+        key = (data_version(conn), scope, start, end, rule)
+        with self._lock:
+            found = self._memo.get(key)
+            if found is not None:
+                self._memo.move_to_end(key)
+                return found
+        found = overview(conn, scope, start, end, rule)
+        with self._lock:
+            self._memo[key] = found
+            while len(self._memo) > MEMO:
+                self._memo.popitem(last=False)
+        return found
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[psycopg.Connection]:
+        conn = self._take()
+        try:
+            yield conn
+        finally:
+            # autocommit: no transaction is left open, even when the page stopped midway
+            # (Streamlit's rerun is an exception), so a live connection goes back
+            kept = False
+            if not conn.closed and not conn.broken:
+                with self._lock:
+                    if len(self._idle) < self.size:
+                        self._idle.append(conn)
+                        kept = True
+            if not kept:
+                conn.close()
+
+    def _take(self) -> psycopg.Connection:
+        while True:
+            with self._lock:
+                conn = self._idle.pop() if self._idle else None
+            if conn is None:
+                return open_store(self.uri, self.demo)
+            try:
+                conn.execute("SELECT 1")
+                return conn
+            except psycopg.Error:
+                conn.close()
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
+
+MEMO = 64  # overviews kept per store (scopes × months a page was opened at)
+
+
+def data_version(conn: psycopg.Connection) -> int:
+    """Changes with every write to the store (the last sync-log row's id)."""
+    row = conn.execute("SELECT COALESCE(max(id), 0) FROM sync_log").fetchone()
+    return int(row[0]) if row else 0
+
+
+_POOLS: dict[tuple[str, bool], Pool] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def pool(uri: str, demo: bool = False) -> Pool:
+    """The process's pool for a store (one per address and schema)."""
+    with _POOLS_LOCK:
+        found = _POOLS.get((uri, demo))
+        if found is None:
+            found = _POOLS[(uri, demo)] = Pool(uri, demo)
+        return found

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import date
 from typing import Any, Literal
 
-from ingest.cases.precedents import Precedent
+from retrieval.precedents import Precedent
 
 Outcome = Literal["success", "failed"]
 Performance = Literal["performed", "partial", "breached", "unknown"]

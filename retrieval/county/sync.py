@@ -24,10 +24,10 @@ import psycopg
 
 from ingest.atomic import write_bytes
 from ingest.cases.link import ArticleIndex
-from ingest.cases.precedents import FILENAME, PrecedentStore
 from retrieval.county import schema, store
 from retrieval.county.records import CountyRecord, from_precedent
 from retrieval.errors import CountyError
+from retrieval.precedents import FILENAME, PrecedentStore
 
 BUNDLE_FORMAT = 1
 MANIFEST = "manifest.json"

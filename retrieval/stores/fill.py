@@ -1,16 +1,14 @@
-"""Copy a built index folder's units into any unit store, and serve a knowledge base from stores.
+"""Copy a built index folder's units into any unit store, and name the store ``--store`` means.
 
-``open_service(kb_dir, store)`` is what ``fengqiao query/eval/serve --store …`` calls:
-``flat`` is the index folder's own FAISS + bm25s files; a Milvus URI opens the knowledge
-base's two collections there, fills them from the folder when they are empty or hold
-another build of it, and serves the folder's records from them.
+``flat`` is the index folder's own FAISS + bm25s files; a Milvus URI names the knowledge
+base's two collections there, filled from the folder when they are empty or hold another
+build of it (``ensure_filled``). ``retrieval.loader.store_factory`` serves a knowledge
+base from either.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,11 +16,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from retrieval.catalogue import Catalogue
-from retrieval.config import DEFAULT_CONFIG, SearchConfig
-from retrieval.corpus import CaseCorpus, Corpus, article_rows, case_rows
+from retrieval.corpus import article_rows, case_rows
 from retrieval.dense import DenseIndex
-from retrieval.encoders.embedder import Embedder
 from retrieval.errors import KBError
 from retrieval.index_folder import (
     ARTICLE_VECTORS,
@@ -30,7 +25,6 @@ from retrieval.index_folder import (
     TOKENIZER,
     IndexFolder,
 )
-from retrieval.service import Service, read_index
 from retrieval.store import UnitRow, UnitStore
 from retrieval.tokenizer import JiebaTokenizer
 
@@ -85,37 +79,6 @@ def fill(
         store.upsert(units.rows[start:end], units.vectors[start:end], units.tokens[start:end])
         if progress:
             progress(end, n)
-
-
-def load_service(
-    kb_dir: Path,
-    stores: Mapping[str, UnitStore],
-    *,
-    embedder: Embedder | None = None,
-    config: SearchConfig = DEFAULT_CONFIG,
-    own_folder: bool = False,
-) -> Service:
-    """``Service.load`` with the corpora searched by ``stores`` (``{"articles": …, "cases": …}``)
-    instead of the folder's FAISS and bm25s files; records, catalogue and tokenizer still
-    come from the index folder.
-
-    With ``own_folder`` the service is the folder's (as ``Service.load``'s is): the
-    committee's recorded precedents are upserted into the case store and searched, and
-    rebuild/add_files work. Without it the stores serve a read-only view of the index.
-    """
-    _, manifest, embedder, records, tokenizer = read_index(Path(kb_dir), embedder)
-    service = Service(
-        Corpus(records.articles, records.article_units, stores["articles"]),
-        CaseCorpus(records.cases, records.case_units, stores["cases"]),
-        Catalogue(records.articles),
-        tokenizer,
-        embedder,
-        kb_dir=Path(kb_dir) if own_folder else None,
-        manifest=manifest,
-        config=config,
-    )
-    tokenizer("预热")
-    return service
 
 
 # ---- --store: which backend serves a knowledge base ----------------------------------------
@@ -187,43 +150,6 @@ def ensure_filled(
         store.mark_filled({**want, "complete": True})
         done.append(corpus)
     return done
-
-
-def open_service(
-    kb_dir: Path,
-    store: str | None = None,
-    *,
-    embedder: Embedder | None = None,
-    config: SearchConfig | None = None,
-    progress: Progress | None = None,
-) -> Service:
-    """The knowledge base in ``kb_dir`` served from ``store`` (``store_uri`` forms; None reads
-    env ``FENGQIAO_STORE``, else ``flat``), filling a Milvus store first when needed.
-
-    Raises:
-        KBError: an unknown store, Milvus unreachable (with where and what to do), or an
-            index folder that is missing or built with another model.
-    """
-    uri = store_uri(store if store is not None else os.environ.get(STORE_ENV))
-    if uri == FLAT:
-        given: dict[str, Any] = {"embedder": embedder} if embedder is not None else {}
-        if config is not None:
-            given["config"] = config
-        return Service.load(kb_dir, **given)  # exactly what `fengqiao query` did before --store
-    from retrieval.stores.milvus import open_stores
-
-    manifest = IndexFolder.of(Path(kb_dir)).check()
-    model = manifest.get("model", {})
-    stores = open_stores(uri, dim=int(model.get("dim", 0)), model_key=str(model.get("key", "")))
-    try:
-        ensure_filled(stores, kb_dir, progress=progress)
-        return load_service(
-            kb_dir, stores, embedder=embedder, config=config or DEFAULT_CONFIG, own_folder=True
-        )
-    except BaseException:
-        with contextlib.suppress(Exception):
-            stores["articles"].close()  # the two share one connection
-        raise
 
 
 def prepare_store(kb_dir: Path, store: str, *, progress: Progress | None = None) -> str:

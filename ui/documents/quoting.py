@@ -7,7 +7,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from ingest.records import AI_ANSWER, CONSULTATION, KIND_LABELS, TYPICAL, Article, Case
+from ingest.records import (
+    AI_ANSWER,
+    CONSULTATION,
+    KIND_LABELS,
+    MEDIATION,
+    SHARED_FROM,
+    TYPICAL,
+    Article,
+    Case,
+)
 from ui.documents.document import Block, BlockKind, paragraphs
 from ui.store import Item
 
@@ -165,6 +174,8 @@ def source_line(case: Case) -> str:
     ``provenance`` stays in the data and in ``--json``.
     """
     provenance = case.provenance or case.source or case.kind
+    if case.kind == MEDIATION and provenance.startswith(SHARED_FROM):
+        return f"来源：县级共享的调解案例，{provenance}（已匿名化）"
     if not _DATASET_WORDS.search(provenance):
         return f"来源：{provenance}"
     if case.kind == TYPICAL:

@@ -7,18 +7,25 @@ navigation, settings and error guard on a link opened first after a restart.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from ingest.errors import FengqiaoError
-from retrieval.index_folder import REPO, default_kb
-from ui.protocols import KnowledgeService
+from retrieval.index_folder import REPO
+from retrieval.kb_folder import KBFolder, default_kb
+from ui.protocols import KBAdmin, KnowledgeService
 from ui.store import CollectionStore
 
-__all__ = ["REPO", "get_service", "get_store", "kb_dir", "reload_service"]
+if TYPE_CHECKING:
+    from retrieval.admin import Live
+    from retrieval.service import Service
+
+__all__ = ["REPO", "get_admin", "get_service", "get_store", "kb_dir"]
 
 # Tests may put a ready KnowledgeService here instead of loading a folder.
 SERVICE_OVERRIDE = "fengqiao_service_override"
@@ -37,12 +44,27 @@ def kb_dir() -> Path:
     return default_kb().resolve()
 
 
-@st.cache_resource(show_spinner="正在加载知识库……")
-def _load_service(path: str) -> KnowledgeService:
-    # the store from env FENGQIAO_STORE (set by `fengqiao serve --store`), else the folder's files
-    from retrieval.stores.fill import open_service
+@st.cache_resource
+def _live(path: str) -> Live[Service]:
+    """The folder's service, reloaded when a build swaps its index (``retrieval.admin.Live``)."""
+    from retrieval.admin import Live
 
-    service = open_service(Path(path))
+    return Live(KBFolder(Path(path)), functools.partial(_load, Path(path)))
+
+
+def _load(path: Path, before: Service | None) -> Service:
+    # the store from env FENGQIAO_STORE (set by `fengqiao serve --store`), else the folder's files
+    from retrieval.index_folder import IndexFolder
+    from retrieval.loader import store_factory
+    from retrieval.service import Service
+
+    embedder = None
+    if before is not None:  # a rebuild with the same model: keep the loaded model
+        model = IndexFolder.of(path).manifest().get("model", {})
+        if model.get("key") == before.embedder.key:
+            embedder = before.embedder
+    with st.spinner("正在加载知识库……"):
+        service = Service.load(path, stores=store_factory(), embedder=embedder)
     # Warm the query path (tokenizer dictionary, encoder) while the user is still typing.
     threading.Thread(target=_warm, args=(service,), daemon=True, name="fengqiao-warm").start()
     return service
@@ -55,11 +77,6 @@ def _warm(service: KnowledgeService) -> None:
         logging.getLogger(__name__).debug("warm-up search failed", exc_info=True)
 
 
-def reload_service() -> None:
-    """Forget the loaded service so the next call loads the (re)built index."""
-    _load_service.clear()
-
-
 def get_service(*, show_error: bool = True, admin: bool = False) -> KnowledgeService | None:
     """The loaded service, or None (after one st.error line) when it cannot be loaded.
 
@@ -70,7 +87,7 @@ def get_service(*, show_error: bool = True, admin: bool = False) -> KnowledgeSer
     if override is not None:
         return override  # type: ignore[no-any-return]
     try:
-        return _load_service(str(kb_dir()))
+        return _live(str(kb_dir())).current()
     except FengqiaoError as exc:
         if show_error and admin:
             from ui.text import md
@@ -82,6 +99,18 @@ def get_service(*, show_error: bool = True, admin: bool = False) -> KnowledgeSer
                 "知识库还没有准备好，暂时不能检索。建议：请知识库管理员打开“知识库”页查看原因并更新。"
             )
         return None
+
+
+def get_admin(service: KnowledgeService | None) -> KBAdmin:
+    """Importing files into the knowledge base: with the loaded model when there is one."""
+    from retrieval.admin import Admin
+
+    if service is not None:
+        try:
+            return service.admin
+        except FengqiaoError:  # a service made from records in memory has no folder of its own
+            pass
+    return Admin(KBFolder(kb_dir()))
 
 
 @st.cache_resource

@@ -35,14 +35,6 @@ def _own_committee() -> str:
         return ""
 
 
-def _connect(uri: str, demo: bool) -> an.psycopg.Connection | None:
-    try:
-        return an.open_store(uri, demo=demo)
-    except FengqiaoError as exc:
-        st.error(md(exc.line()))
-        return None
-
-
 def _pct(v: float | None) -> str:
     return "—" if v is None else f"{v:.0%}"
 
@@ -193,35 +185,37 @@ def main() -> None:
         return
     source = st.radio("数据", ["县级记录", "演示数据（合成）"], horizontal=True, key=_SOURCE)
     demo = source != "县级记录"
-    conn = _connect(uri, demo)
-    if conn is None:
+    try:
+        # one pool per server process: no connection set-up on each view (ui/county_warm.py)
+        pool = an.pool(uri, demo)
+        with pool.connection() as conn:
+            _page(pool, conn, committee)
+    except FengqiaoError as exc:
+        st.error(md(exc.line()))
+
+
+def _page(pool: an.Pool, conn: an.psycopg.Connection, committee: str) -> None:
+    synthetic = an.store_kind(conn) == "synthetic"
+    if synthetic:
+        st.warning(DEMO_LABEL, icon=":material/science:")
+    scope = _scope_controls(conn, committee)
+    span = an.month_span(conn, scope)
+    if span is None:
+        st.info("这里还没有记录。各调委会运行 fengqiao sync 后即可看到。")
         return
-    with conn:
-        synthetic = an.store_kind(conn) == "synthetic"
-        if synthetic:
-            st.warning(DEMO_LABEL, icon=":material/science:")
-        scope = _scope_controls(conn, committee)
-        span = an.month_span(conn, scope)
-        if span is None:
-            st.info("这里还没有记录。各调委会运行 fengqiao sync 后即可看到。")
-            return
-        months = [
-            add_months(span[1], -k) for k in range(0, 36) if add_months(span[1], -k) >= span[0]
-        ]
-        end = st.selectbox(
-            "研判月份", months, format_func=lambda m: f"{m:%Y年%m月}", key="an-month"
-        )
-        start = max(span[0], add_months(end, -11))
-        ov = an.overview(conn, scope, start, end)
-        scope_label = scope.committee or scope.town or (_county_name(conn) or "全县")
-        region_name = "村（社区）" if scope.region_column == "committee" else "乡镇"
-        _headline(ov)
-        _warnings(list(ov.signals), scope_label)
-        _drill(conn, scope, synthetic)
-        st.altair_chart(county_charts.trend(ov.by_month), width="stretch")
-        st.altair_chart(county_charts.heat(ov.by_region, region_name), width="stretch")
-        _by_type(ov, end)
-        _report(ov, scope_label, region_name)
+    months = [add_months(span[1], -k) for k in range(0, 36) if add_months(span[1], -k) >= span[0]]
+    end = st.selectbox("研判月份", months, format_func=lambda m: f"{m:%Y年%m月}", key="an-month")
+    start = max(span[0], add_months(end, -11))
+    ov = pool.overview(conn, scope, start, end)
+    scope_label = scope.committee or scope.town or (_county_name(conn) or "全县")
+    region_name = "村（社区）" if scope.region_column == "committee" else "乡镇"
+    _headline(ov)
+    _warnings(list(ov.signals), scope_label)
+    _drill(conn, scope, synthetic)
+    st.altair_chart(county_charts.trend(ov.by_month), width="stretch")
+    st.altair_chart(county_charts.heat(ov.by_region, region_name), width="stretch")
+    _by_type(ov, end)
+    _report(ov, scope_label, region_name)
 
 
 def _county_name(conn: an.psycopg.Connection) -> str:

@@ -7,22 +7,20 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ingest.dropin import ALLOWED
 from ingest.errors import FengqiaoError
 from ingest.printable import printable
-from retrieval.service import AddReport, Upload, add_files
+from retrieval.admin import AddReport, Upload
+from retrieval.kb_folder import ALLOWED
 from ui import auth
-from ui.protocols import KnowledgeService
-from ui.views import REPO, get_service, kb_dir, reload_service
+from ui.protocols import KBAdmin, KnowledgePage
+from ui.views import REPO, get_admin, get_service, kb_dir
 from ui.widgets import collection_picker, local_time, md
 
-MAX_MB = 20
 UPDATE_HOWTO = (
     "更新方法：在运行枫桥的电脑上执行 fengqiao fetch（下载并校验最新的 LawRefBook 法规合集），"
     "再执行 fengqiao build --statutes kb/fetched/<合集文件夹>；没有网络时，把在别处下载的合集"
     "解压后用 --statutes 指向它。"
 )
-DROP_IN = "drop-in"
 TABLE_NAMES = {
     "by_level": "按效力级别",
     "by_status": "按时效性",
@@ -31,7 +29,7 @@ TABLE_NAMES = {
 }
 
 
-def stats_view(service: KnowledgeService) -> None:
+def stats_view(service: KnowledgePage) -> None:
     stats = service.stats()
     cols = st.columns(3)
     cols[0].metric("法律法规", stats.laws)
@@ -88,13 +86,6 @@ def stats_view(service: KnowledgeService) -> None:
         )
 
 
-def import_uploads(service: KnowledgeService | None, uploads: list[Upload]) -> AddReport:
-    """Save and rebuild exactly as ``fengqiao add`` does (one code path: ``retrieval.service``)."""
-    if service is not None:
-        return service.add_files(uploads)
-    return add_files(kb_dir(), uploads, max_bytes=MAX_MB * 1024 * 1024)
-
-
 def show_add_report(report: AddReport) -> None:
     for name, reason in report.refused:
         st.error(md(printable(f"{name}：{reason}")))
@@ -110,19 +101,25 @@ def show_add_report(report: AddReport) -> None:
             st.success(md(printable(f"{saved.path.name}：已按{report.read_as(saved)}导入")))
         details = report.build.file_report(saved.path) if report.build else None
         st.caption(md(" ".join([saved.summary(), details.summary() if details else ""])))
+    for name, result in report.precedents:
+        first, *rest = report.precedent_lines(name, result)
+        (st.success if result.added or result.updated else st.error)(md(printable(first)))
+        for line in rest:
+            st.caption(md(printable(line)))
     if build is not None:
         others = len(build.problems) - sum(len(report.problems_of(s)) for s in report.saved)
         if others > 0:
             st.caption(f"其他来源另有 {others} 条提示，可请管理员在终端运行 fengqiao build 查看。")
 
 
-def upload_view(service: KnowledgeService | None) -> None:
+def upload_view(admin: KBAdmin) -> None:
+    """Save and rebuild exactly as ``fengqiao add`` does (one code path: ``retrieval.admin``);
+    the next question, on any page and in any session, finds the new records."""
     st.subheader("导入自己的文件", anchor=False)
     if not auth.require_admin("导入文件"):  # a control never drawn cannot be triggered
         return
-    folder = kb_dir() / DROP_IN
     st.caption(
-        f"支持 {'、'.join(a.upper() for a in ALLOWED)}，每个文件不超过 {MAX_MB} MB。"
+        f"支持 {'、'.join(a.upper() for a in ALLOWED)}，每个文件不超过 {admin.limit_mb} MB。"
         f"文件只保存在知识库的 drop-in 文件夹，导入后增量更新索引（只重新计算新增或改动的部分）。"
     )
     template = REPO / "kb" / "templates" / "调解记录模板.csv"
@@ -134,20 +131,20 @@ def upload_view(service: KnowledgeService | None) -> None:
             mime="text/csv",
             key="template",
             on_click="ignore",
-            help="CSV/JSON/JSONL 按调解记录导入为案例；PDF/DOCX/MD/TXT 看内容：有“第X条”的按法规导入，有“基本案情”“调解结果”等小标题的按调解记录导入。",
+            help="CSV/JSONL 调解记录表格导入为调解案例（与“调解案例”页的导入相同，同一编号只保存一份）；PDF/DOCX/MD/TXT 看内容：有“第X条”的按法规导入，有“基本案情”“调解结果”等小标题的按调解记录导入。",
         )
     files = st.file_uploader(
         "选择文件",
         type=list(ALLOWED),
         accept_multiple_files=True,
         key="upload",
-        max_upload_size=MAX_MB,
+        max_upload_size=admin.limit_mb,
     )
     if files and st.button("保存并更新知识库", type="primary", key="upload-go"):
         uploads = [Upload(f.name, f.getvalue()) for f in files]
         with st.status("正在保存文件并更新索引……", expanded=True) as status:
             try:
-                report = import_uploads(service, uploads)
+                report = admin.add(uploads)
             except FengqiaoError as exc:
                 status.update(label="更新失败", state="error")
                 st.error(
@@ -156,15 +153,16 @@ def upload_view(service: KnowledgeService | None) -> None:
                     )
                 )
                 return
-            label = report.build.summary() if report.build else "没有可导入的文件"
-            status.update(label=label, state="complete" if report.build else "error")
+            label = (
+                report.build.summary()
+                if report.build
+                else "已导入调解案例"
+                if report.precedents
+                else "没有可导入的文件"
+            )
+            status.update(label=label, state="complete" if report.done else "error")
         show_add_report(report)
-        reload_service()
-    existing = (
-        sorted(p.name for p in folder.glob("*") if p.is_file() and p.name != "README.md")
-        if folder.is_dir()
-        else []
-    )
+    existing = admin.dropin_names()
     with st.expander(f"drop-in 中已有的文件（{len(existing)}）"):
         for name in existing:
             st.text(printable(name))
@@ -177,7 +175,7 @@ def render() -> None:
     collection_picker()
     if service is not None:
         stats_view(service)
-    upload_view(service)
+    upload_view(get_admin(service))
 
 
 if __name__ == "__main__":

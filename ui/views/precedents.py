@@ -14,9 +14,9 @@ from typing import Any
 
 import streamlit as st
 
-from ingest.cases.precedents import Precedent, PrecedentDraft
 from ingest.errors import FengqiaoError
 from ingest.records import DISPUTE_TYPES, Case
+from retrieval.precedents import Precedent, PrecedentDraft
 from ui import auth
 from ui.casefile import PREFILL
 from ui.protocols import KnowledgeService
@@ -128,7 +128,7 @@ def _service() -> KnowledgeService:
 
 def _preview() -> None:
     try:
-        preview = _service().preview_precedent(entered())
+        preview = _service().precedents.preview(entered())
     except FengqiaoError as exc:
         st.session_state[_OUTCOME] = ("error", exc.line(), None)
         return
@@ -152,10 +152,10 @@ def _save() -> None:
     try:
         if editing:
             number, revision = editing
-            case = service.update_precedent(number, entered(), revision=revision)
+            case = service.precedents.update(number, entered(), revision=revision)
             said = f"已保存修改（编号 {number}）。"
         else:
-            case = service.record_precedent(entered())
+            case = service.precedents.record(entered())
             said = f"已保存为调解案例（编号 {case.id.removeprefix('precedent-')}）。"
     except FengqiaoError as exc:
         st.session_state[_OUTCOME] = ("error", exc.line(), None)
@@ -184,7 +184,7 @@ def _delete(number: str) -> None:
     if _refused("admin"):
         return
     try:
-        _service().delete_precedent(number)
+        _service().precedents.delete(number)
     except FengqiaoError as exc:
         st.session_state[_OUTCOME] = ("error", exc.line(), None)
         return
@@ -369,7 +369,7 @@ def exchange_view(service: KnowledgeService, count: int) -> None:
                 # bytes under /media/… to anyone with the link for as long as a session
                 # shows the button; a file made on the click is unlisted at once and
                 # gone after the next two page runs (media_file_manager.execute_deferred).
-                functools.partial(service.export_precedents, fmt) if count else b"",
+                functools.partial(service.precedents.export, fmt) if count else b"",
                 file_name=f"调解案例.{fmt}",
                 mime=mime,
                 key=f"pc-export-{fmt}",
@@ -387,7 +387,7 @@ def exchange_view(service: KnowledgeService, count: int) -> None:
     upload = st.file_uploader("选择文件", type=["csv", "jsonl"], key="pc-import-file")
     if upload is not None and st.button("导入", key="pc-import-go", type="primary"):
         try:
-            result = service.import_precedents(upload.name, upload.getvalue())
+            result = service.precedents.import_file(upload.name, upload.getvalue())
         except FengqiaoError as exc:
             st.error(md(exc.line()))
             return
@@ -422,7 +422,7 @@ def render() -> None:
         st.session_state[_VIEW] = _VIEWS[0]
         st.session_state[_PREFILLED] = "已从案卷带入案情、协议和法条。请核对、补全后预览并保存。"
     may_write = auth.current() is not None
-    records = service.precedents()
+    records = service.precedents.records()
     st.session_state.setdefault(_VIEW, _VIEWS[0] if may_write else _VIEWS[1])
     view = st.radio(
         "查看",

@@ -17,11 +17,12 @@ import functools  # noqa: E402
 
 from ui_kb import fake_config, fake_embedder  # noqa: E402
 
+import retrieval.loader  # noqa: E402
 import retrieval.service  # noqa: E402
 
 # The index was built with the fake embedder: load it with the same one, in this process,
 # and with the search settings calibrated for it.
-retrieval.service.load_embedder = lambda *args, **kwargs: fake_embedder()  # type: ignore[assignment]
+retrieval.loader.load_embedder = lambda *args, **kwargs: fake_embedder()  # type: ignore[assignment]
 _load = retrieval.service.Service.load
 retrieval.service.Service.load = functools.partial(_load, config=fake_config())  # type: ignore[method-assign]
 

@@ -1,4 +1,11 @@
-"""The committee's own resolved disputes: recorded, edited and deleted in SQLite, each a 调解案例."""
+"""The committee's recorded cases (调解案例): read, written and checked in SQLite, searched live.
+
+``PrecedentStore`` is the SQLite file (masked, every cited article verified, a change log);
+``Precedents`` is what a loaded knowledge base does with it: every write goes to the store
+and into the searched cases at once, and ``sync`` picks up what another process wrote.
+Committee tables (CSV/JSONL) come in here by one route, from the page and from ``add``
+alike (``import_file``), so a record is held once.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +16,13 @@ import os
 import re
 import sqlite3
 import tempfile
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ingest import userdb
 from ingest.anonymise import Anonymiser
@@ -25,8 +33,15 @@ from ingest.cases.verdicts import judge
 from ingest.citations import extract_citations
 from ingest.errors import IngestError
 from ingest.records import DISPUTE_TYPES, MEDIATION, Case, Citation, IngestReport, Problem
+from retrieval.corpus import case_rows
+from retrieval.kb_folder import PRECEDENTS, KBFolder
 
-FILENAME = "precedents.sqlite3"
+if TYPE_CHECKING:
+    from retrieval.corpus import CaseCorpus
+    from retrieval.encoders.embedder import Embedder
+    from retrieval.tokenizer import JiebaTokenizer
+
+FILENAME = PRECEDENTS
 ID_PREFIX = "precedent-"
 PROVENANCE = "本委员会记录"
 SOURCE = "本委员会调解记录（调解案例库）"
@@ -236,7 +251,7 @@ class PrecedentStore:
 
     @classmethod
     def in_kb(cls, kb_dir: str | Path, articles: ArticleIndex) -> PrecedentStore:
-        return cls(Path(kb_dir) / FILENAME, articles)
+        return cls(KBFolder.of(kb_dir).precedents, articles)
 
     def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
         return userdb.connect(self.path)
@@ -549,7 +564,7 @@ class PrecedentStore:
         result.notes.extend(report.notes)
         for p in parsed:
             where = f"{p.file}:{p.line}" if p.line else p.file
-            draft = _draft_from(p, p.number)
+            draft = _draft_from(p, _with_year(p.number, p.date))
             try:
                 if self.get(draft.number) is None:
                     result.added.append(self.add(draft).id)
@@ -558,6 +573,13 @@ class PrecedentStore:
             except PrecedentError as err:
                 result.problems.append(Problem(where, err.message, err.hint, kind="precedent"))
         return result
+
+
+def _with_year(number: str, when: str) -> str:
+    """A running count (``001``) with its record's year (``2024-001``), as ``add`` numbers new
+    records: two years' (or two files') 001 stay two records. Other numbers stay as given."""
+    year = (committee.normalise_date(when) or "")[:4]
+    return f"{year}-{number}" if number.isdigit() and year else number
 
 
 def _number_of(number_or_id: str) -> str:
@@ -627,6 +649,126 @@ def _atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+class Precedents:
+    """The committee's recorded cases of a loaded knowledge base: read, write, check, searched.
+
+    Every write goes to the store, then into the searched cases (``apply``) before it
+    returns, so the next question finds it; ``sync`` brings in what another process or
+    browser session wrote (one read of the change log when nothing changed).
+
+    Args:
+        store: the SQLite store.
+        apply: takes the cases written and the case ids deleted since the last sync and
+            makes the searched case corpus hold them.
+        case: the searched case of an id, as the next question would show it.
+    """
+
+    def __init__(
+        self,
+        store: PrecedentStore,
+        apply: Callable[[PrecedentChanges], None],
+        case: Callable[[str], Case | None],
+    ) -> None:
+        self.store = store
+        self._apply = apply
+        self._case = case
+        self.token = 0
+        self._lock = threading.Lock()
+
+    def sync(self) -> int:
+        """Bring recorded, edited and deleted records into the searched cases; how many changed."""
+        with self._lock:
+            changes = self.store.changed_since(self.token)
+            if changes.upserted or changes.deleted:
+                self._apply(changes)
+            self.token = changes.token
+        return len(changes.upserted) + len(changes.deleted)
+
+    def records(self) -> list[Precedent]:
+        """Every recorded case, newest first (masked, as stored)."""
+        return self.store.records()
+
+    def get(self, number_or_id: str) -> Precedent | None:
+        return self.store.get(number_or_id)
+
+    def preview(self, draft: PrecedentDraft) -> Precedent:
+        """What ``draft`` would be saved as (masked, articles verified); nothing is written.
+
+        Raises:
+            PrecedentError: what would stop the save (a citation that does not resolve …).
+        """
+        return self.store.prepare(draft, draft.number.strip() or "预览")
+
+    def record(self, draft: PrecedentDraft) -> Case:
+        """Save a mediator's resolved dispute (masked, articles verified); searchable at once."""
+        return self._searched(self.store.add(draft))
+
+    def update(
+        self, number_or_id: str, draft: PrecedentDraft, *, revision: int | None = None
+    ) -> Case:
+        """Replace a recorded case's content (masked and verified again); searchable at once."""
+        return self._searched(self.store.update(number_or_id, draft, revision=revision))
+
+    def delete(self, number_or_id: str) -> None:
+        """Remove a recorded case; the next question no longer finds it."""
+        self.store.delete(number_or_id)
+        self.sync()
+
+    def export(self, fmt: str) -> bytes:
+        """Every recorded case in the committee format: ``"csv"`` (UTF-8 with BOM) or ``"jsonl"``."""
+        with tempfile.TemporaryDirectory(prefix="fengqiao-export-") as tmp:
+            path = Path(tmp) / f"调解案例.{fmt}"
+            self.store.export(path)
+            return path.read_bytes()
+
+    def import_file(self, name: str, data: bytes) -> ImportResult:
+        """Add or update recorded cases from a committee CSV/JSONL file's bytes.
+
+        Problems name the file by ``name`` and line (never a temporary copy); a bad record
+        never stops the rest. What was taken in is searchable at once.
+        """
+        from ingest.dropin import safe_name
+
+        safe = safe_name(name)
+        with tempfile.TemporaryDirectory(prefix="fengqiao-import-") as tmp:
+            path = Path(tmp) / safe
+            path.write_bytes(data)
+            result = self.store.import_file(path)
+        result.problems = [
+            replace(p, where=p.where.replace(str(path), safe)) for p in result.problems
+        ]
+        self.sync()
+        return result
+
+    def _searched(self, saved: Precedent) -> Case:
+        self.sync()
+        found = self._case(saved.id)
+        return found if found is not None else saved.to_case()
+
+
+def joiner(
+    cases: CaseCorpus, embedder: Embedder, tokenizer: JiebaTokenizer, cache_dir: Path
+) -> Callable[[PrecedentChanges], None]:
+    """``Precedents``'s ``apply`` for a searched case corpus: drop the deleted cases, embed
+    and index the written ones now (vectors from the build's embedding cache when known)."""
+
+    def apply(changes: PrecedentChanges) -> None:
+        from retrieval.build import embed_units
+        from retrieval.encoders.embcache import EmbeddingCache
+        from retrieval.units import case_units
+
+        if changes.deleted:
+            cases.remove(changes.deleted)
+        if changes.upserted:
+            written = changes.upserted
+            units = case_units(written)
+            vectors = embed_units(units, embedder, EmbeddingCache(cache_dir, embedder.key))
+            tokens = tokenizer.tokenize_many(u.keywords for u in units)
+            cases.upsert(written, units, case_rows(written, units), vectors, tokens)
+
+    return apply
+
+
 __all__ = [
     "FILENAME",
     "ImportResult",
@@ -635,4 +777,6 @@ __all__ = [
     "PrecedentDraft",
     "PrecedentError",
     "PrecedentStore",
+    "Precedents",
+    "joiner",
 ]
