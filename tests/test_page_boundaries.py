@@ -23,7 +23,7 @@ PAGES = {  # page module → its protocol
     UI / "views" / "precedents.py": protocols.PrecedentsPage,
 }
 DRAWING = [
-    *(UI / "views" / name for name in ("ask.py", "browse.py", "collections.py")),
+    *PAGES,  # 研判 (views/analysis.py) draws county figures through retrieval.county
     *(UI / name for name in ("widgets.py", "citation.py", "guidance_panel.py")),
     UI / "views" / "__init__.py",
 ]
