@@ -11,7 +11,7 @@ the service for nothing more.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ingest.records import Article, Case, Citation
@@ -146,8 +146,16 @@ def check_question(question: str, k: int = 10, k_cases: int = 5) -> str:
     return q
 
 
+Join = Callable[[str, SearchResult, int, Filters | None, SearchConfig], SearchResult]
+"""Merges more similar cases into a result (the county's shared cases, issue 24)."""
+
+
 class Answerer:
-    """Turns a question into an ``Answered`` over one knowledge base's parts."""
+    """Turns a question into an ``Answered`` over one knowledge base's parts.
+
+    ``join``, when set, merges more similar cases into the result after the answer
+    points are drawn (``retrieval.county.shared``: other committees' cases).
+    """
 
     def __init__(
         self,
@@ -162,6 +170,7 @@ class Answerer:
         self.guides = guides
         self.matcher = matcher
         self.pages = pages
+        self.join: Join | None = None
 
     def ask(
         self,
@@ -188,6 +197,8 @@ class Answerer:
             related=lambda aid: [r.article for r in catalogue.related_interpretations(aid)],
             term_share=catalogue.term_share,
         )
+        if self.join is not None:
+            result = self.join(question, result, k_cases, filters, config)
         only = cite.citation_only(question, result.cited)
         cited = tuple(CitedArticle(c, self._cited(c)) for c in result.cited)
         articles = self._named(result, answer, cited)

@@ -98,6 +98,7 @@ class Service:
         from retrieval.county.shared import SharedPrecedents  # issue 24: other committees' cases
 
         self.shared = SharedPrecedents.for_kb(kb_dir, embedder, cases)
+        self.answerer.join = self.shared.join if self.shared is not None else None
         self.sync_precedents()  # the committee's own cases join the search at once
 
     @classmethod
