@@ -44,21 +44,12 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from ui.samples import QUESTIONS as SAMPLE_QUESTIONS  # noqa: E402
+
 TARGET_S = 1.0  # per question at 10 concurrent sessions (issue 15)
 QUESTION_LABEL = "请输入纠纷情况"  # the ask page's question box (its label starts so)
 DONE_MARK = "检索用时"  # the caption the ask page writes last, once the answer is rendered
-QUESTIONS = (
-    "男方不同意离婚，女方可以怎么办？",
-    "邻居装修噪音很大，晚上也施工，怎么处理？",
-    "老板拖欠工资不给，怎么维权？",
-    "父母去世没有遗嘱，房子怎么分？",
-    "借钱给朋友没写借条，他不还怎么办？",
-    "物业公司不管楼道漏水，业主能不交物业费吗？",
-    "被狗咬伤了，狗主人要赔偿吗？",
-    "宅基地边界有争议，村里调解不成怎么办？",
-    "楼上漏水把我家天花板泡坏了，找谁赔？",
-    "工地上受伤了，包工头不管，怎么办？",
-)
+QUESTIONS = SAMPLE_QUESTIONS  # ui/samples.py: the one list
 
 
 class LoadError(RuntimeError):

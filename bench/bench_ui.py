@@ -25,18 +25,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-QUESTIONS = (
-    "男方不同意离婚，女方可以怎么办？",
-    "邻居装修噪音很大，晚上也施工，怎么处理？",
-    "老板拖欠工资不给，怎么维权？",
-    "父母去世没有遗嘱，房子怎么分？",
-    "借钱给朋友没写借条，他不还怎么办？",
-    "物业公司不管楼道漏水，业主能不交物业费吗？",
-    "被狗咬伤了，狗主人要赔偿吗？",
-    "民法典第1079条",
-    "婚姻法第32条",
-    "宅基地边界有争议，村里调解不成怎么办？",
-)
+from ui.samples import CITATIONS  # noqa: E402
+from ui.samples import QUESTIONS as SAMPLE_QUESTIONS  # noqa: E402
+
+# ui/samples.py: the one list (everyday questions, with the two citations among them)
+QUESTIONS = (*SAMPLE_QUESTIONS[:7], *CITATIONS, SAMPLE_QUESTIONS[7])
 TARGET_COLD_S = 10.0
 TARGET_QUESTION_S = 1.0
 

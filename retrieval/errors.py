@@ -13,6 +13,7 @@ __all__ = [
     "FengqiaoError",
     "KBError",
     "ModelError",
+    "QueryError",
     "StoreWriteError",
 ]
 
@@ -27,6 +28,10 @@ class BuildError(FengqiaoError):
 
 class ModelError(FengqiaoError):
     """The embedding model could not be found, converted or loaded."""
+
+
+class QueryError(FengqiaoError):
+    """A question or a search argument that cannot be searched (empty, too long, bad k)."""
 
 
 class EvalError(FengqiaoError):

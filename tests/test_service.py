@@ -15,7 +15,8 @@ from streamlit.testing.v1 import AppTest
 
 from ingest.records import Article
 from retrieval.admin import Upload
-from retrieval.service import QueryError, Service
+from retrieval.errors import QueryError
+from retrieval.service import Service
 from ui import cli
 from ui.views import SERVICE_OVERRIDE
 
