@@ -44,12 +44,12 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from ui.sample_questions import EVERYDAY  # noqa: E402
+from ui.samples import QUESTIONS as SAMPLE_QUESTIONS  # noqa: E402
 
 TARGET_S = 1.0  # per question at 10 concurrent sessions (issue 15)
 QUESTION_LABEL = "请输入纠纷情况"  # the ask page's question box (its label starts so)
 DONE_MARK = "检索用时"  # the caption the ask page writes last, once the answer is rendered
-QUESTIONS = EVERYDAY
+QUESTIONS = SAMPLE_QUESTIONS  # ui/samples.py: the one list
 
 
 class LoadError(RuntimeError):

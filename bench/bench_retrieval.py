@@ -19,7 +19,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from ui.sample_questions import SHORT  # noqa: E402
+from ui.samples import SHORT  # noqa: E402
 
 TARGETS = {  # issues 5 and 14
     "short query median ms": 30.0,
@@ -32,7 +32,7 @@ TARGETS = {  # issues 5 and 14
 }
 
 
-SHORT_QUESTIONS = SHORT  # short lay wording as a mediator types it (ui/sample_questions.py)
+SHORT_QUESTIONS = SHORT  # short lay wording as a mediator types it (ui/samples.py)
 
 
 def rss_mb() -> float:

@@ -32,7 +32,7 @@ sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
 from bench_load import free_port, one_user, wait_healthy  # noqa: E402
 
-from ui.sample_questions import EVERYDAY  # noqa: E402
+from ui.samples import QUESTIONS as SAMPLE_QUESTIONS  # noqa: E402
 
 NEW_STATUTE = """# 某某村村规民约（测试 {stamp}）
 
@@ -104,7 +104,7 @@ def measure(mode: str, kb_src: Path, statutes: Path, cases: Path) -> list[tuple[
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, proc, timeout=1800)
-        asyncio.run(one_user(url, [EVERYDAY[0]]))
+        asyncio.run(one_user(url, [SAMPLE_QUESTIONS[0]]))
         time.sleep(2)
         return tree_rss(proc.pid)
     finally:

@@ -25,9 +25,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from ui.sample_questions import PAGE_MIX  # noqa: E402
+from ui.samples import CITATIONS  # noqa: E402
+from ui.samples import QUESTIONS as SAMPLE_QUESTIONS  # noqa: E402
 
-QUESTIONS = PAGE_MIX
+# ui/samples.py: the one list (everyday questions, with the two citations among them)
+QUESTIONS = (*SAMPLE_QUESTIONS[:7], *CITATIONS, SAMPLE_QUESTIONS[7])
 TARGET_COLD_S = 10.0
 TARGET_QUESTION_S = 1.0
 

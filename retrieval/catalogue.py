@@ -20,15 +20,6 @@ def clock_today() -> datetime.date:
     return datetime.date.today()
 
 
-def dated_status(status: str, stale_as_of: str) -> str:
-    """A validity status as shown: ``现行有效（数据截至 2025-01-15）`` once the data is old.
-
-    The status is what the data said on its date; once that date is over a year back, a
-    law may have been revised or repealed since, so the status names the date it rests on.
-    """
-    return f"{status}（数据截至 {stale_as_of}）" if stale_as_of and status else status
-
-
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 

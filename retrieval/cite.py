@@ -140,3 +140,10 @@ def question_terms_left(question: str, cited: Sequence[Citation]) -> bool:
     """Whether the question says anything besides its citations (民法典第1079条 alone: no)."""
     rest = without_citations(question, cited)
     return has_han(rest.replace("条", "").replace("第", ""))
+
+
+def citation_only(question: str, cited: Sequence[Citation]) -> bool:
+    """Whether the question is citations and nothing else: 民法典第1079条 (its page alone),
+    not 民法典第1079条怎么办 (full results). The one decision the CLI, ``--json`` and the
+    pages share (``Answered.citation_only``); similar cases and 办理提示 follow it too."""
+    return bool(cited) and not question_terms_left(question, cited)

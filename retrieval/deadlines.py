@@ -47,6 +47,10 @@ class Period:
             parts.append(f"{self.days} 日")
         return " ".join(parts)
 
+    def deadline(self, start: datetime.date) -> Deadline:
+        """The last day of this period counted from ``start`` (``last_day``)."""
+        return last_day(start, self)
+
 
 @dataclass(frozen=True)
 class Deadline:

@@ -34,6 +34,10 @@ class ModelError(FengqiaoError):
     """The embedding model could not be found, converted or loaded."""
 
 
+class QueryError(FengqiaoError):
+    """A question or a search argument that cannot be searched (empty, too long, bad k)."""
+
+
 class EvalError(FengqiaoError):
     """A query file that cannot be read."""
 
@@ -53,10 +57,6 @@ class StoreWriteError(FengqiaoError):
 class PrecedentError(IngestError):
     """A committee record that cannot be saved or imported as given; nothing was written
     (an ``IngestError``: an upload of a record table reports it as a refused file)."""
-
-
-class QueryError(FengqiaoError):
-    """A question or a search argument that cannot be searched (empty, too long, bad k)."""
 
 
 class ArchiveError(FengqiaoError):

@@ -10,6 +10,8 @@
       precedents.sqlite3   the committee's recorded cases (``retrieval/precedents.py``)
       collections.sqlite3  案卷 and collections (``ui/store.py``)
       users.json           accounts (``ui/accounts.py``)
+      county.json          the committee and its county store (``fengqiao sync``)
+      county_shared.sqlite3  other committees' shared cases (``retrieval/county/shared.py``)
       .build.lock          held while a build writes
 
 The size limit of a user's file (``MAX_FILE_MB``, one value for ``add``, the page and
@@ -32,6 +34,8 @@ __all__ = ["ALLOWED", "MAX_FILE_BYTES", "MAX_FILE_MB", "KBFolder", "Stamp", "def
 PRECEDENTS = "precedents.sqlite3"
 COLLECTIONS = "collections.sqlite3"
 ACCOUNTS = "users.json"
+COUNTY_CONFIG = "county.json"
+COUNTY_SHARED = "county_shared.sqlite3"
 
 
 def default_kb() -> Path:
@@ -91,6 +95,16 @@ class KBFolder:
     @property
     def accounts(self) -> Path:
         return self.path / ACCOUNTS
+
+    @property
+    def county_config(self) -> Path:
+        """The committee's name and the county store's address (``fengqiao sync``)."""
+        return self.path / COUNTY_CONFIG
+
+    @property
+    def county_shared(self) -> Path:
+        """Other committees' shared cases, pulled from the county store."""
+        return self.path / COUNTY_SHARED
 
     @property
     def build_lock(self) -> Path:

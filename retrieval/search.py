@@ -399,7 +399,7 @@ class Searcher:
         the question (a cosine floor), resolutions first; labelled questions never. When
         the user chose dispute types in the filters, that choice replaces the classifier's.
         """
-        if pinned and not cite.question_terms_left(question, cited):
+        if pinned and cite.citation_only(question, cited):
             citing = [c for c in self.cases.citing(pinned[0].id) if flt.allows_case(c)]
             citing.sort(key=lambda c: (TRUST_LEVELS.index(c.trust) if c.trust else 9, c.id))
             return [

@@ -7,9 +7,9 @@ from urllib.parse import urlencode
 
 from ingest.records import Article
 from retrieval.answer import Answer
+from retrieval.asking import Answered, Card, Snippet
 from retrieval.guidance import Guidance, Point
 from retrieval.hits import ArticleHit, CaseHit, Notice, SearchResult, Why
-from retrieval.service import Answered
 
 
 def why_json(why: Why) -> dict[str, Any]:
@@ -149,10 +149,34 @@ def result_json(result: SearchResult) -> dict[str, Any]:
     }
 
 
-def answered_json(answered: Answered) -> dict[str, Any]:
-    """The ``fengqiao query --json`` object."""
+def snippet_json(snippet: Snippet | None) -> dict[str, Any] | None:
+    if snippet is None:
+        return None
+    return {"label": snippet.label, "text": snippet.text, "cut": snippet.cut}
+
+
+def card_json(card: Card) -> dict[str, Any]:
+    """What the page's card shows beside the record: matched words, marks, the snippet."""
     return {
-        **result_json(answered.result),
+        "matched": {
+            "words": list(card.matched.words),
+            "legal_words": list(card.matched.legal_words),
+        },
+        "highlights": [[a, b] for a, b in card.spans],
+        "snippet": snippet_json(card.snippet),
+    }
+
+
+def answered_json(answered: Answered) -> dict[str, Any]:
+    """The ``fengqiao query --json`` object: ``result_json`` plus what the page shows."""
+    out = result_json(answered.result)
+    for shown, a_hit in zip(out["articles"], answered.result.articles, strict=True):
+        shown.update(card_json(answered.card(a_hit)))
+    for shown, c_hit in zip(out["cases"], answered.result.cases, strict=True):
+        shown.update(card_json(answered.card(c_hit)))
+    return {
+        **out,
+        "citation_only": answered.citation_only,
         "answer": answer_json(answered.answer),
         "outcomes": [
             {

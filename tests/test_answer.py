@@ -20,16 +20,12 @@ from retrieval.answer import (
 )
 from retrieval.config import AnswerConfig
 from retrieval.hits import Hit, Why
+from ui.samples import EXAMPLES
 
 sys.path.insert(0, str(Path(__file__).parent / "data" / "ui"))
-from fake_kb import ARTICLES, CASES, FakeService  # noqa: E402
+from small_kb import ARTICLES, CASES, small_service  # noqa: E402
 
-QUESTIONS = [
-    "男方不同意离婚，女方可以怎么办？",
-    "邻居装修噪音很大，晚上也施工，怎么处理？",
-    "人民调解收费吗",
-    "完全无关的问题 abc",
-]
+QUESTIONS = [*EXAMPLES[:2], "人民调解收费吗", "完全无关的问题 abc"]  # EXAMPLES: ui/samples.py
 
 
 def test_clause_spans_cover_text_verbatim() -> None:
@@ -53,7 +49,7 @@ def test_term_spans_merge_overlaps() -> None:
 
 @pytest.mark.parametrize("question", QUESTIONS)
 def test_every_quote_is_a_substring_of_its_article(question: str) -> None:
-    kb = FakeService()
+    kb = small_service()
     result = kb.search(question)
     answer = extract_answer(question, result.articles, result.cases)
     assert len(answer.quotes) <= 3
@@ -68,7 +64,7 @@ def test_every_quote_is_a_substring_of_its_article(question: str) -> None:
 
 
 def test_divorce_question_quotes_1079_and_case_outcome() -> None:
-    kb = FakeService()
+    kb = small_service()
     q = "男方不同意离婚，女方可以怎么办？"
     result = kb.search(q)
     answer = extract_answer(q, result.articles, result.cases)
@@ -116,7 +112,7 @@ def test_no_articles_no_quotes() -> None:
 
 
 def test_citation_words_are_not_matched() -> None:
-    kb = FakeService()
+    kb = small_service()
     q = "民法典第1079条"
     cit = Citation(q, "民法典", "1079", start=0, end=len(q), resolved_id="民法典:1079")
     assert without_citations(q, [cit]).strip() == ""

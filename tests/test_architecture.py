@@ -175,23 +175,11 @@ def test_the_walker_sees_function_level_imports_and_resolves_modules() -> None:
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
-# views/__init__ ↔ widgets (and ui.auth, which reaches the pages through both): the pages'
-# rework of issue 20 (helper i20a) removes it; everything else must have no circle now.
-PAGE_CIRCLE = {"ui.views", "ui.widgets", "ui.auth"}
-
-
 def test_no_import_circles() -> None:
-    found = [c for c in cycles(_graph(edges())) if not set(c) <= PAGE_CIRCLE]
+    found = cycles(_graph(edges()))
     assert found == [], "import circles (module-level, function-level and type-only imports):\n" + (
         "\n".join(" ↔ ".join(c) for c in found)
     )
-
-
-@pytest.mark.xfail(
-    strict=True, reason="views/__init__ ↔ widgets ↔ auth: issue 20's page rework (i20a) breaks it"
-)
-def test_no_import_circle_among_the_pages() -> None:
-    assert [c for c in cycles(_graph(edges())) if set(c) <= PAGE_CIRCLE] == []
 
 
 def test_layers_import_downwards_only() -> None:
@@ -265,8 +253,8 @@ def test_the_type_check_tells_a_function_from_a_type() -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="pages still call retrieval functions: ask.py, knowledge.py, views/__init__.py "
-    "(issue 20's Answered and page rework, i20a) and analysis.py (the county page)",
+    reason="views/__init__.py builds the session's service (kb_folder.default_kb, "
+    "loader.store_factory) and analysis.py (the county page) calls retrieval.county",
 )
 def test_pages_take_only_types_from_retrieval() -> None:
     """A page draws what the service hands it: from ``retrieval`` it imports records,

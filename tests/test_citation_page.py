@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import inspect
 import sys
 from pathlib import Path
 
 from ingest.records import Article
 from retrieval.catalogue import Catalogue
-from retrieval.service import make_article_page, open_citation, word_spans
-from ui.protocols import KBAdmin, KnowledgeService, PrecedentDesk
+from retrieval.citation_page import make_article_page, open_citation
+from retrieval.matching import word_spans
 
 sys.path.insert(0, str(Path(__file__).parent / "data" / "ui"))
-from fake_kb import ARTICLES, CASES, FakeService  # noqa: E402
+from small_kb import ARTICLES, CASES  # noqa: E402
 
 
 def _art(law: str, number: int, text: str, **kw: object) -> Article:
@@ -124,29 +123,3 @@ def test_word_spans_need_a_word_boundary() -> None:
     starts = frozenset({0, 1, 5, 7, 9, 10, 12, 15})  # 向|人民法院|提起|诉讼|，|依照|民法典
     assert word_spans(text, ["民法"], starts) == [(12, 14)]
     assert word_spans(text, ["诉讼", "提起"], starts) == [(5, 9)]
-
-
-def test_the_test_double_implements_every_page_call() -> None:
-    """FakeService stays in step with ui/protocols.py (pages call nothing else)."""
-    wanted = {
-        name
-        for name, member in inspect.getmembers(KnowledgeService)
-        if not name.startswith("_") and (inspect.isfunction(member) or isinstance(member, property))
-    }
-    fake = FakeService()
-    missing = [name for name in wanted if not hasattr(fake, name)]
-    assert not missing, missing
-    for name in wanted:
-        if isinstance(getattr(KnowledgeService, name), property):
-            continue
-        want = list(inspect.signature(getattr(KnowledgeService, name)).parameters)[1:]
-        have = list(inspect.signature(getattr(fake, name)).parameters)
-        assert have[: len(want)] == want, (name, want, have)
-    # what the knowledge and 调解案例 pages reach through it (ui/protocols.py, per page)
-    for protocol, part in ((KBAdmin, fake.admin), (PrecedentDesk, fake.precedents)):
-        for name, member in inspect.getmembers(protocol):
-            if name.startswith("_") or not inspect.isfunction(member):
-                continue
-            want = list(inspect.signature(member).parameters)[1:]
-            have = list(inspect.signature(getattr(part, name)).parameters)
-            assert have[: len(want)] == want, (protocol.__name__, name, want, have)

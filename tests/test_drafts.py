@@ -24,7 +24,9 @@ from ui.documents.quoting import citation_line, cite
 from ui.store import CaseDetails, CollectionStore, Item, Party
 
 sys.path.insert(0, str(Path(__file__).parent / "data" / "ui"))
-from fake_kb import FakeService  # noqa: E402
+from small_kb import small_service  # noqa: E402
+
+from retrieval.service import Service  # noqa: E402
 
 INTERPRETATION = "最高人民法院关于适用民事诉讼法的解释"
 CORPUS = Path(
@@ -117,10 +119,9 @@ DETAILS = CaseDetails(
 )
 
 
-class KB(FakeService):
-    def __init__(self, extra: list[Article] | None = None) -> None:
-        super().__init__()
-        self.articles.update({a.id: a for a in (PROCEDURE if extra is None else extra)})
+def procedure_kb(extra: list[Article] | None = None) -> Service:
+    """The small knowledge base with the procedure articles (or ``extra``) added."""
+    return small_service(PROCEDURE if extra is None else extra)
 
 
 @pytest.fixture
@@ -144,7 +145,7 @@ def _citations(text: str) -> list[str]:
     )
 
 
-def _assert_quotes_are_verbatim(paras: list, kb: KB, ids: list[str]) -> None:
+def _assert_quotes_are_verbatim(paras: list, kb: Service, ids: list[str]) -> None:
     texts = [p.text for p in paras]
     for art_id in ids:
         article = kb.article(art_id)
@@ -156,7 +157,7 @@ def _assert_quotes_are_verbatim(paras: list, kb: KB, ids: list[str]) -> None:
 
 
 def test_agreement_docx_layout_parties_agreement_and_verbatim_law(items: list[Item]) -> None:
-    kb = KB()
+    kb = procedure_kb()
     data = export_draft("agreement", "王某与李某离婚纠纷", DETAILS, items, kb, "docx")
     paras = _paragraphs(data)
     texts = [p.text for p in paras]
@@ -200,7 +201,7 @@ def test_agreement_docx_layout_parties_agreement_and_verbatim_law(items: list[It
     )
     assert any("2021 年修正文本" in t for t in appendix)
     # Every citation printed anywhere resolves to an article of the KB, word for word.
-    known = {cite(a) for a in kb.articles.values()}
+    known = {cite(a) for a in kb.articles}
     printed = _citations(full)
     assert printed and set(printed) <= known | {
         s.citation for s in JUDICIAL_CONFIRMATION if kb.article(s.id) is None
@@ -210,7 +211,9 @@ def test_agreement_docx_layout_parties_agreement_and_verbatim_law(items: list[It
 
 
 def test_agreement_docx_fonts_and_page(items: list[Item]) -> None:
-    doc = Document(io.BytesIO(export_draft("agreement", "x", DETAILS, items, KB(), "docx")))
+    doc = Document(
+        io.BytesIO(export_draft("agreement", "x", DETAILS, items, procedure_kb(), "docx"))
+    )
     section = doc.sections[0]
     assert (round(section.page_width.cm, 1), round(section.page_height.cm, 1)) == (21.0, 29.7)
     assert doc.styles["Normal"].element.rPr.rFonts.get(qn("w:eastAsia")) == "仿宋"
@@ -222,7 +225,7 @@ def test_what_was_not_entered_stays_a_blank_line_with_a_note(tmp_path: Path) -> 
     store = CollectionStore.in_kb(tmp_path)
     c = store.create("只录了当事人")
     details = store.save_details(c.id, CaseDetails(parties=(Party(role="申请人", name="张某"),)))
-    data = export_draft("agreement", c.name, details, store.items(c.id), KB(), "docx")
+    data = export_draft("agreement", c.name, details, store.items(c.id), procedure_kb(), "docx")
     paras = _paragraphs(data)
     texts = [p.text for p in paras]
     notice = next(t for t in texts if t.startswith("以下栏目在案卷中未填写"))
@@ -238,7 +241,7 @@ def test_what_was_not_entered_stays_a_blank_line_with_a_note(tmp_path: Path) -> 
 
 
 def test_record_docx_has_the_session_and_the_rights_read_out(items: list[Item]) -> None:
-    kb = KB()
+    kb = procedure_kb()
     data = export_draft("record", "王某与李某离婚纠纷", DETAILS, items, kb, "docx")
     paras = _paragraphs(data)
     texts = [p.text for p in paras]
@@ -265,7 +268,7 @@ def test_missing_or_renumbered_procedure_articles_are_reported_not_invented(
         205,
         "各级人民法院院长对本院已经发生法律效力的判决……",
     )
-    kb = KB([wrong])  # an older numbering: 第二百零五条 is about something else
+    kb = procedure_kb([wrong])  # an older numbering: 第二百零五条 is about something else
     quoted = {q.statute.id: q for q in lookup(JUDICIAL_CONFIRMATION, kb)}
     assert quoted["民事诉讼法:205"].article is None and "不符" in quoted["民事诉讼法:205"].problem
     text = "\n".join(
@@ -281,13 +284,13 @@ def test_masked_copy_and_id_check() -> None:
     details = CaseDetails(
         parties=(Party(name="王某", id_number="110105194912310021", phone="13812345678"),)
     )
-    md = export_draft("agreement", "x", details, [], KB(), "md", mask_ids=True).decode()
+    md = export_draft("agreement", "x", details, [], procedure_kb(), "md", mask_ids=True).decode()
     assert "110105********0021" in md and "138****5678" in md
     assert "王某的身份证号码校验位不符，请与证件核对。" in md
 
 
 def test_agreement_pdf_text_and_line_breaks(items: list[Item]) -> None:
-    data = export_draft("agreement", "王某与李某离婚纠纷", DETAILS, items, KB(), "pdf")
+    data = export_draft("agreement", "王某与李某离婚纠纷", DETAILS, items, procedure_kb(), "pdf")
     reader = PdfReader(io.BytesIO(data))
     lines = [
         x.strip() for page in reader.pages for x in page.extract_text().split("\n") if x.strip()
@@ -317,7 +320,7 @@ def test_procedure_articles_resolve_in_the_shipped_corpus() -> None:
     if not all(f.exists() for f in files):
         pytest.skip(f"真实语料不存在：{root}（设置 FENGQIAO_CORPUS 指向 shared/corpus）")
     articles = load_statutes(files, workers=1).articles
-    kb = KB([a for a in articles if a.current])
+    kb = procedure_kb([a for a in articles if a.current])
     for q in lookup(JUDICIAL_CONFIRMATION + RIGHTS_AND_DUTIES, kb):
         assert q.article is not None, q.problem
         assert cite(q.article) == q.statute.citation
@@ -330,12 +333,16 @@ def _pdf_pages(data: bytes) -> list[str]:
 def test_the_pdf_never_carries_the_draft_note_the_docx_does(items: list[Item]) -> None:
     """A PDF cannot have a paragraph deleted before printing: the note is left out of it."""
     for kind in ("agreement", "record"):
-        pdf = "".join(_pdf_pages(export_draft(kind, "王某与李某", DETAILS, items, KB(), "pdf")))
+        pdf = "".join(
+            _pdf_pages(export_draft(kind, "王某与李某", DETAILS, items, procedure_kb(), "pdf"))
+        )
         assert "草稿说明" not in pdf and "打印前请删除" not in pdf
         assert "人民调解员" in pdf  # the draft itself is there
         docx = "\n".join(
             p.text
-            for p in _paragraphs(export_draft(kind, "王某与李某", DETAILS, items, KB(), "docx"))
+            for p in _paragraphs(
+                export_draft(kind, "王某与李某", DETAILS, items, procedure_kb(), "docx")
+            )
         )
         assert "草稿说明（打印前请删除本段）" in docx
 
@@ -346,7 +353,7 @@ def test_the_mediator_chooses_the_articles_of_the_basis(tmp_path: Path) -> None:
     store.add(c.id, "article", "民法典:1079")
     store.add(c.id, "article", "人民调解法:23")
     items = store.items(c.id)
-    kb = KB()
+    kb = procedure_kb()
     every = "\n".join(
         p.text for p in _paragraphs(export_draft("agreement", "王家", DETAILS, items, kb, "docx"))
     )
@@ -385,7 +392,7 @@ def test_the_signature_block_never_falls_alone_on_a_page(kind: str) -> None:
                 ),
             }
         )
-        pages = _pdf_pages(export_draft(kind, "王家", details, [], KB(), "pdf"))
+        pages = _pdf_pages(export_draft(kind, "王家", details, [], procedure_kb(), "pdf"))
         signed = next(i for i, p in enumerate(pages) if "记录人（签名）" in p)
         # the signatures' page starts with them or holds the text that leads into them
         assert lead in pages[signed], (n, pages[signed][:200])

@@ -31,7 +31,9 @@ from ui.errors import ExportError
 from ui.store import CollectionStore, Item
 
 sys.path.insert(0, str(Path(__file__).parent / "data" / "ui"))
-from fake_kb import ARTICLES, FakeService  # noqa: E402
+from small_kb import ARTICLES, small_service  # noqa: E402
+
+from retrieval.service import Service  # noqa: E402
 
 
 @pytest.fixture
@@ -49,7 +51,7 @@ def _docx_text(data: bytes) -> str:
 
 
 def test_docx_has_citations_texts_summaries_and_notes(items: list[Item]) -> None:
-    text = _docx_text(export_collection("王某离婚", items, FakeService(), "docx"))
+    text = _docx_text(export_collection("王某离婚", items, small_service(), "docx"))
     assert "案卷：王某离婚" in text
     assert "1. 《中华人民共和国民法典》第一千零七十九条" in text
     assert "夫妻一方要求离婚的，可以由有关组织进行调解或者直接向人民法院提起离婚诉讼。" in text
@@ -62,7 +64,7 @@ def test_docx_has_citations_texts_summaries_and_notes(items: list[Item]) -> None
 
 
 def test_markdown_export(items: list[Item]) -> None:
-    md = export_collection("王某离婚", items, FakeService(), "md").decode("utf-8")
+    md = export_collection("王某离婚", items, small_service(), "md").decode("utf-8")
     assert md.startswith("# 案卷：王某离婚")
     assert "## 1. 《中华人民共和国民法典》第一千零七十九条" in md
     assert (
@@ -90,7 +92,7 @@ def _embedded(font: dict) -> bool:
 
 
 def test_pdf_embeds_its_cjk_fonts(items: list[Item]) -> None:
-    data = export_collection("王某离婚", items, FakeService(), "pdf")
+    data = export_collection("王某离婚", items, small_service(), "pdf")
     reader = PdfReader(io.BytesIO(data))
     used = _pdf_fonts(reader)
     assert used and all(_embedded(f) for f in used), [str(f["/BaseFont"]) for f in used]
@@ -182,9 +184,9 @@ def test_control_characters_never_break_an_export(tmp_path: Path) -> None:
     store.add(c.id, "article", "民法典:1079", note="第一行\x0b第二行\x00\u200b\x1f结束")
     items = store.items(c.id)
     for fmt in ("md", "docx", "pdf"):
-        data = export_collection("表格\x0b导入", items, FakeService(), fmt)  # type: ignore[arg-type]
+        data = export_collection("表格\x0b导入", items, small_service(), fmt)  # type: ignore[arg-type]
         assert data
-    text = _docx_text(export_collection("表格导入", items, FakeService(), "docx"))
+    text = _docx_text(export_collection("表格导入", items, small_service(), "docx"))
     assert "笔记：第一行\n第二行结束" in text
 
 
@@ -197,7 +199,7 @@ def test_no_cjk_font_is_a_chinese_error_not_boxes(
     fonts._find.cache_clear()
     try:
         with pytest.raises(ExportError, match="找不到可嵌入 PDF 的中文字体.*建议：") as caught:
-            export_collection("王某离婚", items, FakeService(), "pdf")
+            export_collection("王某离婚", items, small_service(), "pdf")
         assert "fonts-wqy-microhei" in str(caught.value) and fonts.ENV in str(caught.value)
     finally:
         fonts._find.cache_clear()
@@ -238,7 +240,7 @@ def test_file_names_are_safe() -> None:
 def test_docx_is_a4_with_chinese_font_names(items: list[Item]) -> None:
     from docx.oxml.ns import qn
 
-    doc = Document(io.BytesIO(export_collection("王某离婚", items, FakeService(), "docx")))
+    doc = Document(io.BytesIO(export_collection("王某离婚", items, small_service(), "docx")))
     section = doc.sections[0]
     assert (round(section.page_width.cm, 1), round(section.page_height.cm, 1)) == (21.0, 29.7)
     rfonts = doc.styles["Normal"].element.rPr.rFonts
@@ -296,11 +298,10 @@ CHECKED = [
 ]
 
 
-class CheckedKB(FakeService):
-    def __init__(self) -> None:
-        super().__init__()
-        linked, _ = link_cases(CHECKED, ArticleIndex(ARTICLES))
-        self.cases.update((c.id, c) for c in linked)
+def checked_kb() -> Service:
+    """The small knowledge base with the cases whose citations check out badly."""
+    linked, _ = link_cases(CHECKED, ArticleIndex(ARTICLES))
+    return small_service(cases=linked)
 
 
 @pytest.fixture
@@ -313,7 +314,7 @@ def checked_items(tmp_path: Path) -> list[Item]:
 
 
 def _export_texts(items: list[Item], **kw: object) -> dict[str, str]:
-    kb = CheckedKB()
+    kb = checked_kb()
     pdf = export_collection("核对", items, kb, "pdf", **kw)  # type: ignore[arg-type]
     flat = "".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(pdf)).pages)
     return {

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from retrieval.catalogue import dated_status
+from ui.text import dated_status
 from ui.views import SERVICE_OVERRIDE
 
 sys.path.insert(0, str(Path(__file__).parent / "data" / "ui"))

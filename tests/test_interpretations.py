@@ -6,8 +6,8 @@ import pytest
 
 from ingest.records import Article
 from retrieval.catalogue import Catalogue
+from retrieval.citation_page import make_article_page
 from retrieval.interpretations import InterpretationLinks, interpreted, lift
-from retrieval.service import make_article_page
 
 MARRIAGE = "最高人民法院关于适用民法典婚姻家庭编的解释（一）"
 INHERITANCE = "最高人民法院关于适用民法典继承编的解释（一）"

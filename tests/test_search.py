@@ -99,12 +99,12 @@ def test_every_config_runs(tiny_kb):
 def test_search_cases_and_lookups(tiny_kb):
     assert tiny_kb.lookup("中华人民共和国民法典", "第一千零七十九条").id == "民法典:1079"
     assert tiny_kb.lookup("《民法典》", "1079").id == "民法典:1079"
-    assert [a.id for a in tiny_kb.neighbours("民法典:1079", 1)] == [
+    assert [a.id for a in tiny_kb.catalogue.neighbours("民法典:1079", 1)] == [
         "民法典:1078",
         "民法典:1079",
         "民法典:1080",
     ]
-    assert "民法典:294" in [a.id for a in tiny_kb.chapter("民法典:288")]
+    assert "民法典:294" in [a.id for a in tiny_kb.catalogue.chapter("民法典:288")]
     assert [c.id for c in tiny_kb.cases_citing("民法典:294")] == ["case-noise"]
     laws = {info.law: info for info in tiny_kb.laws()}
     assert laws["劳动合同法"].articles == 9 and laws["民法典"].current

@@ -17,7 +17,9 @@ from ui.errors import ExportError
 from ui.store import CollectionStore, Item
 
 sys.path.insert(0, str(Path(__file__).parent / "data" / "ui"))
-from fake_kb import CASES, FakeService  # noqa: E402
+from small_kb import CASES, small_service  # noqa: E402
+
+from retrieval.service import Service  # noqa: E402
 
 AI_REPLY = "根据你提供的信息，你可以直接向人民法院提起离婚诉讼。请问您是否需要了解更多？"
 LABOUR = Case(
@@ -44,10 +46,9 @@ CONSULTATION = Case(
 )
 
 
-class KB(FakeService):
-    def __init__(self) -> None:
-        super().__init__()
-        self.cases.update({LABOUR.id: LABOUR, CONSULTATION.id: CONSULTATION})
+def teaching_kb() -> Service:
+    """The small knowledge base with a labour case and a consultation added."""
+    return small_service(cases=[LABOUR, CONSULTATION])
 
 
 @pytest.fixture
@@ -76,7 +77,7 @@ def test_issues_are_split_and_found_in_the_reasoning() -> None:
 
 
 def test_each_case_gets_its_own_question() -> None:
-    kb = KB()
+    kb = teaching_kb()
     asked = {
         case_id: questions(kb.case(case_id))
         for case_id in ("case-divorce", "case-noise", LABOUR.id, CONSULTATION.id)
@@ -91,7 +92,7 @@ def test_each_case_gets_its_own_question() -> None:
 def test_teacher_version_keys_come_from_authority_with_articles_verbatim(
     items: list[Item],
 ) -> None:
-    kb = KB()
+    kb = teaching_kb()
     text = _docx(export_collection("培训", items, kb, "docx", teaching="teacher"))
     questions_part, rest = text.split("第二部分　参考答案与讲解要点")
     answers, articles = rest.split("第三部分　相关法条")
@@ -110,18 +111,18 @@ def test_an_ai_answer_is_never_the_key(items: list[Item]) -> None:
     assert answer_trust(CONSULTATION) == "ai"
     for version in ("teacher", "student"):
         for fmt in ("docx", "md"):
-            data = export_collection("培训", items, KB(), fmt, teaching=version)  # type: ignore[arg-type]
+            data = export_collection("培训", items, teaching_kb(), fmt, teaching=version)  # type: ignore[arg-type]
             text = _docx(data) if fmt == "docx" else data.decode()
             assert "根据你提供的信息" not in text and "是否需要了解更多" not in text
-    teacher = _docx(export_collection("培训", items, KB(), "docx", teaching="teacher"))
+    teacher = _docx(export_collection("培训", items, teaching_kb(), "docx", teaching="teacher"))
     assert "本例为由语言模型生成解答的法律咨询，没有调解或裁判结论，不提供参考答案" in teacher
     # and where a case file shows the reply, it is labelled as what it is
-    case_file = _docx(export_collection("培训", items, KB(), "docx"))
+    case_file = _docx(export_collection("培训", items, teaching_kb(), "docx"))
     assert f"AI 生成解答（未经核实）：{AI_REPLY}" in case_file
 
 
 def test_student_version_has_questions_and_articles_but_no_answers(items: list[Item]) -> None:
-    text = export_collection("培训", items, KB(), "md", teaching="student").decode()
+    text = export_collection("培训", items, teaching_kb(), "md", teaching="student").decode()
     assert text.startswith("# 教学集（学生版）：培训")
     assert "问题（据本案争议焦点）：分居满二年一方不同意离婚的，能否准予离婚？" in text
     for answer in ("参考答案", "裁判结果", "调解结果", "裁判要旨", "讲解要点", "18120"):
@@ -132,7 +133,7 @@ def test_student_version_has_questions_and_articles_but_no_answers(items: list[I
 def test_teaching_set_needs_a_case(items: list[Item]) -> None:
     articles_only = [i for i in items if i.kind == "article"]
     with pytest.raises(ExportError, match="建议"):
-        export_collection("x", articles_only, KB(), "md", teaching=True)
+        export_collection("x", articles_only, teaching_kb(), "md", teaching=True)
 
 
 def test_a_consultation_reply_is_never_the_key() -> None:

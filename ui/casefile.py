@@ -33,7 +33,7 @@ from ui.documents.export import (
 from ui.documents.quoting import RecordSource
 from ui.documents.teaching import VERSION_NAMES, Version
 from ui.errors import ExportError, StoreError
-from ui.protocols import KnowledgeService
+from ui.protocols import CollectionsService
 from ui.store import CaseDetails, Item, Party
 from ui.views import PAGE_FILES, get_store
 from ui.widgets import local_time, md
@@ -250,7 +250,7 @@ def _download(
 
 
 def exports(
-    service: KnowledgeService,
+    service: CollectionsService,
     cid: int,
     name: str,
     details: CaseDetails,
@@ -341,7 +341,7 @@ def exports(
             )
 
 
-def basis_picker(service: KnowledgeService, cid: int, items: Sequence[Item]) -> tuple[str, ...]:
+def basis_picker(service: CollectionsService, cid: int, items: Sequence[Item]) -> tuple[str, ...]:
     """The 案卷's articles the mediator puts under 调解依据 (all of them unless unticked)."""
     refs = [i.ref for i in items if i.kind == "article"]
     if not refs:

@@ -7,8 +7,8 @@ from __future__ import annotations
 import streamlit as st
 
 from ingest.records import Article
-from retrieval.service import ArticlePage, OpenedCitation
-from ui.protocols import KnowledgeService
+from retrieval.citation_page import ArticlePage, OpenedCitation
+from ui.text import brief, esc, md
 from ui.views import PAGE_FILES
 from ui.widgets import (
     add_button,
@@ -16,11 +16,9 @@ from ui.widgets import (
     article_link,
     article_meta,
     badge,
-    brief,
+    case_brief,
     case_meta,
-    esc,
     kind_badge,
-    md,
     short_citation,
     sorted_cases,
 )
@@ -108,17 +106,17 @@ def related_interpretations(page: ArticlePage) -> None:
 
 
 def citation_view(
-    service: KnowledgeService,
     page: ArticlePage,
     *,
     key: str,
+    stale_as_of: str = "",
     in_collection: set[tuple[str, str]] = frozenset(),  # type: ignore[assignment]
 ) -> None:
     """The article, verbatim, with everything the knowledge base links to it."""
     a = page.article
     with st.container(border=True):
         st.markdown(f"#### {md(a.citation)}", anchors=False)
-        st.markdown(badge(a.status, service.stale_as_of()) + "　" + md(article_meta(a)))
+        st.markdown(badge(a.status, stale_as_of) + "　" + md(article_meta(a)))
         st.caption(md(article_dates(a)))
         st.markdown(f'<div class="fq-quote">{esc(a.text)}</div>', unsafe_allow_html=True)
         st.code(a.citation, language=None, wrap_lines=True)
@@ -142,7 +140,7 @@ def citation_view(
     shown = _more(f"{key}-more-citing", len(page.citing))
     for c in page.citing[:shown]:
         with st.container(border=True):
-            status = badge(c.article.status, service.stale_as_of())
+            status = badge(c.article.status, stale_as_of)
             st.markdown(f"**{md(c.article.citation)}**　{status}")
             st.markdown(
                 f'<div class="fq-snippet">{esc(citing_sentence(c.article.text, a))}</div>',
@@ -168,29 +166,22 @@ def citation_view(
         with st.container(border=True):
             st.markdown(f"**{md(case.title)}**　{kind_badge(case)}")
             st.caption(md(case_meta(case)))
-            result = case.result
-            if result.text:
-                st.markdown(
-                    f"**{esc(result.label)}：** {esc(brief(result.text, 90))}",
-                    unsafe_allow_html=True,
-                )
+            case_brief(case)
             add_button("case", case.id, f"{key}-case-{case.id}", in_collection)
     _more_button(f"{key}-more-cases", len(cases), "个")
 
 
 def opened_citation(
-    service: KnowledgeService,
     opened: OpenedCitation,
     *,
     key: str,
+    stale_as_of: str = "",
     in_collection: set[tuple[str, str]] = frozenset(),  # type: ignore[assignment]
 ) -> bool:
     """Show a citation link's article, or why there is none; True when an article was shown."""
     if opened.page is None:
         st.error(md(opened.problem))
-        if opened.repeal is not None and opened.repeal.replaced_by in {
-            i.law for i in service.laws()
-        }:
+        if opened.repeal is not None and opened.successor_held:
             st.page_link(
                 PAGE_FILES["browse"],
                 label=md(f"浏览《{opened.repeal.replaced_by}》"),
@@ -198,5 +189,5 @@ def opened_citation(
                 query_params={"law": opened.repeal.replaced_by},
             )
         return False
-    citation_view(service, opened.page, key=key, in_collection=in_collection)
+    citation_view(opened.page, key=key, stale_as_of=stale_as_of, in_collection=in_collection)
     return True

@@ -18,9 +18,10 @@ from ingest.printable import printable
 
 if TYPE_CHECKING:
     from retrieval.admin import AddReport
+    from retrieval.asking import Answered
     from retrieval.build import BuildReport
     from retrieval.evaluate import EvalResult
-    from retrieval.service import Answered, Service
+    from retrieval.service import Service
 
 APP = Path(__file__).resolve().parent / "app.py"
 LOOPBACK = "127.0.0.1"
@@ -414,8 +415,7 @@ def _query(args: argparse.Namespace) -> int:
 
     service = _open(args)
     answered = service.ask(args.question, k=args.k, k_cases=args.cases_k)
-    fresh = service.freshness_notice()
-    stale = service.stale_as_of()
+    fresh, stale = answered.freshness, answered.stale_as_of
     if args.json:
         out = answered_json(answered)
         out["freshness"] = {
@@ -434,7 +434,7 @@ def _query(args: argparse.Namespace) -> int:
 def _print_answered(answered: Answered, stale_as_of: str = "") -> None:
     """The answer as text; with ``stale_as_of`` every status names the data date."""
     from retrieval.answer import NO_POINT
-    from retrieval.catalogue import dated_status
+    from ui.text import dated_status
 
     result = answered.result
     _print_guidance(answered, risk=True)  # risk signs first: they may call for action now

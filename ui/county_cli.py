@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 from ingest.atomic import write_bytes
 from ingest.printable import printable
 from retrieval.errors import CountyError
+from retrieval.kb_folder import KBFolder
 
 if TYPE_CHECKING:
     from retrieval.county.sync import Identity
 
-CONFIG = "county.json"  # <kb>/county.json: this committee's name, town and county
 URI_ENV = "FENGQIAO_COUNTY_URI"
 
 
@@ -57,7 +57,7 @@ def register(
 def _identity(args: argparse.Namespace, kb: Path) -> Identity:
     from retrieval.county.sync import Identity
 
-    path = kb / CONFIG
+    path = KBFolder(kb).county_config
     saved: dict[str, str] = {}
     if path.exists():
         try:
@@ -141,8 +141,11 @@ def _pull_shared(kb: Path, uri: str, committee: str) -> None:
     remembered = shared.without_password(uri)
     if saved.get("uri") != remembered:
         saved["uri"] = remembered
-        write_bytes(kb / CONFIG, json.dumps(saved, ensure_ascii=False, indent=1).encode("utf-8"))
-    path = kb / shared.CACHE
+        write_bytes(
+            KBFolder(kb).county_config,
+            json.dumps(saved, ensure_ascii=False, indent=1).encode("utf-8"),
+        )
+    path = KBFolder(kb).county_shared
     try:
         got = shared.pull(shared.Source(uri, committee), path)
     except CountyError as exc:  # the push went through: say so, do not fail the sync

@@ -8,7 +8,6 @@ import datetime
 
 import streamlit as st
 
-from retrieval.deadlines import last_day
 from retrieval.guidance import SECTION_TITLES, SECTIONS, Guidance, Point
 from ui.guidance_text import WEEKDAYS, period_line, risk_line
 from ui.widgets import article_link, esc, md, short_citation
@@ -95,7 +94,7 @@ def calculator(guidance: Guidance) -> None:
     if not isinstance(start, datetime.date):
         st.caption("输入日期后显示期限的最后一日。")
         return
-    d = last_day(start, point.period)
+    d = point.period.deadline(start)
     text = f"最后一日：{d.last_day.isoformat()}（星期{WEEKDAYS[d.last_day.weekday()]}）"
     if d.rolled_to is not None:
         text += f"，逢周末顺延至 {d.rolled_to.isoformat()}"

@@ -1,4 +1,9 @@
-"""What a page needs from the knowledge base, typed: the service implements it, so does the test double."""
+"""What each page needs from the knowledge base, typed: one Protocol per page, naming only
+the calls that page makes. ``retrieval.service.Service`` implements them all.
+
+A page draws what it is handed: the ask page gets the whole answer from one ``ask``
+(``retrieval.asking.Answered``) and calls nothing per card or quote.
+"""
 
 from __future__ import annotations
 
@@ -10,87 +15,71 @@ from retrieval.hits import Filters, Notice
 
 if TYPE_CHECKING:
     from retrieval.admin import AddReport, Upload
+    from retrieval.asking import Answered
     from retrieval.catalogue import LawInfo
+    from retrieval.citation_page import OpenedCitation
     from retrieval.precedents import ImportResult, Precedent, PrecedentDraft
-    from retrieval.service import (
-        Answered,
-        ArticlePage,
-        KBStats,
-        Matched,
-        OpenedCitation,
-    )
+    from retrieval.service import KBStats
 
 
-class KnowledgeService(Protocol):
-    """The calls the pages make; ``retrieval.service.Service`` is the real one."""
+# ---- pieces shared by several pages and widgets ------------------------------------------
+
+
+class ArticleSource(Protocol):
+    """Articles by id: the service, or an ``Answered`` (every article the answer names)."""
+
+    def article(self, article_id: str) -> Article | None: ...
+
+
+class FreshnessSource(Protocol):
+    """The sidebar's data date (``ui.widgets.data_freshness``)."""
+
+    def freshness_notice(self) -> Notice | None: ...
+
+
+class LawList(Protocol):
+    def laws(self) -> list[LawInfo]: ...
+
+
+# ---- one per page ---------------------------------------------------------------------------
+
+
+class AskService(FreshnessSource, LawList, Protocol):
+    """问答检索 (ui/views/ask.py): the sidebar's law list, one ``ask`` per question."""
 
     @property
     def version(self) -> str:
-        """Changes when the knowledge base is rebuilt."""
+        """Changes when the knowledge base is rebuilt (keys the page's memo of answers)."""
         ...
 
     def ask(
         self, question: str, *, filters: Filters | None = None, k: int = 10, k_cases: int = 5
     ) -> Answered: ...
 
-    def article(self, article_id: str) -> Article | None: ...
 
-    def case(self, case_id: str) -> Case | None: ...
-
-    def lookup(self, law: str, article: str, version: str = "") -> Article | None: ...
-
-    def laws(self) -> list[LawInfo]: ...
+class BrowseService(FreshnessSource, LawList, Protocol):
+    """法规浏览 (ui/views/browse.py): a law's articles, a citation link's page."""
 
     def law_articles(self, law: str, version: str = "") -> list[Article]: ...
 
-    def neighbours(self, article_id: str, n: int = 2) -> list[Article]: ...
-
-    def chapter(self, article_id: str) -> list[Article]: ...
-
-    def cases_citing(self, article_id: str) -> list[Case]: ...
-
-    def freshness_notice(self) -> Notice | None: ...
-
-    def guidance_dropped(self) -> tuple[str, ...]:
-        """办理提示 rules not shown against this knowledge base, one line each."""
+    def open_citation(self, law: str, article: str, version: str = "") -> OpenedCitation:
+        """A citation link resolved to its own law's article, or the reason there is none."""
         ...
 
     def stale_as_of(self) -> str:
         """The data date when the statute data is over a year old, else "" (status badges)."""
         ...
 
-    def article_page(self, article_id: str) -> ArticlePage | None:
-        """The citation page: versions, successors, neighbours, who cites the article."""
-        ...
 
-    def open_citation(self, law: str, article: str, version: str = "") -> OpenedCitation:
-        """A citation link resolved to its own law's article, or the reason there is none."""
-        ...
-
-    def matched_words(self, question: str, text: str, limit: int = 6) -> Matched:
-        """The question's words found in ``text`` (whole words), for 为什么出现 and marks."""
-        ...
-
-    def highlight_spans(self, text: str, terms: Sequence[str]) -> list[tuple[int, int]]:
-        """Where ``terms`` occur in ``text`` as whole words (not 民法 inside 人民法院)."""
-        ...
-
-    def stats(self) -> KBStats: ...
-
-    # ---- administration and the committee's cases: see the per-page block below ----
+class CollectionsService(ArticleSource, Protocol):
+    """案卷 (ui/views/collections.py, ui/casefile.py): the records a 案卷 holds, its drafts."""
 
     @property
-    def admin(self) -> KBAdmin:
-        """Importing files and rebuilding, with the loaded model."""
-        ...
+    def version(self) -> str: ...
 
-    @property
-    def precedents(self) -> PrecedentDesk:
-        """The committee's recorded cases (调解案例), searched as soon as written."""
-        ...
+    def case(self, case_id: str) -> Case | None: ...
 
-
-# ---- per page: 知识库 (ui/views/knowledge.py) and 调解案例 (ui/views/precedents.py) ----------
+    def stale_as_of(self) -> str: ...
 
 
 class KBAdmin(Protocol):
@@ -108,14 +97,10 @@ class KBAdmin(Protocol):
     def dropin_names(self) -> list[str]: ...
 
 
-class KnowledgePage(Protocol):
+class KnowledgePage(FreshnessSource, LawList, Protocol):
     """What the 知识库 page calls on a loaded knowledge base."""
 
     def stats(self) -> KBStats: ...
-
-    def laws(self) -> list[LawInfo]: ...
-
-    def freshness_notice(self) -> Notice | None: ...
 
     def guidance_dropped(self) -> tuple[str, ...]: ...
 
@@ -155,10 +140,16 @@ class PrecedentDesk(Protocol):
         ...
 
 
-class PrecedentsPage(Protocol):
-    """What the 调解案例 page calls (its case cards draw through ``KnowledgeService``)."""
+class PrecedentsPage(ArticleSource, Protocol):
+    """What the 调解案例 page calls (its case cards look up the articles cases cite)."""
 
     def case(self, case_id: str) -> Case | None: ...
 
     @property
     def precedents(self) -> PrecedentDesk: ...
+
+
+class KnowledgeService(
+    AskService, BrowseService, CollectionsService, KnowledgePage, PrecedentsPage, Protocol
+):
+    """What the app loads (``ui.views.get_service``): every page's calls together."""

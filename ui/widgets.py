@@ -1,24 +1,28 @@
-"""Reusable Streamlit pieces: inert text, badges, article and case cards, the 案卷 picker."""
+"""Reusable Streamlit pieces: badges, article and case cards, the 案卷 picker.
+
+Cards draw what ``retrieval.asking`` computed (``Card``: matched words, marks, snippet);
+inert text and marks come from ``ui.text``.
+"""
 
 from __future__ import annotations
 
-import re
-import string
 from collections.abc import Sequence
 from datetime import datetime
 
 import streamlit as st
 
 from ingest.records import Article, Case
-from retrieval.answer import Quote, clause_spans
-from retrieval.catalogue import dated_status
-from retrieval.hits import Why
-from retrieval.service import Matched
+from retrieval.asking import Card, Snippet
+from retrieval.hits import Notice, Why
+from retrieval.matching import Matched
 from ui.documents.quoting import source_line
 from ui.errors import StoreError
-from ui.protocols import KnowledgeService
+from ui.protocols import ArticleSource, FreshnessSource
 from ui.store import Collection, Viewer, is_owner
+from ui.text import brief, dated_status, esc, highlight, md
 from ui.views import PAGE_FILES, get_store
+
+__all__ = ["brief", "esc", "highlight", "md"]  # inert text, for the pages (home: ui.text)
 
 STATUS_COLOURS = {"现行有效": "green", "尚未施行": "blue", "已修改": "orange", "已废止": "red"}
 KIND_COLOURS = {  # by Case.kind (the badge shows Case.label)
@@ -32,64 +36,6 @@ CASE_ID = "case_id"
 """Session key of the 案卷 that 加入案卷 adds to: chosen by the mediator, never a default."""
 _PICK = "case_pick"
 _STORE_ERROR = "_store_error"
-SNIPPET_CHARS = 90
-
-# ---- text from data or users, made inert ---------------------------------------------
-#
-# Streamlit renders Markdown (with images, $math$, :directives: and GitHub autolinks) in
-# st.markdown, captions, alerts, toasts and the labels of buttons, expanders, tabs and
-# page links; st.markdown(unsafe_allow_html=True) renders raw HTML too. Every text that
-# comes from a user or from data goes through ``md`` (Markdown sinks) or ``esc`` (HTML
-# sinks). Selectbox and multiselect options, st.text and st.code show plain text.
-
-_MD = {ord(ch): "\\" + ch for ch in string.punctuation}
-_HTML = {ord(ch): f"&#{ord(ch)};" for ch in string.punctuation}
-# GitHub autolinks are found in the parsed text, after escapes and entities are decoded:
-# an invisible word joiner after the scheme, "www" or "@" keeps a URL or e-mail address
-# from becoming a live link (or a request for an image).
-_WJ = "\u2060"
-_AUTOLINK = re.compile(r"(?i)(?<=[a-z])(?=:/)|(?<=www)(?=\.)|(?<=@)")
-
-
-def _defang(text: str) -> str:
-    return _AUTOLINK.sub(_WJ, text) if ("/" in text or "www" in text or "@" in text) else text
-
-
-def md(text: str) -> str:
-    """One line of text made inert for a Markdown sink (label, caption, alert, toast)."""
-    return _defang(" ".join(str(text).split())).translate(_MD)
-
-
-def esc(text: str) -> str:
-    """Text made inert for ``st.markdown(..., unsafe_allow_html=True)``; newlines → <br>."""
-    return _defang(str(text)).translate(_HTML).replace("\n", "<br>")
-
-
-def highlight(
-    text: str, spans: Sequence[tuple[int, int]] = (), underline: tuple[int, int] | None = None
-) -> str:
-    """Escaped HTML of ``text`` with ``spans`` marked and one span underlined."""
-    flags = [0] * len(text)
-    for a, b in spans:
-        for i in range(max(0, a), min(len(text), b)):
-            flags[i] |= 1
-    if underline:
-        for i in range(max(0, underline[0]), min(len(text), underline[1])):
-            flags[i] |= 2
-    out: list[str] = []
-    i = 0
-    while i < len(text):
-        j = i
-        while j < len(text) and flags[j] == flags[i]:
-            j += 1
-        piece = esc(text[i:j])
-        if flags[i] & 1:
-            piece = f'<mark style="background:#ffe08a;padding:0 1px">{piece}</mark>'
-        if flags[i] & 2:
-            piece = f'<span style="border-bottom:2px solid #3b7dd8">{piece}</span>'
-        out.append(piece)
-        i = j
-    return "".join(out)
 
 
 def local_time(stamp: str) -> str:
@@ -103,11 +49,6 @@ def local_time(stamp: str) -> str:
     return when.strftime("%Y-%m-%d %H:%M")
 
 
-def brief(text: str, n: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= n else text[:n] + "……"
-
-
 def badge(status: str, stale_as_of: str = "") -> str:
     """A status badge (Markdown): 现行有效 in green, never red.
 
@@ -118,18 +59,16 @@ def badge(status: str, stale_as_of: str = "") -> str:
     return f":{STATUS_COLOURS.get(status, 'gray')}-badge[{md(text)}]"
 
 
-def freshness_line(service: KnowledgeService) -> None:
+def freshness_line(stale_as_of: str, notice: Notice | None) -> None:
     """One plain line under an answer: the date the validity shown rests on."""
-    stale = service.stale_as_of()
-    if stale:
+    if stale_as_of:
         st.markdown(
             md(
-                f"注意：效力状态以 {stale} 的法规数据为准，距今已超过一年；"
+                f"注意：效力状态以 {stale_as_of} 的法规数据为准，距今已超过一年；"
                 "此后修订或废止的法律法规未反映在这里，使用前请核对最新法律文本。"
             ).join((":orange[", "]"))
         )
         return
-    notice = service.freshness_notice()
     if notice is not None:
         st.caption(md(notice.text))
 
@@ -319,7 +258,7 @@ def add_button(kind: str, ref: str, key: str, in_collection: set[tuple[str, str]
         )
 
 
-def data_freshness(service: KnowledgeService) -> None:
+def data_freshness(service: FreshnessSource) -> None:
     """Sidebar: the date the statute data runs to; a warning once it is over a year old."""
     notice = service.freshness_notice()
     if notice is None:
@@ -349,14 +288,9 @@ def article_dates(article: Article) -> str:
     return " · ".join(parts)
 
 
-def snippet_html(
-    article: Article,
-    spans: Sequence[tuple[int, int]],
-    quote: Quote | None = None,
-    limit: int = SNIPPET_CHARS,
-) -> str:
-    """The part of an article a result list shows: the quoted clause, else the opening."""
-    text = article.text
+def snippet_html(text: str, card: Card) -> str:
+    """The part of an article a result list shows: its answer point, else its opening."""
+    spans, quote = card.spans, card.quote
     if quote is not None:
         inner = [(a - quote.start, b - quote.start) for a, b in spans]
         body = highlight(quote.text, inner)
@@ -367,22 +301,19 @@ def snippet_html(
         before = "……" if (quote.lead_start if quote.lead else quote.start) > 0 else ""
         after = "……" if quote.end < len(text) else ""
         return f'<div class="fq-snippet">{before}{body}{after}</div>'
-    first = clause_spans(text)[:1]
-    end = first[0][1] if first else len(text)
-    end = min(end, limit)
-    cut = "……" if end < len(text) else ""
-    return f'<div class="fq-snippet">{highlight(text[:end], spans)}{cut}</div>'
+    opening = card.snippet or Snippet.of_article(text)
+    cut = "……" if opening.cut else ""
+    return f'<div class="fq-snippet">{highlight(opening.text, spans)}{cut}</div>'
 
 
 def article_card(
-    service: KnowledgeService,
     article: Article,
+    card: Card,
     *,
     key: str,
     rank: int | None = None,
-    question: str = "",
     why: Why | None = None,
-    quote: Quote | None = None,
+    stale_as_of: str = "",
     in_collection: set[tuple[str, str]] = frozenset(),  # type: ignore[assignment]
 ) -> None:
     """One article in a result list: citation and status, the matching part, why, actions.
@@ -390,21 +321,17 @@ def article_card(
     The whole text is one click away (全文); versions, neighbours, the interpretations
     and cases citing it are on its citation page (条文详情).
     """
-    matched = service.matched_words(question, article.text) if question else Matched()
-    spans = service.highlight_spans(article.text, matched.all) if matched.all else []
     with st.container(border=True):
         prefix = f"{rank}. " if rank else ""
-        st.markdown(
-            f"**{prefix}{md(article.citation)}**　{badge(article.status, service.stale_as_of())}"
-        )
+        st.markdown(f"**{prefix}{md(article.citation)}**　{badge(article.status, stale_as_of)}")
         st.caption(md(article_meta(article)))
-        st.markdown(snippet_html(article, spans, quote), unsafe_allow_html=True)
-        st.caption(md(why_text(why, matched)))
+        st.markdown(snippet_html(article.text, card), unsafe_allow_html=True)
+        st.caption(md(why_text(why, card.matched)))
         with st.container(horizontal=True, vertical_alignment="center"):
             add_button("article", article.id, f"{key}-add", in_collection)
             article_link(article, "条文详情")
         with st.expander("全文"):
-            st.markdown(highlight(article.text, spans), unsafe_allow_html=True)
+            st.markdown(highlight(article.text, card.spans), unsafe_allow_html=True)
             st.code(article.citation, language=None, wrap_lines=True)
 
 
@@ -417,49 +344,49 @@ def sorted_cases(cases: Sequence[Case]) -> list[Case]:
     return sorted(cases, key=lambda c: TRUST_ORDER.get(c.trust, 9))
 
 
+def case_brief(case: Case, snippet: Snippet | None = None) -> None:
+    """A case's result in brief (else its facts): the one line every case card shows."""
+    shown = snippet or Snippet.of_case(case)
+    if shown is not None:
+        cut = "……" if shown.cut else ""
+        st.markdown(f"**{esc(shown.label)}：** {esc(shown.text)}{cut}", unsafe_allow_html=True)
+
+
 def case_card(
-    service: KnowledgeService,
+    records: ArticleSource,
     case: Case,
     *,
     key: str,
     rank: int | None = None,
-    question: str = "",
+    card: Card | None = None,
     why: Why | None = None,
     in_collection: set[tuple[str, str]] = frozenset(),  # type: ignore[assignment]
 ) -> None:
-    """One case: title and kind, its result in brief, why, 加入案卷; the full text folded."""
-    matched = service.matched_words(question, case.text) if question else Matched()
+    """One case: title and kind, its result in brief, why (a search's ``card``), 加入案卷;
+    the full text folded, its citations looked up in ``records`` (an ``Answered`` names
+    them all)."""
     with st.container(border=True):
         prefix = f"{rank}. " if rank else ""
         st.markdown(f"**{prefix}{md(case.title)}**　{kind_badge(case)}")
         st.caption(md(case_meta(case)))
-        result = case.result
-        if result.text:
-            st.markdown(
-                f"**{esc(result.label)}：** {esc(brief(result.text, SNIPPET_CHARS))}",
-                unsafe_allow_html=True,
-            )
-        elif case.facts:
-            st.markdown(
-                f"**案情：** {esc(brief(case.facts, SNIPPET_CHARS))}", unsafe_allow_html=True
-            )
-        if question:
-            st.caption(md(why_text(why, matched, case=True)))
+        case_brief(case, card.snippet if card is not None else None)
+        if card is not None:
+            st.caption(md(why_text(why, card.matched, case=True)))
         add_button("case", case.id, f"{key}-add", in_collection)
         with st.expander("查看全文（已匿名化）"):
             for name, body in case.sections:
                 st.markdown(f"**{esc(name)}**　{esc(body)}", unsafe_allow_html=True)
-            cited_list(service, case)
+            cited_list(records, case)
             st.caption(md(source_line(case)))
 
 
-def cited_list(service: KnowledgeService, case: Case) -> None:
+def cited_list(records: ArticleSource, case: Case) -> None:
     """The articles a case cites, each checked against the knowledge base."""
     if not case.cited:
         return
     st.markdown("**引用法条：**")
     for c in case.cited:
-        art = service.article(c.resolved_id) if c.resolved_id else None
+        art = records.article(c.resolved_id) if c.resolved_id else None
         note = f"（{c.verdict_note}）" if c.verdict else ""
         # A flagged citation must stand out from the checked ones, on a phone too.
         warn = "⚠ " if c.flagged else ""

@@ -44,13 +44,14 @@ from retrieval.config import SearchConfig
 from retrieval.encoders.embedder import Embedder
 from retrieval.errors import CountyError
 from retrieval.hits import CaseHit, Filters, Hit, Notice, SearchResult, Why
+from retrieval.kb_folder import COUNTY_CONFIG, COUNTY_SHARED, KBFolder
 from retrieval.precedents import Precedent
 
 if TYPE_CHECKING:
     from retrieval.corpus import CaseCorpus
 
-CACHE = "county_shared.sqlite3"
-CONFIG = "county.json"  # the committee's name, town, county and the county store's address
+CACHE = COUNTY_SHARED
+CONFIG = COUNTY_CONFIG  # the committee's name, town, county and the county store's address
 URI_ENV = "FENGQIAO_COUNTY_URI"
 REFRESH_S = 600.0
 RETRY_S = 60.0
@@ -107,7 +108,7 @@ def without_password(uri: str) -> str:
 def read_config(kb_dir: Path) -> dict[str, str]:
     """``<kb>/county.json`` ({} when missing or unreadable: ``fengqiao sync`` reports that)."""
     try:
-        data = json.loads((Path(kb_dir) / CONFIG).read_text(encoding="utf-8"))
+        data = json.loads(KBFolder.of(kb_dir).county_config.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
@@ -537,7 +538,7 @@ class SharedPrecedents:
         refresh_s: float = REFRESH_S,
     ) -> None:
         self.kb_dir = Path(kb_dir)
-        self.path = self.kb_dir / CACHE
+        self.path = KBFolder(self.kb_dir).county_shared
         self.source = source
         self.embedder = embedder
         self.local = local
@@ -569,7 +570,7 @@ class SharedPrecedents:
     def refresh(self) -> PullReport:
         """Pull, then embed what is new (the background thread and ``fengqiao sync`` call it)."""
         report = pull(self.source, self.path)
-        embed_missing(self.path, self.embedder, self.kb_dir / "cache" / "embeddings")
+        embed_missing(self.path, self.embedder, KBFolder(self.kb_dir).embeddings)
         return report
 
     def _due(self) -> bool:

@@ -27,7 +27,8 @@ from ingest.cases.link import ArticleIndex
 from retrieval.county import schema, store
 from retrieval.county.records import CountyRecord, from_precedent
 from retrieval.errors import CountyError
-from retrieval.precedents import FILENAME, PrecedentStore
+from retrieval.kb_folder import KBFolder
+from retrieval.precedents import PrecedentStore
 
 BUNDLE_FORMAT = 1
 MANIFEST = "manifest.json"
@@ -75,7 +76,7 @@ class SyncReport:
 
 def local_records(kb_dir: Path, who: Identity) -> tuple[list[CountyRecord], int]:
     """The committee store's records as county records, and its change position."""
-    path = Path(kb_dir) / FILENAME
+    path = KBFolder.of(kb_dir).precedents
     if not path.exists():
         raise CountyError(
             f"没有找到调解案例库 {path}", "先在“调解案例”页记录案例，或用 --kb 指定知识库"

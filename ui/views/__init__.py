@@ -90,7 +90,7 @@ def get_service(*, show_error: bool = True, admin: bool = False) -> KnowledgeSer
         return _live(str(kb_dir())).current()
     except FengqiaoError as exc:
         if show_error and admin:
-            from ui.widgets import md
+            from ui.text import md
 
             hint = exc.hint or "在下面导入法规文件"
             st.error(md(f"知识库无法加载：{exc.message} 建议：{hint}"))

@@ -18,8 +18,9 @@ from ingest.errors import FengqiaoError
 from retrieval.county import analysis as an
 from retrieval.county.records import OUTCOME_NAMES, PERFORMANCE_NAMES
 from retrieval.county.warning import RULE, Signal, add_months
+from retrieval.kb_folder import KBFolder
 from ui import auth, county_charts
-from ui.county_cli import CONFIG, URI_ENV
+from ui.county_cli import URI_ENV
 from ui.views import PAGE_FILES, kb_dir
 from ui.widgets import md
 
@@ -30,7 +31,8 @@ DEMO_LABEL = "合成数据 · 仅供演示，不是真实调解记录"
 
 def _own_committee() -> str:
     try:
-        return str(json.loads((kb_dir() / CONFIG).read_text(encoding="utf-8")).get("committee", ""))
+        config = KBFolder(kb_dir()).county_config
+        return str(json.loads(config.read_text(encoding="utf-8")).get("committee", ""))
     except (OSError, ValueError):
         return ""
 

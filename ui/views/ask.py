@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import streamlit as st
 
 from ingest.errors import FengqiaoError
 from ingest.records import AI_ANSWER, CASE_KINDS, DISPUTE_TYPES, KIND_LABELS, STATUSES
-from retrieval.answer import NO_POINT, Quote, question_terms
-from retrieval.cite import without_citations
+from retrieval.answer import NO_POINT
+from retrieval.asking import Answered
 from retrieval.hits import CaseHit, Filters
-from retrieval.service import Answered
 from ui import auth
 from ui.citation import opened_citation
 from ui.guidance_panel import guidance_panel, risk_banner
-from ui.protocols import KnowledgeService
-from ui.sample_questions import EXAMPLES
+from ui.protocols import AskService
+from ui.samples import EXAMPLES
 from ui.views import get_service
 from ui.widgets import (
     article_card,
@@ -40,7 +41,7 @@ QUESTION_LABEL = (
 )
 
 
-def sidebar_filters(service: KnowledgeService) -> tuple[Filters, int]:
+def sidebar_filters(service: AskService) -> tuple[Filters, int]:
     """Sidebar filters; status defaults to law in force."""
     sb = st.sidebar
     sb.markdown("**检索范围**")
@@ -83,7 +84,7 @@ def sidebar_filters(service: KnowledgeService) -> tuple[Filters, int]:
     return filters, k
 
 
-def run_search(service: KnowledgeService, question: str, filters: Filters, k: int) -> Answered:
+def run_search(service: AskService, question: str, filters: Filters, k: int) -> Answered:
     """Ask once per (index, question, filters); widget clicks rerun without searching again."""
     key = (service.version, question, filters, k)
     memo: dict = st.session_state.setdefault(_MEMO, {})
@@ -92,12 +93,6 @@ def run_search(service: KnowledgeService, question: str, filters: Filters, k: in
         memo.clear()  # keep one result per session: small and always fresh
         memo[key] = answered
     return memo[key]  # type: ignore[no-any-return]
-
-
-def is_citation_only(answered: Answered) -> bool:
-    """The question is one or more citations and nothing else (民法典第1079条)."""
-    cited = answered.result.cited
-    return bool(cited) and not question_terms(without_citations(answered.question, cited))
 
 
 def _example(q: str) -> None:
@@ -112,11 +107,11 @@ def examples() -> None:
         )
 
 
-def quote_html(quote_text: str, offset: int, spans: list[tuple[int, int]]) -> str:
+def quote_html(quote_text: str, offset: int, spans: Sequence[tuple[int, int]]) -> str:
     return highlight(quote_text, [(a - offset, b - offset) for a, b in spans])
 
 
-def answer_panel(service: KnowledgeService, answered: Answered, question: str) -> None:
+def answer_panel(answered: Answered) -> None:
     """答案要点: verbatim clauses of the governing articles, each with its citation."""
     answer = answered.answer
     with st.container(border=True):
@@ -126,11 +121,9 @@ def answer_panel(service: KnowledgeService, answered: Answered, question: str) -
         elif not answer.quotes:
             st.info("没有找到与问题直接相关的条文。建议：换个说法，或放宽左侧的筛选条件。")
         for n, quote in enumerate(answer.quotes, 1):
-            article = service.article(quote.article_id)
-            spans: list[tuple[int, int]] = []
-            if article is not None:
-                matched = service.matched_words(question, article.text)
-                spans = service.highlight_spans(article.text, matched.all)
+            article = answered.article(quote.article_id)
+            card = answered.article_cards.get(quote.article_id)
+            spans = card.spans if card is not None else ()
             body = quote_html(quote.text, quote.start, spans)
             if quote.lead:
                 lead = quote_html(quote.lead, quote.lead_start, spans)
@@ -142,7 +135,7 @@ def answer_panel(service: KnowledgeService, answered: Answered, question: str) -
                 st.caption(md(f"——{quote.citation}"))
         if answer.quotes:
             st.caption("以上是知识库中法条原文的摘录，未作改写；请以完整条文为准。")
-        freshness_line(service)
+        freshness_line(answered.stale_as_of, answered.freshness)
         if answer.outcomes:
             st.markdown("**类似案例的处理结果**")
             for o in answer.outcomes:
@@ -153,12 +146,12 @@ def answer_panel(service: KnowledgeService, answered: Answered, question: str) -
                 )
 
 
-def notices(service: KnowledgeService, answered: Answered) -> None:
+def notices(answered: Answered) -> None:
     for notice in answered.result.notices:
         show = st.warning if notice.level == "warning" else st.info
         show(md(notice.text))
         for sid in notice.suggestions[:3]:
-            article = service.article(sid)
+            article = answered.article(sid)
             if article is not None:
                 article_link(article, f"参考现行规定：{short_citation(article)}")
 
@@ -183,16 +176,18 @@ def more_button(key: str, total: int, question: str, what: str) -> None:
         )
 
 
-def citation_answer(service: KnowledgeService, answered: Answered) -> None:
+def citation_answer(answered: Answered) -> None:
     """A question that is only citations opens each cited article's page, nothing else."""
     refs = collection_refs()
-    for n, c in enumerate(answered.result.cited):
-        opened = service.open_citation(c.law or "", c.article)
-        opened_citation(service, opened, key=f"cited{n}", in_collection=refs)
+    for n, opened in enumerate(answered.pages):
+        opened_citation(
+            opened, key=f"cited{n}", stale_as_of=answered.stale_as_of, in_collection=refs
+        )
 
 
-def results(service: KnowledgeService, answered: Answered, question: str) -> None:
-    result, answer = answered.result, answered.answer
+def results(answered: Answered) -> None:
+    result = answered.result
+    question = answered.question
     refs = collection_refs()
     shown = {h.record.id for h in result.articles}
     for cited in answered.cited:
@@ -207,12 +202,9 @@ def results(service: KnowledgeService, answered: Answered, question: str) -> Non
     risk_banner(answered.guidance)  # risk signs above all, on a phone too
     main, side = st.columns([3, 2], gap="medium")
     with main:
-        answer_panel(service, answered, question)
+        answer_panel(answered)
     with side:
         guidance_panel(answered.guidance)
-    quotes: dict[str, Quote] = {}
-    for q in answer.quotes:
-        quotes.setdefault(q.article_id, q)
     tab_a, tab_c = st.tabs(
         [f"适用法条（{len(result.articles)}）", f"类似案例（{len(result.cases)}）"]
     )
@@ -221,13 +213,12 @@ def results(service: KnowledgeService, answered: Answered, question: str) -> Non
             st.info("没有符合条件的条文。建议：放宽左侧的“时效性”“法律法规”等筛选。")
         for hit in result.articles[: first_few("more-a", len(result.articles), question)]:
             article_card(
-                service,
                 hit.record,
+                answered.card(hit),
                 key=f"a{hit.rank}",
                 rank=hit.rank,
-                question=question,
                 why=hit.why,
-                quote=quotes.get(hit.record.id),
+                stale_as_of=answered.stale_as_of,
                 in_collection=refs,
             )
         more_button("more-a", len(result.articles), question, "条法条")
@@ -238,17 +229,12 @@ def results(service: KnowledgeService, answered: Answered, question: str) -> Non
         if not result.cases:
             st.info("没有找到类似案例。建议：放宽左侧的“纠纷类型”“案例类型”筛选。")
         for case_hit in people[: first_few("more-c", len(people), question)]:
-            _case_hit_card(service, case_hit, question, refs)
+            _case_hit_card(answered, case_hit, refs)
         more_button("more-c", len(people), question, "个案例")
-        machine_answers(service, machine, question, refs)
+        machine_answers(answered, machine, refs)
 
 
-def machine_answers(
-    service: KnowledgeService,
-    hits: list[CaseHit],
-    question: str,
-    refs: set[tuple[str, str]],
-) -> None:
+def machine_answers(answered: Answered, hits: list[CaseHit], refs: set[tuple[str, str]]) -> None:
     """AI 生成解答 under their own folded heading; in office mode (accounts) off by default."""
     if not hits:
         return
@@ -264,18 +250,16 @@ def machine_answers(
     with st.expander(label, expanded=False):
         st.caption("由语言模型写成，没有经过人工核实，只能帮助理解问题，不能作为调解依据。")
         for case_hit in hits:
-            _case_hit_card(service, case_hit, question, refs)
+            _case_hit_card(answered, case_hit, refs)
 
 
-def _case_hit_card(
-    service: KnowledgeService, case_hit: CaseHit, question: str, refs: set[tuple[str, str]]
-) -> None:
+def _case_hit_card(answered: Answered, case_hit: CaseHit, refs: set[tuple[str, str]]) -> None:
     case_card(
-        service,
+        answered,
         case_hit.record,
         key=f"c{case_hit.rank}",
         rank=case_hit.rank,
-        question=question,
+        card=answered.card(case_hit),
         why=case_hit.why,
         in_collection=refs,
     )
@@ -307,11 +291,11 @@ def render() -> None:
         hint = exc.hint or "换个说法再试；如仍出错，请知识库管理员检查知识库"
         st.error(md(f"检索失败：{exc.message} 建议：{hint}"))
         return
-    if is_citation_only(answered):
-        citation_answer(service, answered)
+    if answered.citation_only:
+        citation_answer(answered)
     else:
-        notices(service, answered)
-        results(service, answered, question)
+        notices(answered)
+        results(answered)
     # written last: bench/bench_load.py takes it as "the answer is on screen"
     st.caption(f"检索用时 {answered.ms:.0f} 毫秒")
     with st.expander("示例问题"):

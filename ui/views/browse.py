@@ -8,7 +8,7 @@ from ingest.names import canonical_law
 from ingest.records import Article
 from retrieval.catalogue import LawInfo
 from ui.citation import opened_citation
-from ui.protocols import KnowledgeService
+from ui.protocols import BrowseService
 from ui.views import PAGE_FILES, get_service
 from ui.widgets import (
     add_button,
@@ -47,10 +47,12 @@ def _select_law() -> None:
     st.query_params["law"] = st.session_state["browse_law"]
 
 
-def citation_page(service: KnowledgeService, law: str, article: str, version: str) -> bool:
+def citation_page(service: BrowseService, law: str, article: str, version: str) -> bool:
     """The citation page of a link; True when it showed an article."""
     opened = service.open_citation(law, article, version)
-    shown = opened_citation(service, opened, key="focus", in_collection=collection_refs())
+    shown = opened_citation(
+        opened, key="focus", stale_as_of=service.stale_as_of(), in_collection=collection_refs()
+    )
     if shown and opened.page is not None:
         a = opened.page.article
         params = {"law": a.law} | ({"version": a.version} if not a.current else {})
@@ -63,7 +65,7 @@ def citation_page(service: KnowledgeService, law: str, article: str, version: st
     return shown
 
 
-def law_browser(service: KnowledgeService, infos: list[LawInfo], info: LawInfo | None) -> None:
+def law_browser(service: BrowseService, infos: list[LawInfo], info: LawInfo | None) -> None:
     """Choose a law, then a 编/章/节 or a word to find; each article with 加入案卷 and its page."""
     version = _param("version")
     names = [i.law for i in infos]

@@ -17,7 +17,7 @@ from ui import auth
 from ui.accounts import Accounts
 from ui.casefile import details_form, details_view, exports, record_button
 from ui.errors import AccountError, StoreError
-from ui.protocols import KnowledgeService
+from ui.protocols import CollectionsService
 from ui.store import (
     SHARING_NAMES,
     Collection,
@@ -33,7 +33,7 @@ from ui.widgets import (
     article_link,
     article_meta,
     badge,
-    brief,
+    case_brief,
     case_meta,
     collection_label,
     collection_picker,
@@ -107,7 +107,7 @@ def _exported(collection: Collection, file_name: str) -> None:
 
 
 def item_view(
-    service: KnowledgeService, item: Item, n: int, total: int, *, editable: bool = True
+    service: CollectionsService, item: Item, n: int, total: int, *, editable: bool = True
 ) -> None:
     record = service.article(item.ref) if item.kind == "article" else service.case(item.ref)
     with st.container(border=True):
@@ -122,12 +122,7 @@ def item_view(
         elif isinstance(record, Case):
             st.markdown(f"**{n}. {md(record.title)}**　{kind_badge(record)}")
             st.caption(md(case_meta(record)))
-            result = record.result
-            if result.text:
-                st.markdown(
-                    f"**{esc(result.label)}：** {esc(brief(result.text, 120))}",
-                    unsafe_allow_html=True,
-                )
+            case_brief(record)
         else:
             st.warning(
                 md(

@@ -1,14 +1,20 @@
-"""Sample questions, one home: the ask page's example buttons and the benchmarks' lists.
+"""Sample questions, one list: the ask page's examples, and what tests and benchmarks ask.
 
-Written for this project, not taken from any data set: how a resident or a mediator
-asks. The benchmarks (bench/bench_load.py, bench_ui.py, bench_retrieval.py,
-bench_query_encoder.py, bench_run_memory.py) import them from here, so a figure names
-the same questions wherever it was measured.
+``EXAMPLES`` are the buttons under the ask page's empty question box (a citation last:
+it opens the article's page); ``QUESTIONS`` are everyday questions in a mediator's words
+plus citations, which the load and UI benchmarks and the page tests ask; ``SHORT`` the
+short wording the retrieval benchmarks time.
 """
 
 from __future__ import annotations
 
-EVERYDAY: tuple[str, ...] = (
+EXAMPLES = (
+    "男方不同意离婚，女方可以怎么办？",
+    "邻居装修噪音很大，晚上也施工，怎么处理？",
+    "老板拖欠工资不给，怎么维权？",
+    "民法典第1079条",
+)
+QUESTIONS = (
     "男方不同意离婚，女方可以怎么办？",
     "邻居装修噪音很大，晚上也施工，怎么处理？",
     "老板拖欠工资不给，怎么维权？",
@@ -20,12 +26,9 @@ EVERYDAY: tuple[str, ...] = (
     "楼上漏水把我家天花板泡坏了，找谁赔？",
     "工地上受伤了，包工头不管，怎么办？",
 )
-"""Everyday disputes in a full sentence (the load and memory benchmarks)."""
-
-CITATIONS: tuple[str, ...] = ("民法典第1079条", "婚姻法第32条")
-"""Questions that only name an article (a current law, a repealed one)."""
-
-SHORT: tuple[str, ...] = (
+CITATIONS = ("民法典第1079条", "婚姻法第32条")
+"""Questions that are only a citation: the page opens the article's citation page."""
+SHORT = (
     "老公打我怎么办",
     "包工头跑了工资谁给",
     "邻居装修噪音很大晚上也施工",
@@ -47,11 +50,5 @@ SHORT: tuple[str, ...] = (
     "邻居占了我的路",
     "婚前买的房离婚怎么分",
 )
-"""Short lay wording as a mediator types it (lawbench-3-8's consultations average 58
-characters; these about 8)."""
-
-EXAMPLES: tuple[str, ...] = (*EVERYDAY[:3], CITATIONS[0])
-"""The ask page's example buttons: three disputes and a citation."""
-
-PAGE_MIX: tuple[str, ...] = (*EVERYDAY[:7], *CITATIONS, EVERYDAY[7])
-"""The page benchmark's ten: disputes with both kinds of citation among them."""
+"""Short lay wording as a mediator types it (the retrieval and query-encoder benchmarks;
+lawbench-3-8's consultations average 58 characters, these about 8)."""
