@@ -251,11 +251,6 @@ def test_the_type_check_tells_a_function_from_a_type() -> None:
     assert _definition("retrieval", "fusion", known) == "module"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="views/__init__.py builds the session's service (kb_folder.default_kb, "
-    "loader.store_factory) and analysis.py (the county page) calls retrieval.county",
-)
 def test_pages_take_only_types_from_retrieval() -> None:
     """A page draws what the service hands it: from ``retrieval`` it imports records,
     dataclasses, Protocols and constants, never a function that computes."""

@@ -23,13 +23,11 @@ PAGES = {  # page module → its protocol
     UI / "views" / "precedents.py": protocols.PrecedentsPage,
 }
 DRAWING = [
-    *PAGES,  # 研判 (views/analysis.py) draws county figures through retrieval.county
+    *PAGES,
+    UI / "views" / "analysis.py",  # 研判: reads through retrieval.county's CountyView
     *(UI / name for name in ("widgets.py", "citation.py", "guidance_panel.py")),
     UI / "views" / "__init__.py",
 ]
-# The app's knowledge-base folder and store factory (ui/views/__init__.py, issue 20 item 3):
-# the only functions a drawing module calls, to load the service the pages draw from.
-LOADER = {"retrieval.kb_folder.default_kb", "retrieval.loader.store_factory"}
 # what a shared widget calls on the service it is handed
 WIDGET_CALLS = {
     "data_freshness": {"freshness_notice"},
@@ -53,7 +51,7 @@ def _imports(path: Path) -> list[tuple[str, str]]:
 def test_pages_import_only_types_from_retrieval(path: Path) -> None:
     functions = []
     for module, name in _imports(path):
-        if module.split(".")[0] != "retrieval" or f"{module}.{name}" in LOADER:
+        if module.split(".")[0] != "retrieval":
             continue
         value = getattr(importlib.import_module(module), name)
         is_type = inspect.isclass(value) or typing.get_origin(value) is not None  # Hit[Case]
@@ -64,7 +62,7 @@ def test_pages_import_only_types_from_retrieval(path: Path) -> None:
 
 def test_no_import_circle_between_views_and_widgets() -> None:
     ui_imports = {m for m, _ in _imports(UI / "views" / "__init__.py") if m.startswith("ui.")}
-    assert ui_imports <= {"ui.protocols", "ui.store", "ui.text"}, ui_imports
+    assert ui_imports <= {"ui.session"}, ui_imports
 
 
 def _members(proto: type) -> set[str]:

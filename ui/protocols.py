@@ -152,4 +152,4 @@ class PrecedentsPage(ArticleSource, Protocol):
 class KnowledgeService(
     AskService, BrowseService, CollectionsService, KnowledgePage, PrecedentsPage, Protocol
 ):
-    """What the app loads (``ui.views.get_service``): every page's calls together."""
+    """What the app loads (``ui.session.get_service``): every page's calls together."""

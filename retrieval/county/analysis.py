@@ -347,6 +347,56 @@ class Pool:
         for conn in idle:
             conn.close()
 
+    @contextlib.contextmanager
+    def view(self) -> Iterator[CountyView]:
+        """The 研判 page's reads on one connection of the pool."""
+        with self.connection() as conn:
+            yield CountyView(self, conn)
+
+
+@dataclass(frozen=True)
+class CountyView:
+    """What the 研判 page reads from a county store, on one connection: the page calls
+    these and draws the results (no SQL, no date arithmetic in the page)."""
+
+    pool: Pool
+    conn: psycopg.Connection
+
+    def store_kind(self) -> str:
+        return store_kind(self.conn)
+
+    def places(self) -> dict[str, list[str]]:
+        return places(self.conn)
+
+    def month_span(self, scope: Scope) -> tuple[date, date] | None:
+        return month_span(self.conn, scope)
+
+    def overview(self, scope: Scope, start: date, end: date) -> Overview:
+        return self.pool.overview(self.conn, scope, start, end)
+
+    def cases(
+        self, scope: Scope, dispute_type: str, month: date, article: str = ""
+    ) -> list[CaseRow]:
+        return cases(self.conn, scope, dispute_type, month, article=article)
+
+    def county_name(self) -> str:
+        """The county the last synced committee named ("" before any sync)."""
+        row = self.conn.execute(
+            "SELECT county FROM sync_state ORDER BY updated DESC LIMIT 1"
+        ).fetchone()
+        return str(row[0]) if row else ""
+
+    @staticmethod
+    def months(span: tuple[date, date], back: int = 36) -> list[date]:
+        """The months a page offers, newest first: up to ``back`` within ``span``."""
+        first, last = span
+        return [m for m in (add_months(last, -k) for k in range(back)) if m >= first]
+
+    @staticmethod
+    def window_start(span: tuple[date, date], end: date, months: int = 12) -> date:
+        """The first month of a ``months``-long window ending at ``end``, within ``span``."""
+        return max(span[0], add_months(end, 1 - months))
+
 
 MEMO = 64  # overviews kept per store (scopes × months a page was opened at)
 

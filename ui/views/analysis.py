@@ -15,13 +15,13 @@ from datetime import date
 import streamlit as st
 
 from ingest.errors import FengqiaoError
-from retrieval.county import analysis as an
+from retrieval.county.analysis import CountyView, Overview, Scope
 from retrieval.county.records import OUTCOME_NAMES, PERFORMANCE_NAMES
-from retrieval.county.warning import RULE, Signal, add_months
+from retrieval.county.warning import RULE, Signal
 from retrieval.kb_folder import KBFolder
 from ui import auth, county_charts
 from ui.county_cli import URI_ENV
-from ui.views import PAGE_FILES, kb_dir
+from ui.views import PAGE_FILES, county_view, kb_dir
 from ui.widgets import md
 
 _DRILL = "an-drill"  # (region, type, month ISO, article) of the cases shown
@@ -51,17 +51,17 @@ def _article_link(article_id: str, n: int) -> None:
     )
 
 
-def _scope_controls(conn: an.psycopg.Connection, committee: str) -> an.Scope:
+def _scope_controls(view: CountyView, committee: str) -> Scope:
     if committee:
         st.caption(md(f"调解员只看本调委会：{committee}"))
-        return an.Scope(committee=committee)
-    towns = an.places(conn)
+        return Scope(committee=committee)
+    towns = view.places()
     cols = st.columns(2)
     town = cols[0].selectbox("乡镇", ["全部乡镇", *towns], key="an-town")
     if town == "全部乡镇":
-        return an.Scope()
+        return Scope()
     village = cols[1].selectbox("村（社区）调委会", ["全部", *towns[town]], key="an-committee")
-    return an.Scope(town=town, committee="" if village == "全部" else village)
+    return Scope(town=town, committee="" if village == "全部" else village)
 
 
 def _warnings(signals: list[Signal], scope_label: str) -> None:
@@ -89,7 +89,7 @@ def _warnings(signals: list[Signal], scope_label: str) -> None:
             st.session_state[_DRILL] = (s.region, s.dispute_type, s.month.isoformat(), "")
 
 
-def _drill(conn: an.psycopg.Connection, scope: an.Scope, synthetic: bool) -> None:
+def _drill(view: CountyView, scope: Scope, synthetic: bool) -> None:
     drill = st.session_state.get(_DRILL)
     if not drill:
         return
@@ -97,10 +97,8 @@ def _drill(conn: an.psycopg.Connection, scope: an.Scope, synthetic: bool) -> Non
     month = date.fromisoformat(month_iso)
     sub = scope
     if region:
-        sub = (
-            an.Scope(town=region) if scope.region_column == "town" else an.Scope(scope.town, region)
-        )
-    rows = an.cases(conn, sub, dtype, month, article=article)
+        sub = Scope(town=region) if scope.region_column == "town" else Scope(scope.town, region)
+    rows = view.cases(sub, dtype, month, article=article)
     st.subheader(
         md(
             f"案件：{region or '全部'} · {dtype} · {month:%Y年%m月}"
@@ -139,7 +137,7 @@ def _drill(conn: an.psycopg.Connection, scope: an.Scope, synthetic: bool) -> Non
         st.rerun()
 
 
-def _report(ov: an.Overview, scope_label: str, region_name: str) -> None:
+def _report(ov: Overview, scope_label: str, region_name: str) -> None:
     from ui.documents import county_report
 
     st.subheader("月度研判报告")
@@ -188,44 +186,36 @@ def main() -> None:
     source = st.radio("数据", ["县级记录", "演示数据（合成）"], horizontal=True, key=_SOURCE)
     demo = source != "县级记录"
     try:
-        # one pool per server process: no connection set-up on each view (ui/county_warm.py)
-        pool = an.pool(uri, demo)
-        with pool.connection() as conn:
-            _page(pool, conn, committee)
+        with county_view(uri, demo) as view:
+            _page(view, committee)
     except FengqiaoError as exc:
         st.error(md(exc.line()))
 
 
-def _page(pool: an.Pool, conn: an.psycopg.Connection, committee: str) -> None:
-    synthetic = an.store_kind(conn) == "synthetic"
+def _page(view: CountyView, committee: str) -> None:
+    synthetic = view.store_kind() == "synthetic"
     if synthetic:
         st.warning(DEMO_LABEL, icon=":material/science:")
-    scope = _scope_controls(conn, committee)
-    span = an.month_span(conn, scope)
+    scope = _scope_controls(view, committee)
+    span = view.month_span(scope)
     if span is None:
         st.info("这里还没有记录。各调委会运行 fengqiao sync 后即可看到。")
         return
-    months = [add_months(span[1], -k) for k in range(0, 36) if add_months(span[1], -k) >= span[0]]
+    months = CountyView.months(span)
     end = st.selectbox("研判月份", months, format_func=lambda m: f"{m:%Y年%m月}", key="an-month")
-    start = max(span[0], add_months(end, -11))
-    ov = pool.overview(conn, scope, start, end)
-    scope_label = scope.committee or scope.town or (_county_name(conn) or "全县")
+    ov = view.overview(scope, CountyView.window_start(span, end), end)
+    scope_label = scope.committee or scope.town or (view.county_name() or "全县")
     region_name = "村（社区）" if scope.region_column == "committee" else "乡镇"
     _headline(ov)
     _warnings(list(ov.signals), scope_label)
-    _drill(conn, scope, synthetic)
+    _drill(view, scope, synthetic)
     st.altair_chart(county_charts.trend(ov.by_month), width="stretch")
     st.altair_chart(county_charts.heat(ov.by_region, region_name), width="stretch")
     _by_type(ov, end)
     _report(ov, scope_label, region_name)
 
 
-def _county_name(conn: an.psycopg.Connection) -> str:
-    row = conn.execute("SELECT county FROM sync_state ORDER BY updated DESC LIMIT 1").fetchone()
-    return str(row[0]) if row else ""
-
-
-def _headline(ov: an.Overview) -> None:
+def _headline(ov: Overview) -> None:
     n = sum(r.n for r in ov.rates)
     ok = sum(r.success for r in ov.rates)
     known = sum(r.perf_known for r in ov.rates)
@@ -240,7 +230,7 @@ def _headline(ov: an.Overview) -> None:
     cols[3].metric("平均用时", f"{days / sn:.1f} 天" if sn else "—")
 
 
-def _by_type(ov: an.Overview, end: date) -> None:
+def _by_type(ov: Overview, end: date) -> None:
     st.subheader("分类型：成功率、履行率、用时与常用法条")
     for r in ov.rates:
         d = r.days_to_settle
