@@ -16,8 +16,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parent.parent
 PACKAGES = ("ingest", "retrieval", "ui")
 LAYER = {"ingest": 0, "retrieval": 1, "ui": 2}
