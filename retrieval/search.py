@@ -38,6 +38,7 @@ class FirstStage:
     timings: dict[str, float] = field(default_factory=dict)
     expansion: dict[str, float] | None = None  # vocabulary terms' BM25 run (expand_weight < 1)
     semantic_base: dict[str, float] | None = None  # articles by the base vector (w_semantic_base)
+    case_vector: np.ndarray | None = None  # the question as cases are searched (base encoder)
 
 
 def _run(scored: Sequence[Scored]) -> dict[str, float]:
@@ -117,7 +118,6 @@ class Searcher:
             n_cases = max(n_cases, cfg.similar_pool)
         first = self.first_stage(question, flt=flt, cfg=cfg, n_cases=n_cases, encode=k_cases > 0)
         timings = first.timings
-        case_hits, case_cos = first.case_hits, first.case_cos
         keyword = keyword_run(first, cfg)
         kw_rank = _ranks(keyword) if keyword is not None else {}
         sem_rank = _ranks(first.semantic) if first.semantic is not None else {}
@@ -166,7 +166,7 @@ class Searcher:
             hits.append(Hit(art, round(float(score), 6), rank, why))
         t = time.perf_counter()
         shown = (
-            self._similar(question, cited, pinned, hits, case_hits, case_cos, k_cases, cfg, flt)
+            self._similar(question, first, cited, pinned, hits, k_cases, cfg, flt)
             if k_cases
             else []
         )
@@ -242,7 +242,16 @@ class Searcher:
         if cfg.semantic and cfg.w_semantic_base > 0 and qvec is not None:
             semantic_base = _run(store.dense(qvec, flt, cfg.depth))
         return FirstStage(
-            cited, tokens, keyword, semantic, case_hits, case_cos, timings, expansion, semantic_base
+            cited,
+            tokens,
+            keyword,
+            semantic,
+            case_hits,
+            case_cos,
+            timings,
+            expansion,
+            semantic_base,
+            qvec,
         )
 
     def fuse(
@@ -381,11 +390,10 @@ class Searcher:
     def _similar(
         self,
         question: str,
+        first: FirstStage,
         cited: Sequence[Citation],
         pinned: Sequence[Article],
         articles: Sequence[ArticleHit],
-        pool: Sequence[CaseHit],
-        cos: dict[str, float],
         k: int,
         cfg: SearchConfig,
         flt: Filters,
@@ -409,7 +417,25 @@ class Searcher:
         top = [h.record for h in articles[:3]]
         qtype = classify(question, [Citation(a.citation, a.law, a.key) for a in top]).dispute_type
         # issue 21: resolutions first, cases found by their dispute too (retrieval/similar.py)
-        return similar.choose(pool, cos, qtype, articles, k, cfg, flt, citing=self.cases.citing, cosine_of=lambda ids: {c: s.score for c, s in self.cases.store.dense_of(self.embedder.encode_queries([question])[0], ids).items()})  # fmt: skip
+        # the question's case-side vector from the first stage: no second encode
+        qvec = first.case_vector
+        if qvec is None:
+            qvec = self.embedder.encode_queries([question])[0]
+
+        def cosine_of(ids: Sequence[str]) -> dict[str, float]:
+            return {c: s.score for c, s in self.cases.store.dense_of(qvec, ids).items()}
+
+        return similar.choose(
+            first.case_hits,
+            first.case_cos,
+            qtype,
+            articles,
+            k,
+            cfg,
+            flt,
+            citing=self.cases.citing,
+            cosine_of=cosine_of,
+        )
 
     def _case_hits(
         self,
