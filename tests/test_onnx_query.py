@@ -252,6 +252,8 @@ def test_twin_encoder_gives_the_separate_encoders_vectors(monkeypatch):
     assert (twin / onnx_query.TWIN).exists()
     words = (twin / WORD_EMBEDDINGS).stat().st_ino
     assert words == (onnx_dir(base) / WORD_EMBEDDINGS).stat().st_ino
+    # one tokenizer (~280 MB) for the base encoder and the twin: they read the same file
+    assert emb._onnx._tok is emb._onnx_twin._tok
     one = onnx_query.OnnxQueryEncoder(base, onnx_dir(base))
     other = onnx_query.OnnxQueryEncoder(adapted, export_onnx(adapted))
     everyday = Path(__file__).parent / "data" / "eval" / "everyday.jsonl"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import tempfile
@@ -324,6 +325,17 @@ def _export_twin_fp32(base_dir: Path, adapted_dir: Path, out: Path, onnx_file: P
         )
 
 
+@functools.lru_cache(maxsize=4)
+def _tokenizer(path: str) -> Any:
+    """One tokenizer per file and process: e5's 250k-word tokenizer takes ~280 MB, and
+    the base encoder and the twin read the same file."""
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(path)
+    tok.enable_truncation(MAX_TOKENS)
+    return tok
+
+
 class OnnxQueryEncoder:
     """Encodes e5 queries ("query: " prompt, mean pooling, L2 norm) with onnxruntime.
 
@@ -336,10 +348,7 @@ class OnnxQueryEncoder:
         self, model_dir: Path, export_dir: Path, *, threads: int = 2, encoder: str = ENCODER
     ) -> None:
         import onnxruntime as ort
-        from tokenizers import Tokenizer
-
-        self._tok = Tokenizer.from_file(str(Path(model_dir) / "tokenizer.json"))
-        self._tok.enable_truncation(MAX_TOKENS)
+        self._tok = _tokenizer(str(Path(model_dir).resolve() / "tokenizer.json"))
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = 1
