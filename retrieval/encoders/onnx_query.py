@@ -348,6 +348,7 @@ class OnnxQueryEncoder:
         self, model_dir: Path, export_dir: Path, *, threads: int = 2, encoder: str = ENCODER
     ) -> None:
         import onnxruntime as ort
+
         self._tok = _tokenizer(str(Path(model_dir).resolve() / "tokenizer.json"))
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads
