@@ -431,7 +431,7 @@ def _ensure_twin_export(base_dir: Path, adapted_dir: Path) -> None:
         from retrieval.encoders.onnx_query import TWIN, export_twin, twin_dir
 
         if not (twin_dir(base_dir, adapted_dir) / TWIN).exists():
-            log.info("exporting the twin ONNX query encoder (once, ~40 s)")
+            log.info("exporting the twin ONNX query encoder (once, ~10 s)")
             export_twin(base_dir, adapted_dir)
     except Exception as e:  # noqa: BLE001 - the adapted export serves instead; a build goes on
         log.warning("twin ONNX export failed, questions run two passes: %s", e)

@@ -92,7 +92,7 @@ def twin_dir(base_dir: Path, adapted_dir: Path) -> Path:
 
 def export_twin(base_dir: Path, adapted_dir: Path) -> Path:
     """Export the twin encoder (``TWIN``) of ``base_dir`` and ``adapted_dir`` (needs torch,
-    ~40 s); returns the folder, written into a temporary folder renamed into place.
+    ~10 s); returns the folder, written into a temporary folder renamed into place.
 
     The shared layers and the base branch are 4-bit MatMuls like ``ENCODER`` (the base
     weights are 4-bit blocks: no loss); the adapted branch stays fp32 like the adapted
