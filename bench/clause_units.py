@@ -129,15 +129,21 @@ def main() -> int:
         (f"{'items' if io else 'all'}-m{m}", m, io) for io in (False, True) for m in MARGINS
     ]
 
+    by_law: dict[str, dict[str, list[float]]] = {}
+
     def score(setting, name: str) -> dict[str, float]:  # type: ignore[no-untyped-def]
         _, margin, items_only = setting
         res = []
+        laws = by_law.setdefault(setting[0], {}) if name == "equals" else None
         for q, first, flt, whole, allowed, csims in rows[name]:
             use = first
             if margin is not None:
                 use = replace(first, semantic=semantic(whole, allowed, csims, margin, items_only))
             fused = searcher.fuse(use, cfg, flt)
             res.append(query_metrics(fusion.ranked(fused)[:100], q.gold))
+            if laws is not None:
+                law = str(next(iter(q.gold))).split(":")[0]
+                laws.setdefault(law, []).append(res[-1]["Hit@1"])
         return mean_metrics(res)
 
     results = {}
@@ -167,6 +173,12 @@ def main() -> int:
         best = max(results, key=lambda n: mean_obj(n, others))
         b, c = results["shipped"][fold], results[best][fold]
         print(f"{fold} | {best} | " + " | ".join(f"{b[k]:.3f} → {c[k]:.3f}" for k in COLS))
+    best = max(results, key=lambda n: mean_obj(n, list(FOLDS)))
+    print(f"\nchosen on all folds: {best}; equals Hit@1 by law (shipped → chosen):")
+    for law, hits in sorted(by_law["shipped"].items(), key=lambda kv: -len(kv[1])):
+        if len(hits) >= 20:
+            after = by_law[best][law]
+            print(f"  {law} ({len(hits)}): {np.mean(hits):.3f} → {np.mean(after):.3f}")
     print(f"minutes: {(time.time() - t0) / 60:.1f}")
     if args.out:
         args.out.write_text(json.dumps(results, ensure_ascii=False, indent=1))
