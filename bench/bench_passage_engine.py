@@ -1,12 +1,17 @@
 """Passage embedding: the torch path of a build against the 4-bit ONNX encoder (issue 19 item 6).
 
 usage: python3 bench/bench_passage_engine.py [--kb KB] [--n 256] [--batch 16]
+                                             [--variants q4,fp32,q4-int8,int8] [--scratch DIR]
 
 Encodes the same seeded sample of a knowledge base's article units (``passage: ``
-prompt) with sentence-transformers (what ``fengqiao build`` runs) and with the ONNX
-encoder exported for questions (4-bit weight-only MatMuls), alternating the two engines
-per batch so a busy shared machine slows both alike, and prints units/s of each and
-the cosine between their vectors (min / 1st percentile / mean).
+prompt) with sentence-transformers (the torch path, kept for CUDA) and with ONNX
+encoders of the same weights, alternating the engines per batch so a busy shared
+machine slows all alike, and prints units/s of each and the cosine of each ONNX
+variant's vectors to torch's (min / 1st percentile / mean). ``q4`` is the shipped
+export (4-bit weight-only MatMuls, fp32 arithmetic); the other variants of
+``retrieval.encoders.onnx_query.VARIANTS`` are exported into ``--scratch`` for the
+comparison (``fp32``: the same weights dequantised; ``q4-int8``: int8 arithmetic;
+``int8``: dynamic int8 activations and weights).
 """
 
 from __future__ import annotations
@@ -31,13 +36,22 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=256)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--variants", default="q4")
+    ap.add_argument("--scratch", type=Path, default=Path("/tmp/fengqiao-passage-engines"))
     args = ap.parse_args()
     os.environ["FENGQIAO_MODEL"] = "base"  # passages are always the base model's
 
     import torch
 
     from retrieval.encoders.embedder import STEmbedder
-    from retrieval.encoders.onnx_query import OnnxQueryEncoder, onnx_dir
+    from retrieval.encoders.onnx_query import (
+        ENCODER,
+        VARIANTS,
+        OnnxQueryEncoder,
+        _export_fp32,
+        _quantize_q4,
+        onnx_dir,
+    )
 
     units = [
         json.loads(line)["text"]
@@ -48,10 +62,38 @@ def main() -> int:
     emb = STEmbedder(query_engine="st", threads=args.threads)
     st = emb._st  # noqa: SLF001 - the torch model a build uses
     model_dir = Path(emb._path)  # noqa: SLF001
-    onnx = OnnxQueryEncoder(model_dir, onnx_dir(model_dir), threads=args.threads)
-    tok = onnx._tok  # noqa: SLF001
+    variants = args.variants.split(",")
+    scratch = args.scratch
+    fp32 = scratch / VARIANTS["fp32"]
+    if set(variants) - {"q4"} and not fp32.exists():
+        scratch.mkdir(parents=True, exist_ok=True)
+        _export_fp32(model_dir, scratch, fp32)
+    for v in set(variants) - {"q4", "fp32"}:
+        if not (scratch / VARIANTS[v]).exists():
+            if v == "int8":
+                from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    def onnx_passages(batch: list[str]) -> np.ndarray:
+                quantize_dynamic(
+                    fp32,
+                    scratch / VARIANTS[v],
+                    weight_type=QuantType.QInt8,
+                    op_types_to_quantize=["MatMul"],
+                    per_channel=True,
+                )
+            else:
+                _quantize_q4(fp32, scratch / VARIANTS[v], accuracy_level=4)
+    engines = {
+        v: OnnxQueryEncoder(
+            model_dir,
+            onnx_dir(model_dir) if v == "q4" else scratch,
+            threads=args.threads,
+            encoder=ENCODER if v == "q4" else VARIANTS[v],
+        )
+        for v in variants
+    }
+    tok = engines[variants[0]]._tok  # noqa: SLF001
+
+    def onnx_passages(onnx: OnnxQueryEncoder, batch: list[str]) -> np.ndarray:
         rows = [e.ids for e in tok.encode_batch(["passage: " + t for t in batch])]
         n = max(len(r) for r in rows)
         x = np.zeros((len(rows), n, onnx._words.shape[1]), np.float32)  # noqa: SLF001
@@ -62,34 +104,39 @@ def main() -> int:
         (out,) = onnx._sess.run(None, {"inputs_embeds": x, "attention_mask": mask})  # noqa: SLF001
         return np.asarray(out, np.float32)
 
-    t_st = t_ox = 0.0
-    a, b = [], []
+    spent = dict.fromkeys(["torch", *variants], 0.0)
+    vecs: dict[str, list[np.ndarray]] = {k: [] for k in spent}
     for i in range(0, len(texts), args.batch):
         batch = texts[i : i + args.batch]
         t = time.perf_counter()
-        a.append(emb.encode_passages(batch, batch_size=args.batch))
-        t_st += time.perf_counter() - t
-        t = time.perf_counter()
-        b.append(onnx_passages(batch))
-        t_ox += time.perf_counter() - t
-    va, vb = np.concatenate(a), np.concatenate(b)
-    cos = (va * vb).sum(1)
-    tokens = [len(r) for r in tok.encode_batch(["passage: " + t for t in texts])]
-    print(
-        json.dumps(
-            {
-                "units": len(texts),
-                "median_tokens": int(np.median(tokens)),
-                "torch_units_per_s": round(len(texts) / t_st, 1),
-                "onnx_q4_units_per_s": round(len(texts) / t_ox, 1),
-                "cosine_min": round(float(cos.min()), 5),
-                "cosine_p1": round(float(np.percentile(cos, 1)), 5),
-                "cosine_mean": round(float(cos.mean()), 6),
-                "threads": args.threads,
-                "st_loaded": st is not None,
-            }
+        vecs["torch"].append(
+            st.encode(
+                batch, prompt_name="passage", batch_size=args.batch, normalize_embeddings=True
+            )
         )
-    )
+        spent["torch"] += time.perf_counter() - t
+        for v, onnx in engines.items():
+            t = time.perf_counter()
+            vecs[v].append(onnx_passages(onnx, batch))
+            spent[v] += time.perf_counter() - t
+    ref = np.concatenate(vecs["torch"])
+    tokens = [len(r) for r in tok.encode_batch(["passage: " + t for t in texts])]
+    out: dict[str, object] = {
+        "units": len(texts),
+        "median_tokens": int(np.median(tokens)),
+        "threads": args.threads,
+        "torch_units_per_s": round(len(texts) / spent["torch"], 1),
+    }
+    for v in variants:
+        cos = (ref * np.concatenate(vecs[v])).sum(1)
+        out[v] = {
+            "units_per_s": round(len(texts) / spent[v], 1),
+            "vs_torch": round(spent["torch"] / spent[v], 2),
+            "cosine_min": round(float(cos.min()), 5),
+            "cosine_p1": round(float(np.percentile(cos, 1)), 5),
+            "cosine_mean": round(float(cos.mean()), 6),
+        }
+    print(json.dumps(out))
     return 0
 
 
