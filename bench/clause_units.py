@@ -14,7 +14,10 @@ Every setting re-ranks the same first stages (``Searcher.first_stage``, leave-so
 filters, each set's question vectors from the adapter trained without its family, as in
 ``bench/tune_evidence.py --adapters``); only the semantic run changes. ``margin`` is
 subtracted from a clause unit's cosine before it competes with the whole article (short
-units score higher on their own). Folds and the objective are tune_evidence's.
+units score higher on their own); ``among`` says which articles a clause may lift (every
+article, or the first stage's candidates, as ``retrieval.clauses`` does). Folds and the
+objective are tune_evidence's. Adopted: all paragraphs, margin 0, candidates
+(docs/quality.md "Clause units").
 """
 
 from __future__ import annotations
@@ -38,11 +41,12 @@ from tune_evidence import COLS, FOLDS, N_CASES, SETS, fold_embedder, objective  
 from retrieval import fusion  # noqa: E402
 from retrieval.config import DEFAULT_CONFIG  # noqa: E402
 from retrieval.evaluate import leave_out, mean_metrics, query_metrics, read_queries  # noqa: E402
+from retrieval.search import keyword_run  # noqa: E402
 from retrieval.stores.flat import top_indices  # noqa: E402
 from retrieval.units import article_header  # noqa: E402
 
 ITEM = re.compile(r"^（[一二三四五六七八九十]+）")
-MARGINS = (0.0, 0.01, 0.02, 0.03, 0.05)
+MARGINS = (-0.02, -0.01, 0.0, 0.01)
 
 
 def clause_texts(articles) -> tuple[list[str], list[str], list[bool]]:  # type: ignore[no-untyped-def]
@@ -118,27 +122,43 @@ def main() -> int:
         rows[name] = out
         print(f"{name}: {len(out)} first stages, {(time.time() - t0) / 60:.1f} min", flush=True)
 
-    def semantic(whole, allowed, csims, margin: float, items_only: bool) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    def semantic(row, margin: float, items_only: bool, among: str) -> dict[str, float]:  # type: ignore[no-untyped-def]
+        """The semantic run with clause units; ``among``: ``all`` articles, or only the
+        first stage's candidates (``sem``: the semantic run's, ``sem+kw``: with the
+        keyword run's), as a second stage over candidates would see them."""
+        _, first, _, whole, allowed, csims = row
         best = whole.copy()
         use = is_item if items_only else np.ones_like(is_item)
         np.maximum.at(best, cpar[use], csims[use] - margin)
+        if among != "all":
+            keep = set(first.semantic or ())
+            if among == "sem+kw":
+                keep |= set(keyword_run(first, cfg) or ())
+            idx = np.array([st.parent_index[p] for p in keep], np.int64)
+            cand = np.full_like(best, -np.inf)
+            cand[idx] = best[idx]
+            best = cand
         best = np.where(allowed, best, -np.inf)
         return {st.parents[i]: float(best[i]) for i in top_indices(best, cfg.depth)}
 
-    settings = [("shipped", None, False)] + [
-        (f"{'items' if io else 'all'}-m{m}", m, io) for io in (False, True) for m in MARGINS
+    settings = [("shipped", None, False, "")] + [
+        (f"{'items' if io else 'all'}-m{m}-{among}", m, io, among)
+        for among in ("all", "sem", "sem+kw")
+        for io in (False, True)
+        for m in MARGINS
     ]
 
     by_law: dict[str, dict[str, list[float]]] = {}
 
     def score(setting, name: str) -> dict[str, float]:  # type: ignore[no-untyped-def]
-        _, margin, items_only = setting
+        _, margin, items_only, among = setting
         res = []
         laws = by_law.setdefault(setting[0], {}) if name == "equals" else None
-        for q, first, flt, whole, allowed, csims in rows[name]:
+        for row in rows[name]:
+            q, first, flt = row[:3]
             use = first
             if margin is not None:
-                use = replace(first, semantic=semantic(whole, allowed, csims, margin, items_only))
+                use = replace(first, semantic=semantic(row, margin, items_only, among))
             fused = searcher.fuse(use, cfg, flt)
             res.append(query_metrics(fusion.ranked(fused)[:100], q.gold))
             if laws is not None:

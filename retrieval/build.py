@@ -19,6 +19,7 @@ from ingest.atomic import disk_full, remove_stale
 from ingest.records import LABELLED, Article, Case, FileReport, IngestReport, Problem
 from retrieval import vocab
 from retrieval.bm25 import BM25Index
+from retrieval.clauses import CLAUSES_VERSION, ClauseVectors
 from retrieval.config import CHECKPOINT_GROUP, KEEP_SHARE, MAX_UNIT_TOKENS
 from retrieval.corpus import article_rows, case_rows
 from retrieval.encoders.embcache import EmbeddingCache, text_hash
@@ -44,7 +45,7 @@ from retrieval.index_folder import (
 from retrieval.kb_folder import KBFolder
 from retrieval.stores.flat import FlatStore
 from retrieval.tokenizer import JiebaTokenizer
-from retrieval.units import Unit, article_units, case_units
+from retrieval.units import Unit, article_units, case_units, clause_units
 
 log = logging.getLogger(__name__)
 
@@ -382,7 +383,7 @@ def _build(
     checksum = corpus_checksum(
         [json.dumps(a.to_dict(), ensure_ascii=False, sort_keys=True) for a in articles]
         + [json.dumps(c.to_dict(), ensure_ascii=False, sort_keys=True) for c in case_list]
-        + [tokenizer.digest, emb.key, str(max_tokens), str(FORMAT_VERSION)]
+        + [tokenizer.digest, emb.key, str(max_tokens), str(FORMAT_VERSION), CLAUSES_VERSION]
         # a new query adapter rewrites the manifest (the passage vectors come from the cache)
         + ([query_key] if query_key != emb.key else [])
     )
@@ -394,7 +395,8 @@ def _build(
 
     a_units = article_units(articles, _token_counter(emb), max_tokens)
     c_units = case_units(case_list)
-    report.units = len(a_units) + len(c_units)
+    cl_units = clause_units(articles)
+    report.units = len(a_units) + len(c_units) + len(cl_units)
     cache = EmbeddingCache(KBFolder(kb_dir).embeddings, emb.key)
     desc = "向量化"
     before = model_of(final)
@@ -406,9 +408,11 @@ def _build(
             "（旧模型的向量仍留在缓存中，换回旧模型时无需重算）"
         )
     if ray:
-        _embed_on_ray([*a_units, *c_units], emb, cache, ray, device, show_progress, report)
+        _embed_on_ray(
+            [*a_units, *c_units, *cl_units], emb, cache, ray, device, show_progress, report
+        )
     vecs = embed_units(
-        [*a_units, *c_units],
+        [*a_units, *c_units, *cl_units],
         emb,
         cache,
         batch_size=batch_size,
@@ -422,11 +426,12 @@ def _build(
         tmp.write_records(Records(articles, case_list, a_units, c_units))
         for kind, rows, units, vectors, vec_file, bm25_file in (
             ("articles", article_rows(articles, a_units), a_units, vecs[: len(a_units)], ARTICLE_VECTORS, ARTICLE_BM25),
-            ("cases", case_rows(case_list, c_units), c_units, vecs[len(a_units) :], CASE_VECTORS, CASE_BM25),
+            ("cases", case_rows(case_list, c_units), c_units, vecs[len(a_units) : len(a_units) + len(c_units)], CASE_VECTORS, CASE_BM25),
         ):  # fmt: skip
             bm25 = BM25Index().index(tokenizer.tokenize_many(u.keywords for u in units))
             store = FlatStore(kind, emb.dim, rows, vectors, bm25)  # type: ignore[arg-type]
             store.save(tmp.file(vec_file), tmp.file(bm25_file))
+        ClauseVectors(cl_units, vecs[len(a_units) + len(c_units) :]).save(tmp.path)
         tokenizer.save(tmp.file(TOKENIZER))
         tmp.write_manifest(
             make_manifest(
@@ -438,7 +443,7 @@ def _build(
                     **_device_of(emb),
                 },
                 tokenizer={**tokenizer.settings(), "digest": tokenizer.digest},
-                chunking={"max_tokens": max_tokens, "by": "款"},
+                chunking={"max_tokens": max_tokens, "by": "款", "clauses": CLAUSES_VERSION},
                 corpus={
                     "checksum": checksum,
                     "articles": len(articles),
@@ -449,6 +454,7 @@ def _build(
                     "units": report.units,
                     "article_units": len(a_units),
                     "case_units": len(c_units),
+                    "clause_units": len(cl_units),
                 },
                 sources={"statutes": list(report.statutes), "cases": list(report.case_sources)},
             )

@@ -18,6 +18,10 @@ class SearchConfig:
         w_keyword / w_semantic / w_precedent: fusion weights.
         w_semantic_base: weight of a second article run by the base encoder's vector
             beside the query-adapted one (0: the adapted run only).
+        clauses: an article's semantic score is the better of its own units' and its
+            best clause's (``retrieval.clauses``: one vector per 款 or 项 of a
+            multi-paragraph article), less ``clause_margin``; chosen leave-source-out
+            (bench/clause_units.py, docs/quality.md "Clause units").
         expand: add lay→legal vocabulary terms to the keyword query.
         expand_dense: also to the text the query encoder sees.
         expand_weight: below 1, the vocabulary terms' BM25 scores count this many times
@@ -71,6 +75,8 @@ class SearchConfig:
     w_keyword: float = 0.4
     w_semantic: float = 0.6
     w_semantic_base: float = 0.0
+    clauses: bool = True
+    clause_margin: float = 0.0
     w_precedent: float = 2.0
     rrf_k: int = 60
     expand: bool = True

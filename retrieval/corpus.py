@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Generic
+from typing import TYPE_CHECKING, Generic
 
 import numpy as np
 
@@ -12,6 +12,9 @@ from ingest.records import LABELLED, Article, Case
 from retrieval.hits import R
 from retrieval.store import UnitRow, UnitStore
 from retrieval.units import Unit
+
+if TYPE_CHECKING:
+    from retrieval.clauses import ClauseVectors
 
 
 def article_rows(articles: Sequence[Article], units: Sequence[Unit]) -> list[UnitRow]:
@@ -53,10 +56,18 @@ class Corpus(Generic[R]):
     searched (vectors, keyword index, filter fields) and may be a server.
     """
 
-    def __init__(self, records: Sequence[R], units: Sequence[Unit], store: UnitStore) -> None:
+    def __init__(
+        self,
+        records: Sequence[R],
+        units: Sequence[Unit],
+        store: UnitStore,
+        clauses: ClauseVectors | None = None,
+    ) -> None:
         self.records: list[R] = list(records)
         self.units: list[Unit] = list(units)
         self.store = store
+        self.clauses = clauses
+        """Articles' clause vectors (``retrieval.clauses``); None for cases and old indexes."""
         self._reindex()
 
     def _reindex(self) -> None:

@@ -21,6 +21,7 @@ import numpy as np
 from ingest.records import Article, Case
 from retrieval.bm25 import BM25Index
 from retrieval.catalogue import Catalogue
+from retrieval.clauses import ClauseVectors
 from retrieval.corpus import CaseCorpus, Corpus, article_rows, case_rows
 from retrieval.encoders.embedder import Embedder, load_embedder
 from retrieval.index_folder import (
@@ -37,7 +38,7 @@ from retrieval.store import UnitRow, UnitStore
 from retrieval.stores.fill import FLAT, STORE_ENV, Progress, ensure_filled, store_uri
 from retrieval.stores.flat import FlatStore
 from retrieval.tokenizer import JiebaTokenizer
-from retrieval.units import Unit, article_units, case_units
+from retrieval.units import Unit, article_units, case_units, clause_units
 
 StoreFactory = Callable[[Path, dict[str, Any], Records, JiebaTokenizer], Mapping[str, UnitStore]]
 """``(kb_dir, manifest, records, tokenizer) → {"articles": store, "cases": store}``."""
@@ -130,12 +131,17 @@ def load(
 ) -> Loaded:
     """Read ``kb_dir``'s index and open its stores; KBError (message + hint) when missing or
     built with another model."""
-    _, manifest, embedder, records, tokenizer = read_index(Path(kb_dir), embedder)
+    folder, manifest, embedder, records, tokenizer = read_index(Path(kb_dir), embedder)
     opened = stores(Path(kb_dir), manifest, records, tokenizer)
     tokenizer("预热")  # load jieba's dictionary now, not in the first query
     one_blas_thread()
     return Loaded(
-        Corpus(records.articles, records.article_units, opened["articles"]),
+        Corpus(
+            records.articles,
+            records.article_units,
+            opened["articles"],
+            ClauseVectors.load(folder.path),
+        ),
         CaseCorpus(records.cases, records.case_units, opened["cases"]),
         Catalogue(records.articles),
         tokenizer,
@@ -167,8 +173,20 @@ def from_records(
             texts=[u.keywords for u in units],
         )
 
+    clauses = clause_units(articles)
+    clause_vectors = ClauseVectors(
+        clauses,
+        embedder.encode_passages([u.text for u in clauses])
+        if clauses
+        else np.zeros((0, embedder.dim), np.float32),
+    )
     return Loaded(
-        Corpus(list(articles), a_units, flat("articles", article_rows(articles, a_units), a_units)),
+        Corpus(
+            list(articles),
+            a_units,
+            flat("articles", article_rows(articles, a_units), a_units),
+            clause_vectors,
+        ),
         CaseCorpus(list(cases), c_units, flat("cases", case_rows(cases, c_units), c_units)),
         Catalogue(articles),
         tok,

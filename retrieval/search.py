@@ -234,6 +234,18 @@ class Searcher:
         semantic = (
             _run(store.dense(avec, flt, cfg.depth)) if cfg.semantic and avec is not None else None
         )
+        clauses = self.articles.clauses
+        if semantic is not None and cfg.clauses and clauses is not None:
+            # a second stage over the runs' candidates: an article's best 款/项 may be
+            # closer to the question than the article as a whole
+            candidates = dict.fromkeys([*semantic, *(keyword or {}), *(expansion or {})])
+            semantic = clauses.lift(
+                semantic,
+                avec,  # type: ignore[arg-type]
+                candidates,
+                depth=cfg.depth,
+                margin=cfg.clause_margin,
+            )
         timings["articles"] = _ms(t)
         t = time.perf_counter()
         case_hits, case_cos = self._case_hits(tokens, qvec, flt, n_cases, cfg)

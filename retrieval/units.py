@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -19,7 +20,7 @@ class Unit:
 
     id: str
     parent: str  # Article.id or Case.id
-    kind: str  # article | case
+    kind: str  # article | case | clause
     text: str  # passage text that is embedded
     keywords: str  # text the keyword index sees
     section: str = ""  # case section name, or 款 range like "第2-3款"
@@ -65,6 +66,39 @@ def article_units(
                     section,
                 )
             )
+    return out
+
+
+ITEM = re.compile(r"^（[一二三四五六七八九十]+）")
+"""An enumerated item of an article: （一）… （十二）…"""
+
+
+def clause_units(articles: Iterable[Article]) -> list[Unit]:
+    """One dense unit per paragraph of every article that has more than one (issue 19).
+
+    A question about one item of a long enumerating article (劳动合同法第三十八条,
+    工伤保险条例第十四条) meets a whole-article vector diluted by the other items; its
+    clause unit is close to that one item. An item carries the paragraph that introduces
+    it ("用人单位有下列情形之一的，劳动者可以解除劳动合同：（一）…"). Clause units are
+    searched by vector only (``retrieval.clauses``): the keyword index keeps the
+    article units, so their BM25 statistics do not change.
+    """
+    out: list[Unit] = []
+    for a in articles:
+        lines = [ln.strip() for ln in a.text.split("\n") if ln.strip()]
+        if len(lines) < 2:
+            continue
+        head, lead, k = article_header(a), "", 0
+        for n, line in enumerate(lines, start=1):
+            if ITEM.match(line):
+                text = f"{head} {lead} {line}" if lead else f"{head} {line}"
+                section = (
+                    f"第{k}款{line[: line.index('）') + 1]}" if k else line[: line.index("）") + 1]
+                )
+            else:
+                lead, k = line, k + 1
+                text, section = f"{head} {line}", f"第{k}款"
+            out.append(Unit(f"{a.id}~{n}", a.id, "clause", text, "", section))
     return out
 
 
