@@ -217,12 +217,14 @@ def test_build_on_local_ray_fills_the_cache_and_resumes(
     from retrieval.encoders.embcache import EmbeddingCache, text_hash
     from retrieval.index_folder import CASE_VECTORS, IndexFolder
     from retrieval.stores.fill import corpus_units
+    from retrieval.units import clause_units
 
     statutes = _statutes(tmp_path)
     plain = tmp_path / "plain"
     assert _run(capsys, "build", "--statutes", str(statutes), "--kb", str(plain))[0] == 0
     units = IndexFolder.of(plain).read_records()
-    texts = sorted({u.text for u in [*units.article_units, *units.case_units]})
+    clauses = clause_units(units.articles)  # embedded too (issue 19)
+    texts = sorted({u.text for u in [*units.article_units, *units.case_units, *clauses]})
     assert len(texts) > 10
 
     kb = tmp_path / "kb"
