@@ -194,6 +194,26 @@ class _MemoEmbedder:
     def encode_article_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._memoised("articles", texts, self.inner.encode_article_queries)
 
+    def encode_question_pair(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Both sides at once: one pass of the inner encoder's pair where it has one."""
+        missing = [t for t in dict.fromkeys(texts) if not self._has_pair(t)]
+        if missing:
+            pair = getattr(self.inner, "encode_question_pair", None)
+            if pair is not None:
+                base, adapted = pair(missing)
+            else:
+                base = self.inner.encode_queries(missing)
+                adapted = self.inner.encode_article_queries(missing)
+            for t, b, a in zip(missing, base, adapted, strict=True):
+                self._memo["cases", t], self._memo["articles", t] = b, a
+        return (
+            np.stack([self._memo["cases", t] for t in texts]),
+            np.stack([self._memo["articles", t] for t in texts]),
+        )
+
+    def _has_pair(self, text: str) -> bool:
+        return ("cases", text) in self._memo and ("articles", text) in self._memo
+
     def _memoised(
         self, side: str, texts: Sequence[str], encode: Callable[[Sequence[str]], np.ndarray]
     ) -> np.ndarray:

@@ -81,7 +81,8 @@ class Searcher:
         cases: the case corpus; may be empty.
         catalogue: law lookup for citations in the question and repealed-law notices.
         tokenizer: the keyword tokenizer the indexes were built with.
-        embedder: the query encoder (``encode_queries``).
+        embedder: the query encoder (``encode_queries``, ``encode_article_queries``; its
+            ``encode_question_pair``, where it has one, gives both from one pass).
     """
 
     def __init__(
@@ -203,15 +204,19 @@ class Searcher:
         t = time.perf_counter()
         # two vectors: cases are questions too, matched with the base encoder's vector
         # (their floors were calibrated on it); articles with the query-adapted one
-        qvec = (
-            self.embedder.encode_queries([question])[0]
-            if (cfg.semantic or cfg.precedent or encode)
-            else None
-        )
         qtext = vocab.expand_text(question) if cfg.expand else question
-        avec = None
-        if cfg.semantic:
-            dense_text = qtext if cfg.expand_dense else question
+        dense_text = (qtext if cfg.expand_dense else question) if cfg.semantic else None
+        pair = getattr(self.embedder, "encode_question_pair", None)
+        qvec: np.ndarray | None = None
+        avec: np.ndarray | None = None
+        if cfg.semantic or cfg.precedent or encode:
+            if dense_text == question and self._adapts and pair is not None:
+                # both vectors of the one text from one encoder pass (the twin export)
+                base, adapted = pair([question])
+                qvec, avec = base[0], adapted[0]
+            else:
+                qvec = self.embedder.encode_queries([question])[0]
+        if dense_text is not None and avec is None:
             if dense_text == question and qvec is not None and not self._adapts:
                 avec = qvec  # no query adapter: one encoder, one vector
             else:

@@ -143,3 +143,45 @@ def test_eval_says_when_the_query_adapter_saw_the_queries(tiny_kb_dir, tmp_path)
         assert d["config"]["query_key"].endswith("-qa-1")
     base = Service.load(tiny_kb_dir, embedder=FakeEmbedder(), config=FAKE_CONFIG)
     assert evaluate(base, queries, "curated", ["hybrid"]).to_json()["config"]["adapter_saw"] == []
+
+
+def test_eval_encodes_an_adapted_question_once_across_configs(tiny_kb_dir):
+    """With an encoder that gives both vectors of a question in one pass (the twin ONNX
+    export), the eval encodes each question once for all configurations, and its figures
+    are those of the two separate encoders."""
+    from conftest import FAKE_CONFIG, FakeEmbedder
+
+    from retrieval.service import Service
+
+    class TwoCalls(FakeEmbedder):
+        def __init__(self):
+            super().__init__()
+            self.query_key, self.calls = f"{self.key}-qa-1", []
+
+        def encode_queries(self, texts):
+            self.calls.append("base")
+            return super().encode_queries(texts)
+
+        def encode_article_queries(self, texts):
+            self.calls.append("articles")
+            return super().encode_queries([t[::-1] for t in texts])  # moved, as adapted
+
+    class OnePass(TwoCalls):
+        def encode_question_pair(self, texts):
+            self.calls.append("pair")
+            flipped = [t[::-1] for t in texts]
+            return FakeEmbedder.encode_queries(self, texts), FakeEmbedder.encode_queries(
+                self, flipped
+            )
+
+    configs = ["dense", "hybrid"]
+    one, two = OnePass(), TwoCalls()
+    got = evaluate(
+        Service.load(tiny_kb_dir, embedder=one, config=FAKE_CONFIG), QUERIES, "curated", configs
+    )
+    want = evaluate(
+        Service.load(tiny_kb_dir, embedder=two, config=FAKE_CONFIG), QUERIES, "curated", configs
+    )
+    assert one.calls == ["pair"] * got.queries
+    assert two.calls == ["base", "articles"] * want.queries
+    assert got.by_config == want.by_config

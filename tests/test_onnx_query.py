@@ -102,3 +102,167 @@ def test_passages_use_the_onnx_encoder_with_the_torch_vectors():
     fast = emb.encode_passages(texts, batch_size=2)
     assert fast.shape == (3, emb.dim)
     assert np.min(np.sum(fast * slow, axis=1)) > 0.9999
+
+
+def adapted_of(model_dir, weights=b"weights-adapted"):
+    d = model_dir.parent / f"{model_dir.name}-qa-1"
+    d.mkdir(exist_ok=True)
+    (d / "config.json").write_text('{"hidden_size": 4}')
+    (d / "model.safetensors").write_bytes(weights)
+    return d
+
+
+def test_twin_folder_is_keyed_by_both_weights(model_dir):
+    adapted = adapted_of(model_dir)
+    first = onnx_query.twin_dir(model_dir, adapted)
+    assert first.parent == adapted.parent and first.name.startswith(adapted.name)
+    (adapted / "model.safetensors").write_bytes(b"weights-adapter")  # a new adapter
+    os.utime(adapted / "model.safetensors", ns=(1, 1))
+    second = onnx_query.twin_dir(model_dir, adapted)
+    (model_dir / "model.safetensors").write_bytes(b"weights-v2")  # new base weights
+    os.utime(model_dir / "model.safetensors", ns=(1, 1))
+    assert len({first, second, onnx_query.twin_dir(model_dir, adapted)}) == 3
+
+
+def test_twin_export_is_atomic_and_keeps_the_adapted_branch_fp32(model_dir, monkeypatch):
+    adapted = adapted_of(model_dir)
+    kept = []
+
+    def fake_twin(base_dir, adapted_dir, out, onnx_file):
+        onnx_file.write_bytes(b"twin")
+        (out / WORD_EMBEDDINGS).write_bytes(b"words")
+
+    def quantize(src, dst, accuracy_level, keep_layers=(), keep_scopes=()):
+        kept.append(tuple(keep_scopes))
+        dst.write_bytes(src.read_bytes() + b"-q4")
+
+    monkeypatch.setattr(onnx_query, "_export_twin_fp32", fake_twin)
+    monkeypatch.setattr(onnx_query, "_quantize_q4", lambda *a, **k: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        onnx_query.export_twin(model_dir, adapted)
+    assert {p.name for p in model_dir.parent.iterdir()} == {model_dir.name, adapted.name}
+    monkeypatch.setattr(onnx_query, "_quantize_q4", quantize)
+    out = onnx_query.export_twin(model_dir, adapted)
+    assert out == onnx_query.twin_dir(model_dir, adapted)
+    assert {p.name for p in out.iterdir()} == {onnx_query.TWIN, WORD_EMBEDDINGS}
+    assert (out / onnx_query.TWIN).read_bytes() == b"twin-q4"
+    assert kept == [(onnx_query.ADAPTED_SCOPE,)]
+    monkeypatch.setattr(onnx_query, "_export_twin_fp32", lambda *a: pytest.fail("twice"))
+    assert onnx_query.export_twin(model_dir, adapted) == out
+
+
+def test_twin_links_the_base_exports_word_table(tmp_path):
+    """The two models share their word table: the twin's is the base export's file (one
+    copy on disk and in the page cache), written only where no link can be made."""
+    base = tmp_path / "base"
+    base.mkdir()
+    np.save(base / WORD_EMBEDDINGS, np.arange(12, dtype=np.float32).reshape(3, 4))
+    twin = tmp_path / "twin"
+    twin.mkdir()
+    onnx_query._save_words(None, twin, base / WORD_EMBEDDINGS)
+    assert (twin / WORD_EMBEDDINGS).stat().st_ino == (base / WORD_EMBEDDINGS).stat().st_ino
+
+
+def tiny_bert(path, seed, like=None, change=("encoder.layer.1.",)):
+    """A 2-layer BERT saved to ``path``; with ``like``, its weights but those named by
+    ``change`` moved (as a query adapter moves the top layer)."""
+    torch = pytest.importorskip("torch")
+    from transformers import BertConfig, BertModel
+
+    torch.manual_seed(seed)
+    cfg = BertConfig(
+        vocab_size=60,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=64,
+    )
+    model = BertModel(cfg).eval()
+    if like is not None:
+        state = like.state_dict()
+        for name, w in state.items():
+            if name.startswith(change):
+                state[name] = w + 0.05 * torch.randn_like(w)
+        model.load_state_dict(state)
+    model.save_pretrained(path)
+    return model
+
+
+def test_twin_graph_gives_both_models_vectors(tmp_path):
+    """Exported from a base and an adapted model that differ in their top layer, the twin
+    graph's two outputs are each model's own mean-pooled, normalised vectors (padding
+    included: the shared layers and both branches see the same attention mask)."""
+    torch = pytest.importorskip("torch")
+    ort = pytest.importorskip("onnxruntime")
+    base = tiny_bert(tmp_path / "base", 0)
+    adapted = tiny_bert(tmp_path / "adapted", 1, like=base)
+    out = tmp_path / "twin"
+    out.mkdir()
+    onnx_query._export_twin_fp32(tmp_path / "base", tmp_path / "adapted", out, out / "t.onnx")
+    words = np.load(out / WORD_EMBEDDINGS)
+    assert np.array_equal(words, base.get_input_embeddings().weight.detach().numpy())
+    # another batch size and length than the export traced: the axes are dynamic
+    ids = np.array([[2, 7, 9, 11, 13, 17, 3], [2, 5, 3, 0, 0, 0, 0], [2, 8, 8, 8, 3, 0, 0]])
+    mask = (np.arange(7) < np.array([[7], [3], [5]])).astype(np.int64)
+    sess = ort.InferenceSession(str(out / "t.onnx"), providers=["CPUExecutionProvider"])
+    got = sess.run(None, {"inputs_embeds": words[ids], "attention_mask": mask})
+    assert [o.name for o in sess.get_outputs()] == list(onnx_query.TWIN_OUTPUTS)
+
+    def pooled(model):
+        with torch.no_grad():
+            h = model(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask))[0]
+        m = torch.tensor(mask).unsqueeze(-1).float()
+        return torch.nn.functional.normalize((h * m).sum(1) / m.sum(1), dim=1).numpy()
+
+    want = [pooled(base), pooled(adapted)]
+    for g, w in zip(got, want, strict=True):
+        assert np.allclose(g, w, atol=1e-5)
+    assert not np.allclose(want[0], want[1], atol=1e-3)  # the branches differ
+
+
+def test_twin_refuses_models_that_differ_below_their_top_layers(tmp_path):
+    base = tiny_bert(tmp_path / "base", 0)
+    tiny_bert(tmp_path / "adapted", 1, like=base, change=("embeddings.LayerNorm.",))
+    with pytest.raises(ValueError, match="encoder layers only"):
+        onnx_query._export_twin_fp32(
+            tmp_path / "base", tmp_path / "adapted", tmp_path, tmp_path / "t.onnx"
+        )
+
+
+@pytest.mark.slow
+def test_twin_encoder_gives_the_separate_encoders_vectors(monkeypatch):
+    """With the shipped adapter, one pass of the twin export gives a question's base and
+    adapted vectors as the two separate ONNX encoders do (cosine ≥ 0.99999), short
+    questions and long ones; ``prepare_query_engine`` exports it beside the adapted
+    model, its word table the base export's file."""
+    import json
+    from pathlib import Path
+
+    from retrieval.encoders import adapter
+    from retrieval.encoders.embedder import STEmbedder, default_model_dir
+    from ui.samples import SHORT
+
+    monkeypatch.delenv(adapter.MODEL_ENV, raising=False)
+    emb = STEmbedder(query_engine="onnx")
+    emb.prepare_query_engine()
+    base = default_model_dir()
+    adapted = adapter.adapted_dir(base, adapter.ADAPTER_FILE)
+    twin = onnx_query.twin_dir(base, adapted)
+    assert (twin / onnx_query.TWIN).exists()
+    words = (twin / WORD_EMBEDDINGS).stat().st_ino
+    assert words == (onnx_dir(base) / WORD_EMBEDDINGS).stat().st_ino
+    # one tokenizer (~280 MB) for the base encoder and the twin: they read the same file
+    assert emb._onnx._tok is emb._onnx_twin._tok
+    one = onnx_query.OnnxQueryEncoder(base, onnx_dir(base))
+    other = onnx_query.OnnxQueryEncoder(adapted, export_onnx(adapted))
+    everyday = Path(__file__).parent / "data" / "eval" / "everyday.jsonl"
+    rows = everyday.read_text(encoding="utf-8").splitlines()
+    questions = list(SHORT[:10]) + [json.loads(r)["query"] for r in rows[:30]]
+    cos_base, cos_adapted = [], []
+    for q in questions:  # one at a time, as a search encodes them
+        b, a = emb.encode_question_pair([q])
+        cos_base.append(float(b[0] @ one.encode([q])[0]))
+        cos_adapted.append(float(a[0] @ other.encode([q])[0]))
+        assert np.array_equal(emb.encode_article_queries([q]), a)
+    assert min(cos_base) >= 0.99999 and min(cos_adapted) >= 0.99999, (cos_base, cos_adapted)

