@@ -240,6 +240,11 @@ KEEP_SHARE = 0.5
 CHECKPOINT_GROUP = 256
 """Texts per embedding checkpoint: a killed build loses at most one group of work."""
 
+# retrieval/encoders/ray_embed.py
+LOCAL_RAY_START_ATTEMPTS = 2
+"""Tries to start a local Ray: on a busy PC its node can miss Ray's fixed 30 s start-up wait
+(not configurable in ray 2.60); a second try finds Ray's files in the disk cache."""
+
 # retrieval/units.py
 MAX_UNIT_TOKENS = 450
 """Tokens per unit: e5 truncates at 512; this keeps room for the prompt and the title line."""

@@ -146,6 +146,15 @@ def tiny_kb(tiny_kb_dir: Path):
     return Service.load(tiny_kb_dir, embedder=FakeEmbedder(), config=FAKE_CONFIG)
 
 
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Headless Debian chromium for a real-browser test module (tests/browser_util.py)."""
+    from tests.browser_util import chromium
+
+    with chromium() as launched:
+        yield launched
+
+
 # ---- a local HTTP server for download tests (fetch --index, archives) ----------------------
 
 

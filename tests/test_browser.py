@@ -15,47 +15,43 @@ from __future__ import annotations
 
 import io
 import re
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-sync",
-]
-REPO = Path(__file__).resolve().parents[1]
-SHOTS = REPO / "test-artifacts" / "browser"
-HERE = Path(__file__).parent / "data" / "ui"
+from tests.browser_util import (
+    MARKS,
+    PHONE,
+    QUESTION_BOX,
+    SHOTS,
+    WIDE,
+    WIDTHS,
+    ask,
+    assert_no_sideways_scroll,
+    case_card,
+    close_sidebar,
+    idle,
+    open_page,
+    open_question,
+    open_sidebar,
+    serve,
+    shot,
+    sign_in,
+    similar_cases,
+)
+
 DIVORCE = "男方不同意离婚，女方可以怎么办？"
-QUESTION_BOX = "请输入纠纷情况、问题或法条引用，按回车检索"
-WIDE = {"width": 1400, "height": 1000}
-PHONE = {"width": 390, "height": 844}
 _CITATION = re.compile(
     r"《((?:[^《》]|〈[^〉]*〉)+)》(第[零一二三四五六七八九十百千万]+条(?:之[一二三四五六七八九十]+)?)"
 )
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="needs Debian chromium at /usr/bin/chromium (apt-get install -y chromium; CI installs it)",
-    ),
-]
+pytestmark = MARKS
 
 
 @pytest.fixture(scope="module")
 def kb_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    sys.path.insert(0, str(HERE))
     from ui_kb import CHECKED_CASES, build_fixture_kb
 
     return build_fixture_kb(tmp_path_factory.mktemp("kb"), more_cases=(CHECKED_CASES,))
@@ -70,55 +66,8 @@ def service(kb_dir: Path) -> Any:
 
 @pytest.fixture(scope="module")
 def server(kb_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from fixture_server import running
-
-    with running(kb_dir, tmp_path_factory.mktemp("log") / "streamlit.log", timeout=60) as url:
+    with serve(kb_dir, tmp_path_factory) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        yield b
-        b.close()
-
-
-def _page(browser: Any, viewport: dict[str, int]) -> Any:
-    from playwright.sync_api import expect
-
-    page = browser.new_page(viewport=viewport, accept_downloads=True)
-    page.set_default_timeout(30_000)
-    expect.set_options(timeout=30_000)  # the first search warms jieba on a shared 2-core machine
-    return page
-
-
-def _idle(page: Any) -> None:
-    """Wait until Streamlit has finished the run and painted it."""
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " && !document.querySelector('[data-testid=\"stSkeleton\"]')",
-        timeout=30_000,
-    )
-    page.wait_for_timeout(400)
-
-
-def _shot(page: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    _idle(page)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), timeout=60_000, animations="disabled")
-
-
-def _ask(page: Any, question: str) -> None:
-    from playwright.sync_api import expect
-
-    box = page.get_by_label(QUESTION_BOX)
-    box.fill(question)
-    box.press("Enter")
-    expect(page.get_by_text("答案要点")).to_be_visible()
-    _idle(page)
 
 
 def _new_case(page: Any, name: str) -> None:
@@ -130,12 +79,12 @@ def _new_case(page: Any, name: str) -> None:
     page.get_by_role("button", name="创建").click()
     expect(page.get_by_text(f"已新建案卷“{name}”")).to_be_visible()
     page.keyboard.press("Escape")  # close the popover
-    _idle(page)
+    idle(page)
 
 
 def _pick_case(page: Any, name: str) -> None:
     """Choose a 案卷 in the page's own chooser (案卷与教学集)."""
-    _idle(page)
+    idle(page)
     chooser = page.get_by_test_id("stMain").get_by_test_id("stSelectbox").first
     option = page.get_by_role("option", name=name)
     for _ in range(3):  # a rerun still painting can close the list under the click
@@ -144,14 +93,14 @@ def _pick_case(page: Any, name: str) -> None:
             option.wait_for(state="visible", timeout=5_000)
         except Exception:  # noqa: BLE001 - retried, then the last attempt fails loudly
             page.keyboard.press("Escape")
-            _idle(page)
+            idle(page)
             continue
         option.click()
         break
     else:
         chooser.click()
         option.click()
-    _idle(page)
+    idle(page)
 
 
 def _fill_details(page: Any, parties: tuple[str, str], agreement: str) -> None:
@@ -165,7 +114,7 @@ def _fill_details(page: Any, parties: tuple[str, str], agreement: str) -> None:
     page.get_by_label("调解协议的内容（调解结果）").fill(agreement)
     page.get_by_role("button", name="保存案情").click()
     expect(page.get_by_text("已保存")).to_be_visible()
-    _idle(page)
+    idle(page)
 
 
 def _docx_paragraphs(data: bytes) -> list[str]:
@@ -206,12 +155,12 @@ def test_mediator_walk_at_office_width(
     from playwright.sync_api import expect
     from pypdf import PdfReader
 
-    page = _page(browser, WIDE)
+    page = open_page(browser, WIDE)
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url))
     page.goto(server)
     expect(page.get_by_role("heading", name="问答检索")).to_be_visible()
-    _idle(page)
+    idle(page)
     # no Streamlit menu, deploy button or "Made with Streamlit" (defect 5)
     assert page.get_by_test_id("stMainMenu").count() == 0
     assert page.get_by_test_id("stAppDeployButton").count() == 0
@@ -228,8 +177,8 @@ def test_mediator_walk_at_office_width(
     box.fill(DIVORCE)
     expect(page.get_by_text("按回车键确认")).to_be_visible()  # Streamlit's "Press Enter to apply"
     assert page.get_by_text("Press Enter").count() == 0
-    _ask(page, DIVORCE)
-    _shot(page, "01-answer-1400")
+    ask(page, DIVORCE)
+    shot(page, "01-answer-1400")
 
     # the answer's citation opens the citation page
     page.get_by_role("link", name="——《民法典》第一千零七十九条").first.click()
@@ -237,7 +186,7 @@ def test_mediator_walk_at_office_width(
     expect(page.get_by_text("同一章节的相邻条文")).to_be_visible()
     expect(page.get_by_text("引用本条的司法解释等规定（4）")).to_be_visible()
     expect(page.get_by_text("引用本条的案例（1）")).to_be_visible()
-    _shot(page, "02-citation-page-1400")
+    shot(page, "02-citation-page-1400")
 
     # two 案卷, each filled on its own
     _new_case(page, "王家离婚纠纷")
@@ -245,27 +194,27 @@ def test_mediator_walk_at_office_width(
     expect(page.get_by_role("button", name="已在案卷").first).to_be_visible()
     _new_case(page, "张家相邻纠纷")
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="问答检索").click()
-    _ask(page, "邻居装修噪音很大，晚上也施工，怎么处理？")
+    ask(page, "邻居装修噪音很大，晚上也施工，怎么处理？")
     page.get_by_role("button", name="加入案卷").first.click()
     expect(page.get_by_role("button", name="已在案卷").first).to_be_visible()
 
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="案卷与教学集").click()
     expect(page.get_by_role("heading", name="案卷与教学集")).to_be_visible()
-    _idle(page)
+    idle(page)
     _fill_details(page, ("张某丙", "赵某丁"), "赵某晚上八点后停止施工。")
     _pick_case(page, "王家离婚纠纷")
     page.get_by_role("tab", name="案情与当事人").click()
     expect(page.get_by_label("姓名或名称").first).to_have_value("")  # nothing carried over
     _fill_details(page, ("王某甲", "李某乙"), "一、双方自愿离婚。")
     page.get_by_test_id("stMain").evaluate("e => e.scrollTo(0, 0)")
-    _shot(page, "03-case-details-1400")
+    shot(page, "03-case-details-1400")
     _pick_case(page, "张家相邻纠纷")
     page.get_by_role("tab", name="案情与当事人").click()
     expect(page.get_by_label("姓名或名称").first).to_have_value("张某丙")
     _pick_case(page, "王家离婚纠纷")
 
     page.get_by_role("tab", name="导出文书").click()
-    _shot(page, "04-export-1400")
+    shot(page, "04-export-1400")
     with page.expect_download() as info:
         page.get_by_role("button", name="人民调解协议书（Word）").click()
     docx_path = SHOTS / "人民调解协议书-王家离婚纠纷.docx"
@@ -289,7 +238,7 @@ def test_mediator_walk_at_office_width(
     # a citation-shaped question cannot make the page fetch anything (issue 15, item 9)
     page.goto(f"{server}/?q=《![x](http://127.0.0.1:9/b.png)》第1条")
     expect(page.get_by_text("知识库中没有")).to_be_visible()
-    _idle(page)
+    idle(page)
     assert not [u for u in requests if u.startswith("http://127.0.0.1:9/")], requests
     assert page.locator("img[src*='127.0.0.1:9'], a[href*='127.0.0.1:9']").count() == 0
 
@@ -300,17 +249,15 @@ def test_mediator_walk_at_office_width(
     words = re.findall(r"[A-Za-z]{3,}", uploader.inner_text())
     assert set(words) <= {"PDF", "DOCX", "TXT", "CSV", "JSON", "JSONL", "upload"}, words
     assert "per file" not in uploader.inner_text()
-    _shot(page, "05-knowledge-1400")
+    shot(page, "05-knowledge-1400")
     page.close()
 
 
 def test_phone_first_screen_and_short_results(server: str, browser: Any) -> None:
     from playwright.sync_api import expect
 
-    page = _page(browser, PHONE)
-    page.goto(f"{server}/?q={DIVORCE}")
-    expect(page.get_by_text("答案要点")).to_be_visible()
-    _idle(page)
+    page = open_page(browser, PHONE)
+    open_question(page, server, DIVORCE)
     # the sidebar starts closed; the first answer point and its citation fit the first screen
     assert not page.get_by_test_id("stSidebar").is_visible() or (
         page.get_by_test_id("stSidebar").bounding_box()["x"] < -100  # type: ignore[index]
@@ -321,7 +268,7 @@ def test_phone_first_screen_and_short_results(server: str, browser: Any) -> None
     link = page.get_by_role("link", name=re.compile("^——《")).first
     lbox = link.bounding_box()
     assert lbox is not None and lbox["y"] + lbox["height"] <= PHONE["height"], lbox
-    _shot(page, "11-answer-390")
+    shot(page, "11-answer-390")
     # citations wrap: no link is cut (defect 4)
     links = [el for el in page.get_by_test_id("stPageLink").all() if el.is_visible()]
     assert len(links) >= 3
@@ -339,7 +286,7 @@ def test_phone_first_screen_and_short_results(server: str, browser: Any) -> None
     assert height < 3500, height  # 2,300 px here; 7,900 px before on the same fixture
     page.goto(f"{server}/browse?law=民法典&article=1079")
     expect(page.get_by_text("同一章节的相邻条文")).to_be_visible()
-    _shot(page, "12-citation-page-390")
+    shot(page, "12-citation-page-390")
     page.close()
 
 
@@ -361,32 +308,6 @@ PRECEDENTS = {
         "王某在院墙边搭建鸡舍",
     ),
 }
-WIDTHS = {"1400": WIDE, "390": PHONE}
-
-
-def _no_sideways_scroll(page: Any, viewport: dict[str, int]) -> None:
-    width = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollWidth")
-    assert width <= viewport["width"], width
-
-
-def _similar_cases(page: Any) -> Any:
-    """The 类似案例 tab of an answered question, opened: its panel."""
-    from playwright.sync_api import expect
-
-    tab = page.get_by_role("tab", name=re.compile("^类似案例"))
-    tab.click()
-    expect(tab).to_have_attribute("aria-selected", "true")
-    _idle(page)
-    return page.get_by_role("tabpanel", name=re.compile("^类似案例"))
-
-
-def _card(panel: Any, title: str) -> Any:
-    """The case card holding ``title``: the innermost block with it and its 查看全文 expander.
-
-    (The expander's own block holds the case text, so the text alone could match it.)
-    """
-    blocks = panel.get_by_test_id("stVerticalBlock").filter(has_text=title)
-    return blocks.filter(has=panel.page.get_by_test_id("stExpander")).last
 
 
 @pytest.mark.parametrize("width", ["1400", "390"])
@@ -396,11 +317,10 @@ def test_recorded_precedent_is_found_by_the_next_question(
     from playwright.sync_api import expect
 
     parties, facts, agreement, question, masked = PRECEDENTS[width]
-    viewport = WIDTHS[width]
-    page = _page(browser, viewport)
+    page = open_page(browser, WIDTHS[width])
     page.goto(f"{server}/precedents")
     expect(page.get_by_role("heading", name="调解案例")).to_be_visible()
-    _idle(page)
+    idle(page)
     page.get_by_label("当事人姓名（保存前脱敏，真实姓名不保存）").fill(parties)
     page.get_by_label("基本案情（必填）").fill(facts)
     page.get_by_label("协议内容").fill(agreement)
@@ -412,8 +332,8 @@ def test_recorded_precedent_is_found_by_the_next_question(
     error = page.get_by_test_id("stAlertContentError")
     expect(error).to_contain_text("建议")
     error.scroll_into_view_if_needed()
-    _no_sideways_scroll(page, viewport)
-    _shot(page, f"21-precedent-refused-{width}")
+    assert_no_sideways_scroll(page)
+    shot(page, f"21-precedent-refused-{width}")
 
     articles.fill("民法典第288条\n民法典第二百九十四条")
     page.get_by_role("button", name="保存为调解案例").click()
@@ -422,19 +342,17 @@ def test_recorded_precedent_is_found_by_the_next_question(
     expect(main.get_by_text(masked).first).to_be_visible()
     assert parties.split("、")[0] not in main.inner_text()  # the real name is masked
     main.get_by_text(masked).first.scroll_into_view_if_needed()
-    _no_sideways_scroll(page, viewport)
-    _shot(page, f"22-precedent-saved-{width}")
+    assert_no_sideways_scroll(page)
+    shot(page, f"22-precedent-saved-{width}")
 
-    page.goto(f"{server}/?q={question}")
-    expect(page.get_by_text("答案要点")).to_be_visible()
-    _idle(page)
-    cases = _similar_cases(page)
-    card = _card(cases, masked)
+    open_question(page, server, question)
+    cases = similar_cases(page)
+    card = case_card(cases, masked)
     expect(card).to_be_visible()
     expect(card.get_by_text("调解案例（本委员会记录）", exact=True)).to_be_visible()
     card.scroll_into_view_if_needed()
-    _no_sideways_scroll(page, viewport)
-    _shot(page, f"23-precedent-found-{width}")
+    assert_no_sideways_scroll(page)
+    shot(page, f"23-precedent-found-{width}")
     page.close()
 
 
@@ -442,24 +360,21 @@ def test_recorded_precedent_is_found_by_the_next_question(
 def test_case_card_lists_citations_with_verdicts(server: str, browser: Any, width: str) -> None:
     from playwright.sync_api import expect
 
-    viewport = WIDTHS[width]
-    page = _page(browser, viewport)
-    page.goto(f"{server}/?q=邻居砌墙堵路不让通行怎么办？")
-    expect(page.get_by_text("答案要点")).to_be_visible()
-    _idle(page)
-    cases = _similar_cases(page)
-    card = _card(cases, "李某与周某相邻通行纠纷案")
+    page = open_page(browser, WIDTHS[width])
+    open_question(page, server, "邻居砌墙堵路不让通行怎么办？")
+    cases = similar_cases(page)
+    card = case_card(cases, "李某与周某相邻通行纠纷案")
     card.get_by_text("查看全文（已匿名化）").click()
-    _idle(page)
+    idle(page)
     expect(card.get_by_text("⚠ 《中华人民共和国宅基地条例》第十条")).to_be_visible()
     expect(card.get_by_text("知识库中没有《宅基地条例》，可能有误")).to_be_visible()
     misquote = card.get_by_role("link", name=re.compile("^⚠.*第二百八十八条.*原文不符.*可能有误"))
     expect(misquote).to_be_visible()
     expect(card.get_by_role("link", name=re.compile("第二百九十一条.*✓"))).to_be_visible()
-    _idle(page)  # the expander has opened: now bring the citations to the middle of the screen
+    idle(page)  # the expander has opened: now bring the citations to the middle of the screen
     card.get_by_text("引用法条：").evaluate("e => e.scrollIntoView({block: 'start'})")
-    _no_sideways_scroll(page, viewport)
-    _shot(page, f"24-case-verdicts-{width}")
+    assert_no_sideways_scroll(page)
+    shot(page, f"24-case-verdicts-{width}")
     # the article a misquote names is one click away, in its own words
     misquote.click()
     expect(page.get_by_role("heading", name="法规浏览")).to_be_visible()
@@ -479,8 +394,6 @@ def office_server(kb_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     """The fixture kb with two mediators' accounts: everybody signs in, here too."""
     import shutil
 
-    from fixture_server import running
-
     from ui.accounts import Accounts
 
     office = tmp_path_factory.mktemp("office") / "kb"
@@ -488,45 +401,21 @@ def office_server(kb_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     users = Accounts.in_kb(office)
     for name, password in OFFICE_USERS.items():
         users.add(name, password, "mediator")
-    log = tmp_path_factory.mktemp("office-log") / "streamlit.log"
-    with running(office, log, timeout=60) as url:
+    with serve(office, tmp_path_factory) as url:
         yield url
 
 
-def _sign_in(page: Any, url: str, name: str, viewport: dict[str, int]) -> None:
+def _sign_in(page: Any, url: str, name: str) -> None:
     """Sign in (a reload signs out: every later step stays in this page's session)."""
     from playwright.sync_api import expect
 
     page.goto(url)
-    expect(page.get_by_role("heading", name="枫桥 · 登录")).to_be_visible()
-    page.get_by_label("用户名").fill(name)
-    page.get_by_label("密码").fill(OFFICE_USERS[name])
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_role("heading", name="问答检索")).to_be_visible()
-    _idle(page)
-    _open_sidebar(page, viewport)
+    sign_in(page, name, OFFICE_USERS[name])
+    open_sidebar(page)
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="案卷与教学集").click()
     expect(page.get_by_role("heading", name="案卷与教学集")).to_be_visible()
-    _idle(page)
-    _close_sidebar(page, viewport)
-
-
-def _open_sidebar(page: Any, viewport: dict[str, int]) -> None:
-    if viewport is PHONE and not _sidebar_open(page):
-        page.get_by_test_id("stExpandSidebarButton").click()
-        _idle(page)
-
-
-def _sidebar_open(page: Any) -> bool:
-    box = page.get_by_test_id("stSidebar").bounding_box()
-    return box is not None and box["x"] >= 0
-
-
-def _close_sidebar(page: Any, viewport: dict[str, int]) -> None:
-    if viewport is PHONE and _sidebar_open(page):
-        page.get_by_test_id("stSidebar").hover()
-        page.get_by_test_id("stSidebarCollapseButton").click()
-        _idle(page)
+    idle(page)
+    close_sidebar(page)
 
 
 @pytest.mark.parametrize("width", ["1400", "390"])
@@ -539,12 +428,12 @@ def test_office_case_files_private_shared_masked_delete_refused(
     private, shared = f"王家宅基地纠纷{width}", f"李家赡养纠纷{width}"
     url = f"{office_server}/collections"
 
-    owner = _page(browser, viewport)
-    _sign_in(owner, url, "李调解", viewport)
+    owner = open_page(browser, viewport)
+    _sign_in(owner, url, "李调解")
     for name in (private, shared):
-        _open_sidebar(owner, viewport)
+        open_sidebar(owner)
         _new_case(owner, name)
-        _close_sidebar(owner, viewport)
+        close_sidebar(owner)
     # the shared one is current: its parties, then share it with 赵调解
     owner.get_by_role("tab", name="案情与当事人").click()
     owner.get_by_label("姓名或名称").nth(0).fill("王某")
@@ -553,10 +442,10 @@ def test_office_case_files_private_shared_masked_delete_refused(
     owner.get_by_label("姓名或名称").nth(1).fill("李某")
     owner.get_by_role("button", name="保存案情").click()
     expect(owner.get_by_text("已保存")).to_be_visible()
-    _idle(owner)
+    idle(owner)
     owner.get_by_text("共享设置", exact=True).click()
     owner.get_by_text("指定的同事", exact=True).first.click()
-    _idle(owner)  # the colleague picker is drawn by the rerun the choice starts
+    idle(owner)  # the colleague picker is drawn by the rerun the choice starts
     picker = owner.get_by_test_id("stMultiSelect").filter(has_text="指定的同事")
     picker.click()
     if not owner.get_by_role("option", name="赵调解").is_visible():
@@ -566,11 +455,11 @@ def test_office_case_files_private_shared_masked_delete_refused(
     owner.get_by_role("button", name="保存共享设置").click()
     expect(owner.get_by_text("共享设置已保存：指定的同事")).to_be_visible()
     expect(owner.get_by_text("已共享给：赵调解").first).to_be_visible()
-    _no_sideways_scroll(owner, viewport)
-    _shot(owner, f"30-office-owner-shares-{width}")
+    assert_no_sideways_scroll(owner)
+    shot(owner, f"30-office-owner-shares-{width}")
 
-    colleague = _page(browser, viewport)
-    _sign_in(colleague, url, "赵调解", viewport)
+    colleague = open_page(browser, viewport)
+    _sign_in(colleague, url, "赵调解")
     main = colleague.get_by_test_id("stMain")
     # only the shared 案卷 is offered, named with its owner
     chooser = main.get_by_test_id("stSelectbox").first
@@ -579,9 +468,9 @@ def test_office_case_files_private_shared_masked_delete_refused(
     expect(options.filter(has_text=shared)).to_have_count(1)
     expect(options.filter(has_text=private)).to_have_count(0)
     colleague.get_by_role("option", name=f"{shared}（李调解的案卷）").click()
-    _idle(colleague)
+    idle(colleague)
     colleague.get_by_role("tab", name="案情与当事人").click()
-    _idle(colleague)
+    idle(colleague)
     text = main.inner_text()
     assert "330681********4312" in text and "139****2345" in text, text
     assert OFFICE_ID not in text and OFFICE_PHONE not in text
@@ -592,15 +481,15 @@ def test_office_case_files_private_shared_masked_delete_refused(
         main.get_by_text("只有所有者（李调解）或管理员可以重命名、共享或删除这个案卷")
     ).to_be_visible()
     main.get_by_text("330681********4312").scroll_into_view_if_needed()
-    _no_sideways_scroll(colleague, viewport)
-    _shot(colleague, f"31-office-colleague-masked-{width}")
+    assert_no_sideways_scroll(colleague)
+    shot(colleague, f"31-office-colleague-masked-{width}")
 
     # the owner, meanwhile, still sees the numbers as typed
     owner.reload()
-    _sign_in(owner, url, "李调解", viewport)
+    _sign_in(owner, url, "李调解")
     owner.get_by_test_id("stMain").get_by_test_id("stSelectbox").first.click()
     owner.get_by_role("option", name=shared).click()
-    _idle(owner)
+    idle(owner)
     owner.get_by_role("tab", name="案情与当事人").click()
     expect(owner.get_by_label("身份证号码").nth(0)).to_have_value(OFFICE_ID)
     owner.close()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -17,29 +16,28 @@ import pytest
 
 from retrieval.county import synthetic as syn
 from tests import pgserver
+from tests.browser_util import (
+    MARKS,
+    SHOTS,
+    WIDTHS,
+    close_sidebar,
+    idle,
+    open_page,
+    open_sidebar,
+    serve,
+    shot,
+    sign_in,
+)
 from ui.accounts import Accounts
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
-REPO = Path(__file__).resolve().parents[1]
-SHOTS = REPO / "test-artifacts" / "browser"
-HERE = Path(__file__).parent / "data" / "ui"
 END = date(2026, 10, 1)
 ANALYST, PASSWORD = "王研判", "analyst pass 1"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="needs Debian chromium at /usr/bin/chromium (apt-get install -y chromium; CI installs it)",
-    ),
-]
+pytestmark = MARKS
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    sys.path.insert(0, str(HERE))
-    from fixture_server import running
     from ui_kb import build_fixture_kb
 
     kb = build_fixture_kb(tmp_path_factory.mktemp("kb"))
@@ -51,39 +49,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         old = os.environ.get("FENGQIAO_COUNTY_URI")
         os.environ["FENGQIAO_COUNTY_URI"] = uri
         try:
-            log = tmp_path_factory.mktemp("log") / "streamlit.log"
-            with running(kb, log, timeout=90) as url:
+            with serve(kb, tmp_path_factory, timeout=90) as url:
                 yield url
         finally:
             if old is None:
                 os.environ.pop("FENGQIAO_COUNTY_URI", None)
             else:
                 os.environ["FENGQIAO_COUNTY_URI"] = old
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        yield b
-        b.close()
-
-
-def _idle(page: Any) -> None:
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " && !document.querySelector('[data-testid=\"stSkeleton\"]')",
-        timeout=60_000,
-    )
-    page.wait_for_timeout(600)
-
-
-def _shot(page: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    _idle(page)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True, timeout=60_000)
 
 
 @pytest.mark.parametrize("width", [1400, 390])
@@ -93,42 +65,28 @@ def test_analyst_follows_a_warning_to_cases_and_downloads_the_report(
     from playwright.sync_api import expect
     from pypdf import PdfReader
 
-    page = browser.new_page(
-        viewport={"width": width, "height": 1000 if width > 500 else 844}, accept_downloads=True
-    )
-    page.set_default_timeout(60_000)
-    expect.set_options(timeout=60_000)
+    page = open_page(browser, WIDTHS[str(width)], timeout_ms=60_000)
     page.goto(server)
-    page.get_by_label("用户名").fill(ANALYST)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_role("heading", name="问答检索")).to_be_visible()
-    nav = page.get_by_test_id("stSidebarNav").get_by_text("研判", exact=True)
-    box = page.get_by_test_id("stSidebar").bounding_box()
-    if box is None or box["x"] < 0:  # a phone starts with the sidebar closed (off screen)
-        page.get_by_test_id("stExpandSidebarButton").click()
-        page.wait_for_timeout(800)
-    nav.click()
+    sign_in(page, ANALYST, PASSWORD)
+    open_sidebar(page)
+    page.get_by_test_id("stSidebarNav").get_by_text("研判", exact=True).click()
     expect(page.get_by_role("heading", name="矛盾纠纷研判")).to_be_visible()
-    page.wait_for_timeout(800)
-    box = page.get_by_test_id("stSidebar").bounding_box()
-    if width < 500 and box is not None and box["x"] >= 0:  # close it again on a phone
-        page.get_by_test_id("stSidebarCollapseButton").get_by_role("button").click()
-        page.wait_for_timeout(800)
+    idle(page)
+    close_sidebar(page)
     page.get_by_text("演示数据（合成）").click()
     expect(page.get_by_text("合成数据 · 仅供演示").first).to_be_visible()
-    _idle(page)
+    idle(page)
     charts = page.get_by_test_id("stVegaLiteChart")
     expect(charts.nth(1)).to_be_visible()
     for i in range(2):  # the charts fit the screen: nothing to scroll sideways
         box = charts.nth(i).bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width + 1
     assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
-    _shot(page, f"county-01-page-{width}")
+    shot(page, f"county-01-page-{width}", full_page=True)
     charts.nth(0).scroll_into_view_if_needed()
-    _shot(page, f"county-01b-trend-{width}")
+    shot(page, f"county-01b-trend-{width}", full_page=True)
     charts.nth(1).scroll_into_view_if_needed()
-    _shot(page, f"county-01c-heatmap-{width}")
+    shot(page, f"county-01c-heatmap-{width}", full_page=True)
 
     # the county-wide warning (each town's 邻里关系 is warned as well)
     warning = page.locator(
@@ -140,7 +98,7 @@ def test_analyst_follows_a_warning_to_cases_and_downloads_the_report(
     heading = page.get_by_role("heading", name="案件：全部 · 邻里关系 · 2026年10月")
     expect(heading).to_be_visible()
     heading.scroll_into_view_if_needed()
-    _shot(page, f"county-02-cases-{width}")
+    shot(page, f"county-02-cases-{width}", full_page=True)
 
     page.get_by_role("button", name="生成本月研判报告").click()
     with page.expect_download() as got:
@@ -158,4 +116,4 @@ def test_analyst_follows_a_warning_to_cases_and_downloads_the_report(
     page.get_by_role("link", name="民法典第288条").first.click()
     expect(page.get_by_role("heading", name="法规浏览")).to_be_visible()
     expect(page.get_by_text("相邻权利人").first).to_be_visible()
-    _shot(page, f"county-03-article-{width}")
+    shot(page, f"county-03-article-{width}", full_page=True)

@@ -7,25 +7,28 @@ other sections sit beside the answer. Screenshots go to test-artifacts/browser/.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent / "data" / "ui"))
-from guidance_kb import CURATED, build_guidance_kb  # noqa: E402
-from test_browser import CHROMIUM, PHONE, WIDE, _idle, _page, _shot  # noqa: E402
+from tests.browser_util import (
+    MARKS,
+    PHONE,
+    WIDTHS,
+    assert_no_sideways_scroll,
+    idle,
+    open_page,
+    open_question,
+    serve,
+    shot,
+)
+from tests.data.ui.guidance_kb import CURATED, build_guidance_kb
 
 QUESTION = "丈夫喝了酒就打我，还说要杀了我"
 
 pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="needs Debian chromium at /usr/bin/chromium (apt-get install -y chromium; CI installs it)",
-    ),
+    *MARKS,
     pytest.mark.skipif(
         not CURATED.is_dir(), reason=f"真实语料不存在：{CURATED}（设置 FENGQIAO_CORPUS）"
     ),
@@ -34,22 +37,9 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from fixture_server import running
-
     kb = build_guidance_kb(tmp_path_factory.mktemp("gkb"))
-    with running(kb, tmp_path_factory.mktemp("log") / "streamlit.log", timeout=90) as url:
+    with serve(kb, tmp_path_factory, timeout=90) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-    from test_browser import ARGS
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def _top(locator: Any) -> float:
@@ -64,11 +54,9 @@ def test_risk_points_first_with_linked_verbatim_articles(
 ) -> None:
     from playwright.sync_api import expect
 
-    viewport = WIDE if width == "1400" else PHONE
-    page = _page(browser, viewport)
-    page.goto(f"{server}/?q={QUESTION}")
-    expect(page.get_by_text("答案要点")).to_be_visible()
-    _idle(page)
+    viewport = WIDTHS[width]
+    page = open_page(browser, viewport)
+    open_question(page, server, QUESTION)
     risk = page.locator(".st-key-fq-guidance-risk")
     expect(risk).to_be_visible()
     expect(risk.get_by_text("发现风险迹象")).to_be_visible()
@@ -84,7 +72,7 @@ def test_risk_points_first_with_linked_verbatim_articles(
     link = risk.get_by_role("link", name="——《反家庭暴力法》第二十三条")
     href = link.get_attribute("href") or ""
     assert href.lstrip("/").startswith("browse?law=") and href.endswith("article=23")
-    _shot(page, f"21-guidance-risk-{width}")
+    shot(page, f"21-guidance-risk-{width}")
     panel = page.locator(".st-key-fq-guidance")
     expect(panel.get_by_text("办理提示", exact=True)).to_be_visible()
     if width == "1400":
@@ -93,14 +81,13 @@ def test_risk_points_first_with_linked_verbatim_articles(
         assert a is not None and p is not None
         assert p["x"] > a["x"] + a["width"] / 2  # beside the answer, not under it
     else:
-        width_px = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollWidth")
-        assert width_px <= viewport["width"], width_px
+        assert_no_sideways_scroll(page)
     panel.scroll_into_view_if_needed()
-    _shot(page, f"22-guidance-panel-{width}")
+    shot(page, f"22-guidance-panel-{width}")
     # the link opens the article's citation page
     link.click()
     expect(page.get_by_text("同一章节的相邻条文")).to_be_visible()
-    _shot(page, f"23-guidance-citation-{width}")
+    shot(page, f"23-guidance-citation-{width}")
     page.close()
 
 
@@ -109,10 +96,8 @@ def test_phone_calculator_gives_the_judicial_confirmation_last_day(
 ) -> None:
     from playwright.sync_api import expect
 
-    page = _page(browser, PHONE)
-    page.goto(f"{server}/?q=调解协议签了，对方不履行怎么办")
-    expect(page.get_by_text("答案要点")).to_be_visible()
-    _idle(page)
+    page = open_page(browser, PHONE)
+    open_question(page, server, "调解协议签了，对方不履行怎么办")
     assert not page.locator(".st-key-fq-guidance-risk").count()  # no risk sign, no banner
     panel = page.locator(".st-key-fq-guidance")
     expect(panel.get_by_text("期限计算")).to_be_visible()
@@ -121,8 +106,8 @@ def test_phone_calculator_gives_the_judicial_confirmation_last_day(
     page.keyboard.type("20261207")
     page.keyboard.press("Escape")  # close the calendar: the typed date is committed
     panel.get_by_text("期限计算").click()
-    _idle(page)
+    idle(page)
     expect(panel.get_by_text("最后一日：2027-01-06（星期三）")).to_be_visible()
     panel.get_by_text("最后一日：2027-01-06（星期三）").scroll_into_view_if_needed()
-    _shot(page, "24-guidance-calculator-390")
+    shot(page, "24-guidance-calculator-390")
     page.close()

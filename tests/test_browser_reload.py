@@ -16,15 +16,9 @@ from typing import Any
 
 import pytest
 
-from tests.test_browser import ARGS, CHROMIUM, HERE, REPO, _idle, _page, _shot
+from tests.browser_util import MARKS, REPO, UI_DATA, WIDE, ask, open_page, serve, shot
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="needs Debian chromium at /usr/bin/chromium (apt-get install -y chromium; CI installs it)",
-    ),
-]
+pytestmark = MARKS
 
 STATUTE = (
     "# 某村村规民约\n\n<!-- INFO END -->\n\n第一条 村民建房不得占用公共通道。\n\n"
@@ -36,7 +30,6 @@ NEW_TEXT = "村规民约"  # the new law's title, on its article card
 
 @pytest.fixture(scope="module")
 def kb_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    sys.path.insert(0, str(HERE))
     from ui_kb import build_fixture_kb
 
     return build_fixture_kb(tmp_path_factory.mktemp("kb"))
@@ -44,31 +37,8 @@ def kb_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(kb_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from fixture_server import running
-
-    with running(kb_dir, tmp_path_factory.mktemp("log") / "streamlit.log", timeout=60) as url:
+    with serve(kb_dir, tmp_path_factory) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        yield b
-        b.close()
-
-
-def _ask(page: Any, question: str) -> str:
-    from playwright.sync_api import expect
-
-    box = page.get_by_label("请输入纠纷情况、问题或法条引用，按回车检索")
-    box.fill(question)
-    box.press("Enter")
-    expect(page.get_by_text("答案要点")).to_be_visible()
-    _idle(page)
-    return str(page.get_by_test_id("stMain").inner_text())
 
 
 def test_add_from_another_shell_is_found_by_the_next_question_in_the_open_page(
@@ -76,14 +46,14 @@ def test_add_from_another_shell_is_found_by_the_next_question_in_the_open_page(
 ) -> None:
     from playwright.sync_api import expect
 
-    page = _page(browser, {"width": 1400, "height": 1000})
+    page = open_page(browser, WIDE)
     page.goto(server)
-    assert NEW_TEXT not in _ask(page, QUESTION)
+    assert NEW_TEXT not in ask(page, QUESTION)
 
     src = tmp_path / "村规民约.md"
     src.write_text(STATUTE, encoding="utf-8")
     done = subprocess.run(
-        [sys.executable, str(HERE / "cli_fixture.py"), "add", str(src), "--kb", str(kb_dir)],
+        [sys.executable, str(UI_DATA / "cli_fixture.py"), "add", str(src), "--kb", str(kb_dir)],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -91,9 +61,9 @@ def test_add_from_another_shell_is_found_by_the_next_question_in_the_open_page(
     )
     assert done.returncode == 0, done.stderr
 
-    _ask(page, QUESTION + "？")  # the same open page, a new question
+    ask(page, QUESTION + "？")  # the same open page, a new question
     main = page.get_by_test_id("stMain")
     expect(main.get_by_text(NEW_TEXT).first).to_be_visible(timeout=60_000)
     expect(main.get_by_text("答案要点")).to_be_visible()
-    _shot(page, "40-added-elsewhere-found")
+    shot(page, "40-added-elsewhere-found")
     page.close()

@@ -4,38 +4,31 @@ its badge naming the committee it comes from (issue 24; screenshots in test-arti
 from __future__ import annotations
 
 import os
-import re
 import shutil
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests import pgserver
+from tests.browser_util import (
+    MARKS,
+    WIDTHS,
+    assert_no_sideways_scroll,
+    case_card,
+    open_page,
+    open_question,
+    serve,
+    shot,
+    similar_cases,
+)
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
-REPO = Path(__file__).resolve().parents[1]
-SHOTS = REPO / "test-artifacts" / "browser"
-HERE = Path(__file__).parent / "data" / "ui"
-WIDTHS = {"1400": {"width": 1400, "height": 1000}, "390": {"width": 390, "height": 844}}
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="needs Debian chromium at /usr/bin/chromium (apt-get install -y chromium; CI installs it)",
-    ),
-]
+pytestmark = MARKS
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    sys.path.insert(0, str(HERE))
     from conftest import FakeEmbedder
-    from fixture_server import running
     from test_county_shared import EAST, OWN, THEIRS, WEST, committee, sync
     from ui_kb import build_fixture_kb
 
@@ -50,29 +43,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         sync(west, uri, WEST)
         sync(east, uri, EAST)
         assert "FENGQIAO_COUNTY_URI" not in os.environ
-        log = tmp_path_factory.mktemp("log") / "streamlit.log"
-        with running(east, log, timeout=90) as url:
+        with serve(east, tmp_path_factory, timeout=90) as url:
             yield url
     shutil.rmtree(root, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        yield b
-        b.close()
-
-
-def _idle(page: Any) -> None:
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " && !document.querySelector('[data-testid=\"stSkeleton\"]')",
-        timeout=60_000,
-    )
-    page.wait_for_timeout(600)
 
 
 @pytest.mark.parametrize("width", ["1400", "390"])
@@ -82,29 +55,18 @@ def test_a_shared_case_card_names_the_committee_it_comes_from(
     from playwright.sync_api import expect
     from test_county_shared import OWN, QUESTION, THEIRS, WEST_LABEL
 
-    page = browser.new_page(viewport=WIDTHS[width])
-    page.set_default_timeout(60_000)
-    expect.set_options(timeout=60_000)  # the first question warms jieba on a shared machine
-    page.goto(f"{server}/?q={QUESTION}")
-    expect(page.get_by_text("答案要点")).to_be_visible()
-    _idle(page)
-    tab = page.get_by_role("tab", name=re.compile("^类似案例"))
-    tab.click()
-    _idle(page)
-    panel = page.get_by_role("tabpanel", name=re.compile("^类似案例"))
-    blocks = panel.get_by_test_id("stVerticalBlock")
-    theirs = blocks.filter(has_text=THEIRS.title).filter(has=page.get_by_test_id("stExpander")).last
+    page = open_page(browser, WIDTHS[width], timeout_ms=60_000)
+    open_question(page, server, QUESTION)
+    panel = similar_cases(page)
+    theirs = case_card(panel, THEIRS.title)
     expect(theirs.get_by_text(WEST_LABEL, exact=True)).to_be_visible()
-    own = blocks.filter(has_text=OWN.title).filter(has=page.get_by_test_id("stExpander")).last
+    own = case_card(panel, OWN.title)
     expect(own.get_by_text("调解案例（本委员会记录）", exact=True)).to_be_visible()
     theirs.get_by_test_id("stExpander").click()
     expect(
         theirs.get_by_text("来源：县级共享的调解案例，来自白沙镇西村人民调解委员会（已匿名化）")
     ).to_be_visible()
     theirs.scroll_into_view_if_needed()
-    width_px = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollWidth")
-    assert width_px <= WIDTHS[width]["width"]
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    _idle(page)
-    page.screenshot(path=str(SHOTS / f"county-shared-card-{width}.png"), animations="disabled")
+    assert_no_sideways_scroll(page)
+    shot(page, f"county-shared-card-{width}")
     page.close()

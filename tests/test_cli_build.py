@@ -217,12 +217,14 @@ def test_build_on_local_ray_fills_the_cache_and_resumes(
     from retrieval.encoders.embcache import EmbeddingCache, text_hash
     from retrieval.index_folder import CASE_VECTORS, IndexFolder
     from retrieval.stores.fill import corpus_units
+    from retrieval.units import clause_units
 
     statutes = _statutes(tmp_path)
     plain = tmp_path / "plain"
     assert _run(capsys, "build", "--statutes", str(statutes), "--kb", str(plain))[0] == 0
     units = IndexFolder.of(plain).read_records()
-    texts = sorted({u.text for u in [*units.article_units, *units.case_units]})
+    clauses = clause_units(units.articles)  # embedded too (issue 19)
+    texts = sorted({u.text for u in [*units.article_units, *units.case_units, *clauses]})
     assert len(texts) > 10
 
     kb = tmp_path / "kb"
@@ -244,6 +246,54 @@ def test_build_on_local_ray_fills_the_cache_and_resumes(
         np.testing.assert_allclose(a.vectors, b.vectors, atol=1e-6)
     assert (kb / "index" / CASE_VECTORS).exists()
     assert _answer(capsys, kb) == _answer(capsys, plain)
+
+
+def test_build_on_a_local_ray_that_cannot_start_tries_again_then_says_so_and_loses_nothing(
+    asked: list[str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ray's node start-up timing out on a busy PC (ray 2.60 raises a bare Exception) is
+    tried once more, then one line says what failed and what to do; the live index and the
+    cached vectors are as they were."""
+    ray = pytest.importorskip("ray")
+    from retrieval.encoders.embcache import EmbeddingCache
+
+    statutes = _statutes(tmp_path)
+    kb = tmp_path / "kb"
+    assert _run(capsys, "build", "--statutes", str(statutes), "--kb", str(kb))[0] == 0
+    before = _manifest(kb)
+    cached = len(EmbeddingCache(kb / "cache" / "embeddings", FakeEmbedder.key))
+    (statutes / "社会法" / "村规民约.md").write_text(  # new articles: vectors to compute
+        "# 某村村规民约\n\n<!-- INFO END -->\n\n第一条 村民建房不得占用公共通道。\n",
+        encoding="utf-8",
+    )
+    tries: list[dict[str, Any]] = []
+
+    def busy(**kwargs: Any) -> None:
+        tries.append(kwargs)
+        raise Exception(
+            "The current node timed out during startup. This could happen because some of "
+            "the raylet failed to startup or the GCS has become overloaded."
+        )
+
+    monkeypatch.setattr(ray, "init", busy)
+    code, out, err = _run(
+        capsys, "build", "--statutes", str(statutes), "--kb", str(kb), "--ray", "local"
+    )
+    assert code == 1 and len(tries) == 2
+    line = err.splitlines()[-1]  # after the progress bar: the one line of the error
+    assert line.startswith(
+        "错误：本机 Ray 启动失败（已试 2 次）：The current node timed out during startup. This"
+    )
+    assert "overloaded。建议" in line
+    assert line.endswith(
+        "建议：电脑较忙时稍后重新运行（已算好的向量保存在缓存中，不会重算），或去掉 --ray 直接在本机构建"
+    )
+    assert "Traceback" not in out + err
+    assert _manifest(kb) == before  # the live index stays
+    assert len(EmbeddingCache(kb / "cache" / "embeddings", FakeEmbedder.key)) == cached
 
 
 def test_fetch_index_names_drop_in_files_left_out_and_add_saves_nothing_it_cannot_index(

@@ -87,17 +87,28 @@ def sync(kb: Path, uri: str, who: tuple[str, str, str]) -> None:
     assert cli.main(args) == 0
 
 
+@pytest.fixture
+def east(built: Path, tmp_path: Path) -> Path:
+    """The east committee with its own record (OWN), not synced yet."""
+    return committee(built, tmp_path, "east", OWN)
+
+
+@pytest.fixture
+def west(built: Path, tmp_path: Path, uri: str) -> Path:
+    """The west committee, its record (THEIRS) pushed to the county."""
+    kb = committee(built, tmp_path, "west", THEIRS)
+    sync(kb, uri, WEST)
+    return kb
+
+
 def similar(service: Any) -> list[tuple[str, str, str]]:
     cases = service.ask(QUESTION, k=3, k_cases=5).result.cases
     return [(h.record.id, h.record.title, h.record.label) for h in cases]
 
 
 def test_another_committees_case_joins_labelled_and_leaves_after_it_is_withdrawn(
-    built: Path, tmp_path: Path, uri: str, capsys: pytest.CaptureFixture[str]
+    east: Path, west: Path, uri: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    east = committee(built, tmp_path, "east", OWN)
-    west = committee(built, tmp_path, "west", THEIRS)
-    sync(west, uri, WEST)
     sync(east, uri, EAST)  # pushes its own, pulls the west's
     out = capsys.readouterr().out
     assert "县级共享案例：其他调委会 1 条（新增 1" in out
@@ -132,11 +143,8 @@ def test_another_committees_case_joins_labelled_and_leaves_after_it_is_withdrawn
 
 
 def test_a_running_server_pulls_in_the_background_without_waiting(
-    built: Path, tmp_path: Path, uri: str
+    east: Path, west: Path, uri: str
 ) -> None:
-    east = committee(built, tmp_path, "east", OWN)
-    west = committee(built, tmp_path, "west", THEIRS)
-    sync(west, uri, WEST)
     (east / "county.json").write_text(json.dumps({"committee": EAST[0], "uri": uri}), "utf-8")
     service = load_fixture_kb(east)
     assert THEIRS.title not in [s[1] for s in similar(service)]  # nothing pulled yet
@@ -146,11 +154,8 @@ def test_a_running_server_pulls_in_the_background_without_waiting(
 
 
 def test_county_down_answers_with_local_cases_and_one_notice(
-    built: Path, tmp_path: Path, uri: str
+    east: Path, west: Path, uri: str
 ) -> None:
-    east = committee(built, tmp_path, "east", OWN)
-    west = committee(built, tmp_path, "west", THEIRS)
-    sync(west, uri, WEST)
     down = f"postgresql://postgres@127.0.0.1:{pgserver._free_port()}/postgres"
     (east / "county.json").write_text(json.dumps({"committee": EAST[0], "uri": down}), "utf-8")
     service = load_fixture_kb(east)
@@ -179,11 +184,8 @@ def test_county_down_answers_with_local_cases_and_one_notice(
 
 
 def test_the_card_names_the_committee_a_shared_case_comes_from(
-    built: Path, tmp_path: Path, uri: str, monkeypatch: pytest.MonkeyPatch
+    east: Path, west: Path, uri: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    east = committee(built, tmp_path, "east", OWN)
-    west = committee(built, tmp_path, "west", THEIRS)
-    sync(west, uri, WEST)
     sync(east, uri, EAST)
     monkeypatch.setenv("FENGQIAO_KB", str(east))
     at = AppTest.from_file(APP, default_timeout=60)
@@ -199,16 +201,13 @@ def test_the_card_names_the_committee_a_shared_case_comes_from(
 
 
 def test_on_milvus_the_shared_cases_live_in_a_collection_beside_the_cases(
-    built: Path, tmp_path: Path, uri: str
+    east: Path, west: Path, uri: str, tmp_path: Path
 ) -> None:
     from conftest import FAKE_CONFIG
 
     from retrieval.loader import store_factory
     from retrieval.service import Service
 
-    east = committee(built, tmp_path, "east", OWN)
-    west = committee(built, tmp_path, "west", THEIRS)
-    sync(west, uri, WEST)
     sync(east, uri, EAST)
     service = Service.load(
         east,
@@ -233,9 +232,8 @@ def test_on_milvus_the_shared_cases_live_in_a_collection_beside_the_cases(
 
 
 def test_an_edited_record_is_reloaded_and_the_rest_reused(
-    built: Path, tmp_path: Path, uri: str
+    east: Path, built: Path, tmp_path: Path, uri: str
 ) -> None:
-    east = committee(built, tmp_path, "east", OWN)
     west = tmp_path / "west"
     shutil.copytree(built, west)
     service = load_fixture_kb(west)
@@ -280,12 +278,10 @@ def test_a_pull_that_fails_after_the_push_does_not_fail_the_sync(
 
 
 def test_a_pull_with_nothing_synced_since_reads_no_records(
-    built: Path, tmp_path: Path, uri: str
+    west: Path, tmp_path: Path, uri: str
 ) -> None:
     from retrieval.county import schema
 
-    west = committee(built, tmp_path, "west", THEIRS)
-    sync(west, uri, WEST)
     path = tmp_path / shared.CACHE
     source = shared.Source(uri, EAST[0])
     assert shared.pull(source, path) == shared.PullReport(added=1, total=1)

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from retrieval.config import CHECKPOINT_GROUP
+from retrieval.config import CHECKPOINT_GROUP, LOCAL_RAY_START_ATTEMPTS
 from retrieval.encoders.embcache import EmbeddingCache, text_hash
 from retrieval.encoders.embedder import Embedder
 from retrieval.errors import FengqiaoError, RayEmbedError
@@ -88,7 +88,8 @@ def embed_with_ray(
         model: model name or folder, loaded by ``STEmbedder`` on every actor (it must be
             on each worker's disk: workers never download weights).
         address: ``ray://head:10001`` or ``head:6379`` of a running cluster; None starts
-            a local Ray on this machine (``num_cpus`` cores).
+            a local Ray on this machine (``num_cpus`` cores; a failed start is tried again,
+            ``LOCAL_RAY_START_ATTEMPTS`` in all).
         actors: actor-pool size (default: one per ``cpus_per_actor`` CPUs of the cluster).
         batch_size: texts per ``map_batches`` call; ``model_batch`` per forward pass.
         group: vectors per cache shard, the unit of work a killed run can lose.
@@ -115,27 +116,9 @@ def embed_with_ray(
         ) from e
     for name in ("ray", "ray.data"):  # its start-up and progress lines are not ours to print
         logging.getLogger(name).setLevel(logging.ERROR)
-    started = False
-    if not ray.is_initialized():
-        env = runtime_env
-        if env is None and address is None:
-            env = {"env_vars": {"PYTHONPATH": str(PACKAGE_ROOT)}}
-        try:
-            ray.init(
-                address=address,
-                num_cpus=num_cpus if address is None else None,
-                runtime_env=env,
-                include_dashboard=False,
-                log_to_driver=False,
-                ignore_reinit_error=True,
-                logging_level=logging.WARNING,
-            )
-        except (ConnectionError, RuntimeError, ValueError) as e:
-            raise RayEmbedError(
-                f"无法连接 Ray 集群（{address or '本机'}）：{str(e).splitlines()[0][:160]}",
-                "确认头节点已用 ray start --head 启动、地址和端口正确",
-            ) from e
-        started = True
+    started = not ray.is_initialized()
+    if started:
+        _start(ray, address, num_cpus, runtime_env)
     try:
         # library code prints nothing: the caller's progress callback is the only output
         ctx = ray.data.DataContext.get_current()
@@ -169,10 +152,55 @@ def embed_with_ray(
         raise
     except Exception as e:  # a failed task or lost worker: what was written stays cached
         raise RayEmbedError(
-            f"分布式向量化失败：{str(e).splitlines()[0][:200]}",
+            f"分布式向量化失败：{_first_line(e, 200)}",
             "已完成的向量已保存在缓存中，修复后重新运行会从中断处继续",
         ) from e
     finally:
         if started:
             ray.shutdown()
     return RayEmbedReport(len(order), reused, time.perf_counter() - t0, pool, cpus)
+
+
+def _start(
+    ray: Any, address: str | None, num_cpus: int | None, runtime_env: dict[str, Any] | None
+) -> None:
+    """Join the cluster at ``address``, or start a local Ray: tried again when it fails, as
+    its node start-up times out on a busy machine (Ray's fixed 30 s wait)."""
+    local = address is None
+    if runtime_env is None and local:
+        runtime_env = {"env_vars": {"PYTHONPATH": str(PACKAGE_ROOT)}}
+    attempts = LOCAL_RAY_START_ATTEMPTS if local else 1
+    for attempt in range(1, attempts + 1):
+        try:
+            ray.init(
+                address=address,
+                num_cpus=num_cpus if local else None,
+                runtime_env=runtime_env,
+                include_dashboard=False,
+                log_to_driver=False,
+                ignore_reinit_error=True,
+                logging_level=logging.WARNING,
+            )
+            return
+        except Exception as e:  # ray 2.60 raises a bare Exception when its node start times out
+            # stops a node that came up but could not be joined; one that never came up is
+            # left to Ray's reaper, which ends it with this process
+            ray.shutdown()
+            if attempt < attempts:
+                log.warning("本机 Ray 启动失败（%s），再试一次", _first_line(e, 160))
+                continue
+            if local:
+                raise RayEmbedError(
+                    f"本机 Ray 启动失败（已试 {attempts} 次）：{_first_line(e, 160)}",
+                    "电脑较忙时稍后重新运行（已算好的向量保存在缓存中，不会重算），"
+                    "或去掉 --ray 直接在本机构建",
+                ) from e
+            raise RayEmbedError(
+                f"无法连接 Ray 集群（{address}）：{_first_line(e, 160)}",
+                "确认头节点已用 ray start --head 启动、地址和端口正确",
+            ) from e
+
+
+def _first_line(error: BaseException, limit: int) -> str:
+    """The first line of ``error``'s message, shortened, without its full stop (the hint follows)."""
+    return (str(error).splitlines() or [type(error).__name__])[0][:limit].rstrip("。.")
