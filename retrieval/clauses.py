@@ -59,14 +59,19 @@ class ClauseVectors:
     def best(self, query: np.ndarray, parents: Iterable[str]) -> dict[str, float]:
         """The best clause cosine to ``query`` of each of ``parents`` that has clauses
         (only their rows are read)."""
-        idx = [self._index[p] for p in parents if p in self._index]
-        if not idx:
+        idx = np.fromiter((self._index.get(p, -1) for p in parents), np.int64)
+        idx = idx[idx >= 0]
+        if not len(idx):
             return {}
         q = np.asarray(query, np.float32).reshape(-1)
-        rows = np.concatenate([np.arange(self._starts[i], self._ends[i]) for i in idx])
-        counts = self._ends[idx] - self._starts[idx]
-        best = np.maximum.reduceat(self.vectors[rows] @ q, np.cumsum(counts) - counts)
-        return {self.parents[i]: float(b) for i, b in zip(idx, best.tolist(), strict=True)}
+        starts = self._starts[idx]
+        counts = self._ends[idx] - starts
+        offsets = np.cumsum(counts) - counts
+        # every row of the chosen parents, in one gather: parent k's rows are
+        # starts[k] .. starts[k] + counts[k]
+        rows = np.arange(int(counts.sum())) - np.repeat(offsets - starts, counts)
+        best = np.maximum.reduceat(self.vectors[rows] @ q, offsets)
+        return dict(zip([self.parents[i] for i in idx.tolist()], best.tolist(), strict=True))
 
     def lift(
         self,
