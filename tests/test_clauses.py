@@ -117,3 +117,19 @@ def test_a_question_about_one_item_finds_its_article() -> None:
 
     assert top(dense) == LONG.id
     assert top(replace(dense, clauses=False)) != LONG.id
+
+
+def test_an_index_built_before_clause_units_still_answers(tiny_kb_dir: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
+    import shutil
+
+    from retrieval.clauses import CLAUSE_UNITS, CLAUSE_VECTORS
+    from retrieval.service import Service
+
+    old = tmp_path / "kb"
+    shutil.copytree(tiny_kb_dir, old)
+    assert (old / "index" / CLAUSE_VECTORS).exists()  # a build writes them
+    for name in (CLAUSE_VECTORS, CLAUSE_UNITS):
+        (old / "index" / name).unlink()
+    service = Service.load(old, embedder=FakeEmbedder())
+    assert service.searcher.articles.clauses is None
+    assert service.searcher.search("离婚后孩子归谁抚养", k=3, k_cases=0).articles
