@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
 from dataclasses import replace
@@ -43,32 +42,9 @@ from retrieval.config import DEFAULT_CONFIG  # noqa: E402
 from retrieval.evaluate import leave_out, mean_metrics, query_metrics, read_queries  # noqa: E402
 from retrieval.search import keyword_run  # noqa: E402
 from retrieval.stores.flat import top_indices  # noqa: E402
-from retrieval.units import article_header  # noqa: E402
+from retrieval.units import clause_units  # noqa: E402
 
-ITEM = re.compile(r"^（[一二三四五六七八九十]+）")
 MARGINS = (-0.02, -0.01, 0.0, 0.01)
-
-
-def clause_texts(articles) -> tuple[list[str], list[str], list[bool]]:  # type: ignore[no-untyped-def]
-    """Parent id, text and whether it is an item, of every multi-paragraph article's
-    clause units."""
-    parents, texts, items = [], [], []
-    for a in articles:
-        lines = [ln.strip() for ln in a.text.split("\n") if ln.strip()]
-        if len(lines) < 2:
-            continue
-        head, lead = article_header(a), ""
-        for ln in lines:
-            if ITEM.match(ln):
-                parents.append(a.id)
-                texts.append(f"{head} {lead} {ln}" if lead else f"{head} {ln}")
-                items.append(True)
-            else:
-                lead = ln
-                parents.append(a.id)
-                texts.append(f"{head} {ln}")
-                items.append(False)
-    return parents, texts, items
 
 
 def main() -> int:
@@ -88,8 +64,9 @@ def main() -> int:
     store = searcher.articles.store
     st = store._state
     articles = [searcher._article(p) for p in st.parents]
-    parents, texts, items = clause_texts(articles)
-    is_item = np.array(items)
+    units = clause_units(articles)  # what a build embeds
+    parents, texts = [u.parent for u in units], [u.text for u in units]
+    is_item = np.array([u.section.endswith("）") for u in units])
     args.scratch.mkdir(parents=True, exist_ok=True)
     cached = args.scratch / f"clauses-{len(texts)}.npy"
     if cached.exists():

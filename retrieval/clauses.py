@@ -41,8 +41,11 @@ class ClauseVectors:
         if len(units) != len(vectors):
             raise ValueError(f"{len(units)} clause units but {len(vectors)} vectors")
         order = sorted(range(len(units)), key=lambda i: units[i].parent)  # stable
-        self.units = [units[i] for i in order]
-        self.vectors = np.ascontiguousarray(np.asarray(vectors, np.float32)[order])
+        if order == list(range(len(units))):  # as saved: no copy of the vectors
+            self.units, self.vectors = list(units), np.asarray(vectors, np.float32)
+        else:
+            self.units = [units[i] for i in order]
+            self.vectors = np.ascontiguousarray(np.asarray(vectors, np.float32)[order])
         self.parents: list[str] = []
         starts: list[int] = []
         for i, u in enumerate(self.units):
@@ -120,4 +123,5 @@ class ClauseVectors:
             return None
         with unit_file.open(encoding="utf-8") as f:
             units = [Unit.from_dict(json.loads(line)) for line in f if line.strip()]
-        return cls(units, np.load(vec_file))
+        # memory-mapped: a question reads only its candidates' rows
+        return cls(units, np.load(vec_file, mmap_mode="r"))

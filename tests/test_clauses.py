@@ -15,42 +15,25 @@ from retrieval.search import Searcher
 from retrieval.units import clause_units
 from tests.conftest import FakeEmbedder
 
+
 # A long enumerating article (its items are about different things) and a short one that
 # is closer to the question than the long one as a whole, not than its item (三).
-LONG = Article(
-    id="劳动法:38",
-    law="劳动法",
-    law_title="劳动法",
-    number=38,
-    suffix="",
-    label="第三十八条",
-    text=(
-        "用人单位有下列情形之一的，劳动者可以解除劳动合同：\n"
-        "（一）未按照劳动合同约定提供劳动保护或者劳动条件的；\n"
-        "（二）未及时足额支付劳动报酬的；\n"
-        "（三）未依法为劳动者缴纳社会保险费的；\n"
-        "（四）规章制度违反法律、法规的规定，损害劳动者权益的。\n"
-        "用人单位违章指挥、强令冒险作业危及劳动者人身安全的，劳动者可以立即解除劳动合同。"
-    ),
+def _article(number: int, label: str, text: str) -> Article:
+    return Article(f"劳动法:{number}", "劳动法", "劳动法", number, "", label, text)
+
+
+LONG = _article(
+    38,
+    "第三十八条",
+    "用人单位有下列情形之一的，劳动者可以解除劳动合同：\n"
+    "（一）未按照劳动合同约定提供劳动保护或者劳动条件的；\n"
+    "（二）未及时足额支付劳动报酬的；\n"
+    "（三）未依法为劳动者缴纳社会保险费的；\n"
+    "（四）规章制度违反法律、法规的规定，损害劳动者权益的。\n"
+    "用人单位违章指挥、强令冒险作业危及劳动者人身安全的，劳动者可以立即解除劳动合同。",
 )
-SHORT = Article(
-    id="劳动法:72",
-    law="劳动法",
-    law_title="劳动法",
-    number=72,
-    suffix="",
-    label="第七十二条",
-    text="用人单位和劳动者必须依法参加社会保险，缴纳社会保险费。",
-)
-ONE = Article(
-    id="劳动法:1",
-    law="劳动法",
-    law_title="劳动法",
-    number=1,
-    suffix="",
-    label="第一条",
-    text="为了保护劳动者的合法权益，制定本法。",
-)
+SHORT = _article(72, "第七十二条", "用人单位和劳动者必须依法参加社会保险，缴纳社会保险费。")
+ONE = _article(1, "第一条", "为了保护劳动者的合法权益，制定本法。")
 
 
 def test_an_item_carries_the_paragraph_that_introduces_it() -> None:

@@ -201,6 +201,12 @@ def _quantize_q4(
     q.model.save_model_to_file(str(dst))
 
 
+def _mean_pool(h: Any, attention_mask: Any) -> Any:
+    """e5's pooling: the mean of the token states the mask keeps (torch tensors)."""
+    m = attention_mask.unsqueeze(-1).to(h.dtype)
+    return (h * m).sum(1) / m.sum(1).clamp(min=1e-9)
+
+
 def _export_fp32(model_dir: Path, out: Path, onnx_file: Path) -> None:
     import torch
     from transformers import AutoModel
@@ -218,9 +224,7 @@ def _export_fp32(model_dir: Path, out: Path, onnx_file: Path) -> None:
             h = self.bert(
                 inputs_embeds=inputs_embeds, attention_mask=attention_mask
             ).last_hidden_state
-            m = attention_mask.unsqueeze(-1).to(h.dtype)
-            v = (h * m).sum(1) / m.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(v, p=2.0, dim=1)
+            return torch.nn.functional.normalize(_mean_pool(h, attention_mask), p=2.0, dim=1)
 
     x = torch.from_numpy(words[[0, 41, 42, 43, 2]][None].copy())
     with torch.no_grad():
@@ -301,8 +305,7 @@ def _export_twin_fp32(base_dir: Path, adapted_dir: Path, out: Path, onnx_file: P
             h = self.bert(
                 inputs_embeds=inputs_embeds, attention_mask=attention_mask
             ).last_hidden_state
-            m = attention_mask.unsqueeze(-1).to(h.dtype)
-            v = (h * m).sum(1) / m.sum(1).clamp(min=1e-9)
+            v = _mean_pool(h, attention_mask)
             norm = torch.nn.functional.normalize
             return norm(v[:, :hidden], p=2.0, dim=1), norm(v[:, hidden:], p=2.0, dim=1)
 
