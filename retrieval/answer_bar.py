@@ -57,18 +57,13 @@ _PUNCT = re.compile(r"[，。；！？、,.;!?\s]")
 _NEGATED_BEFORE = re.compile(r"(?:未|没有|没|无|不|非)[^，。；：、,;:]{0,9}$")
 
 
-# Who the question is about, not what: a clause matching only the statute words these
-# stand for (邻居 → 相邻, 不动产权利人; 公司 → 用人单位) shares a party, not a subject.
-PARTY_WORDS: tuple[str, ...] = tuple(
-    "邻居 丈夫 妻子 老公 老婆 媳妇 男方 女方 公司 单位 老板 包工头 厂里 房东 租客 商家 卖家 买家 医院".split()
-)
-
-
 def party_terms(question: str) -> tuple[str, ...]:
     """Statute terms standing for the parties the question names (邻居 → 相邻 …)."""
     from retrieval import vocab
 
-    return tuple(dict.fromkeys(t for w in PARTY_WORDS if w in question for t in vocab.expand(w)))
+    return tuple(
+        dict.fromkeys(t for w in vocab.PARTY_WORDS if w in question for t in vocab.expand(w))
+    )
 
 
 def only_parties(

@@ -26,6 +26,10 @@ class SearchConfig:
         expand_dense: also to the text the query encoder sees.
         expand_weight: below 1, the vocabulary terms' BM25 scores count this many times
             beside the question's own words' (1 = appended to the question's words).
+        party_with_subject: when the question names what happened in the vocabulary's
+            words (狗…咬 → 饲养动物), the terms of the parties it names (``vocab.PARTY_WORDS``:
+            邻居 → 相邻) lift only articles its own words or its subject's terms also match
+            (``Searcher._expansion``; issue 19 item 5).
         depth: candidates kept per run before fusion.
         precedent_cases: nearest cases whose cited articles are lifted.
         precedent_floor: a case lifts its articles by ``(cos - floor) / (1 - floor)``
@@ -82,6 +86,7 @@ class SearchConfig:
     expand: bool = True
     expand_dense: bool = False
     expand_weight: float = 0.25
+    party_with_subject: bool = True
     depth: int = 300
     precedent_cases: int = 20
     precedent_floor: float = 0.88
@@ -119,6 +124,7 @@ CONFIGS: dict[str, SearchConfig] = {
     ),
     "hybrid-noprec": SearchConfig("hybrid-noprec", precedent=False),
     "hybrid-nolaw": SearchConfig("hybrid-nolaw", w_law=0.0),
+    "hybrid-parties": SearchConfig("hybrid-parties", party_with_subject=False),
     "hybrid": SearchConfig(),
 }
 DEFAULT_CONFIG = CONFIGS["hybrid"]

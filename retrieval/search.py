@@ -235,7 +235,7 @@ class Searcher:
         if split:
             own = set(plain)
             added = [w for w in tokens if w not in own]
-            expansion = _run(store.keyword(added, flt, cfg.depth)) if added else None
+            expansion = self._expansion(question, added, keyword, flt, cfg) if added else None
         semantic = (
             _run(store.dense(avec, flt, cfg.depth)) if cfg.semantic and avec is not None else None
         )
@@ -270,6 +270,35 @@ class Searcher:
             semantic_base,
             qvec,
         )
+
+    def _expansion(
+        self,
+        question: str,
+        added: list[str],
+        keyword: dict[str, float] | None,
+        flt: Filters,
+        cfg: SearchConfig,
+    ) -> dict[str, float]:
+        """The vocabulary terms' BM25 run. With ``cfg.party_with_subject``, when the question
+        names what happened (狗…咬 → 饲养动物), the terms of the parties it names (邻居 →
+        相邻) count only for articles that its own words or its subject's terms also match:
+        the neighbour's dog is a dog bite, not a 相邻关系 (issue 19 item 5). BM25 sums its
+        terms' scores, so the two runs add up to the one run of all the terms."""
+        store = self.articles.store
+        subject, parties = vocab.split_terms(question)
+        party: set[str] = set()
+        if cfg.party_with_subject and subject and parties:
+            theirs = {t for term in subject for t in self.tokenizer(term)}
+            party = {t for term in parties for t in self.tokenizer(term)} - theirs
+        main = [w for w in added if w not in party]
+        run = _run(store.keyword(main, flt, cfg.depth)) if main else {}
+        rest = [w for w in added if w in party]
+        if rest:
+            shared = set(run) | set(keyword or ())
+            for d, v in _run(store.keyword(rest, flt, cfg.depth)).items():
+                if d in shared:
+                    run[d] = run.get(d, 0.0) + v
+        return run
 
     def fuse(
         self,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 # lay phrase -> statute terms. Kept to common, unambiguous pairs; a phrase is
-# matched as a substring of the question, so keep keys specific.
+# matched as a substring of the question, so keep keys specific. A key written with
+# "…" (狗…咬) also matches with other words between its parts, in order, inside one
+# sentence of the question ("狗把我孩子咬伤了"): see ``matches``.
 LAY_TO_LEGAL: dict[str, tuple[str, ...]] = {
     # family
     "老公": ("配偶", "夫妻", "丈夫"),
@@ -55,7 +58,7 @@ LAY_TO_LEGAL: dict[str, tuple[str, ...]] = {
     # work
     "工资": ("劳动报酬", "工资"),
     "欠薪": ("拖欠", "劳动报酬"),
-    "拖欠工资": ("拖欠", "劳动报酬"),
+    "拖欠…工资": ("拖欠", "劳动报酬"),
     "工钱": ("劳动报酬",),
     "薪水": ("劳动报酬",),
     "包工头": ("实际施工人", "承包", "劳动报酬"),
@@ -70,14 +73,14 @@ LAY_TO_LEGAL: dict[str, tuple[str, ...]] = {
     "辞职": ("解除劳动合同", "劳动者提前"),
     "离职": ("解除劳动合同",),
     "合同到期": ("劳动合同期满", "终止"),
-    "没签合同": ("书面劳动合同", "二倍工资"),
+    "没…签…合同": ("书面劳动合同", "二倍工资"),
     "没有签合同": ("书面劳动合同", "二倍工资"),
-    "不签合同": ("书面劳动合同", "二倍工资"),
+    "不…签…合同": ("书面劳动合同", "二倍工资"),
     "加班": ("延长工作时间", "加班费"),
     "社保": ("社会保险",),
     "五险": ("社会保险",),
     "受伤": ("伤害", "工伤", "损害"),
-    "干活受伤": ("工伤", "劳务", "损害"),
+    "干活…受伤": ("工伤", "劳务", "损害"),
     "打工": ("劳动者", "劳务"),
     "试用": ("试用期",),
     "补偿金": ("经济补偿",),
@@ -136,8 +139,8 @@ LAY_TO_LEGAL: dict[str, tuple[str, ...]] = {
     "撞伤": ("交通事故", "损害赔偿"),
     "车祸": ("交通事故", "机动车"),
     "被狗咬": ("饲养动物", "损害"),
-    "狗咬": ("饲养动物", "损害"),
-    "楼上掉": ("抛掷物品", "坠落", "建筑物"),
+    "狗…咬": ("饲养动物", "损害"),
+    "楼上…掉": ("抛掷物品", "坠落", "建筑物"),
     "高空": ("抛掷物品", "坠落"),
     "医院": ("医疗机构", "医疗"),
     "看病": ("诊疗", "医疗"),
@@ -161,15 +164,75 @@ LAY_TO_LEGAL: dict[str, tuple[str, ...]] = {
 }
 
 
+GAP = "…"
+MAX_GAP = 12  # characters allowed between the parts of a "…" key
+_SENTENCE_END = re.compile(r"[。.！!？?；;\n]")
+
+
+def matches(lay: str, question: str) -> bool:
+    """Whether the lay phrase ``lay`` occurs in ``question``: as a substring, or, for a
+    key with "…", its parts in order within one sentence, at most ``MAX_GAP`` characters
+    apart (狗…咬 matches "狗没拴绳，把我孩子咬伤了", not "狗丢了。孩子被咬")."""
+    if GAP not in lay:
+        return lay in question
+    parts = lay.split(GAP)
+    if "".join(parts) in question:
+        return True
+    for sentence in _SENTENCE_END.split(question):
+        if _in_order(parts, sentence):
+            return True
+    return False
+
+
+def _in_order(parts: list[str], text: str) -> bool:
+    start = text.find(parts[0])
+    while start >= 0:
+        end = start + len(parts[0])
+        for part in parts[1:]:
+            at = text.find(part, end)
+            if at < 0 or at - end > MAX_GAP:
+                break
+            end = at + len(part)
+        else:
+            return True
+        start = text.find(parts[0], start + 1)
+    return False
+
+
 def expand(question: str, table: dict[str, tuple[str, ...]] | None = None) -> list[str]:
     """Statute terms for the lay phrases found in ``question`` (deduplicated, in order)."""
     table = LAY_TO_LEGAL if table is None else table
     out: dict[str, None] = {}
     for lay, legal in table.items():
-        if lay in question:
+        if matches(lay, question):
             for term in legal:
                 out.setdefault(term, None)
     return list(out)
+
+
+# Who the question is about, not what: these words' statute terms (邻居 → 相邻,
+# 不动产权利人; 公司 → 用人单位) name a party, and a clause or article matching only them
+# shares a party with the question, not its subject.
+PARTY_WORDS: tuple[str, ...] = tuple(
+    "邻居 丈夫 妻子 老公 老婆 媳妇 男方 女方 公司 单位 老板 包工头 厂里 房东 租客 商家 卖家 买家 医院".split()
+)
+
+
+def split_terms(
+    question: str, table: dict[str, tuple[str, ...]] | None = None
+) -> tuple[list[str], list[str]]:
+    """``expand(question)`` parted into the subject's statute terms (from phrases naming what
+    happened: 狗…咬 → 饲养动物) and the parties' (from ``PARTY_WORDS`` only: 邻居 → 相邻);
+    a term both supply counts as the subject's."""
+    table = LAY_TO_LEGAL if table is None else table
+    subject: dict[str, None] = {}
+    parties: dict[str, None] = {}
+    for lay, legal in table.items():
+        if matches(lay, question):
+            into = parties if lay in PARTY_WORDS else subject
+            for term in legal:
+                into.setdefault(term, None)
+    return list(subject), [t for t in parties if t not in subject]
 
 
 def expand_text(question: str, table: dict[str, tuple[str, ...]] | None = None) -> str:
@@ -182,5 +245,5 @@ def terms(table: dict[str, tuple[str, ...]] | None = None) -> Iterable[str]:
     """Every word of the table, so the tokenizer keeps them whole."""
     table = LAY_TO_LEGAL if table is None else table
     for lay, legal in table.items():
-        yield lay
+        yield lay.replace(GAP, "")
         yield from legal

@@ -39,6 +39,21 @@ def test_vocab_expands_lay_words():
     assert text.startswith("欠钱不还") and "借款" in text
 
 
+def test_a_gapped_lay_phrase_matches_its_parts_in_order_inside_one_sentence():
+    """狗…咬: "狗没拴绳，把我孩子咬伤了" is a dog bite; the parts in two sentences, reversed
+    or far apart are not."""
+    assert vocab.matches("狗…咬", "邻居家的狗把我孩子咬伤了，医药费谁出？")
+    assert vocab.matches("狗…咬", "邻居家的狗没拴绳，把我家孩子腿咬伤了")
+    assert vocab.matches("狗…咬", "被狗咬了")
+    assert "饲养动物" in vocab.expand("邻居家的狗把我孩子咬伤了")
+    assert not vocab.matches("狗…咬", "狗丢了。孩子被蚊子咬了")
+    assert not vocab.matches("狗…咬", "孩子咬了狗")
+    assert not vocab.matches("狗…咬", "狗" + "在院子里跑来跑去跑了一整个下午" + "咬")
+    assert vocab.matches("没…签…合同", "公司一直没跟我签劳动合同")
+    # the tokenizer's dictionary holds the phrase joined, never the marker
+    assert "狗咬" in set(vocab.terms()) and not any(vocab.GAP in w for w in vocab.terms())
+
+
 def test_bm25_scores_and_round_trip(tmp_path):
     idx = BM25Index().index([["离婚", "调解"], ["噪声", "相邻"], []])
     s = idx.scores(["噪声", "未知词"])

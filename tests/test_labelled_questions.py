@@ -163,3 +163,26 @@ def test_lay_word_expansion_adds_evidence_without_overriding_the_question(fake_e
     assert max(beside, key=beside.get) == "测试法:1"
     # an article found only through the vocabulary counts less than when appended
     assert all(beside.get(a, 0.0) < appended[a] for a in ("测试法:2", "测试法:3") if appended[a])
+
+
+def test_a_party_word_lifts_nothing_beside_what_happened(fake_embedder, tmp_path):
+    """ "邻居家的狗把我孩子咬伤了" is a dog bite: 邻居's 相邻 / 不动产权利人 articles share a
+    party with it, not a subject, and gain nothing. With no subject named ("邻居砌了围墙"),
+    the party's terms are the only lead and still count (issue 19 item 5)."""
+    from dataclasses import replace
+
+    from retrieval.config import DEFAULT_CONFIG
+
+    (tmp_path / "测试法.md").write_text(LAW, encoding="utf-8")
+    service = Service.from_records(load_statutes([tmp_path]).articles, [], fake_embedder)
+    keyword_only = replace(DEFAULT_CONFIG, semantic=False, precedent=False, w_law=0.0)
+
+    def found(question: str, **change: bool) -> list[str]:
+        cfg = replace(keyword_only, **change)
+        return [h.record.id for h in service.search(question, k=3, k_cases=0, config=cfg).articles]
+
+    bite = "邻居家的狗把我孩子咬伤了"
+    assert DEFAULT_CONFIG.party_with_subject
+    assert found(bite) == ["测试法:1"]
+    assert set(found(bite, party_with_subject=False)) == {"测试法:1", "测试法:2", "测试法:3"}
+    assert set(found("邻居在路上砌了一道墙")) >= {"测试法:2", "测试法:3"}
