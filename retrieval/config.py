@@ -176,14 +176,22 @@ class ApproxConfig:
     16 is the margin. A filter leaving under ``exact_share`` of the units (a rare dispute
     type) is searched exactly over those units: through the index it found only 21 %.
 
+    From ``half_above`` units (the national tier's 64,000 articles) to ``above``, the
+    exact scan reads a float16 copy of the vectors (FAISS ``QT_fp16``: half the bytes of a
+    scan that memory bandwidth bounds) for the ``2 × depth`` best units and rescores them
+    in float32: national short questions 7.7 → ~3 ms of vector scan, the same runs
+    (docs/quality.md "National latency").
+
     Args:
         above: units per corpus from which the approximate index is used (0 = never).
+        half_above: units per corpus from which the half-precision scan is used (0 = never).
         nprobe: IVF lists probed per query.
         exact_share: allowed share of units under which a filtered query stays exact.
         train_per_list: training vectors per IVF list.
     """
 
     above: int = 200_000
+    half_above: int = 20_000
     nprobe: int = 16
     exact_share: float = 0.02
     train_per_list: int = 30

@@ -122,3 +122,27 @@ def test_writes_switch_between_exact_and_approximate() -> None:
 def test_close_is_part_of_the_store(corpus: str) -> None:
     store = FlatStore(corpus, DIM)  # type: ignore[arg-type]
     store.close()
+
+
+def test_the_half_precision_scan_gives_the_exact_runs() -> None:
+    """From ``half_above`` units the scan reads float16 vectors and rescores what it finds in
+    float32: the same records, best units and scores as the exact scan, filtered or not."""
+    rows, v, q = _data()
+    exact = FlatStore("cases", DIM, rows, v, approx=ApproxConfig(above=0, half_above=0))
+    half = FlatStore("cases", DIM, rows, v, approx=ApproxConfig(above=0, half_above=N))
+    assert not half.approximate and not exact.approximate
+    for flt in (
+        Filters(),
+        Filters(dispute_types=("劳动劳务",)),
+        Filters(dispute_types=("邻里关系",)),
+    ):
+        for x in q:
+            assert _same(half.dense(x, flt, 300), exact.dense(x, flt, 300))
+    # records of several units: each counted once, by its best unit
+    many = [UnitRow(f"r{i // 4}#{i % 4}", f"r{i // 4}") for i in range(N)]
+    grouped = FlatStore("cases", DIM, many, v, approx=ApproxConfig(above=0, half_above=N))
+    plain = FlatStore("cases", DIM, many, v, approx=ApproxConfig(above=0, half_above=0))
+    for x in q:
+        hits = grouped.dense(x, Filters(), 300)
+        assert len({h.parent for h in hits}) == 300
+        assert _same(hits, plain.dense(x, Filters(), 300))

@@ -1,4 +1,4 @@
-"""The embedded default store: FAISS vectors (exact, IVF above a size), bm25s keywords, numpy masks."""
+"""The embedded default store: FAISS vectors (exact; a half-precision scan, then IVF, above sizes), bm25s keywords, numpy masks."""
 
 from __future__ import annotations
 
@@ -51,6 +51,8 @@ class _State:
     tokens: list[list[str]] | None = None  # known after a write; derived from texts otherwise
     masks: dict[Filters, np.ndarray] = field(default_factory=dict)
     ivf: Any = None  # a trained faiss.IndexIVFFlat over dense.vectors above ApproxConfig.above
+    half: Any = None  # a half-precision copy of dense.vectors above ApproxConfig.half_above
+    unit_parent: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     selectors: dict[Filters, tuple[np.ndarray, Any]] = field(default_factory=dict)
 
     @classmethod
@@ -84,6 +86,10 @@ class _State:
             np.array([*starts[1:], len(rows)], np.int64),
             fields,
             tokens,
+            unit_parent=np.repeat(
+                np.arange(len(starts), dtype=np.int64),
+                np.diff(np.array([*starts, len(rows)], np.int64)),
+            ),
         )
 
 
@@ -241,7 +247,7 @@ class FlatStore:
         if not st.rows:
             return []
         q = self._query(query)
-        if st.ivf is None:
+        if st.ivf is None and st.half is None:
             return self._run(st, st.dense.scores(q), flt, depth, positive=False)
         return self._approx_dense(st, q, flt, depth)
 
@@ -281,41 +287,69 @@ class FlatStore:
     # ---- internals -----------------------------------------------------------------------
 
     def _indexed(self, st: _State) -> _State:
-        """``st`` with its IVF index when it holds ``approx.above`` units or more."""
-        above = self.approx_config.above
-        if not above or st.dense.size < above:
-            return st
-        return dataclasses.replace(st, ivf=_train_ivf(st.dense.vectors, self.approx_config))
+        """``st`` with its IVF index when it holds ``approx.above`` units or more, else with
+        a half-precision copy of its vectors from ``approx.half_above`` units on."""
+        cfg = self.approx_config
+        n = st.dense.size
+        if cfg.above and n >= cfg.above:
+            return dataclasses.replace(st, ivf=_train_ivf(st.dense.vectors, cfg))
+        if cfg.half_above and n >= cfg.half_above:
+            return dataclasses.replace(st, half=_half_index(st.dense.vectors))
+        return st
 
     def _approx_dense(self, st: _State, q: np.ndarray, flt: Filters, depth: int) -> list[Scored]:
-        """IVF search for the best units, grouped by record like the exact run.
+        """The best units through the IVF index or the half-precision scan, rescored in
+        full precision and grouped by record like the exact run.
 
         Units are fetched 2x the depth (a record may have several) and more until
-        ``depth`` records are found or the probed lists hold no more allowed units.
+        ``depth`` records are found or the index holds no more allowed units. The
+        half-precision scan reads half the bytes of the exact one; its candidates'
+        scores are the exact cosines, so only a unit that fp16 rounding moves from inside
+        the ``k`` best to outside could differ (bench/bench_half_scan.py: none of 800 national
+        runs did).
         """
         mask = self._mask(st, flt)
         n = st.dense.size
         allowed = int(np.count_nonzero(mask))
-        scores = np.full(n, -np.inf, np.float32)
         if allowed < self.approx_config.exact_share * n:
             # a rare filter: IVF would probe lists that hold few of its units
+            scores = np.full(n, -np.inf, np.float32)
             idx = np.flatnonzero(mask)
             scores[idx] = st.dense.vectors[idx] @ q
             return self._run(st, scores, flt, depth, positive=False)
-        params = faiss.SearchParametersIVF()
-        params.nprobe = self.approx_config.nprobe
+        if st.ivf is not None:
+            index = st.ivf
+            params = faiss.SearchParametersIVF()
+            params.nprobe = self.approx_config.nprobe
+        else:
+            index = st.half
+            params = faiss.SearchParameters()
         keep = self._selector(st, flt, mask) if allowed < n else None  # alive while searching
         if keep is not None:
             params.sel = keep[1]
         k = min(max(2 * depth, depth + 16), n)
         while True:
-            found, ids = st.ivf.search(q.reshape(1, -1), k, params=params)
-            ok = ids[0] >= 0
-            scores[ids[0][ok]] = found[0][ok]
-            hits = self._run(st, scores, flt, depth, positive=False)
-            if len(hits) >= depth or int(ok.sum()) < k or k >= n:
+            _, ids = index.search(q.reshape(1, -1), k, params=params)
+            found = ids[0][ids[0] >= 0]
+            hits = self._best_of(st, found, st.dense.vectors[found] @ q, depth)
+            if len(hits) >= depth or len(found) < k or k >= n:
                 return hits
             k = min(4 * k, n)
+
+    def _best_of(
+        self, st: _State, units: np.ndarray, scores: np.ndarray, depth: int
+    ) -> list[Scored]:
+        """The ``depth`` best records among found ``units`` (allowed ones, with their
+        scores), each by its best found unit; ties by position, as ``_run`` orders them."""
+        order = np.lexsort((units, -scores))
+        units, scores = units[order], scores[order]
+        _, first = np.unique(st.unit_parent[units], return_index=True)
+        first.sort()  # each record's best unit, best records first
+        return [
+            Scored(st.parents[int(st.unit_parent[u])], float(scores[i]), st.rows[int(u)].unit)
+            for i in first[:depth]
+            for u in (units[i],)
+        ]
 
     def _selector(self, st: _State, flt: Filters, mask: np.ndarray) -> tuple[np.ndarray, Any]:
         """The FAISS ID selector of a mask (its bitmap kept alive beside it), cached."""
@@ -389,6 +423,18 @@ class FlatStore:
                 ordered_tokens,
             )
         )
+
+
+def _half_index(vectors: np.ndarray) -> Any:
+    """A FAISS flat inner-product index over ``vectors`` stored in float16 (half the bytes
+    a scan reads; the store rescores what it finds in full precision)."""
+    n, dim = vectors.shape
+    index = faiss.IndexScalarQuantizer(
+        dim, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT
+    )
+    index.train(vectors[: min(n, 1)])  # fp16 needs no statistics; train only marks it ready
+    index.add(vectors)
+    return index
 
 
 def _train_ivf(vectors: np.ndarray, cfg: ApproxConfig) -> Any:
