@@ -32,9 +32,11 @@ def main() -> None:
 
     from retrieval.hits import Filters
     from retrieval.service import Service
+    from retrieval.stores.flat import FlatStore
 
     service = Service.load(a.kb)
     store = service.searcher.articles.store
+    assert isinstance(store, FlatStore), "the half-precision scan is the flat store's"
     half = store._state
     if half.half is None:
         sys.exit(f"{a.kb}: {half.dense.size} article units, below half_above: nothing to compare")
