@@ -85,10 +85,12 @@ def test_unknown_query_engine_is_refused(model_dir, monkeypatch):
 
 
 @pytest.mark.slow
-def test_passages_use_the_onnx_encoder_with_the_torch_vectors():
-    """A build's passages go through the 4-bit ONNX encoder, in order, equal to torch's."""
+def test_passages_use_the_onnx_encoder_with_the_torch_vectors(monkeypatch):
+    """Without bf16 (the CPU lacks it, or it is turned off) a build's passages go through
+    the 4-bit ONNX encoder, in order, equal to torch's."""
     from retrieval.encoders.embedder import STEmbedder
 
+    monkeypatch.setenv("FENGQIAO_PASSAGE_BF16", "0")
     emb = STEmbedder(query_engine="onnx")
     emb.prepare_query_engine()
     assert emb.query_engine == "onnx"
@@ -266,3 +268,35 @@ def test_twin_encoder_gives_the_separate_encoders_vectors(monkeypatch):
         cos_adapted.append(float(a[0] @ other.encode([q])[0]))
         assert np.array_equal(emb.encode_article_queries([q]), a)
     assert min(cos_base) >= 0.99999 and min(cos_adapted) >= 0.99999, (cos_base, cos_adapted)
+
+
+@pytest.mark.slow
+def test_a_build_encodes_passages_in_bf16_where_the_cpu_has_it():
+    """On a CPU with bfloat16 instructions a build's passages go through torch in bf16
+    autocast, within cosine 0.9999 of fp32; a query process saving a few records, which has
+    not loaded torch, stays on the ONNX encoder."""
+    from retrieval.encoders import embedder
+    from retrieval.encoders.embedder import STEmbedder
+
+    if not embedder.bf16_passages():
+        pytest.skip("this CPU has no AVX-512 BF16 or AMX: passages stay on ONNX")
+    emb = STEmbedder(query_engine="onnx")
+    emb.prepare_query_engine()
+    texts = [
+        "用人单位未及时足额支付劳动报酬的，劳动者可以解除劳动合同。" * 12,
+        "禁止高利放贷。",
+        "饲养的动物造成他人损害的，动物饲养人或者管理人应当承担侵权责任。",
+    ] * 30
+    fp32 = emb._encode(texts, "passage", 16, False)  # outside autocast: fp32 arithmetic
+    seen = []
+    encode = emb._encode
+    emb._encode = lambda *a: seen.append(a[1]) or encode(*a)
+    bf16 = emb.encode_passages(texts)
+    assert seen == ["passage"] and bf16.shape == fp32.shape
+    cos = np.sum(bf16 * fp32, axis=1)
+    assert cos.min() > 0.9999 and not np.array_equal(bf16, fp32)
+    # a serving process: torch not loaded, two units to embed
+    emb._st_model = None
+    emb._encode = lambda *a: pytest.fail("a record saved while serving loaded torch")
+    few = emb.encode_passages(texts[:2])
+    assert np.min(np.sum(few * fp32[:2], axis=1)) > 0.9999
