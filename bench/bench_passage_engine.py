@@ -1,7 +1,7 @@
 """Passage embedding: the torch path of a build against the 4-bit ONNX encoder (issue 19 item 6).
 
 usage: python3 bench/bench_passage_engine.py [--kb KB] [--n 256] [--batch 16]
-                                             [--variants q4,fp32,q4-int8,int8] [--scratch DIR]
+                                             [--variants q4,fp32,q4-int8,int8,bf16] [--scratch DIR]
 
 Encodes the same seeded sample of a knowledge base's article units (``passage: ``
 prompt) with sentence-transformers (the torch path, kept for CUDA) and with ONNX
@@ -11,7 +11,9 @@ variant's vectors to torch's (min / 1st percentile / mean). ``q4`` is the shippe
 export (4-bit weight-only MatMuls, fp32 arithmetic); the other variants of
 ``retrieval.encoders.onnx_query.VARIANTS`` are exported into ``--scratch`` for the
 comparison (``fp32``: the same weights dequantised; ``q4-int8``: int8 arithmetic;
-``int8``: dynamic int8 activations and weights).
+``int8``: dynamic int8 activations and weights). ``bf16`` is torch itself in bfloat16
+autocast (what a build uses on a CPU with AVX-512 BF16 or AMX, batches of
+``embedder.BF16_BATCH``).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ def main() -> int:
 
     import torch
 
-    from retrieval.encoders.embedder import STEmbedder
+    from retrieval.encoders.embedder import BF16_BATCH, STEmbedder
     from retrieval.encoders.onnx_query import (
         ENCODER,
         VARIANTS,
@@ -63,6 +65,8 @@ def main() -> int:
     st = emb._st  # noqa: SLF001 - the torch model a build uses
     model_dir = Path(emb._path)  # noqa: SLF001
     variants = args.variants.split(",")
+    torch_variants = [v for v in variants if v == "bf16"]
+    variants = [v for v in variants if v != "bf16"]
     scratch = args.scratch
     fp32 = scratch / VARIANTS["fp32"]
     if set(variants) - {"q4"} and not fp32.exists():
@@ -91,7 +95,7 @@ def main() -> int:
         )
         for v in variants
     }
-    tok = engines[variants[0]]._tok  # noqa: SLF001
+    tok = emb._st.tokenizer if not variants else engines[variants[0]]._tok  # noqa: SLF001
 
     def onnx_passages(onnx: OnnxQueryEncoder, batch: list[str]) -> np.ndarray:
         rows = [e.ids for e in tok.encode_batch(["passage: " + t for t in batch])]
@@ -104,7 +108,7 @@ def main() -> int:
         (out,) = onnx._sess.run(None, {"inputs_embeds": x, "attention_mask": mask})  # noqa: SLF001
         return np.asarray(out, np.float32)
 
-    spent = dict.fromkeys(["torch", *variants], 0.0)
+    spent = dict.fromkeys(["torch", *variants, *torch_variants], 0.0)
     vecs: dict[str, list[np.ndarray]] = {k: [] for k in spent}
     for i in range(0, len(texts), args.batch):
         batch = texts[i : i + args.batch]
@@ -119,15 +123,32 @@ def main() -> int:
             t = time.perf_counter()
             vecs[v].append(onnx_passages(onnx, batch))
             spent[v] += time.perf_counter() - t
+        for v in torch_variants:
+            t = time.perf_counter()
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                vecs[v].append(
+                    st.encode(
+                        batch,
+                        prompt_name="passage",
+                        batch_size=min(args.batch, BF16_BATCH),
+                        normalize_embeddings=True,
+                    )
+                )
+            spent[v] += time.perf_counter() - t
     ref = np.concatenate(vecs["torch"])
-    tokens = [len(r) for r in tok.encode_batch(["passage: " + t for t in texts])]
+    prompted = ["passage: " + t for t in texts]
+    tokens = (
+        [len(r) for r in tok.encode_batch(prompted)]
+        if variants
+        else [len(r) for r in tok(prompted)["input_ids"]]
+    )
     out: dict[str, object] = {
         "units": len(texts),
         "median_tokens": int(np.median(tokens)),
         "threads": args.threads,
         "torch_units_per_s": round(len(texts) / spent["torch"], 1),
     }
-    for v in variants:
+    for v in [*variants, *torch_variants]:
         cos = (ref * np.concatenate(vecs[v])).sum(1)
         out[v] = {
             "units_per_s": round(len(texts) / spent[v], 1),
