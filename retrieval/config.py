@@ -69,6 +69,11 @@ class SearchConfig:
         interpretation_lift: an interpretation article linked to a top article (by number
             or subject, ``retrieval.interpretations.lift``) gains this share of its score.
             0 = off (the default until the retrieval owner measures it).
+        amount_lift / amount_top / amount_min: a question that asks how much
+            (``retrieval.amounts``): each of its ``amount_top`` best articles stating an
+            amount at least ``amount_min`` times gains ``amount_lift`` of the best
+            article's score (0 = off); measured leave-source-out (docs/quality.md
+            "Questions that ask how much").
     """
 
     name: str = "hybrid"
@@ -114,6 +119,9 @@ class SearchConfig:
     similar_by_dispute: bool = True
     similar_dispute_floor: float = 0.80
     interpretation_lift: float = 0.0
+    amount_lift: float = 0.2
+    amount_top: int = 10
+    amount_min: int = 2
 
 
 CONFIGS: dict[str, SearchConfig] = {
@@ -125,6 +133,7 @@ CONFIGS: dict[str, SearchConfig] = {
     "hybrid-noprec": SearchConfig("hybrid-noprec", precedent=False),
     "hybrid-nolaw": SearchConfig("hybrid-nolaw", w_law=0.0),
     "hybrid-parties": SearchConfig("hybrid-parties", party_with_subject=False),
+    "hybrid-noamount": SearchConfig("hybrid-noamount", amount_lift=0.0),
     "hybrid": SearchConfig(),
 }
 DEFAULT_CONFIG = CONFIGS["hybrid"]

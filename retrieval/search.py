@@ -11,7 +11,7 @@ import numpy as np
 from ingest.cases.classify import classify
 from ingest.cases.link import source_key
 from ingest.records import LABELLED, TRUST_LEVELS, Article, Citation
-from retrieval import cite, fusion, interpretations, similar, vocab
+from retrieval import amounts, cite, fusion, interpretations, similar, vocab
 from retrieval.catalogue import Catalogue
 from retrieval.config import DEFAULT_CONFIG, SearchConfig
 from retrieval.corpus import CaseCorpus, Corpus
@@ -39,6 +39,7 @@ class FirstStage:
     expansion: dict[str, float] | None = None  # vocabulary terms' BM25 run (expand_weight < 1)
     semantic_base: dict[str, float] | None = None  # articles by the base vector (w_semantic_base)
     case_vector: np.ndarray | None = None  # the question as cases are searched (base encoder)
+    question: str = ""  # the question as asked (``fuse`` reads whether it asks how much)
 
 
 def _run(scored: Sequence[Scored]) -> dict[str, float]:
@@ -99,6 +100,7 @@ class Searcher:
         self.tokenizer = tokenizer
         self.embedder = embedder
         self._terms: dict[str, tuple[str, ...]] = {}
+        self._amounts: dict[str, int] = {}
 
     # ---- articles ------------------------------------------------------------
 
@@ -269,6 +271,7 @@ class Searcher:
             expansion,
             semantic_base,
             qvec,
+            question,
         )
 
     def _expansion(
@@ -345,6 +348,15 @@ class Searcher:
         if cfg.interpretation_lift:  # interpretations beside the articles they refine
             links = self.catalogue.interpretation_links()
             fused = interpretations.lift(fused, links, cfg.interpretation_lift, flt.allows_article)
+        if cfg.amount_lift and fused and amounts.asks_amount(first.question):
+            # "赔多少": the article that states the standard, among the top candidates
+            fused = amounts.lift(
+                fused,
+                self.amount_statements,
+                share=cfg.amount_lift,
+                top=cfg.amount_top,
+                at_least=cfg.amount_min,
+            )
         return fused
 
     def precedent_run(
@@ -373,6 +385,13 @@ class Searcher:
                 dict.fromkeys(self.tokenizer(self._article(article_id).text))
             )
         return self._terms[article_id]
+
+    def amount_statements(self, article_id: str) -> int:
+        """How often an article states an amount (cached; ``retrieval.amounts``)."""
+        if article_id not in self._amounts:
+            text = self._article(article_id).text
+            self._amounts[article_id] = amounts.amount_statements(text)
+        return self._amounts[article_id]
 
     def _article(self, article_id: str) -> Article:
         found = self.articles.get(article_id)

@@ -1,0 +1,67 @@
+"""Questions that ask how much get the article that states the amount first."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ingest.statutes import load_statutes
+from retrieval import amounts
+from retrieval.config import DEFAULT_CONFIG
+from retrieval.service import Service
+
+LAW = """# 中华人民共和国测试劳动法
+
+2020年1月1日 通过
+
+<!-- INFO END -->
+
+## 第一章 总则
+
+第一条 用人单位依照本法规定解除或者终止劳动合同的，应当向劳动者支付经济补偿。
+
+第二条 经济补偿按劳动者在本单位工作的年限，每满一年支付一个月工资的标准向劳动者支付经济补偿。
+
+第三条 用人单位应当建立劳动规章制度，保障劳动者享有劳动权利、履行劳动义务。
+"""
+
+
+def test_a_question_is_taken_as_asking_an_amount_only_by_its_words():
+    assert amounts.asks_amount("公司把我辞退了，经济补偿是多少？")
+    assert amounts.asks_amount("十级伤残的赔偿标准是什么")
+    assert amounts.asks_amount("加班费怎么算")
+    assert not amounts.asks_amount("公司把我辞退了，有经济补偿吗？")
+    assert not amounts.asks_amount("邻居家的狗把我孩子咬伤了")
+
+
+def test_an_article_states_amounts_by_standards_wages_multiples_and_sums():
+    assert amounts.amount_statements("每满一年支付一个月工资的标准，按三倍的数额支付") == 3
+    assert amounts.amount_statements("罚款二百元以上五百元以下") == 2
+    assert amounts.amount_statements("七级伤残为13个月的本人工资") == 1
+    assert amounts.amount_statements("用人单位应当向劳动者支付经济补偿") == 0
+
+
+def test_how_much_questions_get_the_article_that_states_the_standard(fake_embedder, tmp_path):
+    """On its words alone "经济补偿是多少" matches the article that compensation is owed
+    best; asking how much puts the standard first. Asking whether keeps the order."""
+    (tmp_path / "测试劳动法.md").write_text(LAW, encoding="utf-8")
+    service = Service.from_records(load_statutes([tmp_path]).articles, [], fake_embedder)
+    keyword_only = replace(DEFAULT_CONFIG, semantic=False, precedent=False, w_law=0.0)
+
+    def order(question: str, lift: float) -> list[str]:
+        cfg = replace(keyword_only, amount_lift=lift)
+        res = service.search(question, k=3, k_cases=0, config=cfg)
+        return [h.record.id for h in res.articles]
+
+    how_much = "被辞退了，经济补偿是多少？"
+    assert DEFAULT_CONFIG.amount_lift > 0
+    assert order(how_much, 0.0)[0] == "测试劳动法:1"
+    assert order(how_much, DEFAULT_CONFIG.amount_lift)[0] == "测试劳动法:2"
+    whether = "被辞退了，有经济补偿吗？"
+    assert order(whether, DEFAULT_CONFIG.amount_lift)[0] == "测试劳动法:1"
+
+
+def test_only_the_top_candidates_are_lifted():
+    fused = {"a": 1.0, "b": 0.9, "c": 0.1}
+    states = {"a": 0, "b": 2, "c": 5}
+    out = amounts.lift(fused, states.__getitem__, share=0.2, top=2, at_least=2)
+    assert out == {"a": 1.0, "b": 0.9 + 0.2, "c": 0.1}
