@@ -39,6 +39,11 @@ class SearchConfig:
         labelled_trust: the factor on a labelled question's lift when its source has no
             entry in ``precedent_trust`` (a question with marked articles is weaker
             evidence than a resolved case: it lifts the articles, not a resolution).
+        labelled_cap: the most lift one source of labelled questions (equals, zixun …) can
+            give one article (0 = no cap): a narrow set whose questions mark a few articles
+            (EQUALS: 148) cannot push its frequent ones (劳动合同法第四十七条) onto every
+            question near it; chosen leave-source-out (docs/quality.md "One labelled
+            source, one vote per article").
         precedent_cap: the most precedent evidence one article can gather (0 = no cap),
             i.e. about two near cases' worth: a committee's own records, or many near
             questions citing one frequent article, cannot bury the law for the rest.
@@ -100,6 +105,7 @@ class SearchConfig:
     # labelled questions (equals, zixun, lawbench-3-2 …): chosen leave-source-out
     # (bench/tune_evidence.py, docs/quality.md "Labelled questions as evidence")
     labelled_trust: float = 0.25
+    labelled_cap: float = 0.2
     precedent_cap: float = 2.0
     w_law: float = 0.5
     law_top: int = 3
@@ -134,6 +140,7 @@ CONFIGS: dict[str, SearchConfig] = {
     "hybrid-nolaw": SearchConfig("hybrid-nolaw", w_law=0.0),
     "hybrid-parties": SearchConfig("hybrid-parties", party_with_subject=False),
     "hybrid-noamount": SearchConfig("hybrid-noamount", amount_lift=0.0),
+    "hybrid-nolabelcap": SearchConfig("hybrid-nolabelcap", labelled_cap=0.0),
     "hybrid": SearchConfig(),
 }
 DEFAULT_CONFIG = CONFIGS["hybrid"]

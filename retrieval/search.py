@@ -429,14 +429,17 @@ class Searcher:
         flt: Filters,
         via: dict[str, list[str]],
     ) -> dict[str, float]:
-        """Articles cited by the nearest cases, each scored by how close those cases are."""
+        """Articles cited by the nearest cases, each scored by how close those cases are.
+        One source of labelled questions gives an article at most ``cfg.labelled_cap``."""
         floor = cfg.precedent_floor
         run: dict[str, float] = {}
+        by_source: dict[tuple[str, str], float] = {}  # (labelled source, article) → lift given
         for h in case_hits:
             case = h.record
             lift = max(0.0, case_cos.get(case.id, 0.0) - floor) / (1.0 - floor)
             key = source_key(case)
-            default = cfg.labelled_trust if case.kind == LABELLED else 1.0
+            labelled = case.kind == LABELLED
+            default = cfg.labelled_trust if labelled else 1.0
             lift *= next((f for p, f in cfg.precedent_trust if key.startswith(p)), default)
             if lift <= 0:
                 continue
@@ -444,7 +447,14 @@ class Searcher:
                 article = self.articles.get(aid)
                 if article is None or not flt.allows_article(article):
                     continue
-                run[aid] = run.get(aid, 0.0) + lift
+                add = lift
+                if labelled and cfg.labelled_cap:
+                    given = by_source.get((key, aid), 0.0)
+                    add = min(lift, max(0.0, cfg.labelled_cap - given))
+                    by_source[(key, aid)] = given + add
+                    if add <= 0:
+                        continue  # its source has given this article all it may
+                run[aid] = run.get(aid, 0.0) + add
                 via.setdefault(aid, []).append(case.id)
         if cfg.precedent_cap:
             run = {aid: min(v, cfg.precedent_cap) for aid, v in run.items()}

@@ -186,3 +186,51 @@ def test_a_party_word_lifts_nothing_beside_what_happened(fake_embedder, tmp_path
     assert found(bite) == ["测试法:1"]
     assert set(found(bite, party_with_subject=False)) == {"测试法:1", "测试法:2", "测试法:3"}
     assert set(found("邻居在路上砌了一道墙")) >= {"测试法:2", "测试法:3"}
+
+
+def test_one_labelled_set_gives_an_article_at_most_its_cap(fake_embedder, tmp_path):
+    """Many near questions of one narrow set marking the same article count as one capped
+    vote, so the set's frequent articles cannot crowd out the law for every question near
+    them; another set's question still adds its own vote, and a resolved case is not capped."""
+    from dataclasses import replace
+
+    from retrieval.config import DEFAULT_CONFIG
+    from retrieval.hits import Hit, Why
+    from retrieval.search import FirstStage
+
+    rows = [
+        {
+            "id": f"{source}-{i:04d}",
+            "query": f"问题{source}{i}",
+            "gold": [{"law": "民法典", "article": "1079"}],
+        }
+        for source, n in (("equals", 4), ("zixun", 1))
+        for i in range(n)
+    ]
+    articles = load_statutes([DATA / "statutes"]).articles
+    labelled, _ = link_cases(
+        load_cases([_write(tmp_path / "questions.jsonl", rows)], report=IngestReport()), articles
+    )
+    resolution = next(c for c in fixture_cases() if c.id == "case-divorce")  # cites 1079
+    cases = [*labelled, resolution]
+    service = Service.from_records(articles, cases, fake_embedder)
+    first = FirstStage(
+        cited=[],
+        tokens=[],
+        keyword=None,
+        semantic=None,
+        case_hits=[Hit(c, 1.0, i, Why(())) for i, c in enumerate(cases, 1)],
+        case_cos={c.id: 1.0 for c in cases},  # every case as near as can be: full lift
+    )
+    searcher = service.searcher
+    flt = leave_out(Query("q", "", ()), "none")
+    trust, cap = DEFAULT_CONFIG.labelled_trust, DEFAULT_CONFIG.labelled_cap
+    assert 0 < cap < 4 * trust
+
+    cfg = replace(DEFAULT_CONFIG, precedent_cap=0.0)  # the per-article cap on all evidence: off
+    capped = searcher.precedent_run(first, cfg, flt)
+    uncapped = searcher.precedent_run(first, replace(cfg, labelled_cap=0.0), flt)
+    # five questions at the labelled trust each, and the typical case's full lift
+    assert uncapped["民法典:1079"] == 5 * trust + 1.0
+    # four equals questions: one capped vote; the zixun question its own; the case uncapped
+    assert capped["民法典:1079"] == cap + min(trust, cap) + 1.0
