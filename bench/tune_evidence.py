@@ -1,6 +1,6 @@
 """Leave-source-out study of precedent evidence: trust per source, floor, weight and cap.
 
-usage: python bench/tune_evidence.py --kb KB [--grid trust|shape|expand|fusion]
+usage: python bench/tune_evidence.py --kb KB [--grid trust|shape|expand|fusion|cap|amount]
                                      [--adapters DIR] [--out FILE.json]
 
 The knowledge base should hold the labelled question files as cases (build it with
@@ -93,6 +93,10 @@ def grid(kind: str, base: SearchConfig) -> list[SearchConfig]:
     of nearest cases around ``base``. ``expand``: the weight of the vocabulary's own
     keyword scores (1 = appended to the question, the old way) × the lift of
     interpretation articles linked to the top articles (``interpretation_lift``).
+    ``cap``: the most one source of labelled questions may lift one article
+    (``labelled_cap``; 0 = no cap). ``amount``: the lift of amount-stating articles for
+    questions that ask how much (``amount_lift``) × the statements they need
+    (``amount_min``).
     """
     out = [base]
     if kind == "trust":
@@ -121,6 +125,15 @@ def grid(kind: str, base: SearchConfig) -> list[SearchConfig]:
             )
     elif kind == "none":
         pass
+    elif kind == "cap":
+        for cap in (0.0, 1.0, 0.5, 0.4, 0.3, 0.25, 0.2, 0.15, 0.1):
+            if cap != base.labelled_cap:
+                out.append(replace(base, name=f"{base.name}|labelcap{cap}", labelled_cap=cap))
+    elif kind == "amount":
+        for lift, least in itertools.product((0.0, 0.1, 0.2, 0.3), (1, 2, 3)):
+            if (lift, least) != (base.amount_lift, base.amount_min):
+                name = f"{base.name}|amount{lift}-min{least}"
+                out.append(replace(base, name=name, amount_lift=lift, amount_min=least))
     elif kind == "dual":
         for total, base_share in itertools.product((0.6, 0.7), (0.0, 0.25, 0.5, 0.75, 1.0)):
             w_base = round(total * base_share, 3)
@@ -176,7 +189,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--kb", required=True)
     ap.add_argument(
-        "--grid", choices=("trust", "shape", "expand", "fusion", "none", "dual"), default="trust"
+        "--grid",
+        choices=("trust", "shape", "expand", "fusion", "none", "dual", "cap", "amount"),
+        default="trust",
     )
     ap.add_argument(
         "--adapters", type=Path, help="folder of fold-FAMILY.safetensors query adapters"
