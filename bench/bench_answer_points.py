@@ -87,6 +87,7 @@ def main() -> int:
     from retrieval.service import Service
 
     service = Service.load(a.kb)
+    catalogue = service.catalogue
     rows = [json.loads(x) for x in a.queries.read_text(encoding="utf-8").splitlines() if x.strip()]
     settings = {"before": AnswerConfig(bar=False), "after": AnswerConfig()}
     tallies = {name: Tally() for name in settings}
@@ -99,8 +100,8 @@ def main() -> int:
                 result.articles,
                 cited=result.cited,
                 config=cfg,
-                related=service.related_interpretations,
-                term_share=service.catalogue.term_share,
+                related=lambda aid: [r.article for r in catalogue.related_interpretations(aid)],
+                term_share=catalogue.term_share,
             )
             verdicts = [verdict(q, row) for q in answer.quotes]
             tallies[name].add(verdicts)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 
 from ingest.chinese import HAN_RUN, has_han
 from ingest.records import Article, Case, Citation
-from retrieval import answer_bar, vocab
+from retrieval import amounts, answer_bar, vocab
 from retrieval.cite import without_citations
 from retrieval.config import DEFAULT_ANSWER, LIST_CHARS, AnswerConfig
 from retrieval.hits import ArticleHit, CaseHit
@@ -16,6 +16,8 @@ from retrieval.interpretations import is_interpretation
 
 # Clause boundaries inside an article: full stops, semicolons, question marks and 款 breaks.
 _CLAUSE_END = re.compile(r"[。；;！？!?\n]")
+PROVISO = "但"
+"""A clause opening with this (但是, 但) after a semicolon qualifies the one before it."""
 # A 项 (list item) line: （一）… or 一、…; its meaning hangs on the 款 head before it.
 _ITEM = re.compile(r"[（(][一二三四五六七八九十]+[)）]|[一二三四五六七八九十]+、")
 _LEAD_END = "：:"
@@ -92,7 +94,12 @@ class Answer:
 
 
 def clause_spans(text: str) -> list[tuple[int, int]]:
-    """Character spans of the clauses of ``text``, each ending with its punctuation, trimmed."""
+    """Character spans of the clauses of ``text``, each ending with its punctuation, trimmed.
+
+    A proviso stays with the clause it qualifies: "…应当承担侵权责任；但是，能够证明…的，可以
+    不承担或者减轻责任。" is one clause, since the rule quoted without its exception says
+    something the law does not.
+    """
     spans: list[tuple[int, int]] = []
     start = 0
     for m in _CLAUSE_END.finditer(text):
@@ -100,13 +107,17 @@ def clause_spans(text: str) -> list[tuple[int, int]]:
         spans.append((start, end))
         start = m.end()
     spans.append((start, len(text)))
-    out = []
+    out: list[tuple[int, int]] = []
     for a, b in spans:
         while a < b and text[a].isspace():
             a += 1
         while b > a and text[b - 1].isspace():
             b -= 1
-        if b > a and has_han(text[a:b]):
+        if not (b > a and has_han(text[a:b])):
+            continue
+        if out and text[a:b].startswith(PROVISO) and text[out[-1][1] - 1] in "；;":
+            out[-1] = (out[-1][0], b)
+        else:
             out.append((a, b))
     return out
 
@@ -239,6 +250,13 @@ def _candidates(text: str) -> list[tuple[int, int, tuple[int, int] | None]]:
     return out
 
 
+def _amount_weighted(quote: Quote, boost: float) -> Quote:
+    """``quote`` with its score raised by ``boost`` when it states an amount."""
+    if amounts.amount_statements(quote.lead + quote.text):
+        return replace(quote, score=quote.score * (1.0 + boost))
+    return quote
+
+
 def best_clauses(
     question: str,
     article: Article,
@@ -353,6 +371,7 @@ def extract_answer(
     withheld = 0
 
     parties = answer_bar.party_terms(question) if bar else ()
+    how_much = config.amount_boost > 0 and amounts.asks_amount(question)
 
     def clears(quote: Quote) -> bool:
         if answer_bar.only_parties(quote.terms, question, parties, expansions):
@@ -376,6 +395,11 @@ def extract_answer(
                 kept = []
             withheld += len(found[:2]) - len(kept[:2])
             found = kept
+        if how_much:  # "经济补偿是多少": the clause that states the amount
+            found = sorted(
+                (_amount_weighted(q, config.amount_boost) for q in found),
+                key=lambda q: (-q.score, q.start),
+            )
         weighted = [replace(q, score=q.score * prior) for q in found]
         firsts.extend(weighted[:1])
         seconds.extend(weighted[1:2])

@@ -161,6 +161,9 @@ class AnswerConfig:
         bar: a clause is shown only when it clears ``retrieval.answer_bar`` (subject,
             ruled-out conditions, governing interpretations); off = the panel before
             issue 21, for benchmarks.
+        amount_boost: for a question that asks how much (``retrieval.amounts``), a clause
+            stating an amount scores this much more (1 = twice): "经济补偿是多少" is answered
+            by 每满一年支付一个月工资, not by the list of when compensation is owed.
         rare_share: a word of the question used by at most this share of the articles is
             rare: an interpretation clause matching one its general article never uses
             takes that article's place (赌博: 9 of 5,533 current articles of the curated
@@ -174,6 +177,7 @@ class AnswerConfig:
     clause_length: float = 120.0
     outcome_chars: int = 90
     bar: bool = True
+    amount_boost: float = 1.0
     rare_share: float = 0.002
 
 

@@ -65,3 +65,24 @@ def test_only_the_top_candidates_are_lifted():
     states = {"a": 0, "b": 2, "c": 5}
     out = amounts.lift(fused, states.__getitem__, share=0.2, top=2, at_least=2)
     assert out == {"a": 1.0, "b": 0.9 + 0.2, "c": 0.1}
+
+
+def test_a_how_much_answer_point_quotes_the_clause_that_states_the_amount(tmp_path):
+    """Ranked second, the standard is still the first point for "是多少"; for "有吗" the
+    retriever's order stands."""
+    from retrieval.answer import extract_answer
+    from retrieval.config import AnswerConfig
+    from retrieval.hits import Hit, Why
+
+    (tmp_path / "测试劳动法.md").write_text(LAW, encoding="utf-8")
+    owed, standard = load_statutes([tmp_path]).articles[:2]
+    hits = [Hit(owed, 1.0, 1, Why(())), Hit(standard, 0.9, 2, Why(()))]
+
+    def first_point(question: str, boost: float) -> str:
+        cfg = AnswerConfig(bar=False, amount_boost=boost)
+        return extract_answer(question, hits, config=cfg).quotes[0].article_id
+
+    assert AnswerConfig().amount_boost > 0
+    assert first_point("被辞退了，经济补偿是多少？", 0.0) == "测试劳动法:1"
+    assert first_point("被辞退了，经济补偿是多少？", AnswerConfig().amount_boost) == "测试劳动法:2"
+    assert first_point("被辞退了，有经济补偿吗？", AnswerConfig().amount_boost) == "测试劳动法:1"

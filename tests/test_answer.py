@@ -37,6 +37,24 @@ def test_clause_spans_cover_text_verbatim() -> None:
         assert "\n" not in text[a:b]
 
 
+def test_a_rule_is_never_quoted_without_its_proviso() -> None:
+    """The owner's defence (the child provoked the dog) is in the 但是 clause: a point
+    that stops at the semicolon tells the mediator the owner is always liable."""
+    text = (
+        "饲养的动物造成他人损害的，动物饲养人或者管理人应当承担侵权责任；但是，能够证明损害是"
+        "因被侵权人故意或者重大过失造成的，可以不承担或者减轻责任。"
+    )
+    article = Article(
+        "民法典:1245", "民法典", "中华人民共和国民法典", 1245, "", "第一千二百四十五条", text
+    )
+    assert [text[a:b] for a, b in clause_spans(text)] == [text]
+    quote = best_clauses("狗咬伤了孩子，谁承担责任？", article)[0]
+    assert quote.text == text
+    # items of a list still split at their semicolons
+    items = "有下列情形之一的，可以解除：\n（一）逾期不还的；\n（二）但凡违约的；"
+    assert len(clause_spans(items)) == 3
+
+
 def test_question_terms_drop_stop_bigrams() -> None:
     terms = question_terms("男方不同意离婚，女方可以怎么办？", ["离婚", "调解 "])
     assert "离婚" in terms and "调解" in terms
