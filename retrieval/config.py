@@ -163,7 +163,8 @@ class AnswerConfig:
             issue 21, for benchmarks.
         amount_boost: for a question that asks how much (``retrieval.amounts``), a clause
             stating an amount scores this much more (1 = twice): "经济补偿是多少" is answered
-            by 每满一年支付一个月工资, not by the list of when compensation is owed.
+            by a clause of the standard (劳动合同法第四十七条), not by the list of when
+            compensation is owed (第四十六条).
         rare_share: a word of the question used by at most this share of the articles is
             rare: an interpretation clause matching one its general article never uses
             takes that article's place (赌博: 9 of 5,533 current articles of the curated
