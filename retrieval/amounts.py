@@ -51,7 +51,8 @@ def lift(
     times by ``share`` of the best article's score; the rest keep their scores.
 
     Call only for a question that ``asks_amount``. ``statements`` counts an article's
-    amount statements (the searcher caches it per article).
+    amount statements (``amount_statements`` of its text: a regex over at most ``top``
+    articles, nothing worth caching).
     """
     out = dict(fused)
     best = fusion.ranked(fused)[:top]

@@ -100,7 +100,6 @@ class Searcher:
         self.tokenizer = tokenizer
         self.embedder = embedder
         self._terms: dict[str, tuple[str, ...]] = {}
-        self._amounts: dict[str, int] = {}
 
     # ---- articles ------------------------------------------------------------
 
@@ -352,7 +351,7 @@ class Searcher:
             # "赔多少": the article that states the standard, among the top candidates
             fused = amounts.lift(
                 fused,
-                self.amount_statements,
+                lambda aid: amounts.amount_statements(self._article(aid).text),
                 share=cfg.amount_lift,
                 top=cfg.amount_top,
                 at_least=cfg.amount_min,
@@ -385,13 +384,6 @@ class Searcher:
                 dict.fromkeys(self.tokenizer(self._article(article_id).text))
             )
         return self._terms[article_id]
-
-    def amount_statements(self, article_id: str) -> int:
-        """How often an article states an amount (cached; ``retrieval.amounts``)."""
-        if article_id not in self._amounts:
-            text = self._article(article_id).text
-            self._amounts[article_id] = amounts.amount_statements(text)
-        return self._amounts[article_id]
 
     def _article(self, article_id: str) -> Article:
         found = self.articles.get(article_id)
