@@ -3,6 +3,7 @@
 usage: python bench/second_stage.py late   --kb KB --adapters DIR [--k 20] [--out FILE.json]
        python bench/second_stage.py center --kb KB --adapters DIR [--mode mean|shift]
                                            [--betas 0,0.2,0.5,1] [--out FILE.json]
+       python bench/second_stage.py gate   --kb KB --adapters DIR [--out FILE.json]
 
 ``late``: late interaction (Khattab & Zaharia, "ColBERT", SIGIR 2020) as a second stage
 over the shipped pipeline's fused top ``k``: the e5 token states of the question and of
@@ -24,10 +25,13 @@ minus base, ``--mode shift``). Either needs no labels, and ``c`` comes only from
 folds the adapter was trained on. The whole shipped first stage runs again with it
 (clause units included).
 
-Both take the knowledge base and the fold adapters of ``bench/tune_evidence.py`` (its
+``gate``: the same prior attacked in fusion instead: an article with no keyword support
+(its min-max keyword score at most ``tau``) keeps only ``lam`` of its semantic share.
+
+All three take the knowledge base and the fold adapters of ``bench/tune_evidence.py`` (its
 docstring says how to build them); every question is searched with the filter
 ``fengqiao eval --leave source`` gives it. The figures are in docs/quality.md ("Tried
-in session 11"); neither lever was adopted.
+in session 11"); none was adopted.
 """
 
 from __future__ import annotations
@@ -375,9 +379,80 @@ def center_study(args: argparse.Namespace) -> dict[str, Any]:
     return {"by_beta": {str(b): r for b, r in results.items()}, "picks": report_picks(results, 0.0)}
 
 
+GATES = ((0.0, 0.5), (0.05, 0.5), (0.2, 0.5), (0.05, 0.75))
+
+
+def gated_fuse(searcher: Any, first: Any, flt: Any, tau: float, lam: float) -> dict[str, float]:
+    """``Searcher.fuse`` (weighted fusion, one question vector) with the keyword gate."""
+    from retrieval import amounts, interpretations
+    from retrieval.search import keyword_run
+
+    cfg = DEFAULT_CONFIG
+    keyword = keyword_run(first, cfg)
+    runs, weights, calibrated = (
+        [keyword, first.semantic],
+        [cfg.w_keyword, cfg.w_semantic],
+        [True, True],
+    )
+    prec = searcher.precedent_run(first, cfg, flt, {})
+    if prec:
+        runs.append(prec)
+        weights.append(cfg.w_precedent)
+        calibrated.append(False)
+    fused = fusion.weighted(runs, weights, normalise=calibrated)
+    kw, sem = fusion.minmax(keyword or {}), fusion.minmax(first.semantic or {})
+    for d, v in sem.items():
+        if d in fused and kw.get(d, 0.0) <= tau:
+            fused[d] -= (1 - lam) * cfg.w_semantic * v
+    if cfg.w_law and fused:
+        law_of = {d: searcher._article(d).law for d in fused}  # noqa: SLF001
+        fused = fusion.route(fused, law_of, cfg.w_law, cfg.law_top)
+    if cfg.interpretation_lift:
+        links = searcher.catalogue.interpretation_links()
+        fused = interpretations.lift(fused, links, cfg.interpretation_lift, flt.allows_article)
+    if cfg.amount_lift and fused and amounts.asks_amount(first.question):
+        fused = amounts.lift(
+            fused,
+            lambda aid: amounts.amount_statements(searcher._article(aid).text),  # noqa: SLF001
+            share=cfg.amount_lift,
+            top=cfg.amount_top,
+            at_least=cfg.amount_min,
+        )
+    return fused
+
+
+def gate_study(args: argparse.Namespace) -> dict[str, Any]:
+    cfg = DEFAULT_CONFIG
+    if cfg.fusion != "weighted" or cfg.w_semantic_base:
+        raise SystemExit("gate: written for weighted fusion with one question vector")
+    searcher = load_searcher(args.kb)
+    firsts = []
+    for name, path in SETS.items():
+        searcher.embedder = fold_embedder(args.adapters, name)
+        for q in read_queries(path, "curated"):
+            flt = leave_out(q, "source")
+            firsts.append(
+                (name, q, flt, searcher.first_stage(q.query, flt=flt, cfg=cfg, n_cases=N_CASES))
+            )
+    results: dict[tuple[float, float], dict[str, dict[str, float]]] = {}
+    for tau, lam in ((0.0, 1.0), *GATES):
+        ms: dict[str, list[dict[str, float]]] = {}
+        for name, q, flt, first in firsts:
+            ranked = fusion.ranked(gated_fuse(searcher, first, flt, tau, lam))[:100]
+            ms.setdefault(name, []).append(query_metrics(ranked, q.gold))
+        results[(tau, lam)] = {name: mean_metrics(m) for name, m in ms.items()}
+        line = " | ".join(f"{n} {fmt(m)}" for n, m in results[(tau, lam)].items())
+        print(f"tau {tau} lam {lam}: {line}", flush=True)
+    print("chosen on the other folds:")
+    return {
+        "by_gate": {str(g): r for g, r in results.items()},
+        "picks": report_picks(results, (0.0, 1.0)),
+    }
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("study", choices=("late", "center"))
+    ap.add_argument("study", choices=("late", "center", "gate"))
     ap.add_argument("--kb", type=Path, required=True)
     ap.add_argument("--adapters", type=Path, required=True, help="fold-FAMILY.safetensors")
     ap.add_argument("--k", type=int, default=20, help="late: candidates (the largest depth)")
@@ -388,7 +463,8 @@ def main() -> int:
     args.betas = [float(b) for b in args.betas.split(",")]
     if 0.0 not in args.betas:
         args.betas.insert(0, 0.0)
-    out = late_study(args) if args.study == "late" else center_study(args)
+    study = {"late": late_study, "center": center_study, "gate": gate_study}[args.study]
+    out = study(args)
     if args.out:
         args.out.write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0
