@@ -37,9 +37,11 @@ in session 11"); none was adopted.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,7 +52,14 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from tune_evidence import FOLD_ADAPTER, FOLDS, N_CASES, SETS, fold_embedder  # noqa: E402
+from tune_evidence import (  # noqa: E402
+    FOLD_ADAPTER,
+    FOLDS,
+    N_CASES,
+    SETS,
+    fold_embedder,
+    objective,
+)
 
 from retrieval import fusion  # noqa: E402
 from retrieval.config import DEFAULT_CONFIG  # noqa: E402
@@ -62,10 +71,6 @@ WEIGHTS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0)
 DEPTHS = (5, 10, 20)  # the untrained variant re-orders the top 5, 10 or 20
 MAX_ARTICLE_TOKENS = 192  # the trained variant's padding (the untrained one reads 512)
 MAX_QUESTION_TOKENS = 48
-
-
-def objective(m: dict[str, float]) -> float:
-    return (m["Hit@1"] + m["MRR@10"] + m["R@10"]) / 3
 
 
 def fmt(m: dict[str, float]) -> str:
@@ -89,17 +94,24 @@ def load_searcher(kb: Path) -> Any:
     return Service.load(kb).searcher
 
 
-def fused_rows(searcher: Any, adapters: Path, k: int) -> list[Row]:
-    """Every set's questions with their fused top ``k`` (fold adapters, sources left out)."""
-    rows = []
+def first_stages(searcher: Any, adapters: Path) -> Iterator[tuple[str, Any, Any, Any]]:
+    """``(set name, query, filter, first stage)`` for every question of every set: the
+    shipped first stage with the fold's adapter and the question's own source left out."""
     for name, path in SETS.items():
         searcher.embedder = fold_embedder(adapters, name)
         for q in read_queries(path, "curated"):
             flt = leave_out(q, "source")
             first = searcher.first_stage(q.query, flt=flt, cfg=DEFAULT_CONFIG, n_cases=N_CASES)
-            run = searcher.fuse(first, DEFAULT_CONFIG, flt)
-            ids = fusion.ranked(run)[:k]
-            rows.append(Row(name, q.query, q.gold, ids, [run[i] for i in ids]))
+            yield name, q, flt, first
+
+
+def fused_rows(searcher: Any, adapters: Path, k: int) -> list[Row]:
+    """Every set's questions with their fused top ``k``."""
+    rows = []
+    for name, q, flt, first in first_stages(searcher, adapters):
+        run = searcher.fuse(first, DEFAULT_CONFIG, flt)
+        ids = fusion.ranked(run)[:k]
+        rows.append(Row(name, q.query, q.gold, ids, [run[i] for i in ids]))
     return rows
 
 
@@ -113,14 +125,22 @@ def article_texts(kb: Path) -> dict[str, str]:
     return out
 
 
-def token_states(texts: list[str], prefix: str) -> list[np.ndarray]:
-    """Each text's last-layer token states (unit length, fp16), without <s> and </s>."""
+@functools.cache
+def _torch_model() -> Any:
+    """The base e5 sentence-transformers model a build encodes passages with."""
     import torch
 
     from retrieval.encoders.embedder import STEmbedder
 
     torch.set_num_threads(2)
-    st = STEmbedder(query_engine="st", threads=2)._st  # noqa: SLF001 - the torch model
+    return STEmbedder(query_engine="st", threads=2)._st  # noqa: SLF001
+
+
+def token_states(texts: list[str], prefix: str) -> list[np.ndarray]:
+    """Each text's last-layer token states (unit length, fp16), without <s> and </s>."""
+    import torch
+
+    st = _torch_model()
     tok, model = st.tokenizer, st[0].auto_model.eval()
     out: list[np.ndarray] = [np.zeros((0, 384), np.float16)] * len(texts)
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
@@ -426,14 +446,12 @@ def gate_study(args: argparse.Namespace) -> dict[str, Any]:
     if cfg.fusion != "weighted" or cfg.w_semantic_base:
         raise SystemExit("gate: written for weighted fusion with one question vector")
     searcher = load_searcher(args.kb)
-    firsts = []
-    for name, path in SETS.items():
-        searcher.embedder = fold_embedder(args.adapters, name)
-        for q in read_queries(path, "curated"):
-            flt = leave_out(q, "source")
-            firsts.append(
-                (name, q, flt, searcher.first_stage(q.query, flt=flt, cfg=cfg, n_cases=N_CASES))
-            )
+    firsts = list(first_stages(searcher, args.adapters))
+    for _, _, flt, first in firsts:
+        # the study's fusion is a copy of Searcher.fuse with the gate put in: it must agree
+        # with the shipped one where the gate is off
+        if gated_fuse(searcher, first, flt, 0.0, 1.0) != searcher.fuse(first, cfg, flt):
+            raise SystemExit("gated_fuse no longer matches Searcher.fuse: update its copy")
     results: dict[tuple[float, float], dict[str, dict[str, float]]] = {}
     for tau, lam in ((0.0, 1.0), *GATES):
         ms: dict[str, list[dict[str, float]]] = {}
