@@ -5,7 +5,7 @@ usage: python bench/passage_profile.py --kb NKB [--n 384] [--parts profile,token
 The figures of docs/quality.md "Where the 23 minutes go", on a seeded sample of the
 knowledge base's article units (the national tier's for that paragraph):
 
-- ``profile``: ``torch.profiler`` over 128 units as the build encodes them (bf16
+- ``profile``: ``torch.profiler`` over 128 seeded units as the build encodes them (bf16
   autocast, batch 16): the share of each operator;
 - ``tokens``: every distinct unit's token count (``passage: `` prompt, truncated at
   512), and the share of the encoder's work a shorter truncation would save;
@@ -72,7 +72,7 @@ def profile(texts: list[str]) -> None:
     with torch.autocast("cpu", dtype=torch.bfloat16):
         st.encode(texts[:BATCH], prompt_name="passage", batch_size=BATCH)
         with torch.profiler.profile(activities=[ProfilerActivity.CPU]) as p:
-            st.encode(texts[:128], prompt_name="passage", batch_size=BATCH)
+            st.encode(texts, prompt_name="passage", batch_size=BATCH)
     events = sorted(p.key_averages(), key=lambda e: -e.self_cpu_time_total)
     total = sum(e.self_cpu_time_total for e in events)
     print("operator shares (self CPU time):")
@@ -152,7 +152,9 @@ def main() -> int:
         print(len(half) / encode_rate(load(1), half))
         return 0
     if "profile" in parts:
-        profile(texts)
+        profile(
+            sample(args.kb, 128)
+        )  # a sample of its own: the first 128 of ``texts`` are the shortest
     if "tokens" in parts:
         tokens(args.kb)
     if "attention" in parts:
