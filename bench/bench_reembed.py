@@ -3,7 +3,8 @@
 What a changed base model costs: the article and case units of a built knowledge base
 (``KBFolder.index``'s records) go through the build's own ``retrieval.build.embed_units``
 (distinct texts, length-sorted checkpoint groups, ``Embedder.encode_passages``: bf16
-where the CPU has it) into an empty embedding cache in a temporary folder, so nothing is
+where the CPU has it, the encoder compiled from ``embedder.COMPILE_MIN`` units unless
+``FENGQIAO_PASSAGE_COMPILE=0``) into an empty embedding cache in a temporary folder, so nothing is
 reused and the knowledge base's own cache is not touched. Clause vectors are not
 included (issue 19's national target counts the 64,146 article and case units).
 
@@ -30,7 +31,12 @@ def main() -> None:
 
     from retrieval.build import embed_units
     from retrieval.encoders.embcache import EmbeddingCache
-    from retrieval.encoders.embedder import STEmbedder, bf16_passages
+    from retrieval.encoders.embedder import (
+        COMPILE_MIN,
+        STEmbedder,
+        bf16_passages,
+        compile_passages,
+    )
     from retrieval.kb_folder import KBFolder
 
     records = KBFolder.of(a.kb).index.read_records()
@@ -38,7 +44,12 @@ def main() -> None:
     if a.limit:
         units = units[:: max(1, len(units) // a.limit)]
     distinct = len({u.text for u in units})
-    print(f"{distinct} distinct unit texts; passages in bf16: {bf16_passages()}", flush=True)
+    compiled = bf16_passages() and compile_passages() and distinct >= COMPILE_MIN
+    print(
+        f"{distinct} distinct unit texts; passages in bf16: {bf16_passages()}; "
+        f"compiled encoder: {compiled}",
+        flush=True,
+    )
     emb = STEmbedder()
     with tempfile.TemporaryDirectory() as scratch:
         t0 = time.perf_counter()

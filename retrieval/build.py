@@ -212,6 +212,7 @@ def embed_units(
             todo.setdefault(k, u.text)
     # sorting by length keeps padding waste low; the hash breaks ties deterministically
     order = sorted(todo, key=lambda k: (len(todo[k]), k))
+    embedder.prepare_passages(len(order))
     bar = tqdm(total=len(order), desc=desc, unit="段", disable=not show_progress or not order)
     for i in range(0, len(order), group):
         batch_keys = order[i : i + group]

@@ -30,6 +30,7 @@ class FakeEmbedder:
 
     def __init__(self) -> None:
         self.calls = 0  # passages encoded, so tests can see the cache at work
+        self.prepared: list[int] = []  # what each embed_units announced
 
     def _vec(self, text: str) -> np.ndarray:
         v = np.zeros(self.dim, np.float32)
@@ -56,6 +57,9 @@ class FakeEmbedder:
     ) -> np.ndarray:
         self.calls += len(texts)
         return self.encode_queries(texts)
+
+    def prepare_passages(self, count: int) -> None:
+        self.prepared.append(count)
 
     def count_tokens(self, text: str) -> int:
         return len(text) + 2

@@ -51,6 +51,7 @@ def test_resumed_embedding_equals_uninterrupted(tmp_path):
     again = FakeEmbedder()
     resumed = embed_units(units, again, EmbeddingCache(tmp_path / "b", "m"), group=4)
     assert again.calls == 22
+    assert again.prepared == [22]  # a resumed build announces what is left, not the whole
     np.testing.assert_array_equal(resumed, clean)
 
 

@@ -300,3 +300,62 @@ def test_a_build_encodes_passages_in_bf16_where_the_cpu_has_it():
     emb._encode = lambda *a: pytest.fail("a record saved while serving loaded torch")
     few = emb.encode_passages(texts[:2])
     assert np.min(np.sum(few * fp32[:2], axis=1)) > 0.9999
+
+
+@pytest.mark.slow
+def test_a_large_build_compiles_the_passage_encoder_to_the_same_vectors(monkeypatch):
+    """A build announcing ``COMPILE_MIN`` passages or more gets the encoder compiled (the
+    national re-embed's speed-up) with vectors within cosine 0.9999 of fp32; a small one
+    stays eager, and ``FENGQIAO_PASSAGE_COMPILE=0`` turns it off."""
+    from retrieval.encoders import embedder
+    from retrieval.encoders.embedder import COMPILE_MIN, STEmbedder
+
+    if not embedder.bf16_passages():
+        pytest.skip("this CPU has no AVX-512 BF16 or AMX: passages stay on ONNX")
+    emb = STEmbedder(query_engine="st")
+    emb.prepare_passages(COMPILE_MIN - 1)
+    assert emb._compiled is None
+    monkeypatch.setenv("FENGQIAO_PASSAGE_COMPILE", "0")
+    emb.prepare_passages(COMPILE_MIN)
+    assert emb._compiled is None
+    monkeypatch.delenv("FENGQIAO_PASSAGE_COMPILE")
+    emb.prepare_passages(COMPILE_MIN)
+    assert emb._compiled is not None
+    texts = [
+        "用人单位未及时足额支付劳动报酬的，劳动者可以解除劳动合同。" * 12,
+        "禁止高利放贷。",
+        "饲养的动物造成他人损害的，动物饲养人或者管理人应当承担侵权责任。",
+    ] * 6
+    fp32 = emb._encode(texts, "passage", 16, False)
+    compiled = emb.encode_passages(texts)
+    assert emb._compiled is not None, "the compiled encoder failed and fell back"
+    assert np.sum(compiled * fp32, axis=1).min() > 0.9999
+    assert emb._st[0].model is not emb._compiled  # the eager module is back in place
+
+
+@pytest.mark.slow
+def test_a_compiled_encoder_that_fails_falls_back_to_eager(caplog):
+    """No C++ compiler on the office PC, or an inductor bug: the build warns and goes on
+    eager, with the same vectors, and does not try to compile again."""
+    import torch
+
+    from retrieval.encoders import embedder
+    from retrieval.encoders.embedder import COMPILE_MIN, STEmbedder
+
+    if not embedder.bf16_passages():
+        pytest.skip("this CPU has no AVX-512 BF16 or AMX: passages stay on ONNX")
+
+    def no_compiler(graph, example_inputs):  # a torch.compile backend that cannot build
+        raise RuntimeError("InvalidCxxCompiler: No working C++ compiler found")
+
+    emb = STEmbedder(query_engine="st")
+    emb._compiled = torch.compile(emb._st[0].model, backend=no_compiler)
+    texts = ["禁止高利放贷。", "饲养的动物造成他人损害的，动物饲养人或者管理人应当承担侵权责任。"]
+    fp32 = emb._encode(texts, "passage", 16, False)
+    with caplog.at_level(logging.WARNING):
+        got = emb.encode_passages(texts * 40)[:2]
+    assert "InvalidCxxCompiler" in caplog.text
+    assert np.sum(got * fp32, axis=1).min() > 0.9999
+    assert emb._compiled is None
+    emb.prepare_passages(COMPILE_MIN)
+    assert emb._compiled is None  # one failure is enough

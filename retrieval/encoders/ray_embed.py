@@ -45,7 +45,7 @@ class _EmbedActor:
     """One model per actor, loaded once; ``__call__`` embeds a batch of passages."""
 
     def __init__(
-        self, model: str | None, factory: Callable[[], Embedder] | None, batch: int
+        self, model: str | None, factory: Callable[[], Embedder] | None, batch: int, share: int
     ) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -56,6 +56,7 @@ class _EmbedActor:
 
             # passages only: the query engine is not needed on a worker
             self.embedder = STEmbedder(model, query_engine="st")
+        self.embedder.prepare_passages(share)  # about this actor's part of the work
         self.batch = batch
 
     def __call__(self, rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -135,6 +136,7 @@ def embed_with_ray(
                 "model": model,
                 "factory": embedder_factory,
                 "batch": model_batch,
+                "share": len(order) // pool,
             },
             batch_size=batch_size,
             batch_format="numpy",
