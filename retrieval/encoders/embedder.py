@@ -50,8 +50,8 @@ class Embedder(Protocol):
     ) -> np.ndarray: ...
 
     def prepare_passages(self, count: int) -> None:
-        """Get ready for ``count`` passages about to be encoded (a build calls it once per
-        batch of work; an encoder may compile itself when the work is large)."""
+        """Get ready for ``count`` passages about to be encoded (a build calls it once,
+        before encoding; an encoder may compile itself when the work is large)."""
         ...
 
     def count_tokens(self, text: str) -> int: ...
@@ -375,7 +375,11 @@ class STEmbedder:
                 try:
                     return self._encode_compiled(texts, batch, show_progress)
                 except Exception as e:  # noqa: BLE001 - no C++ compiler, an inductor bug: eager
-                    log.warning("编译后的段落编码器出错，改用未编译的：%s", str(e)[:200])
+                    log.warning(
+                        "编译后的段落编码器出错，改用未编译的（约慢 15%%）：%s。"
+                        "安装 C++ 编译器（gcc）可用上编译，设 FENGQIAO_PASSAGE_COMPILE=0 不再尝试",
+                        str(e)[:200],
+                    )
                     self._compiled, self._compile_failed = None, True
             with torch.autocast("cpu", dtype=torch.bfloat16):
                 return self._encode(texts, "passage", batch, show_progress)
@@ -387,8 +391,8 @@ class STEmbedder:
 
     def prepare_passages(self, count: int) -> None:
         """From ``COMPILE_MIN`` passages on a bf16 CPU, compile the passage encoder with
-        ``torch.compile`` (inductor, weights frozen and pre-packed): ~1.2-1.3x the eager bf16
-        rate, vectors to eager's cosine 0.99999, for ~30-50 s of compiling once per process
+        ``torch.compile`` (inductor, weights frozen and pre-packed): 1.15x the eager bf16
+        rate on the national re-embed, vectors to eager's cosine 0.99999, for ~30-50 s of compiling once per process
         (bench/bench_reembed.py; docs/quality.md). ``FENGQIAO_PASSAGE_COMPILE=0`` keeps it
         eager; a compile that fails falls back to eager with a warning."""
         if (
