@@ -31,12 +31,7 @@ def main() -> None:
 
     from retrieval.build import embed_units
     from retrieval.encoders.embcache import EmbeddingCache
-    from retrieval.encoders.embedder import (
-        COMPILE_MIN,
-        STEmbedder,
-        bf16_passages,
-        compile_passages,
-    )
+    from retrieval.encoders.embedder import STEmbedder, bf16_passages
     from retrieval.kb_folder import KBFolder
 
     records = KBFolder.of(a.kb).index.read_records()
@@ -44,18 +39,16 @@ def main() -> None:
     if a.limit:
         units = units[:: max(1, len(units) // a.limit)]
     distinct = len({u.text for u in units})
-    compiled = bf16_passages() and compile_passages() and distinct >= COMPILE_MIN
-    print(
-        f"{distinct} distinct unit texts; passages in bf16: {bf16_passages()}; "
-        f"compiled encoder: {compiled}",
-        flush=True,
-    )
+    print(f"{distinct} distinct unit texts; passages in bf16: {bf16_passages()}", flush=True)
     emb = STEmbedder()
     with tempfile.TemporaryDirectory() as scratch:
         t0 = time.perf_counter()
         embed_units(units, emb, EmbeddingCache(Path(scratch), emb.key), show_progress=True)
         spent = time.perf_counter() - t0
-    print(f"re-embedded {distinct} units in {spent / 60:.2f} min, {distinct / spent:.1f} units/s")
+    print(
+        f"re-embedded {distinct} units in {spent / 60:.2f} min, {distinct / spent:.1f} units/s; "
+        f"compiled encoder: {emb.passages_compiled}"
+    )
 
 
 if __name__ == "__main__":

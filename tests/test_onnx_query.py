@@ -317,13 +317,13 @@ def test_a_large_build_compiles_the_passage_encoder_to_the_same_vectors(monkeypa
         pytest.skip("no C++ compiler: builds stay eager (the fallback test covers that)")
     emb = STEmbedder(query_engine="st")
     emb.prepare_passages(COMPILE_MIN - 1)
-    assert emb._compiled is None
+    assert not emb.passages_compiled
     monkeypatch.setenv("FENGQIAO_PASSAGE_COMPILE", "0")
     emb.prepare_passages(COMPILE_MIN)
-    assert emb._compiled is None
+    assert not emb.passages_compiled
     monkeypatch.delenv("FENGQIAO_PASSAGE_COMPILE")
     emb.prepare_passages(COMPILE_MIN)
-    assert emb._compiled is not None
+    assert emb.passages_compiled
     texts = [
         "用人单位未及时足额支付劳动报酬的，劳动者可以解除劳动合同。" * 12,
         "禁止高利放贷。",

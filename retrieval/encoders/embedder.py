@@ -410,6 +410,11 @@ class STEmbedder:
         if isinstance(model, torch.nn.Module):
             self._compiled = torch.compile(model, dynamic=True)  # compiled on the first batch
 
+    @property
+    def passages_compiled(self) -> bool:
+        """Whether passages now go through the compiled encoder (``prepare_passages``)."""
+        return self._compiled is not None
+
     def _encode_compiled(self, texts: Sequence[str], batch: int, show_progress: bool) -> np.ndarray:
         import torch
         import torch._inductor.config as inductor
