@@ -1,6 +1,6 @@
 """Leave-source-out study of precedent evidence: trust per source, floor, weight and cap.
 
-usage: python bench/tune_evidence.py --kb KB [--grid trust|shape|expand|fusion|cap|amount|chapter]
+usage: python bench/tune_evidence.py --kb KB [--grid trust|shape|expand|fusion|cap|amount]
                                      [--adapters DIR] [--out FILE.json]
 
 The knowledge base should hold the labelled question files as cases (build it with
@@ -96,8 +96,7 @@ def grid(kind: str, base: SearchConfig) -> list[SearchConfig]:
     ``cap``: the most one source of labelled questions may lift one article
     (``labelled_cap``; 0 = no cap). ``amount``: the lift of amount-stating articles for
     questions that ask how much (``amount_lift``) × the statements they need
-    (``amount_min``). ``chapter``: routing by chapter or section beside law routing
-    (``w_chapter`` × ``chapter_top`` × ``chapter_group``).
+    (``amount_min``).
     """
     out = [base]
     if kind == "trust":
@@ -135,10 +134,6 @@ def grid(kind: str, base: SearchConfig) -> list[SearchConfig]:
             if (lift, least) != (base.amount_lift, base.amount_min):
                 name = f"{base.name}|amount{lift}-min{least}"
                 out.append(replace(base, name=name, amount_lift=lift, amount_min=least))
-    elif kind == "chapter":
-        for w, top, level in itertools.product((0.1, 0.2, 0.3, 0.5), (1, 3), ("章", "节")):
-            name = f"{base.name}|chapter{w}-top{top}-{level}"
-            out.append(replace(base, name=name, w_chapter=w, chapter_top=top, chapter_group=level))
     elif kind == "dual":
         for total, base_share in itertools.product((0.6, 0.7), (0.0, 0.25, 0.5, 0.75, 1.0)):
             w_base = round(total * base_share, 3)
@@ -195,7 +190,7 @@ def main() -> int:
     ap.add_argument("--kb", required=True)
     ap.add_argument(
         "--grid",
-        choices=("trust", "shape", "expand", "fusion", "none", "dual", "cap", "amount", "chapter"),
+        choices=("trust", "shape", "expand", "fusion", "none", "dual", "cap", "amount"),
         default="trust",
     )
     ap.add_argument(

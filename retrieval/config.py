@@ -47,9 +47,6 @@ class SearchConfig:
         precedent_cap: the most precedent evidence one article can gather (0 = no cap),
             i.e. about two near cases' worth: a committee's own records, or many near
             questions citing one frequent article, cannot bury the law for the rest.
-        w_chapter / chapter_top / chapter_group: the same routing one level down, over
-            the chapter (``章``) or the deepest heading (``节``) of each article's law
-            (``retrieval.fusion.chapter_of``); 0 = off.
         w_law / law_top: law routing; every article is lifted by ``w_law`` times its
             law's evidence (the sum of the law's ``law_top`` best fused scores) relative
             to the best law's, so the few laws a question belongs to rise together.
@@ -112,9 +109,6 @@ class SearchConfig:
     precedent_cap: float = 2.0
     w_law: float = 0.5
     law_top: int = 3
-    w_chapter: float = 0.0
-    chapter_top: int = 3
-    chapter_group: str = "章"
     case_depth: int = 50
     case_depth_per_hit: int = 5
     suggest_min: int = 3

@@ -6,8 +6,6 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from ingest.records import Article
-
 Run = Mapping[str, float]
 
 
@@ -78,15 +76,3 @@ def route(run: Run, group: Mapping[str, str], w: float, top: int = 3) -> dict[st
     evidence = {g: sum(sorted(v, reverse=True)[:top]) for g, v in best_of.items()}
     best = max(evidence.values(), default=0.0) or 1.0
     return {d: s + w * evidence[group[d]] / best for d, s in run.items()}
-
-
-def chapter_of(article: Article, level: str = "章") -> str:
-    """The group ``route`` lifts together one level below the law: the article's law and
-    its headings down to the first one ending in ``level`` (章 or 节); the whole path when
-    none does (a law without chapters is one group)."""
-    path: list[str] = []
-    for heading in article.path:
-        path.append(heading)
-        if heading.rstrip().endswith(level) or heading.split()[0].endswith(level):
-            break
-    return "/".join([article.law, *path])

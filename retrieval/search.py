@@ -344,9 +344,6 @@ class Searcher:
         if cfg.w_law and fused:
             law_of = {d: self._article(d).law for d in fused}
             fused = fusion.route(fused, law_of, cfg.w_law, cfg.law_top)
-        if cfg.w_chapter and fused:
-            chapter = {d: fusion.chapter_of(self._article(d), cfg.chapter_group) for d in fused}
-            fused = fusion.route(fused, chapter, cfg.w_chapter, cfg.chapter_top)
         if cfg.interpretation_lift:  # interpretations beside the articles they refine
             links = self.catalogue.interpretation_links()
             fused = interpretations.lift(fused, links, cfg.interpretation_lift, flt.allows_article)
