@@ -80,6 +80,7 @@ class Item:
     kind: str  # "label", "title", "case", "everyday"
     curated: bool = True
     law: str = ""
+    extra: bool = False  # an article question beyond the first ``TITLES`` (``every_article``)
 
 
 # ---- the frozen lower part, cached ------------------------------------------------
@@ -288,7 +289,7 @@ def title_text(a: Any) -> str:
     return " ".join([a.law, *heads, clause])
 
 
-def load_data(kb: str) -> Data:
+def load_data(kb: str, every_article: bool = False) -> Data:
     import torch
 
     pool = Pool.load(kb)
@@ -312,8 +313,14 @@ def load_data(kb: str) -> Data:
             d.items.append(Item(q.text, gold, "everyday", "everyday", True))
     # a seeded sample of the articles: caching every one costs ~30 min on 2 shared cores
     pick = [a for a in pool.articles if a.id in row and len(a.text) >= 8]
-    for a in random.Random(SEED).sample(pick, min(TITLES, len(pick))):
+    sample = random.Random(SEED).sample(pick, min(TITLES, len(pick)))
+    for a in sample:
         d.items.append(Item(title_text(a), [row[a.id]], "kb", "title"))
+    if every_article:  # the rest, after the sample, so the sample's recipes train as before
+        seen = {a.id for a in sample}
+        for a in pick:
+            if a.id not in seen:
+                d.items.append(Item(title_text(a), [row[a.id]], "kb", "title", extra=True))
     for c in pool.cases:
         if c.kind != "法院典型案例":
             continue
@@ -376,6 +383,8 @@ RECIPES: dict[str, Recipe] = {
     "top2-pull": Recipe(cut=10, lr=2e-5, kl=3.0, titles=1500),
     "top1-pull-x2": Recipe(kl=3.0, titles=1500, epochs=2),
     "top1-pull-all": Recipe(kl=3.0, titles=1500, per_family=2000),
+    # every current article's question, not a sample of 1,500: the whole article space
+    "top1-pull-every": Recipe(kl=3.0, titles=100_000),
 }
 
 
@@ -409,7 +418,9 @@ def train(
     for fam in sorted({it.fam for it in train_items if it.kind == "label"}):
         mine = [it for it in train_items if it.kind == "label" and it.fam == fam]
         labels += rng.sample(mine, min(recipe.per_family, len(mine)))
-    titles = [it for it in train_items if it.kind == "title"]
+    titles = [
+        it for it in train_items if it.kind == "title" and (recipe.titles > TITLES or not it.extra)
+    ]
     cases = [it for it in train_items if it.kind == "case"] if recipe.cases else []
     epochs = []
     for _ in range(recipe.epochs):
@@ -522,10 +533,10 @@ def main() -> int:
     from retrieval.encoders.embedder import default_model_dir
 
     t0 = time.time()
-    d = load_data(args.kb)
+    wanted = args.recipes if args.cmd == "study" else [args.recipe] if args.cmd == "ship" else []
+    d = load_data(args.kb, every_article=any(RECIPES[r].titles > TITLES for r in wanted))
     cache = StateCache(args.scratch / "states", default_model_dir())
     cache.ensure([it.text for it in d.items])
-    wanted = args.recipes if args.cmd == "study" else [args.recipe] if args.cmd == "ship" else []
     if any(RECIPES[r].cut == 11 for r in wanted):
         cache.derive([it.text for it in d.items])
     print(f"data + cache {(time.time() - t0) / 60:.1f} min, {len(d.items)} texts", flush=True)
