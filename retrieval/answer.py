@@ -257,6 +257,28 @@ def _amount_weighted(quote: Quote, boost: float) -> Quote:
     return quote
 
 
+def _amounts_first(found: list[Quote], boost: float, rule_first: float) -> list[Quote]:
+    """An article's clauses for a question that asks how much, best first: those stating an
+    amount raised by ``boost``, and among its sentences stating one, each later sentence
+    divided by ``1 + rule_first`` per place. A statute states the general amount first
+    and its special cases after (劳动合同法第四十七条: 每满一年支付一个月工资, then 不满六个月的
+    半个月, then the cap for the highly paid): quoted alone, a special case reads as the
+    answer. Items (项) are parallel and keep their scores. The first quote keeps the
+    article's best score, so the order of the articles' points does not change."""
+    weighted = [_amount_weighted(q, boost) for q in found]
+    if not weighted:
+        return weighted
+    best = max(q.score for q in weighted)
+    stating = sorted(
+        (i for i, q in enumerate(weighted) if not q.lead and amounts.amount_statements(q.text)),
+        key=lambda i: weighted[i].start,
+    )
+    for place, i in enumerate(stating):
+        weighted[i] = replace(weighted[i], score=weighted[i].score / (1.0 + rule_first * place))
+    ordered = sorted(weighted, key=lambda q: (-q.score, q.start))
+    return [replace(ordered[0], score=best), *ordered[1:]]
+
+
 def best_clauses(
     question: str,
     article: Article,
@@ -396,10 +418,7 @@ def extract_answer(
             withheld += len(found[:2]) - len(kept[:2])
             found = kept
         if how_much:  # "经济补偿是多少": the clause that states the amount
-            found = sorted(
-                (_amount_weighted(q, config.amount_boost) for q in found),
-                key=lambda q: (-q.score, q.start),
-            )
+            found = _amounts_first(found, config.amount_boost, config.rule_first)
         weighted = [replace(q, score=q.score * prior) for q in found]
         firsts.extend(weighted[:1])
         seconds.extend(weighted[1:2])

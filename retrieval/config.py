@@ -165,6 +165,10 @@ class AnswerConfig:
             stating an amount scores this much more (1 = twice): "经济补偿是多少" is answered
             by a clause of the standard (劳动合同法第四十七条), not by the list of when
             compensation is owed (第四十六条).
+        rule_first: for such a question, an article's later sentences stating an amount
+            count ``1 / (1 + rule_first × place)``: the general amount (每满一年支付一个月
+            工资) is quoted before the special cases that follow it (不满六个月的; the cap
+            for the highly paid). 0 = clause scores alone.
         rare_share: a word of the question used by at most this share of the articles is
             rare: an interpretation clause matching one its general article never uses
             takes that article's place (赌博: 9 of 5,533 current articles of the curated
@@ -179,6 +183,7 @@ class AnswerConfig:
     outcome_chars: int = 90
     bar: bool = True
     amount_boost: float = 1.0
+    rule_first: float = 0.5
     rare_share: float = 0.002
 
 

@@ -86,3 +86,41 @@ def test_a_how_much_answer_point_quotes_the_clause_that_states_the_amount(tmp_pa
     assert first_point("被辞退了，经济补偿是多少？", 0.0) == "测试劳动法:1"
     assert first_point("被辞退了，经济补偿是多少？", AnswerConfig().amount_boost) == "测试劳动法:2"
     assert first_point("被辞退了，有经济补偿吗？", AnswerConfig().amount_boost) == "测试劳动法:1"
+
+
+STANDARD = """# 中华人民共和国测试补偿法
+
+2020年1月1日 通过
+
+<!-- INFO END -->
+
+第一条 经济补偿按劳动者在本单位工作的年限，每满一年支付一个月工资的标准向劳动者支付。不满六个月的，向劳动者支付半个月工资的经济补偿。
+劳动者月工资高于用人单位所在地区职工月平均工资三倍的，向其支付经济补偿的标准按职工月平均工资三倍的数额支付。
+"""
+
+
+def test_a_how_much_point_quotes_the_general_amount_before_its_special_cases(tmp_path):
+    """ "经济补偿是多少" is answered by 每满一年支付一个月工资, not by the special cases the
+    article states after it (不满六个月; the cap for the highly paid), which match the
+    question's words as well or better."""
+    from retrieval.answer import extract_answer
+    from retrieval.config import AnswerConfig
+    from retrieval.hits import Hit, Why
+
+    (tmp_path / "测试补偿法.md").write_text(STANDARD, encoding="utf-8")
+    (article,) = load_statutes([tmp_path]).articles
+    hits = [Hit(article, 1.0, 1, Why(()))]
+
+    def first_point(question: str, rule_first: float) -> str:
+        cfg = AnswerConfig(bar=False, rule_first=rule_first)
+        return extract_answer(question, hits, config=cfg).quotes[0].text
+
+    assert AnswerConfig().rule_first > 0
+    general = "经济补偿按劳动者在本单位工作的年限，每满一年支付一个月工资的标准向劳动者支付。"
+    # on the clause scores alone, a shorter special case wins
+    assert first_point("公司把我辞退了，经济补偿是多少？", 0.0).startswith("不满六个月的")
+    assert first_point("公司把我辞退了，经济补偿是多少？", AnswerConfig().rule_first) == general
+    assert (
+        first_point("干了三年半被裁员，能拿几个月工资的补偿？", AnswerConfig().rule_first)
+        == general
+    )
