@@ -66,7 +66,14 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from tune_evidence import FOLDS, N_CASES, SETS, fold_embedder, objective  # noqa: E402
+from tune_evidence import (  # noqa: E402
+    FOLDS,
+    N_CASES,
+    SETS,
+    fold_embedder,
+    objective,
+    pool_folds,
+)
 
 from ingest.records import Article  # noqa: E402
 from retrieval import fusion  # noqa: E402
@@ -149,14 +156,7 @@ def fold_table(
             s: mean_metrics([query_metrics(rank(row)[:100], row[0].gold) for row in rows])
             for s, rows in firsts.items()
         }
-        folds: dict[str, dict[str, float]] = {}
-        for fold, members in FOLDS.items():
-            n = sum(len(firsts[m]) for m in members)
-            folds[fold] = {
-                c: sum(per_set[m][c] * len(firsts[m]) for m in members) / n
-                for c in per_set[members[0]]
-            }
-        folds["everyday"] = per_set["everyday"]
+        folds = pool_folds(per_set, {s: len(rows) for s, rows in firsts.items()})
         results[name] = folds
         cells = " | ".join(
             f"{f} " + "/".join(f"{v[c]:.3f}" for c in COLS) for f, v in folds.items()

@@ -32,6 +32,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -79,6 +80,21 @@ N_CASES = 30
 
 def objective(m: dict[str, float]) -> float:
     return (m["Hit@1"] + m["MRR@10"] + m["R@10"]) / 3
+
+
+def pool_folds(
+    per_set: Mapping[str, dict[str, float]], sizes: Mapping[str, int]
+) -> dict[str, dict[str, float]]:
+    """Each fold's figures (its sets' means weighted by their sizes: lawyer-llama and zixun
+    pooled) and the everyday set's, which is in no fold."""
+    out: dict[str, dict[str, float]] = {}
+    for fold, members in FOLDS.items():
+        n = sum(sizes[m] for m in members)
+        out[fold] = {
+            c: sum(per_set[m][c] * sizes[m] for m in members) / n for c in per_set[members[0]]
+        }
+    out["everyday"] = dict(per_set["everyday"])
+    return out
 
 
 def _trust(t_eq: float, t_zx: float, t_32: float) -> tuple[tuple[str, float], ...]:
@@ -253,14 +269,7 @@ def main() -> int:
 
     def fold_metrics(cfg: SearchConfig) -> dict[str, dict[str, float]]:
         per_set = {n: score(cfg, n) for n in SETS}
-        out = {}
-        for fold, members in FOLDS.items():
-            n = sum(len(firsts[m]) for m in members)
-            out[fold] = {
-                c: sum(per_set[m][c] * len(firsts[m]) for m in members) / n
-                for c in per_set[members[0]]
-            }
-        out["everyday"] = per_set["everyday"]
+        out = pool_folds(per_set, {n: len(rows) for n, rows in firsts.items()})
         for name in SETS:
             out[f"set:{name}"] = per_set[name]
         return out

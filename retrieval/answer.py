@@ -250,13 +250,6 @@ def _candidates(text: str) -> list[tuple[int, int, tuple[int, int] | None]]:
     return out
 
 
-def _amount_weighted(quote: Quote, boost: float) -> Quote:
-    """``quote`` with its score raised by ``boost`` when it states an amount."""
-    if amounts.amount_statements(quote.lead + quote.text):
-        return replace(quote, score=quote.score * (1.0 + boost))
-    return quote
-
-
 def _amounts_first(found: list[Quote], boost: float, rule_first: float) -> list[Quote]:
     """An article's clauses for a question that asks how much, best first: those stating an
     amount raised by ``boost``, and among its sentences stating one, each later sentence
@@ -265,15 +258,19 @@ def _amounts_first(found: list[Quote], boost: float, rule_first: float) -> list[
     半个月, then the cap for the highly paid): quoted alone, a special case reads as the
     answer. Items (项) are parallel and keep their scores. The first quote keeps the
     article's best score, so the order of the articles' points does not change."""
-    weighted = [_amount_weighted(q, boost) for q in found]
-    if not weighted:
-        return weighted
+    if not found:
+        return found
+    states = [amounts.amount_statements(q.lead + q.text) > 0 for q in found]
+    weighted = [
+        replace(q, score=q.score * (1.0 + boost)) if s else q
+        for q, s in zip(found, states, strict=True)
+    ]
     best = max(q.score for q in weighted)
-    stating = sorted(
-        (i for i, q in enumerate(weighted) if not q.lead and amounts.amount_statements(q.text)),
+    sentences = sorted(
+        (i for i, q in enumerate(weighted) if states[i] and not q.lead),
         key=lambda i: weighted[i].start,
     )
-    for place, i in enumerate(stating):
+    for place, i in enumerate(sentences):
         weighted[i] = replace(weighted[i], score=weighted[i].score / (1.0 + rule_first * place))
     ordered = sorted(weighted, key=lambda q: (-q.score, q.start))
     return [replace(ordered[0], score=best), *ordered[1:]]
